@@ -1,0 +1,83 @@
+"""Esattoria: the application factory. Reads as a table of contents (style.md B.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import Config, load_config
+
+
+def create_app(config: Config | str | dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_path=None)
+    if isinstance(config, dict):
+        app.config.from_object(load_config("testing"))
+        app.config.update(config)
+    elif isinstance(config, str) or config is None:
+        app.config.from_object(load_config(config))
+    else:
+        app.config.from_object(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security(app)
+    register_templating(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.core import history  # noqa: F401  (the versioning listener)
+    from app.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "it")
+    htmx.init_app(app)
+
+
+def _import_models() -> None:
+    from app import auth, carichi, enti, positions, taxpayers  # noqa: F401
+    from app.core import audit, history  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api.routes import bp as api_bp
+    from app.auth.routes import bp as auth_bp
+    from app.auth.routes import main_bp
+    from app.enti.routes import bp as admin_bp
+    from app.positions.routes import bp as positions_bp
+    from app.taxpayers.routes import bp as taxpayers_bp
+
+    for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.core.errors import register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    from app.core.security import register
+
+    register(app)
+
+
+def register_templating(app: Flask) -> None:
+    from app.core.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+from app.auth import models  # noqa: F401

@@ -1,0 +1,75 @@
+"""Users (staff, Regione, taxpayers) and API clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, CreatedMixin, JsonDoc, UTCDateTime
+
+user_enti = sa.Table(
+    "user_enti",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("ente_id", sa.ForeignKey("enti.id"), primary_key=True),
+)
+
+
+class User(UserMixin, CreatedMixin, Base):
+    __tablename__ = "users"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Second factor (staff roles)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enrolled: Mapped[bool] = mapped_column(default=False)
+    # Throttling
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_login_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Scope: a taxpayer account sees its own taxpayer only; staff see their enti.
+    taxpayer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("taxpayers.id"))
+
+    enti = relationship("Ente", secondary=user_enti, order_by="Ente.code")
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('admin','backoffice','sportello','callcenter','regione','contribuente')", name="role"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        from app.core.access import ROLE_LABELS
+
+        return ROLE_LABELS[self.role]
+
+
+class ApiToken(CreatedMixin, Base):
+    """A bearer token for one of the Regione's systems: bound to one ente and to named scopes."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
+    scopes: Mapped[list[str]] = mapped_column(JsonDoc)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    revoked_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_used_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    ente = relationship("Ente")

@@ -1,0 +1,136 @@
+"""Login (password, then TOTP or its enrolment), logout and the home page of each role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import services
+from app.auth.forms import LoginForm, TotpForm
+from app.auth.models import User
+from app.core.access import permission_required
+from app.extensions import db
+
+bp = Blueprint("auth", __name__)
+main_bp = Blueprint("main", __name__)
+
+PENDING = "pending_user_id"
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            outcome = services.authenticate(
+                db.session, form.username.data, form.password.data, totp_required=cfg["TOTP_REQUIRED"],
+                max_failures=cfg["LOGIN_MAX_FAILURES"], lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+        except (services.LoginRefused, services.LoginThrottled) as exc:
+            db.session.commit()  # keep the failure count
+            form.password.errors.append(exc.message)
+            status = exc.status
+        else:
+            db.session.commit()
+            session.pop(PENDING, None)
+            if outcome.needs_enrolment or outcome.needs_totp:
+                session[PENDING] = outcome.user.id
+                session["next"] = _safe_next(request.args.get("next"))
+                return redirect(url_for("auth.totp_enrol" if outcome.needs_enrolment else "auth.totp"))
+            return _finish_login(outcome.user, _safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+def _finish_login(user: User, target: str) -> Any:
+    session.clear()  # a fresh session after authentication (no fixation)
+    services.record_login(user)
+    db.session.commit()
+    login_user(user)
+    session.permanent = True
+    return redirect(target)
+
+
+def _pending_user() -> User | None:
+    user_id = session.get(PENDING)
+    return db.session.get(User, user_id) if user_id else None
+
+
+@bp.route("/login/verifica", methods=["GET", "POST"])
+def totp() -> Any:
+    user = _pending_user()
+    if user is None or not user.totp_enrolled:
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        try:
+            services.verify_totp(user, form.code.data)
+        except services.LoginRefused as exc:
+            form.code.errors.append(exc.message)
+        else:
+            return _finish_login(user, session.get("next") or url_for("main.home"))
+    return render_template("auth/totp.html", form=form, user=user)
+
+
+@bp.route("/login/attiva-verifica", methods=["GET", "POST"])
+def totp_enrol() -> Any:
+    user = _pending_user()
+    if user is None or user.totp_enrolled:
+        return redirect(url_for("auth.login"))
+    uri = services.start_totp_enrolment(user)
+    db.session.commit()
+    form = TotpForm()
+    if form.validate_on_submit():
+        try:
+            services.verify_totp(user, form.code.data, confirm_enrolment=True)
+        except services.LoginRefused as exc:
+            form.code.errors.append(exc.message)
+        else:
+            flash("Verifica in due passaggi attivata.", "success")
+            return _finish_login(user, session.get("next") or url_for("main.home"))
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5)
+    return render_template("auth/totp_enrol.html", form=form, user=user, qr=qr, secret=user.totp_secret)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    flash("Sei uscito dall'applicazione.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@main_bp.route("/")
+@login_required
+def home() -> Any:
+    if current_user.role == "contribuente":
+        return redirect(url_for("main.self_service"))
+    from app.positions.queries import dashboard_counts
+    from app.core.access import current_principal
+
+    counts = dashboard_counts(db.session, current_principal())
+    return render_template("main/home.html", counts=counts)
+
+
+@main_bp.route("/la-mia-posizione")
+@permission_required("self_service")
+def self_service() -> Any:
+    from app.core.access import current_principal
+    from app.taxpayers import queries
+
+    principal = current_principal()
+    card = queries.get_card(db.session, principal, current_user.taxpayer_id, remote_addr=request.remote_addr,
+                            action="self_service")
+    db.session.commit()  # the access log row
+    return render_template("main/self_service.html", card=card)

@@ -1,0 +1,1 @@
+from app.carichi import models  # noqa: F401

@@ -1,0 +1,102 @@
+"""The timeline (`Event`: every operation on a taxpayer or position) and `AccessLog` (every read of a card)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.core.db import Base, JsonDoc, UTCDateTime, utcnow
+
+EVENT_KINDS: dict[str, str] = {
+    "taxpayer.created": "Contribuente registrato",
+    "taxpayer.updated": "Anagrafica aggiornata",
+    "address.changed": "Indirizzo variato",
+    "contact.changed": "Recapito variato",
+    "position.loaded": "Posizione caricata",
+    "position.state_changed": "Cambio di stato",
+    "position.abated": "Sgravio",
+    "position.suspended": "Sospensione",
+    "payment.allocated": "Pagamento imputato",
+    "act.issued": "Atto emesso",
+    "act.notified": "Atto notificato",
+    "contact.logged": "Contatto registrato",
+    "document.linked": "Documento collegato",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who does an operation: a user, an API client or the system (jobs, imports)."""
+
+    user_id: int | None
+    label: str
+    api_token_id: int | None = None
+
+    @classmethod
+    def system(cls, label: str = "sistema") -> Actor:
+        return cls(user_id=None, label=label)
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    occurred_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ente_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enti.id"))
+    taxpayer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("taxpayers.id"))
+    position_id: Mapped[int | None] = mapped_column(sa.ForeignKey("positions.id"))
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(sa.String(120))
+    summary: Mapped[str] = mapped_column(sa.String(500))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+    __table_args__ = (
+        sa.Index("ix_events_taxpayer_occurred", "taxpayer_id", "occurred_dt"),
+        sa.Index("ix_events_position_occurred", "position_id", "occurred_dt"),
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return EVENT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor_label
+
+
+class AccessLog(Base):
+    """GDPR accountability: who read which taxpayer's data, when, through which screen or API."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    accessed_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    api_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_tokens.id"))
+    action: Mapped[str] = mapped_column(sa.String(60))
+    taxpayer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("taxpayers.id"), index=True)
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+
+def record_event(session: Session, actor: Actor, kind: str, summary: str, *, taxpayer_id: int | None = None,
+                 position_id: int | None = None, ente_id: int | None = None,
+                 payload: dict[str, Any] | None = None, occurred_dt: dt.datetime | None = None) -> Event:
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    event = Event(kind=kind, summary=summary, taxpayer_id=taxpayer_id, position_id=position_id, ente_id=ente_id,
+                  actor_user_id=actor.user_id, actor_label=actor.label, payload=payload or {},
+                  occurred_dt=occurred_dt or utcnow())
+    session.add(event)
+    return event
+
+
+def log_access(session: Session, actor: Actor, action: str, *, taxpayer_id: int | None,
+               remote_addr: str | None, detail: dict[str, Any] | None = None) -> None:
+    session.add(AccessLog(user_id=actor.user_id, api_token_id=actor.api_token_id, action=action,
+                          taxpayer_id=taxpayer_id, remote_addr=remote_addr, detail=detail or {}))

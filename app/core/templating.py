@@ -1,0 +1,51 @@
+"""Jinja filters (Italian formats) and the navigation of each role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+
+from app.core.access import PERMISSIONS
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    endpoint: str
+    label: str
+    icon: str
+    permission: str | None = None
+
+
+NAV = (
+    NavItem("main.home", "Home", "it-pa"),
+    NavItem("taxpayers.search", "Contribuenti", "it-user", "taxpayer.read"),
+    NavItem("positions.position_list", "Posizioni", "it-files", "position.read"),
+    NavItem("admin.parameters", "Parametri", "it-settings", "admin.users"),
+    NavItem("admin.api_tokens", "Token API", "it-key", "admin.tokens"),
+    NavItem("main.self_service", "La mia posizione", "it-user", "self_service"),
+)
+
+
+def nav_for(role: str) -> list[NavItem]:
+    return [item for item in NAV if item.permission is None or role in PERMISSIONS[item.permission]]
+
+
+def register(app: Flask) -> None:
+    from app.engine.states import STATES as STATE_LABELS
+    from app.positions.models import COMPONENT_LABELS
+    from app.reports.formatting import (format_date_it, format_datetime_it, format_eur, format_int,
+                                        format_percent_it)
+
+    app.jinja_env.filters.update(
+        eur=format_eur, date_it=format_date_it, datetime_it=format_datetime_it, int_it=format_int,
+        percent_it=format_percent_it, state_label=lambda code: STATE_LABELS.get(code, code),
+        component_label=lambda code: COMPONENT_LABELS.get(code, code))
+
+    @app.context_processor
+    def navigation() -> dict[str, Any]:
+        if current_user.is_authenticated:
+            return {"nav_items": nav_for(current_user.role)}
+        return {"nav_items": []}

@@ -1,0 +1,1 @@
+from app.enti import models  # noqa: F401  (registers the tables)

@@ -1,0 +1,97 @@
+"""Enti (creditors), entrate (revenue types) and the parameter tables that carry every legal number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, CreatedMixin, JsonDoc, Rate
+
+
+class Ente(CreatedMixin, Base):
+    __tablename__ = "enti"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    codice_fiscale: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    segregation_code: Mapped[str] = mapped_column(sa.String(2))
+
+    entrate: Mapped[list[Entrata]] = relationship(back_populates="ente", order_by="Entrata.code")
+
+
+class Entrata(CreatedMixin, Base):
+    __tablename__ = "entrate"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # Parameter codes this entrata uses (rows live in the parameter tables, with validity dates).
+    interest_rate_table: Mapped[str] = mapped_column(sa.String(40), default="legale")
+    prescription_regime: Mapped[str] = mapped_column(sa.String(20), default="5y")
+    installment_regime: Mapped[str] = mapped_column(sa.String(20), default="l160")
+    capitolo: Mapped[str | None] = mapped_column(sa.String(40))
+
+    ente: Mapped[Ente] = relationship(back_populates="entrate")
+
+    __table_args__ = (sa.UniqueConstraint("ente_id", "code"),)
+
+
+class RateTable(Base):
+    """A table of interest rates (legale, mora...), each period with its legal source."""
+
+    __tablename__ = "rate_tables"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+
+    periods: Mapped[list[RatePeriod]] = relationship(back_populates="table", order_by="RatePeriod.valid_from")
+
+
+class RatePeriod(Base):
+    __tablename__ = "rate_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rate_table_id: Mapped[int] = mapped_column(sa.ForeignKey("rate_tables.id"))
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    source: Mapped[str] = mapped_column(sa.Text)
+    confirmed: Mapped[bool] = mapped_column(default=True)
+
+    table: Mapped[RateTable] = relationship(back_populates="periods")
+
+    __table_args__ = (
+        sa.UniqueConstraint("rate_table_id", "valid_from"),
+        sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_range"),
+    )
+
+
+class Parameter(Base):
+    """Any other legal number or rule (caps, bands, terms, fees), national default or per ente/entrata."""
+
+    __tablename__ = "parameters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(60), index=True)
+    ente_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enti.id"))
+    entrata_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entrate.id"))
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+    value: Mapped[Any] = mapped_column(JsonDoc)
+    source: Mapped[str] = mapped_column(sa.Text)
+    confirmed: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("code", "ente_id", "entrata_id", "valid_from"),
+        sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_range"),
+    )

@@ -1,0 +1,1 @@
+from app.positions import models  # noqa: F401

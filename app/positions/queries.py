@@ -1,0 +1,155 @@
+"""Reads of positions and their ledger. Every query is scoped through `app.core.access.scoped`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from app.core.access import Principal, scoped
+from app.positions.models import COMPONENTS, Movement, Position
+
+# Movement kinds that make up the "original" amount, and those that are payments.
+ORIGINAL_KINDS = ("carico",)
+PAID_KINDS = ("pagamento", "rimborso")
+ABATED_KINDS = ("sgravio",)
+
+
+@dataclass(slots=True)
+class ComponentBalance:
+    component: str
+    original_cents: int = 0
+    accrued_cents: int = 0  # interest, charges, costs added after the carico
+    abated_cents: int = 0  # positive number: how much was abated
+    paid_cents: int = 0  # positive number: how much was paid (net of refunds)
+
+    @property
+    def due_cents(self) -> int:
+        return self.original_cents + self.accrued_cents - self.abated_cents - self.paid_cents
+
+
+@dataclass(slots=True)
+class PositionBalance:
+    position_id: int
+    components: dict[str, ComponentBalance] = field(default_factory=dict)
+
+    def component(self, name: str) -> ComponentBalance:
+        return self.components.setdefault(name, ComponentBalance(name))
+
+    @property
+    def original_cents(self) -> int:
+        return sum(c.original_cents for c in self.components.values())
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(c.paid_cents for c in self.components.values())
+
+    @property
+    def due_cents(self) -> int:
+        return sum(c.due_cents for c in self.components.values())
+
+    def rows(self) -> list[ComponentBalance]:
+        return [self.components[c] for c in COMPONENTS if c in self.components]
+
+
+def balances(session: Session, position_ids: Iterable[int], *,
+             as_of_dt: dt.datetime | None = None) -> dict[int, PositionBalance]:
+    """Balances by component, summed from the ledger (the truth), optionally as booked at `as_of_dt`."""
+    ids = list(position_ids)
+    result: dict[int, PositionBalance] = {pid: PositionBalance(pid) for pid in ids}
+    if not ids:
+        return result
+    stmt = (sa.select(Movement.position_id, Movement.component, Movement.kind, sa.func.sum(Movement.amount_cents))
+            .where(Movement.position_id.in_(ids))
+            .group_by(Movement.position_id, Movement.component, Movement.kind))
+    if as_of_dt is not None:
+        stmt = stmt.where(Movement.booked_dt <= as_of_dt)
+    for position_id, component, kind, total in session.execute(stmt):
+        bal = result[position_id].component(component)
+        total = int(total)
+        if kind in ORIGINAL_KINDS:
+            bal.original_cents += total
+        elif kind in PAID_KINDS:
+            bal.paid_cents -= total
+        elif kind in ABATED_KINDS:
+            bal.abated_cents -= total
+        else:
+            bal.accrued_cents += total
+    return result
+
+
+def list_positions_of_taxpayer(session: Session, principal: Principal, taxpayer_id: int, *,
+                               created_before: dt.datetime | None = None) -> list[Position]:
+    stmt = (sa.select(Position).where(Position.taxpayer_id == taxpayer_id)
+            .options(joinedload(Position.entrata), joinedload(Position.ente))
+            .order_by(Position.due_date, Position.id))
+    if created_before is not None:
+        stmt = stmt.where(Position.created_dt <= created_before)
+    return list(session.scalars(scoped(stmt, Position, principal)))
+
+
+def position_rows_stmt(principal: Principal, *, taxpayer_id: int | None = None, ente_code: str | None = None,
+                       state: str | None = None) -> sa.Select:
+    """A flat, scoped SELECT of positions with their ledger totals: the source of lists and exports."""
+    from app.enti.models import Ente, Entrata
+    from app.taxpayers.models import Taxpayer
+
+    def total(*kinds: str) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((Movement.kind.in_(kinds), Movement.amount_cents), else_=0)), 0)
+
+    ledger = (sa.select(Movement.position_id.label("position_id"),
+                        total(*ORIGINAL_KINDS).label("original_cents"),
+                        (-total(*PAID_KINDS)).label("paid_cents"),
+                        sa.func.sum(Movement.amount_cents).label("due_cents"))
+              .group_by(Movement.position_id).subquery())
+    stmt = (sa.select(Position.id.label("id"), Ente.code.label("ente"), Entrata.code.label("entrata"),
+                      Position.external_id.label("id_posizione"), Taxpayer.codice_fiscale.label("codice_fiscale"),
+                      sa.func.coalesce(Taxpayer.company_name,
+                                       Taxpayer.surname + " " + Taxpayer.given_name).label("nominativo"),
+                      Position.year.label("anno"), Position.description.label("descrizione"),
+                      Position.reference.label("riferimento"), Position.due_date.label("data_scadenza"),
+                      Position.state.label("stato"),
+                      sa.func.coalesce(ledger.c.original_cents, 0).label("original_cents"),
+                      sa.func.coalesce(ledger.c.paid_cents, 0).label("paid_cents"),
+                      sa.func.coalesce(ledger.c.due_cents, 0).label("due_cents"))
+            .join(Ente, Ente.id == Position.ente_id).join(Entrata, Entrata.id == Position.entrata_id)
+            .join(Taxpayer, Taxpayer.id == Position.taxpayer_id)
+            .outerjoin(ledger, ledger.c.position_id == Position.id)
+            .order_by(Position.due_date, Position.id))
+    if taxpayer_id is not None:
+        stmt = stmt.where(Position.taxpayer_id == taxpayer_id)
+    if ente_code:
+        stmt = stmt.where(Ente.code == ente_code)
+    if state:
+        stmt = stmt.where(Position.state == state)
+    return scoped(stmt, Position, principal)
+
+
+def get_position(session: Session, principal: Principal, position_id: int) -> Position | None:
+    stmt = sa.select(Position).where(Position.id == position_id)
+    return session.scalars(scoped(stmt, Position, principal)).first()
+
+
+def list_movements(session: Session, principal: Principal, position_id: int) -> list[Movement]:
+    stmt = sa.select(Movement).where(Movement.position_id == position_id).order_by(Movement.booked_dt, Movement.id)
+    return list(session.scalars(scoped(stmt, Movement, principal)))
+
+
+def dashboard_counts(session: Session, principal: Principal) -> dict[str, int]:
+    """Positions by state and the total due, for the home page."""
+    stmt = scoped(sa.select(Position.state, sa.func.count()).group_by(Position.state), Position, principal)
+    by_state = {state: n for state, n in session.execute(stmt)}
+    due_stmt = scoped(sa.select(sa.func.coalesce(sa.func.sum(Movement.amount_cents), 0)), Movement, principal)
+    return {"positions": sum(by_state.values()), "due_cents": int(session.scalar(due_stmt) or 0), **by_state}
+
+
+def by_component(balances_: dict[int, PositionBalance]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for bal in balances_.values():
+        for row in bal.rows():
+            totals[row.component] += row.due_cents
+    return dict(totals)

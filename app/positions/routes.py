@@ -1,0 +1,55 @@
+"""Position list (filters + export) and the position detail with its ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+
+from app.core.access import current_principal, permission_required
+from app.engine.states import STATES as STATE_LABELS
+from app.extensions import db
+from app.positions import exports, queries
+from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
+from app.reports.exports import FORMATS
+
+bp = Blueprint("positions", __name__, url_prefix="/posizioni")
+PAGE_SIZE = 50
+
+
+def _filters() -> dict[str, Any]:
+    return {"ente_code": request.args.get("ente") or None, "state": request.args.get("stato") or None}
+
+
+@bp.route("/")
+@permission_required("position.read")
+def position_list() -> Any:
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    stmt = queries.position_rows_stmt(current_principal(), **_filters())
+    rows = list(db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).mappings())
+    template = "positions/_position_rows.html" if request.htmx else "positions/position_list.html"
+    return render_template(template, rows=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page,
+                           filters=_filters(), states=STATE_LABELS, formats=FORMATS)
+
+
+@bp.route("/esporta.<fmt>")
+@permission_required("export")
+def position_export(fmt: str) -> Any:
+    if fmt not in FORMATS:
+        abort(404)
+    return exports.positions_export(db.session, current_principal(), fmt, title="Posizioni debitorie",
+                                    **_filters())
+
+
+@bp.route("/<int:position_id>")
+@permission_required("position.read")
+def position_detail(position_id: int) -> Any:
+    principal = current_principal()
+    position = queries.get_position(db.session, principal, position_id)
+    if position is None:
+        abort(404, "Posizione non trovata.")
+    movements = queries.list_movements(db.session, principal, position_id)
+    balance = queries.balances(db.session, [position_id])[position_id]
+    return render_template("positions/position_detail.html", position=position, movements=movements,
+                           balance=balance, component_labels=COMPONENT_LABELS, movement_kinds=MOVEMENT_KINDS,
+                           states=STATE_LABELS)

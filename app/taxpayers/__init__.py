@@ -1,0 +1,1 @@
+from app.taxpayers import models  # noqa: F401

