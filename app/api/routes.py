@@ -58,3 +58,64 @@ def openapi() -> Any:
     from app.api.openapi import SPEC
 
     return jsonify(SPEC)
+
+
+# --- the collection engine's calculator (formats.md §4): no personal data, no login, rate-limited ----------
+
+ENGINE_LIMIT_PER_MINUTE = 120
+
+
+def _engine_call(compute: Callable[[Any], dict[str, Any]]) -> Any:
+    from app.core.ratelimit import allow
+    from app.engine.wire import WireError
+
+    if not allow("engine", request.remote_addr or "-", limit=ENGINE_LIMIT_PER_MINUTE):
+        return error_response(429, "Troppe richieste al calcolatore: riprova tra un minuto.")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return error_response(400, "Corpo della richiesta non valido: atteso un oggetto JSON.")
+    try:
+        return jsonify(compute(payload))
+    except WireError as exc:
+        return jsonify(exc.body()), exc.status
+
+
+@bp.post("/engine/quote")
+def engine_quote() -> Any:
+    from app.positions.quotes import engine_quote as compute
+
+    return _engine_call(lambda payload: compute(db.session, payload))
+
+
+@bp.post("/engine/installment-plan")
+def engine_installment_plan() -> Any:
+    from app.positions.quotes import engine_installment_plan as compute
+
+    return _engine_call(lambda payload: compute(db.session, payload, dt.date.today()))
+
+
+@bp.post("/engine/deadlines")
+def engine_deadlines() -> Any:
+    from app.positions.quotes import engine_deadlines as compute
+
+    return _engine_call(lambda payload: compute(db.session, payload, dt.date.today()))
+
+
+@bp.get("/positions/<int:position_id>/quote")
+@token_required("positions:read")
+def position_quote(position_id: int) -> Any:
+    """The amount due of a stored position at `as_of` (default today), computed from its ledger."""
+    from app.positions.quotes import quote_position
+
+    try:
+        as_of = dt.date.fromisoformat(request.args.get("as_of") or dt.date.today().isoformat())
+    except ValueError:
+        return error_response(400, "Parametro 'as_of': data non valida, atteso AAAA-MM-GG.", {"field": "as_of"})
+    from app.engine.wire import WireError
+
+    try:
+        result = quote_position(db.session, g.principal, position_id, as_of)
+    except WireError as exc:
+        return jsonify(exc.body()), exc.status
+    db.session.commit()
+    return jsonify(result)

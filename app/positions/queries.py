@@ -99,12 +99,13 @@ def position_rows_stmt(principal: Principal, *, taxpayer_id: int | None = None, 
     from app.taxpayers.models import Taxpayer
 
     def total(*kinds: str) -> sa.ColumnElement[int]:
-        return sa.func.coalesce(sa.func.sum(sa.case((Movement.kind.in_(kinds), Movement.amount_cents), else_=0)), 0)
+        summed = sa.func.sum(sa.case((Movement.kind.in_(kinds), Movement.amount_cents), else_=0))
+        return sa.cast(sa.func.coalesce(summed, 0), sa.BigInteger)  # SUM(bigint) is numeric on PostgreSQL
 
     ledger = (sa.select(Movement.position_id.label("position_id"),
                         total(*ORIGINAL_KINDS).label("original_cents"),
                         (-total(*PAID_KINDS)).label("paid_cents"),
-                        sa.func.sum(Movement.amount_cents).label("due_cents"))
+                        sa.cast(sa.func.sum(Movement.amount_cents), sa.BigInteger).label("due_cents"))
               .group_by(Movement.position_id).subquery())
     stmt = (sa.select(Position.id.label("id"), Ente.code.label("ente"), Entrata.code.label("entrata"),
                       Position.external_id.label("id_posizione"), Taxpayer.codice_fiscale.label("codice_fiscale"),

@@ -1,0 +1,163 @@
+"""XLSX through XlsxWriter in ``constant_memory`` mode.
+
+XlsxWriter flushes each row to a temporary file as soon as the next one starts, so memory stays flat whatever
+the row count. It needs a seekable file to build the zip, so the workbook goes to a spooled temporary file
+(in memory up to 16 MiB, then on disk) whose bytes are yielded once the workbook is closed.
+
+Cells are real values: numbers with ``#,##0.00 "€"`` for money (Excel/LibreOffice show them with the
+reader's separators, ``1.234,56 €`` in Italy), ``#,##0`` for integers, ``0.00%`` for percentages, dates as
+``dd/mm/yyyy``. The header row is bold, frozen, filterable and repeated on printed pages; the "Totale" row
+holds ``SUM`` formulas together with the exact sums as their cached values.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from xlsxwriter import Workbook
+from xlsxwriter.utility import xl_col_to_name
+
+from app.reports.export_formats.spec import (
+    TOTAL_LABEL,
+    ExportSpec,
+    ExportTooLarge,
+    Totals,
+    iter_values,
+    sheet_name,
+)
+from app.reports.formatting import to_local_naive
+
+XLSX_MAX_ROWS = 1_048_576
+_CHUNK = 64 * 1024
+_SPOOL_MAX = 16 * 1024 * 1024
+_NUM_FORMATS = {
+    "int": "#,##0",
+    "money": '#,##0.00 "€"',
+    "percent": "0.00%",
+    "date": "dd/mm/yyyy",
+    "datetime": "dd/mm/yyyy hh:mm",
+}
+
+
+def _spreadsheet_number(value: Decimal) -> float:
+    """The float a spreadsheet cell stores for an exact Decimal (an amount in euros or a percentage fraction).
+
+    This is the only place where an amount becomes a float, and only because a spreadsheet number cell is an
+    IEEE 754 double: XlsxWriter's ``write_number`` takes a float and writes it with 16 significant digits.
+    ``float(Decimal)`` is correctly rounded, so every amount below 2**53 cents (about 90 thousand billion
+    euros) is stored as the same value to two decimals; Excel and LibreOffice *show* 15 significant digits,
+    so amounts are displayed exactly up to 9.999.999.999.999,99 €. Totals are summed beforehand as integer
+    cents, never as floats.
+    """
+    return float(value)
+
+
+def write_xlsx(
+    rows: Iterable[Any], spec: ExportSpec, *, generated_at: datetime | None = None
+) -> Iterator[bytes]:
+    """Stream ``rows`` as an XLSX workbook with one sheet; yields the file in 64 KiB chunks at the end.
+
+    :raise ExportTooLarge: more rows than a worksheet holds (1,048,576 with header and totals).
+    """
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX) as spool:
+        _build(spool, rows, spec, generated_at)
+        spool.seek(0)
+        while chunk := spool.read(_CHUNK):
+            yield chunk
+
+
+def _build(target: Any, rows: Iterable[Any], spec: ExportSpec, generated_at: datetime | None) -> None:
+    workbook = Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
+    try:
+        _fill(workbook, rows, spec, generated_at)
+    finally:
+        workbook.close()
+
+
+def _fill(workbook: Workbook, rows: Iterable[Any], spec: ExportSpec, generated_at: datetime | None) -> None:
+    properties: dict[str, Any] = {"title": spec.title, "comments": "Esattoria"}
+    if generated_at is not None:
+        properties["created"] = to_local_naive(generated_at)
+    workbook.set_properties(properties)
+    sheet = workbook.add_worksheet(sheet_name(spec.title))
+    header_format = workbook.add_format(
+        {"bold": True, "bg_color": "#D9E2F3", "bottom": 1, "text_wrap": True, "valign": "top"}
+    )
+    formats = {kind: workbook.add_format({"num_format": code}) for kind, code in _NUM_FORMATS.items()}
+    total_formats = {
+        kind: workbook.add_format({"num_format": code, "bold": True, "top": 1})
+        for kind, code in _NUM_FORMATS.items()
+    }
+    total_label_format = workbook.add_format({"bold": True, "top": 1})
+
+    for index, column in enumerate(spec.columns):
+        sheet.set_column(index, index, column.display_width)
+    sheet.freeze_panes(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.set_footer("&CPagina &P di &N")
+    for index, column in enumerate(spec.columns):
+        sheet.write_string(0, index, column.header, header_format)
+
+    writers = [_cell_writer(sheet, column.kind, formats.get(column.kind)) for column in spec.columns]
+    totals = Totals(spec)
+    row_index = 0
+    for values in iter_values(rows, spec):
+        row_index += 1
+        if row_index >= XLSX_MAX_ROWS - totals.enabled:
+            raise ExportTooLarge("foglio XLSX", max_rows=XLSX_MAX_ROWS - 1 - totals.enabled, hint="usare CSV")
+        totals.add(values)
+        for col_index, value in enumerate(values):
+            if value is not None:
+                writers[col_index](row_index, col_index, value)
+    last_data_row = row_index
+
+    sheet.autofilter(0, 0, last_data_row, len(spec.columns) - 1)
+    if totals.enabled:
+        total_row = last_data_row + 1
+        for col_index, value in enumerate(totals.row()):
+            kind = spec.columns[col_index].kind
+            if col_index == totals.label_index:
+                sheet.write_string(total_row, col_index, TOTAL_LABEL, total_label_format)
+            elif value is None:
+                sheet.write_blank(total_row, col_index, None, total_label_format)
+            else:
+                cached = _spreadsheet_number(Decimal(value).scaleb(-2)) if kind == "money" else value
+                if last_data_row:
+                    letter = xl_col_to_name(col_index)
+                    formula = f"=SUM({letter}2:{letter}{last_data_row + 1})"
+                    sheet.write_formula(total_row, col_index, formula, total_formats[kind], cached)
+                else:
+                    sheet.write_number(total_row, col_index, cached, total_formats[kind])
+
+
+def _cell_writer(sheet: Any, kind: str, cell_format: Any) -> Callable[[int, int, Any], Any]:
+    if kind == "text":
+        return sheet.write_string
+    if kind == "int":
+        return lambda row, col, value: sheet.write_number(row, col, value, cell_format)
+    if kind == "money":
+        return lambda row, col, cents: sheet.write_number(
+            row, col, _spreadsheet_number(Decimal(cents).scaleb(-2)), cell_format
+        )
+    if kind == "percent":
+        return lambda row, col, value: sheet.write_number(row, col, _spreadsheet_number(value), cell_format)
+    if kind == "date":
+        return lambda row, col, value: sheet.write_datetime(row, col, value, cell_format)
+    if kind == "datetime":
+        return lambda row, col, value: sheet.write_datetime(row, col, to_local_naive(value), cell_format)
+    raise ValueError(f"unknown kind {kind!r}")

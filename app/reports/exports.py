@@ -1,0 +1,163 @@
+"""The one export mechanism every list and report uses: a column spec plus rows, in five formats.
+
+Usage in a route (rows stream from the database; nothing is materialised except for the PDF)::
+
+    SPEC = ExportSpec(
+        title="Posizioni aperte",
+        filename_stem="posizioni_aperte",
+        columns=[
+            Column("taxpayer_name", "Contribuente"),
+            Column("residual_cents", "Residuo", "money"),
+            Column("due_date", "Scadenza", "date"),
+        ],
+        totals=["residual_cents"],
+    )
+
+    @bp.get("/positions/export.<fmt>")
+    def positions_export(fmt):
+        rows = db.session.execute(list_open_positions_query()).mappings().yield_per(1000)
+        return export_response(rows, SPEC, fmt)
+
+The writers (:func:`write_export` and ``write_<fmt>``) are plain generators of bytes: they need no Flask app,
+so a job can write a large export to a file with them. Money values are integer cents (or ``Decimal``
+euros); see :mod:`app.reports.export_formats.spec` for every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from app.reports.export_formats.csv_writer import write_csv
+from app.reports.export_formats.ods_writer import write_ods
+from app.reports.export_formats.pdf_writer import PDF_MAX_ROWS, write_pdf
+from app.reports.export_formats.spec import KINDS, Column, ExportSpec, ExportTooLarge, Kind
+from app.reports.export_formats.xlsx_writer import write_xlsx
+from app.reports.export_formats.xml_writer import XSD_PATH, write_xml
+from app.reports.formatting import to_local_naive
+
+__all__ = [
+    "FORMATS",
+    "FORMAT_LABELS",
+    "KINDS",
+    "MIMETYPES",
+    "PDF_MAX_ROWS",
+    "XSD_PATH",
+    "Column",
+    "ExportSpec",
+    "ExportTooLarge",
+    "Kind",
+    "UnknownExportFormat",
+    "export_filename",
+    "export_response",
+    "write_csv",
+    "write_export",
+    "write_ods",
+    "write_pdf",
+    "write_xlsx",
+    "write_xml",
+]
+
+FORMATS = ("csv", "xlsx", "ods", "pdf", "xml")
+
+#: Labels for the export menu, in the order of FORMATS.
+FORMAT_LABELS = {
+    "csv": "CSV (dati, separatore ;)",
+    "xlsx": "Excel (XLSX)",
+    "ods": "LibreOffice (ODS)",
+    "pdf": "PDF (stampa)",
+    "xml": "XML",
+}
+
+MIMETYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "pdf": "application/pdf",
+    "xml": "application/xml",
+}
+
+_WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "ods": write_ods, "pdf": write_pdf, "xml": write_xml}
+
+
+class UnknownExportFormat(ValueError):
+    """``fmt`` is not one of :data:`FORMATS`."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        super().__init__(f"Formato di esportazione non supportato: {fmt!r}")
+
+
+def write_export(
+    rows: Iterable[Any],
+    spec: ExportSpec,
+    fmt: str,
+    *,
+    generated_at: datetime | None = None,
+    pdf_max_rows: int = PDF_MAX_ROWS,
+) -> Iterator[bytes]:
+    """The export of ``rows`` in ``fmt`` as a generator of bytes chunks; no app context needed.
+
+    CSV and XML yield as they go; XLSX and ODS build the file in a spooled temporary file and yield it at the
+    end (memory stays flat either way); PDF holds at most ``pdf_max_rows`` formatted rows and yields once.
+
+    :raise UnknownExportFormat: ``fmt`` is not in :data:`FORMATS` (raised at once, not on iteration).
+    :raise ExportTooLarge: on iteration, for a PDF over ``pdf_max_rows`` rows or an XLSX over a sheet's rows.
+    """
+    if fmt not in _WRITERS:
+        raise UnknownExportFormat(fmt)
+    generated_at = generated_at or datetime.now(UTC)
+    if fmt == "csv":
+        return write_csv(rows, spec)
+    if fmt == "pdf":
+        return write_pdf(rows, spec, generated_at=generated_at, max_rows=pdf_max_rows)
+    return _WRITERS[fmt](rows, spec, generated_at=generated_at)
+
+
+def export_filename(spec: ExportSpec, fmt: str, generated_at: datetime) -> str:
+    """``<stem>_<YYYYmmdd>.<fmt>``, dated in Italian local time."""
+    return f"{spec.filename_stem}_{to_local_naive(generated_at):%Y%m%d}.{fmt}"
+
+
+def export_response(
+    rows: Iterable[Any],
+    spec: ExportSpec,
+    fmt: str,
+    *,
+    generated_at: datetime | None = None,
+    pdf_max_rows: int = PDF_MAX_ROWS,
+) -> Any:
+    """A Flask response that downloads the export of ``rows`` in ``fmt`` as an attachment.
+
+    The writer runs up to its first chunk before the response is returned, so a PDF or XLSX/ODS error
+    (:class:`ExportTooLarge`, a bad value) is raised here, where the route can turn it into a message; CSV and
+    XML then stream the rest. Inside a request the body is wrapped in ``stream_with_context``, so a rows
+    iterable that reads the database keeps its session until the last row.
+
+    :raise 400: ``fmt`` is not in :data:`FORMATS` (``abort(400)`` with an Italian description).
+    :raise ExportTooLarge: see :func:`write_export`.
+    """
+    from flask import Response, abort, has_request_context, stream_with_context
+
+    if fmt not in FORMATS:
+        abort(400, description=f"Formato di esportazione non supportato: {fmt}")
+    generated_at = generated_at or datetime.now(UTC)
+    chunks = write_export(rows, spec, fmt, generated_at=generated_at, pdf_max_rows=pdf_max_rows)
+    first = next(chunks, b"")
+    headers = {
+        "Content-Disposition": f'attachment; filename="{export_filename(spec, fmt, generated_at)}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if fmt == "pdf":
+        return Response(first, mimetype=MIMETYPES[fmt], headers=headers)
+    body: Iterable[bytes] = _prepend(first, chunks)
+    if has_request_context():
+        body = stream_with_context(body)
+    return Response(body, mimetype=MIMETYPES[fmt], headers=headers)
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
