@@ -21,14 +21,24 @@ from tests.pgtmp import temp_postgres
 SEED_TAXPAYERS = 40
 
 
-def _create_database(server_url: str, name: str) -> str:
-    url = sa.make_url(server_url)
-    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+def _admin(server_url: str, statement: str) -> None:
+    engine = sa.create_engine(sa.make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(statement))
     engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _create_database(server_url: str, name: str) -> str:
+    """A fresh database per test session (named after the process, so parallel runs never collide)."""
+    name = f"{name}_{os.getpid()}"
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(server_url, f'CREATE DATABASE "{name}"')
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(database_url: str) -> None:
+    name = sa.make_url(database_url).database
+    _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +72,10 @@ def migrate_and_seed(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(pg_server: str) -> str:
-    return _create_database(pg_server, "esattoria_test")
+def database_url(pg_server: str) -> Iterator[str]:
+    url = _create_database(pg_server, "esattoria_test")
+    yield url
+    _drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import _create_database, build_app, migrate_and_seed
+from tests.conftest import _create_database, _drop_database, build_app, migrate_and_seed
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +26,15 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def live_app(pg_server: str):
-    app = build_app(_create_database(pg_server, "esattoria_browser"))
+    url = _create_database(pg_server, "esattoria_browser")
+    app = build_app(url)
     migrate_and_seed(app)
     yield app
     from app.extensions import db
 
     with app.app_context():
         db.engine.dispose()
+    _drop_database(url)
 
 
 @pytest.fixture(scope="session")
