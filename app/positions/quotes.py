@@ -74,6 +74,18 @@ def quote_position(session: Session, principal: Principal, position_id: int, as_
     return result
 
 
+def simulate_plan(session: Session, principal: Principal, position_id: int, *, installments: int,
+                  first_due: dt.date, annual_rate: Any = None) -> tuple[dict[str, Any], str]:
+    """A plan for what the position owes at the first due date, under the entrata's installment regime."""
+    quote = quote_position(session, principal, position_id, first_due)
+    position = get_position(session, principal, position_id)
+    assert position is not None  # quote_position raised otherwise
+    params, _ = engine_inputs(session, first_due, ente_id=position.ente_id, entrata_id=position.entrata_id)
+    payload = {"amount": quote["total_due"], "installments": installments, "first_due": first_due.isoformat(),
+               "regime": position.entrata.installment_regime, "annual_rate": str(annual_rate or "0")}
+    return wire.installment_plan_request(payload, params), quote["total_due"]
+
+
 def engine_quote(session: Session, payload: Any) -> dict[str, Any]:
     """POST /api/v1/engine/quote: parameters in force at the request's as_of (today if unreadable)."""
     on = _payload_date(payload, "as_of")

@@ -9,7 +9,9 @@ from flask import Blueprint, abort, render_template, request
 from app.core.access import current_principal, permission_required
 from app.engine.states import STATES as STATE_LABELS
 from app.extensions import db
-from app.positions import exports, queries
+from app.engine.wire import WireError
+from app.positions import exports, queries, quotes
+from app.positions.forms import PlanForm, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
 from app.reports.exports import FORMATS
 
@@ -53,3 +55,42 @@ def position_detail(position_id: int) -> Any:
     return render_template("positions/position_detail.html", position=position, movements=movements,
                            balance=balance, component_labels=COMPONENT_LABELS, movement_kinds=MOVEMENT_KINDS,
                            states=STATE_LABELS)
+
+
+def _position_choices(taxpayer_id: int) -> list[tuple[int, str]]:
+    positions = queries.list_positions_of_taxpayer(db.session, current_principal(), taxpayer_id)
+    return [(p.id, f"{p.external_id} – {p.entrata.name} {p.year}") for p in positions]
+
+
+@bp.route("/calcola/<int:taxpayer_id>/dovuto")
+@permission_required("position.read")
+def quote_panel(taxpayer_id: int) -> Any:
+    """HTMX panel of the card: amount due of one position at a date, with segments and rate sources."""
+    form = QuoteForm(request.args)
+    form.position.choices = _position_choices(taxpayer_id)
+    result, error = None, None
+    if request.args and form.validate():
+        try:
+            result = quotes.quote_position(db.session, current_principal(), form.position.data, form.al.data)
+        except WireError as exc:
+            error = exc.message_it
+    return render_template("positions/_quote_panel.html", form=form, submitted=bool(request.args), result=result, error=error,
+                           taxpayer_id=taxpayer_id)
+
+
+@bp.route("/calcola/<int:taxpayer_id>/rateazione")
+@permission_required("position.read")
+def plan_panel(taxpayer_id: int) -> Any:
+    """HTMX panel of the card: simulate an installment plan of what one position owes at the first due date."""
+    form = PlanForm(request.args)
+    form.position.choices = _position_choices(taxpayer_id)
+    plan, error, allowed, due = None, None, None, None
+    if request.args and form.validate():
+        try:
+            plan, due = quotes.simulate_plan(db.session, current_principal(), form.position.data,
+                                             installments=form.rate.data, first_due=form.prima.data,
+                                             annual_rate=form.tasso.data)
+        except WireError as exc:
+            error, allowed = exc.message_it, exc.extra.get("allowed")
+    return render_template("positions/_plan_panel.html", form=form, submitted=bool(request.args), plan=plan, error=error, allowed=allowed,
+                           due=due, taxpayer_id=taxpayer_id)

@@ -25,9 +25,9 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_app(pg_server: str):
+def live_app(pg_server: str, redis_settings: dict):
     url = _create_database(pg_server, "esattoria_browser")
-    app = build_app(url)
+    app = build_app(url, **redis_settings)
     migrate_and_seed(app)
     yield app
     from app.extensions import db

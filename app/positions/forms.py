@@ -1,0 +1,22 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+
+class QuoteForm(FlaskForm):
+    class Meta:
+        csrf = False  # a calculation: reads only
+
+    position = SelectField("Posizione", coerce=int)
+    al = DateField("Dovuto alla data", validators=[DataRequired("Indica la data.")])
+
+
+class PlanForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    position = SelectField("Posizione", coerce=int)
+    rate = IntegerField("Numero di rate", validators=[DataRequired("Indica il numero di rate."),
+                                                      NumberRange(1, 120, "Da 1 a 120 rate.")])
+    prima = DateField("Scadenza della prima rata", validators=[DataRequired("Indica la data della prima rata.")])
+    tasso = DecimalField("Tasso annuo % sul capitale residuo", places=4, validators=[Optional()])
