@@ -62,6 +62,12 @@ def register(app: Flask) -> None:
     def csrf_error(exc: CSRFError) -> Any:
         return error_response(400, "Modulo scaduto o non valido (token CSRF mancante): ricarica la pagina e riprova.")
 
+    from app.reports.exports import ExportTooLarge
+
+    @app.errorhandler(ExportTooLarge)
+    def export_too_large(exc: ExportTooLarge) -> Any:
+        return error_response(422, str(exc))
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
         return error_response(exc.status, exc.message, exc.details)

@@ -1,17 +1,18 @@
 """PDF: the rows as a table laid out by Typst (``templates/exports/table.typ``), A4 landscape.
 
 A PDF is laid out as a whole, so it cannot be streamed: the formatted rows are held in memory and the
-document is compiled at the end. ``max_rows`` caps that (20,000 by default); beyond it
+document is compiled at the end. ``max_rows`` caps that (5,000 by default); beyond it
 :class:`ExportTooLarge` tells the user to choose CSV or XLSX. Every value is formatted here, in Python, to
 its Italian text (``1.234,56 €``, ``30/06/2025``); the template only lays it out. Column widths are computed
 here too: amounts, numbers and dates get the width of their longest value, text columns share the rest.
 
-Typst runs in a child process (``typst_render.py``) by default: its caches are large and outlive a
-compilation, and a child gives that memory back when it exits. Cost measured on this project: about
-0.1 s per PDF for the child, and roughly 90 KB of peak memory per row of 10 columns in the child.
+Typst runs in a child process (``typst_render.py``) by default: its layout caches are large (about 60 KB
+per row of 10 columns) and the typst package keeps them for the next ten compilations, which a web worker
+must not accumulate; a child gives the memory back when it exits. Measured here on a busy 2-CPU machine:
+100 rows 0.1 s (the child included); 20,000 rows (``max_rows``, ~480 pages) 12 s with a 1.3 GB child.
 
 Fonts: Titillium Web (the font of the Italian public-administration design system) when its TTFs are in
-``static/fonts``, else DejaVu Sans from the system. A missing font family only produces a Typst warning,
+``static/vendor/bootstrap-italia/fonts-ttf``, else DejaVu Sans from the system. A missing font family only produces a Typst warning,
 logged at debug level; it never fails the export.
 """
 
@@ -42,11 +43,12 @@ from app.reports.formatting import format_datetime_it
 
 log = logging.getLogger(__name__)
 
-PDF_MAX_ROWS = 20_000
+PDF_MAX_ROWS = 5_000  # ~125 pages, ~3 s, ~360 MB in the Typst child; larger sets: CSV or XLSX
 PDF_TIMEOUT_SECONDS = 300
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = _PROJECT_ROOT / "templates" / "exports" / "table.typ"
-FONT_DIRS = tuple(path for path in (_PROJECT_ROOT / "static" / "fonts",) if path.is_dir())
+FONT_DIRS = tuple(path for path in (_PROJECT_ROOT / "static" / "vendor" / "bootstrap-italia" / "fonts-ttf",)
+                  if path.is_dir())  # Titillium Web, vendored by scripts/vendor.sh
 _RENDER_SCRIPT = Path(__file__).with_name("typst_render.py")
 
 # Geometry of table.typ, used to size the columns: A4 landscape minus 1.2 cm margins, 8 pt text.
@@ -100,7 +102,7 @@ def render_pdf(
         table_data(rows, spec, max_rows=max_rows, generated_at=generated_at), ensure_ascii=False
     )
     fonts = [str(path) for path in (FONT_DIRS if font_paths is None else font_paths)]
-    if isolate:
+    if isolate and sys.executable:
         pdf, warnings = _compile_in_child(data, fonts)
     else:
         try:
@@ -210,5 +212,5 @@ def column_fractions(spec: ExportSpec, longest: Sequence[int]) -> list[float]:
 
 
 def _clean(text: str) -> str:
-    # Control characters are dropped as for XML: Typst would print them as boxes.
-    return xml_safe_text(text).replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters are dropped as for XML (Typst would print boxes); a tab becomes a space.
+    return xml_safe_text(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")

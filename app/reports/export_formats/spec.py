@@ -187,7 +187,7 @@ def iter_values(rows: Iterable[Any], spec: ExportSpec) -> Iterator[tuple[Any, ..
     converters = tuple(_CONVERTERS[column.kind] for column in spec.columns)
     width = len(keys)
     for number, row in enumerate(rows, start=1):
-        if isinstance(row, Mapping):
+        if type(row) is dict or isinstance(row, Mapping):
             raw = [row[key] for key in keys]
         elif isinstance(row, Sequence) and not isinstance(row, str | bytes):
             if len(row) != width:
@@ -197,8 +197,10 @@ def iter_values(rows: Iterable[Any], spec: ExportSpec) -> Iterator[tuple[Any, ..
             raw = [getattr(row, key) for key in keys]
         try:
             values = tuple(
-                None if value is None else convert(value)
-                for convert, value in zip(converters, raw, strict=True)
+                [
+                    None if value is None else convert(value)
+                    for convert, value in zip(converters, raw, strict=True)
+                ]
             )
         except (TypeError, ValueError) as exc:
             error = TypeError if isinstance(exc, TypeError) else ValueError

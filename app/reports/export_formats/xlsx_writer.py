@@ -12,6 +12,7 @@ holds ``SUM`` formulas together with the exact sums as their cached values.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -28,6 +29,7 @@ from app.reports.export_formats.spec import (
     Totals,
     iter_values,
     sheet_name,
+    xml_safe_text,
 )
 from app.reports.formatting import to_local_naive
 
@@ -43,16 +45,21 @@ _NUM_FORMATS = {
 }
 
 
-def _spreadsheet_number(value: Decimal) -> float:
-    """The float a spreadsheet cell stores for an exact Decimal (an amount in euros or a percentage fraction).
+def _spreadsheet_number(cents: int) -> float:
+    """The float a spreadsheet cell stores for an amount of ``cents``: the one place money becomes a float.
 
-    This is the only place where an amount becomes a float, and only because a spreadsheet number cell is an
-    IEEE 754 double: XlsxWriter's ``write_number`` takes a float and writes it with 16 significant digits.
-    ``float(Decimal)`` is correctly rounded, so every amount below 2**53 cents (about 90 thousand billion
-    euros) is stored as the same value to two decimals; Excel and LibreOffice *show* 15 significant digits,
-    so amounts are displayed exactly up to 9.999.999.999.999,99 €. Totals are summed beforehand as integer
-    cents, never as floats.
+    A spreadsheet number cell is an IEEE 754 double, and XlsxWriter's ``write_number`` takes a float (written
+    with 16 significant digits). ``cents / 100`` is correctly rounded (Python divides the integers exactly,
+    then rounds once), so it is the double nearest to the exact amount: every amount below 2**46 euros
+    (about 70 thousand billion) reads back as the same value to two decimals. Excel and LibreOffice *show*
+    15 significant digits, so amounts display exactly up to 9.999.999.999.999,99 €. Totals are summed as
+    integer cents, never as floats.
     """
+    return cents / 100
+
+
+def _spreadsheet_fraction(value: Decimal) -> float:
+    """A percentage fraction (``Decimal("0.0525")``) as the float of a ``0.00%`` cell (not money)."""
     return float(value)
 
 
@@ -82,12 +89,15 @@ def _build(target: Any, rows: Iterable[Any], spec: ExportSpec, generated_at: dat
     )
     try:
         _fill(workbook, rows, spec, generated_at)
-    finally:
-        workbook.close()
+    except BaseException:
+        with contextlib.suppress(Exception):  # release the temporary files; the first error is the one to see
+            workbook.close()
+        raise
+    workbook.close()
 
 
 def _fill(workbook: Workbook, rows: Iterable[Any], spec: ExportSpec, generated_at: datetime | None) -> None:
-    properties: dict[str, Any] = {"title": spec.title, "comments": "Esattoria"}
+    properties: dict[str, Any] = {"title": xml_safe_text(spec.title), "comments": "Esattoria"}
     if generated_at is not None:
         properties["created"] = to_local_naive(generated_at)
     workbook.set_properties(properties)
@@ -136,7 +146,7 @@ def _fill(workbook: Workbook, rows: Iterable[Any], spec: ExportSpec, generated_a
             elif value is None:
                 sheet.write_blank(total_row, col_index, None, total_label_format)
             else:
-                cached = _spreadsheet_number(Decimal(value).scaleb(-2)) if kind == "money" else value
+                cached = _spreadsheet_number(value) if kind == "money" else value
                 if last_data_row:
                     letter = xl_col_to_name(col_index)
                     formula = f"=SUM({letter}2:{letter}{last_data_row + 1})"
@@ -151,11 +161,9 @@ def _cell_writer(sheet: Any, kind: str, cell_format: Any) -> Callable[[int, int,
     if kind == "int":
         return lambda row, col, value: sheet.write_number(row, col, value, cell_format)
     if kind == "money":
-        return lambda row, col, cents: sheet.write_number(
-            row, col, _spreadsheet_number(Decimal(cents).scaleb(-2)), cell_format
-        )
+        return lambda row, col, cents: sheet.write_number(row, col, _spreadsheet_number(cents), cell_format)
     if kind == "percent":
-        return lambda row, col, value: sheet.write_number(row, col, _spreadsheet_number(value), cell_format)
+        return lambda row, col, value: sheet.write_number(row, col, _spreadsheet_fraction(value), cell_format)
     if kind == "date":
         return lambda row, col, value: sheet.write_datetime(row, col, value, cell_format)
     if kind == "datetime":
