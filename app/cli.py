@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -44,8 +43,16 @@ def demo_seed(n: int) -> None:
 
     summary = seed_demo(db.session, taxpayers=n)
     db.session.commit()
-    click.echo(json.dumps({"taxpayers": summary.taxpayers, "positions": summary.positions,
-                           "movements": summary.movements, "users": summary.users}))
+    click.echo(
+        json.dumps(
+            {
+                "taxpayers": summary.taxpayers,
+                "positions": summary.positions,
+                "movements": summary.movements,
+                "users": summary.users,
+            }
+        )
+    )
     if summary.users:
         click.echo(f"Utenti demo (password '{DEMO_PASSWORD}'): " + ", ".join(u[0] for u in USERS), err=True)
 
@@ -103,13 +110,18 @@ def users() -> None:
 
 @users.command("create", help="Crea un utente.")
 @click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["admin", "backoffice", "sportello", "callcenter", "regione", "contribuente"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "backoffice", "sportello", "callcenter", "regione", "contribuente"]),
+)
 @click.option("--name", "display_name", required=True)
 @click.option("--ente", "ente_codes", multiple=True, help="Codice ente (ripetibile)")
 @click.password_option()
 @with_appcontext
-def users_create(username: str, role: str, display_name: str, ente_codes: tuple[str, ...], password: str) -> None:
+def users_create(
+    username: str, role: str, display_name: str, ente_codes: tuple[str, ...], password: str
+) -> None:
     from app.auth.models import User
     from app.auth.services import hash_password
     from app.enti.models import Ente
@@ -117,7 +129,9 @@ def users_create(username: str, role: str, display_name: str, ente_codes: tuple[
     enti = list(db.session.scalars(sa.select(Ente).where(Ente.code.in_(ente_codes))))
     if len(enti) != len(set(ente_codes)):
         raise click.BadParameter("ente sconosciuto", param_hint="--ente")
-    user = User(username=username, role=role, display_name=display_name, password_hash=hash_password(password))
+    user = User(
+        username=username, role=role, display_name=display_name, password_hash=hash_password(password)
+    )
     user.enti = enti
     db.session.add(user)
     db.session.commit()
@@ -141,7 +155,9 @@ def tokens_issue(name: str, ente_code: str, scopes: tuple[str, ...]) -> None:
     ente = get_ente_by_code(db.session, ente_code)
     if ente is None:
         raise click.BadParameter("ente sconosciuto", param_hint="--ente")
-    token, clear = issue_api_token(db.session, name=name, ente_id=ente.id, scopes=list(scopes), created_by_id=None)
+    token, clear = issue_api_token(
+        db.session, name=name, ente_id=ente.id, scopes=list(scopes), created_by_id=None
+    )
     db.session.commit()
     click.echo(json.dumps({"id": token.id, "token": clear}))
 
@@ -159,4 +175,3 @@ def tokens_revoke(token_id: int) -> None:
     revoke_api_token(token)
     db.session.commit()
     click.echo(f"Token {token_id} revocato.")
-

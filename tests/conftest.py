@@ -54,8 +54,13 @@ def pg_server() -> Iterator[str]:
 def build_app(database_url: str, **overrides: Any) -> Flask:
     from app import create_app
 
-    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True, "TOTP_REQUIRED": True,
-                "SERVER_NAME": None, **overrides}
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": True,
+        "TOTP_REQUIRED": True,
+        "SERVER_NAME": None,
+        **overrides,
+    }
     return create_app(settings)
 
 
@@ -189,6 +194,7 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 
     html = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+    )
     assert match, f"no CSRF token in {path}"
     return match.group(1)

@@ -17,8 +17,10 @@ from contextlib import contextmanager
 def pg_bin() -> str:
     found = os.environ.get("PGBIN") or (sorted(glob.glob("/usr/lib/postgresql/*/bin")) or [""])[-1]
     if not found or not os.path.exists(os.path.join(found, "initdb")):
-        raise RuntimeError("PostgreSQL binaries not found: run `make test` (it installs them with apt) "
-                           "or set TEST_DATABASE_URL")
+        raise RuntimeError(
+            "PostgreSQL binaries not found: run `make test` (it installs them with apt) "
+            "or set TEST_DATABASE_URL"
+        )
     return found
 
 
@@ -38,8 +40,22 @@ def temp_postgres() -> Iterator[str]:
         os.chown(root, pw.pw_uid, pw.pw_gid)
         kw.update(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[], env={**os.environ, "HOME": root})
     data, port = os.path.join(root, "data"), _free_port()
-    subprocess.run([f"{binaries}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                    "--locale=C.UTF-8", "--no-sync"], **kw)
+    subprocess.run(
+        [
+            f"{binaries}/initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        **kw,
+    )
     opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -F -c full_page_writes=off"
     subprocess.run([f"{binaries}/pg_ctl", "-D", data, "-l", f"{root}/log", "-w", "-o", opts, "start"], **kw)
     try:

@@ -67,8 +67,9 @@ def test_by_name_and_by_reference_search_are_scoped_too(app, personas) -> None:
         from app.extensions import db
         from app.positions.models import Position
 
-        external = db.session.scalars(sa.select(Position.external_id).where(
-            Position.taxpayer_id == taxpayer_id(MARIO_ROSSI_CF))).first()
+        external = db.session.scalars(
+            sa.select(Position.external_id).where(Position.taxpayer_id == taxpayer_id(MARIO_ROSSI_CF))
+        ).first()
     assert "Rossi Mario" not in personas.client("regione2").get(f"/contribuenti/?q={external}").get_data(True)
     assert "Rossi Mario" in personas.client("regione").get(f"/contribuenti/?q={external}").get_data(True)
 
@@ -79,11 +80,21 @@ def test_a_shared_taxpayer_shows_only_the_positions_of_the_users_ente(app, perso
     from app.taxpayers.models import TaxpayerEnte
 
     with app.app_context():
-        shared = db.session.scalars(sa.select(TaxpayerEnte.taxpayer_id).group_by(TaxpayerEnte.taxpayer_id)
-                                    .having(sa.func.count() == 2)).first()
+        shared = db.session.scalars(
+            sa.select(TaxpayerEnte.taxpayer_id)
+            .group_by(TaxpayerEnte.taxpayer_id)
+            .having(sa.func.count() == 2)
+        ).first()
         assert shared is not None
-        by_ente = dict(list(db.session.execute(sa.select(Position.ente_id, sa.func.count()).where(
-            Position.taxpayer_id == shared).group_by(Position.ente_id)).tuples()))
+        by_ente = dict(
+            list(
+                db.session.execute(
+                    sa.select(Position.ente_id, sa.func.count())
+                    .where(Position.taxpayer_id == shared)
+                    .group_by(Position.ente_id)
+                ).tuples()
+            )
+        )
     page_r1 = personas.client("regione").get(f"/contribuenti/{shared}").get_data(as_text=True)
     page_r2 = personas.client("regione2").get(f"/contribuenti/{shared}").get_data(as_text=True)
     assert "R01-" in page_r1 and "R02-" not in page_r1
@@ -96,8 +107,9 @@ def test_position_detail_of_another_ente_is_404(app, personas) -> None:
     from app.positions.models import Position
 
     with app.app_context():
-        position_id = db.session.scalars(sa.select(Position.id).where(
-            Position.taxpayer_id == taxpayer_id(MARIO_ROSSI_CF))).first()
+        position_id = db.session.scalars(
+            sa.select(Position.id).where(Position.taxpayer_id == taxpayer_id(MARIO_ROSSI_CF))
+        ).first()
     assert personas.client("regione2").get(f"/posizioni/{position_id}").status_code == 404
     assert personas.client("regione").get(f"/posizioni/{position_id}").status_code == 200
 
@@ -108,11 +120,13 @@ def test_every_card_read_is_logged(app, personas) -> None:
 
     with app.app_context():
         mario = taxpayer_id(MARIO_ROSSI_CF)
-        before = db.session.scalar(sa.select(sa.func.count()).select_from(AccessLog).where(
-            AccessLog.taxpayer_id == mario))
+        before = db.session.scalar(
+            sa.select(sa.func.count()).select_from(AccessLog).where(AccessLog.taxpayer_id == mario)
+        )
     assert personas.client("sportello").get(f"/contribuenti/{mario}").status_code == 200
     with app.app_context():
-        rows = db.session.scalars(sa.select(AccessLog).where(AccessLog.taxpayer_id == mario)
-                                  .order_by(AccessLog.id.desc())).all()
+        rows = db.session.scalars(
+            sa.select(AccessLog).where(AccessLog.taxpayer_id == mario).order_by(AccessLog.id.desc())
+        ).all()
         assert len(rows) == before + 1
         assert rows[0].action == "card" and rows[0].user_id is not None

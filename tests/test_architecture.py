@@ -30,19 +30,33 @@ def imported_modules(path: Path) -> set[str]:
 def test_engine_imports_nothing_of_flask_sqlalchemy_or_the_app(path: Path) -> None:
     for module in imported_modules(path):
         top = module.split(".")[0]
-        assert top not in {"flask", "sqlalchemy", "flask_sqlalchemy", "werkzeug", "redis", "rq"}, (path, module)
+        assert top not in {"flask", "sqlalchemy", "flask_sqlalchemy", "werkzeug", "redis", "rq"}, (
+            path,
+            module,
+        )
         assert not (module.startswith("app.") and not module.startswith("app.engine")) and module != "app", (
-            path, module)
+            path,
+            module,
+        )
 
 
 @pytest.mark.parametrize("path", python_files("app", "engine"), ids=lambda p: p.name)
 def test_engine_reads_no_clock_and_uses_no_float(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
-    for forbidden in ("date.today", "datetime.now", "datetime.today", "datetime.utcnow", "os.environ",
-                      "time.time("):
+    for forbidden in (
+        "date.today",
+        "datetime.now",
+        "datetime.today",
+        "datetime.utcnow",
+        "os.environ",
+        "time.time(",
+    ):
         assert forbidden not in source, (path, forbidden)
-    float_calls = [node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
-                   and isinstance(node.func, ast.Name) and node.func.id == "float"]
+    float_calls = [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float"
+    ]
     assert float_calls == [], (path, float_calls)
 
 
@@ -60,14 +74,21 @@ def test_commits_only_in_routes_tasks_and_cli() -> None:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "commit"
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
 
 
 def test_only_config_reads_the_environment() -> None:
-    offenders = [str(p.relative_to(ROOT)) for p in python_files("app")
-                 if "os.environ" in p.read_text(encoding="utf-8") or "getenv(" in p.read_text(encoding="utf-8")]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in python_files("app")
+        if "os.environ" in p.read_text(encoding="utf-8") or "getenv(" in p.read_text(encoding="utf-8")
+    ]
     assert offenders == []
 
 

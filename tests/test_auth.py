@@ -36,8 +36,12 @@ def test_staff_login_enrols_totp_then_asks_for_it(app) -> None:
     assert response.headers["Location"].endswith("/login/verifica")
     assert second.get("/").status_code == 302  # not logged in until the second factor
     token = csrf_token(second, "/login/verifica")
-    assert second.post("/login/verifica", data={"code": pyotp.TOTP(secret).now(),
-                                                "csrf_token": token}).status_code == 302
+    assert (
+        second.post(
+            "/login/verifica", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}
+        ).status_code
+        == 302
+    )
     assert second.get("/").status_code == 200
 
 
@@ -135,18 +139,23 @@ def test_api_token_is_bound_to_its_ente_and_scopes(app) -> None:
 
     with app.app_context():
         r01, r02 = get_ente_by_code(db.session, "R01"), get_ente_by_code(db.session, "R02")
-        t1, clear1 = issue_api_token(db.session, name="R01 gestionale", ente_id=r01.id,
-                                     scopes=["positions:read"], created_by_id=None)
-        _, clear2 = issue_api_token(db.session, name="R02 gestionale", ente_id=r02.id,
-                                    scopes=["positions:read"], created_by_id=None)
-        _, clear3 = issue_api_token(db.session, name="R01 carichi", ente_id=r01.id, scopes=["carichi:write"],
-                                    created_by_id=None)
+        t1, clear1 = issue_api_token(
+            db.session, name="R01 gestionale", ente_id=r01.id, scopes=["positions:read"], created_by_id=None
+        )
+        _, clear2 = issue_api_token(
+            db.session, name="R02 gestionale", ente_id=r02.id, scopes=["positions:read"], created_by_id=None
+        )
+        _, clear3 = issue_api_token(
+            db.session, name="R01 carichi", ente_id=r01.id, scopes=["carichi:write"], created_by_id=None
+        )
         db.session.commit()
         assert clear1 not in str(t1.token_hash)
     client = app.test_client()
 
     def get(token: str, cf: str):
-        return client.get(f"/api/v1/positions?codice_fiscale={cf}", headers={"Authorization": f"Bearer {token}"})
+        return client.get(
+            f"/api/v1/positions?codice_fiscale={cf}", headers={"Authorization": f"Bearer {token}"}
+        )
 
     mine = get(clear1, MARIO_ROSSI_CF)
     assert mine.status_code == 200 and mine.json and all(p["ente"] == "R01" for p in mine.json)
@@ -171,17 +180,40 @@ def test_admin_issues_and_revokes_tokens_from_the_screen(app, personas) -> None:
 
     with app.app_context():
         ente_id = get_ente_by_code(db.session, "R01").id
-    page = client.post("/amministrazione/token-api", data={
-        "name": "Sistema contabile", "ente_id": ente_id, "scopes": ["positions:read"], "csrf_token": token})
+    page = client.post(
+        "/amministrazione/token-api",
+        data={
+            "name": "Sistema contabile",
+            "ente_id": ente_id,
+            "scopes": ["positions:read"],
+            "csrf_token": token,
+        },
+    )
     html = page.get_data(as_text=True)
     issued = re.search(r'data-testid="issued-token"[^>]*>(esa_[^<]+)<', html).group(1)
-    assert app.test_client().get("/api/v1/positions?codice_fiscale=RSSMRA80A01H501U",
-                                 headers={"Authorization": f"Bearer {issued}"}).status_code == 200
+    assert (
+        app.test_client()
+        .get(
+            "/api/v1/positions?codice_fiscale=RSSMRA80A01H501U", headers={"Authorization": f"Bearer {issued}"}
+        )
+        .status_code
+        == 200
+    )
     from app.auth.models import ApiToken
 
     with app.app_context():
-        token_id = db.session.scalars(sa.select(ApiToken.id).where(ApiToken.name == "Sistema contabile")).one()
-    client.post(f"/amministrazione/token-api/{token_id}/revoca",
-                data={"csrf_token": csrf_token(client, "/amministrazione/token-api")})
-    assert app.test_client().get("/api/v1/positions?codice_fiscale=RSSMRA80A01H501U",
-                                 headers={"Authorization": f"Bearer {issued}"}).status_code == 401
+        token_id = db.session.scalars(
+            sa.select(ApiToken.id).where(ApiToken.name == "Sistema contabile")
+        ).one()
+    client.post(
+        f"/amministrazione/token-api/{token_id}/revoca",
+        data={"csrf_token": csrf_token(client, "/amministrazione/token-api")},
+    )
+    assert (
+        app.test_client()
+        .get(
+            "/api/v1/positions?codice_fiscale=RSSMRA80A01H501U", headers={"Authorization": f"Bearer {issued}"}
+        )
+        .status_code
+        == 401
+    )

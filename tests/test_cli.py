@@ -13,7 +13,15 @@ def test_posizioni_prints_the_taxpayers_positions_as_json(app) -> None:
     positions = json.loads(result.output)
     assert positions and {p["ente"] for p in positions} == {"R01"}
     first = positions[0]
-    assert set(first) >= {"id_posizione", "ente", "entrata", "state", "components", "total_due", "notice_numbers"}
+    assert set(first) >= {
+        "id_posizione",
+        "ente",
+        "entrata",
+        "state",
+        "components",
+        "total_due",
+        "notice_numbers",
+    }
     assert {c["kind"] for c in first["components"]} <= {"capitale", "sanzioni", "interessi", "spese", "oneri"}
     for c in first["components"]:
         assert set(c) == {"kind", "original", "paid", "due"}

@@ -30,7 +30,9 @@ def token_required(scope: str) -> Callable:
                 return error_response(401, "Token mancante, revocato o non valido.")
             if scope not in token.scopes:
                 return error_response(403, f"Il token non ha l'ambito «{scope}».")
-            g.principal = Principal(role="regione", ente_ids=frozenset({token.ente_id}), api_token_id=token.id)
+            g.principal = Principal(
+                role="regione", ente_ids=frozenset({token.ente_id}), api_token_id=token.id
+            )
             return view(*args, **kwargs)
 
         return wrapped
@@ -47,8 +49,14 @@ def positions_by_taxpayer() -> Any:
         report = positions_report(db.session, cf, as_of=dt.date.today(), principal=g.principal)
     except InvalidIdentifier as exc:
         return error_response(422, str(exc), {"field": "codice_fiscale"})
-    log_access(db.session, current_actor(), "api_positions", taxpayer_id=None, remote_addr=request.remote_addr,
-               detail={"codice_fiscale": cf.upper(), "results": len(report)})
+    log_access(
+        db.session,
+        current_actor(),
+        "api_positions",
+        taxpayer_id=None,
+        remote_addr=request.remote_addr,
+        detail={"codice_fiscale": cf.upper(), "results": len(report)},
+    )
     db.session.commit()
     return jsonify(report)
 
@@ -110,7 +118,9 @@ def position_quote(position_id: int) -> Any:
     try:
         as_of = dt.date.fromisoformat(request.args.get("as_of") or dt.date.today().isoformat())
     except ValueError:
-        return error_response(400, "Parametro 'as_of': data non valida, atteso AAAA-MM-GG.", {"field": "as_of"})
+        return error_response(
+            400, "Parametro 'as_of': data non valida, atteso AAAA-MM-GG.", {"field": "as_of"}
+        )
     from app.engine.wire import WireError
 
     try:

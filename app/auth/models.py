@@ -43,7 +43,8 @@ class User(UserMixin, CreatedMixin, Base):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "role IN ('admin','backoffice','sportello','callcenter','regione','contribuente')", name="role"),
+            "role IN ('admin','backoffice','sportello','callcenter','regione','contribuente')", name="role"
+        ),
     )
 
     @property

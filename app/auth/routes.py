@@ -21,7 +21,9 @@ PENDING = "pending_user_id"
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
+    return (
+        target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,8 +36,13 @@ def login() -> Any:
         cfg = current_app.config
         try:
             outcome = services.authenticate(
-                db.session, form.username.data, form.password.data, totp_required=cfg["TOTP_REQUIRED"],
-                max_failures=cfg["LOGIN_MAX_FAILURES"], lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+                db.session,
+                form.username.data,
+                form.password.data,
+                totp_required=cfg["TOTP_REQUIRED"],
+                max_failures=cfg["LOGIN_MAX_FAILURES"],
+                lock_minutes=cfg["LOGIN_LOCK_MINUTES"],
+            )
         except (services.LoginRefused, services.LoginThrottled) as exc:
             db.session.commit()  # keep the failure count
             form.password.errors.append(exc.message)
@@ -116,8 +123,8 @@ def logout() -> Any:
 def home() -> Any:
     if current_user.role == "contribuente":
         return redirect(url_for("main.self_service"))
-    from app.positions.queries import dashboard_counts
     from app.core.access import current_principal
+    from app.positions.queries import dashboard_counts
 
     counts = dashboard_counts(db.session, current_principal())
     return render_template("main/home.html", counts=counts)
@@ -130,7 +137,12 @@ def self_service() -> Any:
     from app.taxpayers import queries
 
     principal = current_principal()
-    card = queries.get_card(db.session, principal, current_user.taxpayer_id, remote_addr=request.remote_addr,
-                            action="self_service")
+    card = queries.get_card(
+        db.session,
+        principal,
+        current_user.taxpayer_id,
+        remote_addr=request.remote_addr,
+        action="self_service",
+    )
     db.session.commit()  # the access log row
     return render_template("main/self_service.html", card=card)

@@ -48,8 +48,16 @@ class LoginOutcome:
     needs_enrolment: bool
 
 
-def authenticate(session: Session, username: str, password: str, *, totp_required: bool, max_failures: int,
-                 lock_minutes: int, now: dt.datetime | None = None) -> LoginOutcome:
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    totp_required: bool,
+    max_failures: int,
+    lock_minutes: int,
+    now: dt.datetime | None = None,
+) -> LoginOutcome:
     """Check a username and password.
 
     1. Unknown user: verify against a dummy hash (constant time) and refuse.
@@ -58,26 +66,34 @@ def authenticate(session: Session, username: str, password: str, *, totp_require
     4. Right password: reset the counter; say whether a second factor (or its enrolment) is still due.
     """
     now = now or utcnow()
-    user = session.scalars(sa.select(User).where(sa.func.lower(User.username) == username.strip().lower())).first()
+    user = session.scalars(
+        sa.select(User).where(sa.func.lower(User.username) == username.strip().lower())
+    ).first()
     if user is None or not user.active:
         password_matches(_DUMMY_HASH, password)
         raise LoginRefused("Nome utente o password non corretti.")
     if user.locked_until is not None and user.locked_until > now:
-        raise LoginThrottled("Troppi tentativi non riusciti: account bloccato temporaneamente. "
-                             f"Riprova dopo le {user.locked_until.astimezone(_rome()).strftime('%H:%M')}.")
+        raise LoginThrottled(
+            "Troppi tentativi non riusciti: account bloccato temporaneamente. "
+            f"Riprova dopo le {user.locked_until.astimezone(_rome()).strftime('%H:%M')}."
+        )
     if not password_matches(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= max_failures:
             user.locked_until = now + dt.timedelta(minutes=lock_minutes)
             user.failed_logins = 0
-            raise LoginThrottled("Troppi tentativi non riusciti: account bloccato per "
-                                 f"{lock_minutes} minuti.")
+            raise LoginThrottled(
+                f"Troppi tentativi non riusciti: account bloccato per {lock_minutes} minuti."
+            )
         raise LoginRefused("Nome utente o password non corretti.")
     user.failed_logins = 0
     user.locked_until = None
     second_factor = totp_required and user.role in STAFF_ROLES
-    return LoginOutcome(user=user, needs_totp=second_factor and user.totp_enrolled,
-                        needs_enrolment=second_factor and not user.totp_enrolled)
+    return LoginOutcome(
+        user=user,
+        needs_totp=second_factor and user.totp_enrolled,
+        needs_enrolment=second_factor and not user.totp_enrolled,
+    )
 
 
 def _rome() -> dt.tzinfo:
@@ -104,15 +120,22 @@ def verify_totp(user: User, code: str, *, confirm_enrolment: bool = False) -> No
         user.totp_enrolled = True
 
 
-def issue_api_token(session: Session, *, name: str, ente_id: int, scopes: list[str],
-                    created_by_id: int | None) -> tuple[ApiToken, str]:
+def issue_api_token(
+    session: Session, *, name: str, ente_id: int, scopes: list[str], created_by_id: int | None
+) -> tuple[ApiToken, str]:
     """Create a token; the clear value is returned once and never stored."""
     unknown = [s for s in scopes if s not in API_SCOPES]
     if unknown or not scopes:
         raise DomainError(f"Ambiti non validi: {', '.join(unknown) or 'nessuno'}.")
     clear, prefix = new_token()
-    token = ApiToken(name=name, prefix=prefix, token_hash=hash_token(clear), ente_id=ente_id, scopes=scopes,
-                     created_by_id=created_by_id)
+    token = ApiToken(
+        name=name,
+        prefix=prefix,
+        token_hash=hash_token(clear),
+        ente_id=ente_id,
+        scopes=scopes,
+        created_by_id=created_by_id,
+    )
     session.add(token)
     session.flush()
     return token, clear

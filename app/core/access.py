@@ -55,8 +55,12 @@ class Principal:
 
 
 def principal_of(user: Any) -> Principal:
-    return Principal(role=user.role, ente_ids=frozenset(e.id for e in user.enti),
-                     taxpayer_id=user.taxpayer_id, user_id=user.id)
+    return Principal(
+        role=user.role,
+        ente_ids=frozenset(e.id for e in user.enti),
+        taxpayer_id=user.taxpayer_id,
+        user_id=user.id,
+    )
 
 
 def current_principal() -> Principal:
@@ -89,6 +93,7 @@ def permission_required(permission: str) -> Callable[[F], F]:
 
 # --- the scoping helper ---------------------------------------------------------------------------------
 
+
 def scoped(stmt: sa.Select, entity: Any, principal: Principal) -> sa.Select:
     """Restrict `stmt` (which selects from `entity`) to what `principal` may see.
 
@@ -107,18 +112,24 @@ def scoped(stmt: sa.Select, entity: Any, principal: Principal) -> sa.Select:
         if entity is Position:
             return stmt.where(Position.taxpayer_id == principal.taxpayer_id)
         if entity is Movement:
-            return stmt.where(Movement.position_id.in_(
-                sa.select(Position.id).where(Position.taxpayer_id == principal.taxpayer_id)))
+            return stmt.where(
+                Movement.position_id.in_(
+                    sa.select(Position.id).where(Position.taxpayer_id == principal.taxpayer_id)
+                )
+            )
         raise LookupError(f"no scoping rule for {entity!r} and taxpayer accounts")
 
     ente_ids = sorted(principal.ente_ids)
     if entity is Taxpayer:
-        return stmt.where(sa.exists().where(TaxpayerEnte.taxpayer_id == Taxpayer.id,
-                                            TaxpayerEnte.ente_id.in_(ente_ids)))
+        return stmt.where(
+            sa.exists().where(TaxpayerEnte.taxpayer_id == Taxpayer.id, TaxpayerEnte.ente_id.in_(ente_ids))
+        )
     if entity is Position:
         return stmt.where(Position.ente_id.in_(ente_ids))
     if entity is Movement:
-        return stmt.where(Movement.position_id.in_(sa.select(Position.id).where(Position.ente_id.in_(ente_ids))))
+        return stmt.where(
+            Movement.position_id.in_(sa.select(Position.id).where(Position.ente_id.in_(ente_ids)))
+        )
     ente_col = getattr(entity, "ente_id", None)
     if ente_col is not None:
         return stmt.where(ente_col.in_(ente_ids))

@@ -1,4 +1,5 @@
-"""The timeline (`Event`: every operation on a taxpayer or position) and `AccessLog` (every read of a card)."""
+"""The timeline (`Event`: every operation on a taxpayer or position) and `AccessLog`
+(every read of a taxpayer card)."""
 
 from __future__ import annotations
 
@@ -84,19 +85,51 @@ class AccessLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
 
 
-def record_event(session: Session, actor: Actor, kind: str, summary: str, *, taxpayer_id: int | None = None,
-                 position_id: int | None = None, ente_id: int | None = None,
-                 payload: dict[str, Any] | None = None, occurred_dt: dt.datetime | None = None) -> Event:
+def record_event(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    summary: str,
+    *,
+    taxpayer_id: int | None = None,
+    position_id: int | None = None,
+    ente_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    occurred_dt: dt.datetime | None = None,
+) -> Event:
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    event = Event(kind=kind, summary=summary, taxpayer_id=taxpayer_id, position_id=position_id, ente_id=ente_id,
-                  actor_user_id=actor.user_id, actor_label=actor.label, payload=payload or {},
-                  occurred_dt=occurred_dt or utcnow())
+    event = Event(
+        kind=kind,
+        summary=summary,
+        taxpayer_id=taxpayer_id,
+        position_id=position_id,
+        ente_id=ente_id,
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        payload=payload or {},
+        occurred_dt=occurred_dt or utcnow(),
+    )
     session.add(event)
     return event
 
 
-def log_access(session: Session, actor: Actor, action: str, *, taxpayer_id: int | None,
-               remote_addr: str | None, detail: dict[str, Any] | None = None) -> None:
-    session.add(AccessLog(user_id=actor.user_id, api_token_id=actor.api_token_id, action=action,
-                          taxpayer_id=taxpayer_id, remote_addr=remote_addr, detail=detail or {}))
+def log_access(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    taxpayer_id: int | None,
+    remote_addr: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AccessLog(
+            user_id=actor.user_id,
+            api_token_id=actor.api_token_id,
+            action=action,
+            taxpayer_id=taxpayer_id,
+            remote_addr=remote_addr,
+            detail=detail or {},
+        )
+    )

@@ -1,4 +1,5 @@
-"""Italian national holidays (the `holidays` package, kept current by its maintainers) for the engine's terms."""
+"""Italian national holidays (the `holidays` package, kept current by its maintainers)
+for the engine's terms."""
 
 from __future__ import annotations
 

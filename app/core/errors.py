@@ -46,8 +46,12 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, details: dict[str, Any] | None = None,
-                   extra: dict[str, Any] | None = None) -> Any:
+def error_response(
+    status: int,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Any:
     message = message or MESSAGES.get(status, "Errore")
     if wants_json():
         body: dict[str, Any] = {"error": message, "details": details or {}}
@@ -60,7 +64,9 @@ def error_response(status: int, message: str | None = None, details: dict[str, A
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
-        return error_response(400, "Modulo scaduto o non valido (token CSRF mancante): ricarica la pagina e riprova.")
+        return error_response(
+            400, "Modulo scaduto o non valido (token CSRF mancante): ricarica la pagina e riprova."
+        )
 
     from app.reports.exports import ExportTooLarge
 

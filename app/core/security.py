@@ -13,8 +13,10 @@ from flask_login import current_user
 from app.core.audit import Actor
 from app.core.db import utcnow
 
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+)
 
 TOKEN_PREFIX = "esa_"
 
@@ -58,8 +60,11 @@ def register(app: Flask) -> None:
         g.api_token = None
         header = request.headers.get("Authorization", "")
         if request.path.startswith("/api/") and header.startswith("Bearer "):
-            token = db.session.scalars(sa.select(ApiToken).where(
-                ApiToken.token_hash == hash_token(header[7:].strip()), ApiToken.revoked_dt.is_(None))).first()
+            token = db.session.scalars(
+                sa.select(ApiToken).where(
+                    ApiToken.token_hash == hash_token(header[7:].strip()), ApiToken.revoked_dt.is_(None)
+                )
+            ).first()
             g.api_token = token
             g.api_token_invalid = token is None
         db.session.info["actor_id"] = current_user.id if current_user.is_authenticated else None

@@ -38,15 +38,25 @@ def nav_for(role: str) -> list[NavItem]:
 def register(app: Flask) -> None:
     from app.engine.states import STATES as STATE_LABELS
     from app.positions.models import COMPONENT_LABELS
-    from app.reports.formatting import (format_date_it, format_datetime_it, format_eur, format_int,
-                                        format_percent_it)
+    from app.reports.formatting import (
+        format_date_it,
+        format_datetime_it,
+        format_eur,
+        format_int,
+        format_percent_it,
+    )
 
     app.jinja_env.filters.update(
-        eur=format_eur, date_it=format_date_it, datetime_it=format_datetime_it, int_it=format_int,
-        percent_it=format_percent_it, state_label=lambda code: STATE_LABELS.get(code, code),
+        eur=format_eur,
+        date_it=format_date_it,
+        datetime_it=format_datetime_it,
+        int_it=format_int,
+        percent_it=format_percent_it,
+        state_label=lambda code: STATE_LABELS.get(code, code),
         component_label=lambda code: COMPONENT_LABELS.get(code, code),
         machine_eur=lambda text: format_eur(Decimal(text)),  # "1234.56" of the engine's JSON -> 1.234,56 €
-        iso_date_it=lambda text: format_date_it(dt.date.fromisoformat(text)))
+        iso_date_it=lambda text: format_date_it(dt.date.fromisoformat(text)),
+    )
 
     @app.context_processor
     def navigation() -> dict[str, Any]:

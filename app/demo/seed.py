@@ -1,8 +1,8 @@
 """Demo data (`esattoria demo seed`): two enti, their entrate, taxpayers with valid codici fiscali, positions
 with ledger movements and events, and one user per role. Idempotent: a second run adds nothing.
 
-The codes of formats.md §5 always exist: ente R01 "Regione Demo" (80000000010, segregation 01) with TASSA_AUTO,
-SANZIONI, CANONI; ente R02 "Regione Seconda" (80000010027, segregation 02) with TASSA_AUTO.
+The codes of formats.md §5 always exist: ente R01 "Regione Demo" (80000000010, segregation 01) with
+TASSA_AUTO, SANZIONI, CANONI; ente R02 "Regione Seconda" (80000010027, segregation 02) with TASSA_AUTO.
 """
 
 from __future__ import annotations
@@ -35,12 +35,24 @@ SECOND_ENTE_CF = "VRDGPP75C15F205S"  # R02 only: proves isolation
 COMPANY_CF = "01234560017"  # a PG with positions in R01
 
 ENTI = (
-    {"code": "R01", "name": "Regione Demo", "codice_fiscale": "80000000010", "segregation_code": "01",
-     "entrate": (("TASSA_AUTO", "Tassa automobilistica", "tassa_auto", "E.1.01.01.99"),
-                 ("SANZIONI", "Sanzioni amministrative", "5y", "E.3.02.02.01"),
-                 ("CANONI", "Canoni di concessione", "5y", "E.3.01.03.01"))},
-    {"code": "R02", "name": "Regione Seconda", "codice_fiscale": "80000010027", "segregation_code": "02",
-     "entrate": (("TASSA_AUTO", "Tassa automobilistica", "tassa_auto", "E.1.01.01.99"),)},
+    {
+        "code": "R01",
+        "name": "Regione Demo",
+        "codice_fiscale": "80000000010",
+        "segregation_code": "01",
+        "entrate": (
+            ("TASSA_AUTO", "Tassa automobilistica", "tassa_auto", "E.1.01.01.99"),
+            ("SANZIONI", "Sanzioni amministrative", "5y", "E.3.02.02.01"),
+            ("CANONI", "Canoni di concessione", "5y", "E.3.01.03.01"),
+        ),
+    },
+    {
+        "code": "R02",
+        "name": "Regione Seconda",
+        "codice_fiscale": "80000010027",
+        "segregation_code": "02",
+        "entrate": (("TASSA_AUTO", "Tassa automobilistica", "tassa_auto", "E.1.01.01.99"),),
+    },
 )
 
 USERS = (
@@ -53,10 +65,20 @@ USERS = (
     ("contribuente", "Mario Rossi", "contribuente", ()),
 )
 
-COMUNI = (("H501", "Roma", "RM", "00100"), ("F205", "Milano", "MI", "20100"), ("F839", "Napoli", "NA", "80100"),
-          ("L219", "Torino", "TO", "10100"), ("G273", "Palermo", "PA", "90100"), ("D612", "Firenze", "FI", "50100"),
-          ("A944", "Bologna", "BO", "40100"), ("L736", "Venezia", "VE", "30100"), ("A662", "Bari", "BA", "70100"),
-          ("D969", "Genova", "GE", "16100"), ("G224", "Padova", "PD", "35100"), ("L781", "Verona", "VR", "37100"))
+COMUNI = (
+    ("H501", "Roma", "RM", "00100"),
+    ("F205", "Milano", "MI", "20100"),
+    ("F839", "Napoli", "NA", "80100"),
+    ("L219", "Torino", "TO", "10100"),
+    ("G273", "Palermo", "PA", "90100"),
+    ("D612", "Firenze", "FI", "50100"),
+    ("A944", "Bologna", "BO", "40100"),
+    ("L736", "Venezia", "VE", "30100"),
+    ("A662", "Bari", "BA", "70100"),
+    ("D969", "Genova", "GE", "16100"),
+    ("G224", "Padova", "PD", "35100"),
+    ("L781", "Verona", "VR", "37100"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +94,17 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     load_default_parameters(session)
     enti = {}
     for spec in ENTI:
-        ente = ensure_ente(session, code=spec["code"], name=spec["name"], codice_fiscale=spec["codice_fiscale"],
-                           segregation_code=spec["segregation_code"])
+        ente = ensure_ente(
+            session,
+            code=spec["code"],
+            name=spec["name"],
+            codice_fiscale=spec["codice_fiscale"],
+            segregation_code=spec["segregation_code"],
+        )
         for code, name, prescription, capitolo in spec["entrate"]:
-            ensure_entrata(session, ente, code=code, name=name, prescription_regime=prescription, capitolo=capitolo)
+            ensure_entrata(
+                session, ente, code=code, name=name, prescription_regime=prescription, capitolo=capitolo
+            )
         enti[spec["code"]] = ente
     already = session.scalars(sa.select(Carico).where(Carico.reference == DEMO_CARICO)).first()
     added_tp = added_pos = added_mov = 0
@@ -90,33 +119,47 @@ def _seed_users(session: Session, enti: dict[str, Ente]) -> int:
     for username, name, role, ente_codes in USERS:
         if session.scalars(sa.select(User).where(User.username == username)).first() is not None:
             continue
-        user = User(username=username, display_name=name, role=role, password_hash=hash_password(DEMO_PASSWORD),
-                    email=f"{username}@esattoria.invalid")
+        user = User(
+            username=username,
+            display_name=name,
+            role=role,
+            password_hash=hash_password(DEMO_PASSWORD),
+            email=f"{username}@esattoria.invalid",
+        )
         user.enti = [enti[c] for c in ente_codes]
         if role == "contribuente":
             user.taxpayer_id = session.scalars(
-                sa.select(Taxpayer.id).where(Taxpayer.codice_fiscale == MARIO_ROSSI_CF)).first()
+                sa.select(Taxpayer.id).where(Taxpayer.codice_fiscale == MARIO_ROSSI_CF)
+            ).first()
         session.add(user)
         added += 1
     session.flush()
     return added
 
 
-def _seed_world(session: Session, enti: dict[str, Ente], n: int, rnd: random.Random,
-                seed: int) -> tuple[int, int, int]:
+def _seed_world(
+    session: Session, enti: dict[str, Ente], n: int, rnd: random.Random, seed: int
+) -> tuple[int, int, int]:
     fake = Faker("it_IT")
     fake.seed_instance(seed)
     actor = Actor.system("caricamento demo")
     entrate = {(e.ente_id, e.code): e for e in session.scalars(sa.select(Entrata))}
     carichi = {}
     for key, entrata in entrate.items():
-        carico = Carico(ente_id=key[0], entrata_id=entrata.id, reference=DEMO_CARICO if not carichi else
-                        f"{DEMO_CARICO}-{entrata.id}", received_date=dt.date(2026, 1, 15),
-                        file_name="demo.csv", status="caricato")
+        carico = Carico(
+            ente_id=key[0],
+            entrata_id=entrata.id,
+            reference=DEMO_CARICO if not carichi else f"{DEMO_CARICO}-{entrata.id}",
+            received_date=dt.date(2026, 1, 15),
+            file_name="demo.csv",
+            status="caricato",
+        )
         session.add(carico)
         carichi[key] = carico
     session.flush()
-    people = [_fixed_people()[i] for i in range(3)] + [_random_person(fake, rnd) for _ in range(max(n - 3, 0))]
+    people = [_fixed_people()[i] for i in range(3)] + [
+        _random_person(fake, rnd) for _ in range(max(n - 3, 0))
+    ]
     positions = movements = 0
     for index, person in enumerate(people):
         if person["cf"] == SECOND_ENTE_CF:
@@ -126,13 +169,28 @@ def _seed_world(session: Session, enti: dict[str, Ente], n: int, rnd: random.Ran
         else:
             ente_codes = ("R01", "R02") if index % 10 == 0 else (("R02",) if index % 10 == 1 else ("R01",))
         source = f"lista di carico {DEMO_CARICO}"
-        taxpayer = register_taxpayer(session, actor, TaxpayerData(
-            codice_fiscale=person["cf"], surname=person.get("surname"), given_name=person.get("given_name"),
-            company_name=person.get("company"), birth_date=person.get("birth_date"),
-            birth_place=person.get("birth_place")), source=source, ente_id=enti[ente_codes[0]].id)
+        taxpayer = register_taxpayer(
+            session,
+            actor,
+            TaxpayerData(
+                codice_fiscale=person["cf"],
+                surname=person.get("surname"),
+                given_name=person.get("given_name"),
+                company_name=person.get("company"),
+                birth_date=person.get("birth_date"),
+                birth_place=person.get("birth_place"),
+            ),
+            source=source,
+            ente_id=enti[ente_codes[0]].id,
+        )
         for code in ente_codes[1:]:
-            register_taxpayer(session, actor, TaxpayerData(codice_fiscale=person["cf"]), source=source,
-                              ente_id=enti[code].id)
+            register_taxpayer(
+                session,
+                actor,
+                TaxpayerData(codice_fiscale=person["cf"]),
+                source=source,
+                ente_id=enti[code].id,
+            )
         kind = "sede_legale" if person.get("company") else "residenza"
         set_address(session, actor, taxpayer, AddressData(kind=kind, **person["address"]), source=source)
         if person.get("pec"):
@@ -144,32 +202,71 @@ def _seed_world(session: Session, enti: dict[str, Ente], n: int, rnd: random.Ran
             choices = [e for (eid, _), e in entrate.items() if eid == ente.id]
             for p_index in range(rnd.randint(1, 3)):
                 entrata = rnd.choice(choices)
-                created = _position(session, actor, ente, entrata, carichi[(ente.id, entrata.code)], taxpayer,
-                                    rnd, f"{code}-{taxpayer.id:06d}-{p_index + 1}")
+                created = _position(
+                    session,
+                    actor,
+                    ente,
+                    entrata,
+                    carichi[(ente.id, entrata.code)],
+                    taxpayer,
+                    rnd,
+                    f"{code}-{taxpayer.id:06d}-{p_index + 1}",
+                )
                 positions += 1
                 movements += created
         if index % 200 == 199:
             session.flush()
     session.flush()
     for carico in carichi.values():
-        totals = session.execute(sa.select(sa.func.count(sa.distinct(Position.id)),
-                                           sa.func.coalesce(sa.func.sum(Movement.amount_cents), 0))
-                                 .join(Movement, Movement.position_id == Position.id)
-                                 .where(Position.carico_id == carico.id, Movement.kind == "carico")).one()
+        totals = session.execute(
+            sa.select(
+                sa.func.count(sa.distinct(Position.id)),
+                sa.func.coalesce(sa.func.sum(Movement.amount_cents), 0),
+            )
+            .join(Movement, Movement.position_id == Position.id)
+            .where(Position.carico_id == carico.id, Movement.kind == "carico")
+        ).one()
         carico.rows_accepted, carico.total_cents = int(totals[0]), int(totals[1])
     return len(people), positions, movements
 
 
 def _fixed_people() -> list[dict]:
     return [
-        {"cf": MARIO_ROSSI_CF, "surname": "Rossi", "given_name": "Mario", "birth_date": dt.date(1980, 1, 1),
-         "birth_place": "Roma", "pec": "mario.rossi@pec.esempio.it", "phone": "+39 06 5551234",
-         "address": {"street": "Via del Corso 12", "cap": "00186", "comune": "Roma", "provincia": "RM"}},
-        {"cf": SECOND_ENTE_CF, "surname": "Verdi", "given_name": "Giuseppe", "birth_date": dt.date(1975, 3, 15),
-         "birth_place": "Milano", "phone": "+39 02 5557788",
-         "address": {"street": "Corso Buenos Aires 40", "cap": "20124", "comune": "Milano", "provincia": "MI"}},
-        {"cf": COMPANY_CF, "company": "Trasporti Demo S.r.l.", "pec": "amministrazione@pec.trasportidemo.it",
-         "address": {"street": "Via dell'Industria 5", "cap": "40138", "comune": "Bologna", "provincia": "BO"}},
+        {
+            "cf": MARIO_ROSSI_CF,
+            "surname": "Rossi",
+            "given_name": "Mario",
+            "birth_date": dt.date(1980, 1, 1),
+            "birth_place": "Roma",
+            "pec": "mario.rossi@pec.esempio.it",
+            "phone": "+39 06 5551234",
+            "address": {"street": "Via del Corso 12", "cap": "00186", "comune": "Roma", "provincia": "RM"},
+        },
+        {
+            "cf": SECOND_ENTE_CF,
+            "surname": "Verdi",
+            "given_name": "Giuseppe",
+            "birth_date": dt.date(1975, 3, 15),
+            "birth_place": "Milano",
+            "phone": "+39 02 5557788",
+            "address": {
+                "street": "Corso Buenos Aires 40",
+                "cap": "20124",
+                "comune": "Milano",
+                "provincia": "MI",
+            },
+        },
+        {
+            "cf": COMPANY_CF,
+            "company": "Trasporti Demo S.r.l.",
+            "pec": "amministrazione@pec.trasportidemo.it",
+            "address": {
+                "street": "Via dell'Industria 5",
+                "cap": "40138",
+                "comune": "Bologna",
+                "provincia": "BO",
+            },
+        },
     ]
 
 
@@ -178,21 +275,45 @@ def _random_person(fake: Faker, rnd: random.Random) -> dict:
     res_code, res_comune, res_prov, res_cap = rnd.choice(COMUNI)
     address = {"street": fake.street_address(), "cap": res_cap, "comune": res_comune, "provincia": res_prov}
     if rnd.random() < 0.08:
-        return {"cf": fake.company_vat().removeprefix("IT"), "company": fake.company(),
-                "pec": f"{fake.user_name()}@pec.esempio.it", "address": address}
+        return {
+            "cf": fake.company_vat().removeprefix("IT"),
+            "company": fake.company(),
+            "pec": f"{fake.user_name()}@pec.esempio.it",
+            "address": address,
+        }
     female = rnd.random() < 0.5
     given = fake.first_name_female() if female else fake.first_name_male()
     surname = fake.last_name()
     birth = fake.date_of_birth(minimum_age=20, maximum_age=90)
-    cf = cf_builder.encode(lastname=surname, firstname=given, gender="F" if female else "M",
-                           birthdate=birth.strftime("%d/%m/%Y"), birthplace=belfiore)
-    return {"cf": cf, "surname": surname, "given_name": given, "birth_date": birth, "birth_place": comune,
-            "pec": f"{fake.user_name()}@pec.esempio.it" if rnd.random() < 0.3 else None,
-            "phone": fake.phone_number() if rnd.random() < 0.6 else None, "address": address}
+    cf = cf_builder.encode(
+        lastname=surname,
+        firstname=given,
+        gender="F" if female else "M",
+        birthdate=birth.strftime("%d/%m/%Y"),
+        birthplace=belfiore,
+    )
+    return {
+        "cf": cf,
+        "surname": surname,
+        "given_name": given,
+        "birth_date": birth,
+        "birth_place": comune,
+        "pec": f"{fake.user_name()}@pec.esempio.it" if rnd.random() < 0.3 else None,
+        "phone": fake.phone_number() if rnd.random() < 0.6 else None,
+        "address": address,
+    }
 
 
-def _position(session: Session, actor: Actor, ente: Ente, entrata: Entrata, carico: Carico, taxpayer: Taxpayer,
-              rnd: random.Random, external_id: str) -> int:
+def _position(
+    session: Session,
+    actor: Actor,
+    ente: Ente,
+    entrata: Entrata,
+    carico: Carico,
+    taxpayer: Taxpayer,
+    rnd: random.Random,
+    external_id: str,
+) -> int:
     year = rnd.randint(2019, 2024)
     capital = rnd.randint(30, 2500) * 100 + rnd.choice((0, 50, 99))
     sanctions = capital * 30 // 100 if entrata.code != "CANONI" else 0
@@ -200,12 +321,25 @@ def _position(session: Session, actor: Actor, ente: Ente, entrata: Entrata, cari
     costs = rnd.choice((0, 588, 783, 1155))
     due = dt.date(year + 1, rnd.randint(1, 12), 28) if entrata.code == "TASSA_AUTO" else dt.date(year, 12, 31)
     notified = due + dt.timedelta(days=rnd.randint(200, 700)) if rnd.random() < 0.7 else None
-    plate = f"{rnd.choice('ABCDEFGH')}{rnd.choice('ABCDEFGHLM')}{rnd.randint(100, 999)}{rnd.choice('ABCDE')}" \
-            f"{rnd.choice('FGHKLM')}" if entrata.code == "TASSA_AUTO" else None
-    position = Position(ente_id=ente.id, entrata_id=entrata.id, carico_id=carico.id, taxpayer_id=taxpayer.id,
-                        external_id=external_id, year=year, reference=plate,
-                        description=f"{entrata.name} {year}", due_date=due, notified_date=notified,
-                        state="notificata" if notified else "caricata")
+    plate = (
+        f"{rnd.choice('ABCDEFGH')}{rnd.choice('ABCDEFGHLM')}{rnd.randint(100, 999)}{rnd.choice('ABCDE')}"
+        f"{rnd.choice('FGHKLM')}"
+        if entrata.code == "TASSA_AUTO"
+        else None
+    )
+    position = Position(
+        ente_id=ente.id,
+        entrata_id=entrata.id,
+        carico_id=carico.id,
+        taxpayer_id=taxpayer.id,
+        external_id=external_id,
+        year=year,
+        reference=plate,
+        description=f"{entrata.name} {year}",
+        due_date=due,
+        notified_date=notified,
+        state="notificata" if notified else "caricata",
+    )
     session.add(position)
     session.flush()
     source = f"lista di carico {carico.reference}"
@@ -213,12 +347,27 @@ def _position(session: Session, actor: Actor, ente: Ente, entrata: Entrata, cari
     count = 0
     for component, cents in lines:
         if cents:
-            session.add(Movement(position_id=position.id, component=component, kind="carico", amount_cents=cents,
-                                 value_date=carico.received_date, source=source))
+            session.add(
+                Movement(
+                    position_id=position.id,
+                    component=component,
+                    kind="carico",
+                    amount_cents=cents,
+                    value_date=carico.received_date,
+                    source=source,
+                )
+            )
             count += 1
-    record_event(session, actor, "position.loaded", f"{position.description}: posizione {external_id} caricata",
-                 taxpayer_id=taxpayer.id, position_id=position.id, ente_id=ente.id,
-                 payload={"carico": carico.reference})
+    record_event(
+        session,
+        actor,
+        "position.loaded",
+        f"{position.description}: posizione {external_id} caricata",
+        taxpayer_id=taxpayer.id,
+        position_id=position.id,
+        ente_id=ente.id,
+        payload={"carico": carico.reference},
+    )
     roll = rnd.random()
     if roll < 0.25:  # a partial or full payment, allocated spese → interessi → sanzioni → capitale
         total = sum(c for _, c in lines)
@@ -228,18 +377,48 @@ def _position(session: Session, actor: Actor, ente: Ente, entrata: Entrata, cari
         for component, cents in (lines[3], lines[2], lines[1], lines[0]):
             take = min(cents, remaining)
             if take:
-                session.add(Movement(position_id=position.id, component=component, kind="pagamento",
-                                     amount_cents=-take, value_date=pay_date, source="pagoPA (demo)"))
+                session.add(
+                    Movement(
+                        position_id=position.id,
+                        component=component,
+                        kind="pagamento",
+                        amount_cents=-take,
+                        value_date=pay_date,
+                        source="pagoPA (demo)",
+                    )
+                )
                 count += 1
                 remaining -= take
         position.state = "pagata" if paid == total else "parzialmente_pagata"
-        record_event(session, actor, "payment.allocated", f"Pagamento di {format_eur(paid)} imputato",
-                     taxpayer_id=taxpayer.id, position_id=position.id, ente_id=ente.id, payload={"cents": paid})
+        record_event(
+            session,
+            actor,
+            "payment.allocated",
+            f"Pagamento di {format_eur(paid)} imputato",
+            taxpayer_id=taxpayer.id,
+            position_id=position.id,
+            ente_id=ente.id,
+            payload={"cents": paid},
+        )
     elif roll < 0.30:
-        session.add(Movement(position_id=position.id, component="sanzioni" if sanctions else "capitale",
-                             kind="sgravio", amount_cents=-(sanctions or capital // 2),
-                             value_date=carico.received_date + dt.timedelta(days=30), source="provvedimento di sgravio"))
+        session.add(
+            Movement(
+                position_id=position.id,
+                component="sanzioni" if sanctions else "capitale",
+                kind="sgravio",
+                amount_cents=-(sanctions or capital // 2),
+                value_date=carico.received_date + dt.timedelta(days=30),
+                source="provvedimento di sgravio",
+            )
+        )
         count += 1
-        record_event(session, actor, "position.abated", "Sgravio parziale disposto dall'ente",
-                     taxpayer_id=taxpayer.id, position_id=position.id, ente_id=ente.id)
+        record_event(
+            session,
+            actor,
+            "position.abated",
+            "Sgravio parziale disposto dall'ente",
+            taxpayer_id=taxpayer.id,
+            position_id=position.id,
+            ente_id=ente.id,
+        )
     return count

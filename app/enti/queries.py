@@ -28,24 +28,60 @@ def get_entrata(session: Session, ente_id: int, code: str) -> Entrata | None:
 
 def rate_table_rows(session: Session) -> dict[str, dict[str, Any]]:
     """Every rate table with its periods, shaped like defaults.RATE_TABLES."""
-    tables = session.scalars(sa.select(RateTable).options(selectinload(RateTable.periods)).order_by(RateTable.code))
-    return {t.code: {"name": t.name, "kind": t.kind, "periods": [
-        {"valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat() if p.valid_to else None,
-         "rate": str(p.rate.normalize()), "source": p.source, "confirmed": p.confirmed} for p in t.periods]}
-        for t in tables}
+    tables = session.scalars(
+        sa.select(RateTable).options(selectinload(RateTable.periods)).order_by(RateTable.code)
+    )
+    return {
+        t.code: {
+            "name": t.name,
+            "kind": t.kind,
+            "periods": [
+                {
+                    "valid_from": p.valid_from.isoformat(),
+                    "valid_to": p.valid_to.isoformat() if p.valid_to else None,
+                    "rate": str(p.rate.normalize()),
+                    "source": p.source,
+                    "confirmed": p.confirmed,
+                }
+                for p in t.periods
+            ],
+        }
+        for t in tables
+    }
 
 
-def parameter_rows(session: Session, *, ente_id: int | None = None,
-                   entrata_id: int | None = None) -> list[dict[str, Any]]:
+def parameter_rows(
+    session: Session, *, ente_id: int | None = None, entrata_id: int | None = None
+) -> list[dict[str, Any]]:
     """National rows plus the ente's and entrata's own, the more specific last (so they win on a tie)."""
-    scope = sa.or_(sa.and_(Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None)),
-                   sa.and_(Parameter.ente_id == ente_id, Parameter.entrata_id.is_(None)),
-                   Parameter.entrata_id == entrata_id)
-    rows = session.scalars(sa.select(Parameter).where(scope).order_by(
-        Parameter.code, Parameter.entrata_id.is_not(None), Parameter.ente_id.is_not(None), Parameter.valid_from))
-    return [{"code": p.code, "valid_from": p.valid_from.isoformat(),
-             "valid_to": p.valid_to.isoformat() if p.valid_to else None, "value": p.value, "source": p.source,
-             "confirmed": p.confirmed, "ente_id": p.ente_id, "entrata_id": p.entrata_id} for p in rows]
+    scope = sa.or_(
+        sa.and_(Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None)),
+        sa.and_(Parameter.ente_id == ente_id, Parameter.entrata_id.is_(None)),
+        Parameter.entrata_id == entrata_id,
+    )
+    rows = session.scalars(
+        sa.select(Parameter)
+        .where(scope)
+        .order_by(
+            Parameter.code,
+            Parameter.entrata_id.is_not(None),
+            Parameter.ente_id.is_not(None),
+            Parameter.valid_from,
+        )
+    )
+    return [
+        {
+            "code": p.code,
+            "valid_from": p.valid_from.isoformat(),
+            "valid_to": p.valid_to.isoformat() if p.valid_to else None,
+            "value": p.value,
+            "source": p.source,
+            "confirmed": p.confirmed,
+            "ente_id": p.ente_id,
+            "entrata_id": p.entrata_id,
+        }
+        for p in rows
+    ]
 
 
 def list_parameters(session: Session) -> list[Parameter]:
@@ -53,14 +89,20 @@ def list_parameters(session: Session) -> list[Parameter]:
 
 
 def list_rate_tables(session: Session) -> list[RateTable]:
-    return list(session.scalars(sa.select(RateTable).options(selectinload(RateTable.periods))
-                                .order_by(RateTable.code)))
+    return list(
+        session.scalars(
+            sa.select(RateTable).options(selectinload(RateTable.periods)).order_by(RateTable.code)
+        )
+    )
 
 
 def in_force(rows: list[dict[str, Any]], code: str, day: dt.date) -> dict[str, Any] | None:
     match = None
     for row in rows:
-        if row["code"] == code and dt.date.fromisoformat(row["valid_from"]) <= day and (
-                row["valid_to"] is None or day <= dt.date.fromisoformat(row["valid_to"])):
+        if (
+            row["code"] == code
+            and dt.date.fromisoformat(row["valid_from"]) <= day
+            and (row["valid_to"] is None or day <= dt.date.fromisoformat(row["valid_to"]))
+        ):
             match = row
     return match

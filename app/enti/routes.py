@@ -22,8 +22,11 @@ bp = Blueprint("admin", __name__, url_prefix="/amministrazione")
 @bp.route("/parametri")
 @permission_required("admin.users")
 def parameters() -> Any:
-    return render_template("admin/parameters.html", rate_tables=queries.list_rate_tables(db.session),
-                           parameters=queries.list_parameters(db.session))
+    return render_template(
+        "admin/parameters.html",
+        rate_tables=queries.list_rate_tables(db.session),
+        parameters=queries.list_parameters(db.session),
+    )
 
 
 @bp.route("/token-api", methods=["GET", "POST"])
@@ -36,16 +39,26 @@ def api_tokens() -> Any:
     if form.validate_on_submit():
         try:
             token, issued = auth_services.issue_api_token(
-                db.session, name=form.name.data, ente_id=form.ente_id.data, scopes=form.scopes.data,
-                created_by_id=current_user.id)
+                db.session,
+                name=form.name.data,
+                ente_id=form.ente_id.data,
+                scopes=form.scopes.data,
+                created_by_id=current_user.id,
+            )
         except DomainError as exc:
             form.scopes.errors.append(exc.message)
         else:
             db.session.commit()
             flash("Token emesso: copialo ora, non sarà più mostrato.", "success")
     tokens = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.created_dt.desc())).all()
-    return render_template("admin/api_tokens.html", form=form, tokens=tokens, issued=issued,
-                           revoke_form=RevokeForm(), scopes=API_SCOPES)
+    return render_template(
+        "admin/api_tokens.html",
+        form=form,
+        tokens=tokens,
+        issued=issued,
+        revoke_form=RevokeForm(),
+        scopes=API_SCOPES,
+    )
 
 
 @bp.route("/token-api/<int:token_id>/revoca", methods=["POST"])

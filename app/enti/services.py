@@ -27,30 +27,54 @@ def load_default_parameters(session: Session) -> dict[str, int]:
             table = RateTable(code=code, name=spec["name"], kind=spec.get("kind", "interessi"))
             session.add(table)
             session.flush()
-        known = set(session.scalars(sa.select(RatePeriod.valid_from).where(RatePeriod.rate_table_id == table.id)))
+        known = set(
+            session.scalars(sa.select(RatePeriod.valid_from).where(RatePeriod.rate_table_id == table.id))
+        )
         for period in spec["periods"]:
             start = _date(period["valid_from"])
             if start in known:
                 continue
-            session.add(RatePeriod(rate_table_id=table.id, valid_from=start, valid_to=_date(period.get("valid_to")),
-                                   rate=Decimal(str(period["rate"])), source=period["source"],
-                                   confirmed=period.get("confirmed", True)))
+            session.add(
+                RatePeriod(
+                    rate_table_id=table.id,
+                    valid_from=start,
+                    valid_to=_date(period.get("valid_to")),
+                    rate=Decimal(str(period["rate"])),
+                    source=period["source"],
+                    confirmed=period.get("confirmed", True),
+                )
+            )
             added["rate_periods"] += 1
-    existing = set(session.execute(sa.select(Parameter.code, Parameter.valid_from).where(
-        Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None))).tuples())
+    existing = set(
+        session.execute(
+            sa.select(Parameter.code, Parameter.valid_from).where(
+                Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None)
+            )
+        ).tuples()
+    )
     for row in defaults.PARAMETERS:
         key = (row["code"], _date(row["valid_from"]))
         if key in existing:
             continue
-        session.add(Parameter(code=row["code"], valid_from=key[1], valid_to=_date(row.get("valid_to")),
-                              value=row["value"], source=row["source"], confirmed=row.get("confirmed", True)))
+        session.add(
+            Parameter(
+                code=row["code"],
+                valid_from=key[1],
+                valid_to=_date(row.get("valid_to")),
+                value=row["value"],
+                source=row["source"],
+                confirmed=row.get("confirmed", True),
+            )
+        )
         existing.add(key)
         added["parameters"] += 1
     session.flush()
     return added
 
 
-def ensure_ente(session: Session, *, code: str, name: str, codice_fiscale: str, segregation_code: str) -> Ente:
+def ensure_ente(
+    session: Session, *, code: str, name: str, codice_fiscale: str, segregation_code: str
+) -> Ente:
     ente = session.scalars(sa.select(Ente).where(Ente.code == code)).first()
     if ente is None:
         ente = Ente(code=code, name=name, codice_fiscale=codice_fiscale, segregation_code=segregation_code)
@@ -60,7 +84,9 @@ def ensure_ente(session: Session, *, code: str, name: str, codice_fiscale: str, 
 
 
 def ensure_entrata(session: Session, ente: Ente, *, code: str, name: str, **settings: Any) -> Entrata:
-    entrata = session.scalars(sa.select(Entrata).where(Entrata.ente_id == ente.id, Entrata.code == code)).first()
+    entrata = session.scalars(
+        sa.select(Entrata).where(Entrata.ente_id == ente.id, Entrata.code == code)
+    ).first()
     if entrata is None:
         entrata = Entrata(ente_id=ente.id, code=code, name=name, **settings)
         session.add(entrata)

@@ -28,15 +28,23 @@ POSITION_COLUMNS = (
 
 TAXPAYER_SEARCH_SPEC = ExportSpec(
     title="Ricerca contribuenti",
-    columns=(Column("codice_fiscale", "Codice fiscale", "text"), Column("tipo", "Tipo", "text"),
-             Column("nominativo", "Nominativo", "text"), Column("data_nascita", "Data di nascita", "date")),
+    columns=(
+        Column("codice_fiscale", "Codice fiscale", "text"),
+        Column("tipo", "Tipo", "text"),
+        Column("nominativo", "Nominativo", "text"),
+        Column("data_nascita", "Data di nascita", "date"),
+    ),
     filename_stem="contribuenti",
 )
 
 
 def positions_export(session: Session, principal: Principal, fmt: str, *, title: str, **filters: Any) -> Any:
-    spec = ExportSpec(title=title, columns=POSITION_COLUMNS, filename_stem="posizioni",
-                      totals=("original_cents", "paid_cents", "due_cents"))
+    spec = ExportSpec(
+        title=title,
+        columns=POSITION_COLUMNS,
+        filename_stem="posizioni",
+        totals=("original_cents", "paid_cents", "due_cents"),
+    )
     stmt = position_rows_stmt(principal, **filters)
     rows = (dict(r) for r in session.execute(stmt.execution_options(yield_per=1000)).mappings())
     return export_response(rows, spec, fmt)

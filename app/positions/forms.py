@@ -16,7 +16,11 @@ class PlanForm(FlaskForm):
         csrf = False
 
     position = SelectField("Posizione", coerce=int)
-    rate = IntegerField("Numero di rate", validators=[DataRequired("Indica il numero di rate."),
-                                                      NumberRange(1, 120, "Da 1 a 120 rate.")])
-    prima = DateField("Scadenza della prima rata", validators=[DataRequired("Indica la data della prima rata.")])
+    rate = IntegerField(
+        "Numero di rate",
+        validators=[DataRequired("Indica il numero di rate."), NumberRange(1, 120, "Da 1 a 120 rate.")],
+    )
+    prima = DateField(
+        "Scadenza della prima rata", validators=[DataRequired("Indica la data della prima rata.")]
+    )
     tasso = DecimalField("Tasso annuo % sul capitale residuo", places=4, validators=[Optional()])

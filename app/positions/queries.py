@@ -56,16 +56,19 @@ class PositionBalance:
         return [self.components[c] for c in COMPONENTS if c in self.components]
 
 
-def balances(session: Session, position_ids: Iterable[int], *,
-             as_of_dt: dt.datetime | None = None) -> dict[int, PositionBalance]:
+def balances(
+    session: Session, position_ids: Iterable[int], *, as_of_dt: dt.datetime | None = None
+) -> dict[int, PositionBalance]:
     """Balances by component, summed from the ledger (the truth), optionally as booked at `as_of_dt`."""
     ids = list(position_ids)
     result: dict[int, PositionBalance] = {pid: PositionBalance(pid) for pid in ids}
     if not ids:
         return result
-    stmt = (sa.select(Movement.position_id, Movement.component, Movement.kind, sa.func.sum(Movement.amount_cents))
-            .where(Movement.position_id.in_(ids))
-            .group_by(Movement.position_id, Movement.component, Movement.kind))
+    stmt = (
+        sa.select(Movement.position_id, Movement.component, Movement.kind, sa.func.sum(Movement.amount_cents))
+        .where(Movement.position_id.in_(ids))
+        .group_by(Movement.position_id, Movement.component, Movement.kind)
+    )
     if as_of_dt is not None:
         stmt = stmt.where(Movement.booked_dt <= as_of_dt)
     for position_id, component, kind, total in session.execute(stmt):
@@ -82,18 +85,27 @@ def balances(session: Session, position_ids: Iterable[int], *,
     return result
 
 
-def list_positions_of_taxpayer(session: Session, principal: Principal, taxpayer_id: int, *,
-                               created_before: dt.datetime | None = None) -> list[Position]:
-    stmt = (sa.select(Position).where(Position.taxpayer_id == taxpayer_id)
-            .options(joinedload(Position.entrata), joinedload(Position.ente))
-            .order_by(Position.due_date, Position.id))
+def list_positions_of_taxpayer(
+    session: Session, principal: Principal, taxpayer_id: int, *, created_before: dt.datetime | None = None
+) -> list[Position]:
+    stmt = (
+        sa.select(Position)
+        .where(Position.taxpayer_id == taxpayer_id)
+        .options(joinedload(Position.entrata), joinedload(Position.ente))
+        .order_by(Position.due_date, Position.id)
+    )
     if created_before is not None:
         stmt = stmt.where(Position.created_dt <= created_before)
     return list(session.scalars(scoped(stmt, Position, principal)))
 
 
-def position_rows_stmt(principal: Principal, *, taxpayer_id: int | None = None, ente_code: str | None = None,
-                       state: str | None = None) -> sa.Select:
+def position_rows_stmt(
+    principal: Principal,
+    *,
+    taxpayer_id: int | None = None,
+    ente_code: str | None = None,
+    state: str | None = None,
+) -> sa.Select:
     """A flat, scoped SELECT of positions with their ledger totals: the source of lists and exports."""
     from app.enti.models import Ente, Entrata
     from app.taxpayers.models import Taxpayer
@@ -102,25 +114,41 @@ def position_rows_stmt(principal: Principal, *, taxpayer_id: int | None = None, 
         summed = sa.func.sum(sa.case((Movement.kind.in_(kinds), Movement.amount_cents), else_=0))
         return sa.cast(sa.func.coalesce(summed, 0), sa.BigInteger)  # SUM(bigint) is numeric on PostgreSQL
 
-    ledger = (sa.select(Movement.position_id.label("position_id"),
-                        total(*ORIGINAL_KINDS).label("original_cents"),
-                        (-total(*PAID_KINDS)).label("paid_cents"),
-                        sa.cast(sa.func.sum(Movement.amount_cents), sa.BigInteger).label("due_cents"))
-              .group_by(Movement.position_id).subquery())
-    stmt = (sa.select(Position.id.label("id"), Ente.code.label("ente"), Entrata.code.label("entrata"),
-                      Position.external_id.label("id_posizione"), Taxpayer.codice_fiscale.label("codice_fiscale"),
-                      sa.func.coalesce(Taxpayer.company_name,
-                                       Taxpayer.surname + " " + Taxpayer.given_name).label("nominativo"),
-                      Position.year.label("anno"), Position.description.label("descrizione"),
-                      Position.reference.label("riferimento"), Position.due_date.label("data_scadenza"),
-                      Position.state.label("stato"),
-                      sa.func.coalesce(ledger.c.original_cents, 0).label("original_cents"),
-                      sa.func.coalesce(ledger.c.paid_cents, 0).label("paid_cents"),
-                      sa.func.coalesce(ledger.c.due_cents, 0).label("due_cents"))
-            .join(Ente, Ente.id == Position.ente_id).join(Entrata, Entrata.id == Position.entrata_id)
-            .join(Taxpayer, Taxpayer.id == Position.taxpayer_id)
-            .outerjoin(ledger, ledger.c.position_id == Position.id)
-            .order_by(Position.due_date, Position.id))
+    ledger = (
+        sa.select(
+            Movement.position_id.label("position_id"),
+            total(*ORIGINAL_KINDS).label("original_cents"),
+            (-total(*PAID_KINDS)).label("paid_cents"),
+            sa.cast(sa.func.sum(Movement.amount_cents), sa.BigInteger).label("due_cents"),
+        )
+        .group_by(Movement.position_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(
+            Position.id.label("id"),
+            Ente.code.label("ente"),
+            Entrata.code.label("entrata"),
+            Position.external_id.label("id_posizione"),
+            Taxpayer.codice_fiscale.label("codice_fiscale"),
+            sa.func.coalesce(Taxpayer.company_name, Taxpayer.surname + " " + Taxpayer.given_name).label(
+                "nominativo"
+            ),
+            Position.year.label("anno"),
+            Position.description.label("descrizione"),
+            Position.reference.label("riferimento"),
+            Position.due_date.label("data_scadenza"),
+            Position.state.label("stato"),
+            sa.func.coalesce(ledger.c.original_cents, 0).label("original_cents"),
+            sa.func.coalesce(ledger.c.paid_cents, 0).label("paid_cents"),
+            sa.func.coalesce(ledger.c.due_cents, 0).label("due_cents"),
+        )
+        .join(Ente, Ente.id == Position.ente_id)
+        .join(Entrata, Entrata.id == Position.entrata_id)
+        .join(Taxpayer, Taxpayer.id == Position.taxpayer_id)
+        .outerjoin(ledger, ledger.c.position_id == Position.id)
+        .order_by(Position.due_date, Position.id)
+    )
     if taxpayer_id is not None:
         stmt = stmt.where(Position.taxpayer_id == taxpayer_id)
     if ente_code:
@@ -136,7 +164,11 @@ def get_position(session: Session, principal: Principal, position_id: int) -> Po
 
 
 def list_movements(session: Session, principal: Principal, position_id: int) -> list[Movement]:
-    stmt = sa.select(Movement).where(Movement.position_id == position_id).order_by(Movement.booked_dt, Movement.id)
+    stmt = (
+        sa.select(Movement)
+        .where(Movement.position_id == position_id)
+        .order_by(Movement.booked_dt, Movement.id)
+    )
     return list(session.scalars(scoped(stmt, Movement, principal)))
 
 

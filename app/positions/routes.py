@@ -8,8 +8,8 @@ from flask import Blueprint, abort, render_template, request
 
 from app.core.access import current_principal, permission_required
 from app.engine.states import STATES as STATE_LABELS
-from app.extensions import db
 from app.engine.wire import WireError
+from app.extensions import db
 from app.positions import exports, queries, quotes
 from app.positions.forms import PlanForm, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
@@ -30,8 +30,15 @@ def position_list() -> Any:
     stmt = queries.position_rows_stmt(current_principal(), **_filters())
     rows = list(db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).mappings())
     template = "positions/_position_rows.html" if request.htmx else "positions/position_list.html"
-    return render_template(template, rows=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page,
-                           filters=_filters(), states=STATE_LABELS, formats=FORMATS)
+    return render_template(
+        template,
+        rows=rows[:PAGE_SIZE],
+        has_next=len(rows) > PAGE_SIZE,
+        page=page,
+        filters=_filters(),
+        states=STATE_LABELS,
+        formats=FORMATS,
+    )
 
 
 @bp.route("/esporta.<fmt>")
@@ -39,8 +46,9 @@ def position_list() -> Any:
 def position_export(fmt: str) -> Any:
     if fmt not in FORMATS:
         abort(404)
-    return exports.positions_export(db.session, current_principal(), fmt, title="Posizioni debitorie",
-                                    **_filters())
+    return exports.positions_export(
+        db.session, current_principal(), fmt, title="Posizioni debitorie", **_filters()
+    )
 
 
 @bp.route("/<int:position_id>")
@@ -52,9 +60,15 @@ def position_detail(position_id: int) -> Any:
         abort(404, "Posizione non trovata.")
     movements = queries.list_movements(db.session, principal, position_id)
     balance = queries.balances(db.session, [position_id])[position_id]
-    return render_template("positions/position_detail.html", position=position, movements=movements,
-                           balance=balance, component_labels=COMPONENT_LABELS, movement_kinds=MOVEMENT_KINDS,
-                           states=STATE_LABELS)
+    return render_template(
+        "positions/position_detail.html",
+        position=position,
+        movements=movements,
+        balance=balance,
+        component_labels=COMPONENT_LABELS,
+        movement_kinds=MOVEMENT_KINDS,
+        states=STATE_LABELS,
+    )
 
 
 def _position_choices(taxpayer_id: int) -> list[tuple[int, str]]:
@@ -74,23 +88,42 @@ def quote_panel(taxpayer_id: int) -> Any:
             result = quotes.quote_position(db.session, current_principal(), form.position.data, form.al.data)
         except WireError as exc:
             error = exc.message_it
-    return render_template("positions/_quote_panel.html", form=form, submitted=bool(request.args), result=result, error=error,
-                           taxpayer_id=taxpayer_id)
+    return render_template(
+        "positions/_quote_panel.html",
+        form=form,
+        submitted=bool(request.args),
+        result=result,
+        error=error,
+        taxpayer_id=taxpayer_id,
+    )
 
 
 @bp.route("/calcola/<int:taxpayer_id>/rateazione")
 @permission_required("position.read")
 def plan_panel(taxpayer_id: int) -> Any:
-    """HTMX panel of the card: simulate an installment plan of what one position owes at the first due date."""
+    """HTMX panel of the card: simulate a plan for what one position owes at the first due date."""
     form = PlanForm(request.args)
     form.position.choices = _position_choices(taxpayer_id)
     plan, error, allowed, due = None, None, None, None
     if request.args and form.validate():
         try:
-            plan, due = quotes.simulate_plan(db.session, current_principal(), form.position.data,
-                                             installments=form.rate.data, first_due=form.prima.data,
-                                             annual_rate=form.tasso.data)
+            plan, due = quotes.simulate_plan(
+                db.session,
+                current_principal(),
+                form.position.data,
+                installments=form.rate.data,
+                first_due=form.prima.data,
+                annual_rate=form.tasso.data,
+            )
         except WireError as exc:
             error, allowed = exc.message_it, exc.extra.get("allowed")
-    return render_template("positions/_plan_panel.html", form=form, submitted=bool(request.args), plan=plan, error=error, allowed=allowed,
-                           due=due, taxpayer_id=taxpayer_id)
+    return render_template(
+        "positions/_plan_panel.html",
+        form=form,
+        submitted=bool(request.args),
+        plan=plan,
+        error=error,
+        allowed=allowed,
+        due=due,
+        taxpayer_id=taxpayer_id,
+    )

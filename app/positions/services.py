@@ -22,8 +22,9 @@ def system_principal(session: Session) -> Principal:
     return Principal(role="admin", ente_ids=frozenset(session.scalars(sa.select(Ente.id))))
 
 
-def positions_report(session: Session, codice_fiscale: str, *, as_of: dt.date,
-                     principal: Principal | None = None) -> list[dict[str, Any]]:
+def positions_report(
+    session: Session, codice_fiscale: str, *, as_of: dt.date, principal: Principal | None = None
+) -> list[dict[str, Any]]:
     """formats.md §5 `esattoria posizioni`: the taxpayer's positions with components and total due.
 
     `total_due` is the ledger balance at `as_of` (interest not yet crystallised in the ledger is not added
@@ -31,8 +32,9 @@ def positions_report(session: Session, codice_fiscale: str, *, as_of: dt.date,
     """
     cf = validate_codice_fiscale(codice_fiscale)
     principal = principal or system_principal(session)
-    taxpayer_id = session.scalars(sa.select(Taxpayer.id).where(
-        sa.or_(Taxpayer.codice_fiscale == cf, Taxpayer.partita_iva == cf))).first()
+    taxpayer_id = session.scalars(
+        sa.select(Taxpayer.id).where(sa.or_(Taxpayer.codice_fiscale == cf, Taxpayer.partita_iva == cf))
+    ).first()
     if taxpayer_id is None:
         return []
     positions = list_positions_of_taxpayer(session, principal, taxpayer_id)
@@ -40,12 +42,28 @@ def positions_report(session: Session, codice_fiscale: str, *, as_of: dt.date,
     report = []
     for position in positions:
         bal = bals[position.id]
-        components = [{"kind": c, "original": cents_to_machine(bal.component(c).original_cents + bal.component(c).accrued_cents),
-                       "paid": cents_to_machine(bal.component(c).paid_cents),
-                       "due": cents_to_machine(bal.component(c).due_cents)}
-                      for c in COMPONENTS if c in bal.components]
-        report.append({"id_posizione": position.external_id, "ente": position.ente.code,
-                       "entrata": position.entrata.code, "state": position.state, "components": components,
-                       "total_due": cents_to_machine(bal.due_cents), "notice_numbers": [],
-                       "as_of": as_of.isoformat()})
+        components = [
+            {
+                "kind": c,
+                "original": cents_to_machine(
+                    bal.component(c).original_cents + bal.component(c).accrued_cents
+                ),
+                "paid": cents_to_machine(bal.component(c).paid_cents),
+                "due": cents_to_machine(bal.component(c).due_cents),
+            }
+            for c in COMPONENTS
+            if c in bal.components
+        ]
+        report.append(
+            {
+                "id_posizione": position.external_id,
+                "ente": position.ente.code,
+                "entrata": position.entrata.code,
+                "state": position.state,
+                "components": components,
+                "total_due": cents_to_machine(bal.due_cents),
+                "notice_numbers": [],
+                "as_of": as_of.isoformat(),
+            }
+        )
     return report

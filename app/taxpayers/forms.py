@@ -14,5 +14,4 @@ class AsOfForm(FlaskForm):
     class Meta:
         csrf = False
 
-    al = DateField("Mostra la scheda alla data", validators=[Optional()],
-                   render_kw={"max": "9999-12-31"})
+    al = DateField("Mostra la scheda alla data", validators=[Optional()], render_kw={"max": "9999-12-31"})

@@ -8,7 +8,9 @@ import unicodedata
 from stdnum.exceptions import ValidationError
 from stdnum.it import codicefiscale, iva
 
-CF_SHAPE = re.compile(r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$")
+CF_SHAPE = re.compile(
+    r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"
+)
 LOOKS_LIKE_CF = re.compile(r"^(?=.*\d)[A-Z0-9]{16}$")
 
 
@@ -27,19 +29,24 @@ def validate_codice_fiscale(value: str) -> str:
         try:
             return iva.validate(code)
         except ValidationError as exc:
-            raise InvalidIdentifier(f"Partita IVA / codice fiscale numerico non valido ({code}): "
-                                    "la cifra di controllo non corrisponde.") from exc
+            raise InvalidIdentifier(
+                f"Partita IVA / codice fiscale numerico non valido ({code}): "
+                "la cifra di controllo non corrisponde."
+            ) from exc
     if len(code) != 16:
-        raise InvalidIdentifier(f"Codice fiscale non valido ({code or 'vuoto'}): sono attesi 16 caratteri "
-                                "(persona fisica) o 11 cifre (persona giuridica).")
+        raise InvalidIdentifier(
+            f"Codice fiscale non valido ({code or 'vuoto'}): sono attesi 16 caratteri "
+            "(persona fisica) o 11 cifre (persona giuridica)."
+        )
     if not CF_SHAPE.match(code):
         raise InvalidIdentifier(f"Codice fiscale non valido ({code}): formato errato.")
     try:
         return codicefiscale.validate(code)
     except ValidationError as exc:
         if codicefiscale.calc_check_digit(code[:15]) != code[15]:
-            raise InvalidIdentifier(f"Codice fiscale non valido ({code}): il carattere di controllo "
-                                    "non corrisponde.") from exc
+            raise InvalidIdentifier(
+                f"Codice fiscale non valido ({code}): il carattere di controllo non corrisponde."
+            ) from exc
         raise InvalidIdentifier(f"Codice fiscale non valido ({code}): data di nascita impossibile.") from exc
 
 

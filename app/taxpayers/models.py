@@ -10,8 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import Base, CreatedMixin, UTCDateTime, utcnow
 
 ADDRESS_KINDS = {"residenza": "Residenza", "domicilio": "Domicilio", "sede_legale": "Sede legale"}
-CONTACT_KINDS = {"pec": "PEC", "email": "E-mail", "telefono": "Telefono", "cellulare": "Cellulare",
-                 "fax": "Fax"}
+CONTACT_KINDS = {
+    "pec": "PEC",
+    "email": "E-mail",
+    "telefono": "Telefono",
+    "cellulare": "Cellulare",
+    "fax": "Fax",
+}
 
 
 class Taxpayer(CreatedMixin, Base):
@@ -32,13 +37,17 @@ class Taxpayer(CreatedMixin, Base):
     search_name: Mapped[str] = mapped_column(sa.String(300))
 
     addresses: Mapped[list[TaxpayerAddress]] = relationship(
-        back_populates="taxpayer", order_by="TaxpayerAddress.valid_from_dt.desc()")
+        back_populates="taxpayer", order_by="TaxpayerAddress.valid_from_dt.desc()"
+    )
     contacts: Mapped[list[TaxpayerContact]] = relationship(
-        back_populates="taxpayer", order_by="TaxpayerContact.valid_from_dt.desc()")
+        back_populates="taxpayer", order_by="TaxpayerContact.valid_from_dt.desc()"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('PF','PG')", name="kind"),
-        sa.Index("ix_taxpayers_search_name", "search_name", postgresql_ops={"search_name": "text_pattern_ops"}),
+        sa.Index(
+            "ix_taxpayers_search_name", "search_name", postgresql_ops={"search_name": "text_pattern_ops"}
+        ),
     )
 
     @property

@@ -15,7 +15,13 @@ from app.core.errors import NotFound
 from app.core.history import state_as_of
 from app.positions.models import Position
 from app.positions.queries import PositionBalance, balances, list_positions_of_taxpayer
-from app.taxpayers.identifiers import LOOKS_LIKE_CF, InvalidIdentifier, compact, search_key, validate_codice_fiscale
+from app.taxpayers.identifiers import (
+    LOOKS_LIKE_CF,
+    InvalidIdentifier,
+    compact,
+    search_key,
+    validate_codice_fiscale,
+)
 from app.taxpayers.models import Taxpayer, TaxpayerAddress, TaxpayerContact
 
 
@@ -46,7 +52,8 @@ def search_taxpayers(session: Session, principal: Principal, query: str, *, limi
     elif any(ch.isdigit() for ch in code):
         result.mode = "riferimento"
         by_ref = sa.select(Position.taxpayer_id).where(
-            sa.or_(Position.reference == code, Position.external_id == query.strip()))
+            sa.or_(Position.reference == code, Position.external_id == query.strip())
+        )
         by_ref = scoped(by_ref, Position, principal)
         stmt = sa.select(Taxpayer).where(Taxpayer.id.in_(by_ref))
     else:
@@ -104,31 +111,75 @@ def get_taxpayer(session: Session, principal: Principal, taxpayer_id: int) -> Ta
     return taxpayer
 
 
-def get_card(session: Session, principal: Principal, taxpayer_id: int | None, *, remote_addr: str | None,
-             action: str = "card", as_of: dt.datetime | None = None, actor: Actor | None = None) -> Card:
+def get_card(
+    session: Session,
+    principal: Principal,
+    taxpayer_id: int | None,
+    *,
+    remote_addr: str | None,
+    action: str = "card",
+    as_of: dt.datetime | None = None,
+    actor: Actor | None = None,
+) -> Card:
     """The taxpayer card, as it is now or as it was at `as_of`. Logs the read in AccessLog."""
     if taxpayer_id is None:
         raise NotFound("Contribuente non trovato.")
     taxpayer = get_taxpayer(session, principal, taxpayer_id)
     actor = actor or Actor(user_id=principal.user_id, label="", api_token_id=principal.api_token_id)
-    log_access(session, actor, action, taxpayer_id=taxpayer.id, remote_addr=remote_addr,
-               detail={"as_of": as_of.isoformat()} if as_of else {})
-    anagrafica = state_as_of(session, taxpayer, as_of) if as_of else {
-        "surname": taxpayer.surname, "given_name": taxpayer.given_name, "company_name": taxpayer.company_name,
-        "birth_date": taxpayer.birth_date, "birth_place": taxpayer.birth_place,
-        "deceased_date": taxpayer.deceased_date, "partita_iva": taxpayer.partita_iva}
+    log_access(
+        session,
+        actor,
+        action,
+        taxpayer_id=taxpayer.id,
+        remote_addr=remote_addr,
+        detail={"as_of": as_of.isoformat()} if as_of else {},
+    )
+    anagrafica = (
+        state_as_of(session, taxpayer, as_of)
+        if as_of
+        else {
+            "surname": taxpayer.surname,
+            "given_name": taxpayer.given_name,
+            "company_name": taxpayer.company_name,
+            "birth_date": taxpayer.birth_date,
+            "birth_place": taxpayer.birth_place,
+            "deceased_date": taxpayer.deceased_date,
+            "partita_iva": taxpayer.partita_iva,
+        }
+    )
     addresses = [a for a in taxpayer.addresses if as_of is None or a.valid_from_dt <= as_of]
     contacts = [c for c in taxpayer.contacts if as_of is None or c.valid_from_dt <= as_of]
     positions = list_positions_of_taxpayer(session, principal, taxpayer.id, created_before=as_of)
     position_ids = [p.id for p in positions]
-    events_stmt = (sa.select(Event).where(Event.taxpayer_id == taxpayer.id)
-                   .where(sa.or_(Event.position_id.in_(position_ids),
-                                 sa.and_(Event.position_id.is_(None),
-                                         sa.or_(Event.ente_id.is_(None), Event.ente_id.in_(principal.ente_ids)
-                                                if principal.role != "contribuente" else sa.true()))))
-                   .order_by(Event.occurred_dt.desc(), Event.id.desc()).limit(200))
+    events_stmt = (
+        sa.select(Event)
+        .where(Event.taxpayer_id == taxpayer.id)
+        .where(
+            sa.or_(
+                Event.position_id.in_(position_ids),
+                sa.and_(
+                    Event.position_id.is_(None),
+                    sa.or_(
+                        Event.ente_id.is_(None),
+                        Event.ente_id.in_(principal.ente_ids)
+                        if principal.role != "contribuente"
+                        else sa.true(),
+                    ),
+                ),
+            )
+        )
+        .order_by(Event.occurred_dt.desc(), Event.id.desc())
+        .limit(200)
+    )
     if as_of is not None:
         events_stmt = events_stmt.where(Event.occurred_dt <= as_of)
-    return Card(taxpayer=taxpayer, as_of=as_of, anagrafica=anagrafica, addresses=addresses, contacts=contacts,
-                positions=positions, balances=balances(session, position_ids, as_of_dt=as_of),
-                events=list(session.scalars(events_stmt)))
+    return Card(
+        taxpayer=taxpayer,
+        as_of=as_of,
+        anagrafica=anagrafica,
+        addresses=addresses,
+        contacts=contacts,
+        positions=positions,
+        balances=balances(session, position_ids, as_of_dt=as_of),
+        events=list(session.scalars(events_stmt)),
+    )

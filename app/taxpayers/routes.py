@@ -36,9 +36,18 @@ def search() -> Any:
 def search_export(fmt: str) -> Any:
     if fmt not in FORMATS:
         abort(404)
-    result = queries.search_taxpayers(db.session, current_principal(), request.args.get("q", ""), limit=10_000)
-    rows = ({"codice_fiscale": t.codice_fiscale, "tipo": t.kind, "nominativo": t.display_name,
-             "data_nascita": t.birth_date} for t in result.taxpayers)
+    result = queries.search_taxpayers(
+        db.session, current_principal(), request.args.get("q", ""), limit=10_000
+    )
+    rows = (
+        {
+            "codice_fiscale": t.codice_fiscale,
+            "tipo": t.kind,
+            "nominativo": t.display_name,
+            "data_nascita": t.birth_date,
+        }
+        for t in result.taxpayers
+    )
     return export_response(rows, position_exports.TAXPAYER_SEARCH_SPEC, fmt)
 
 
@@ -55,8 +64,14 @@ def _as_of(form: AsOfForm) -> dt.datetime | None:
 def card(taxpayer_id: int) -> Any:
     form = AsOfForm(request.args)
     as_of = _as_of(form) if form.validate() else None
-    card = queries.get_card(db.session, current_principal(), taxpayer_id, remote_addr=request.remote_addr,
-                            as_of=as_of, actor=current_actor())
+    card = queries.get_card(
+        db.session,
+        current_principal(),
+        taxpayer_id,
+        remote_addr=request.remote_addr,
+        as_of=as_of,
+        actor=current_actor(),
+    )
     db.session.commit()  # the access log row
     template = "taxpayers/_card_body.html" if request.htmx else "taxpayers/taxpayer_card.html"
     return render_template(template, card=card, form=form, formats=FORMATS)
@@ -71,8 +86,14 @@ def card_positions_export(taxpayer_id: int, fmt: str) -> Any:
     taxpayer = queries.get_taxpayer(db.session, principal, taxpayer_id)
     from app.core.audit import log_access
 
-    log_access(db.session, current_actor(), f"export_{fmt}", taxpayer_id=taxpayer.id,
-               remote_addr=request.remote_addr)
+    log_access(
+        db.session, current_actor(), f"export_{fmt}", taxpayer_id=taxpayer.id, remote_addr=request.remote_addr
+    )
     db.session.commit()
-    return position_exports.positions_export(db.session, principal, fmt, taxpayer_id=taxpayer.id,
-                                             title=f"Posizioni di {taxpayer.display_name} ({taxpayer.codice_fiscale})")
+    return position_exports.positions_export(
+        db.session,
+        principal,
+        fmt,
+        taxpayer_id=taxpayer.id,
+        title=f"Posizioni di {taxpayer.display_name} ({taxpayer.codice_fiscale})",
+    )

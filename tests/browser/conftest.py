@@ -1,4 +1,5 @@
-"""Playwright on Debian's chromium (`executable_path`, RECIPES §1) against a live server on its own database."""
+"""Playwright on Debian's chromium (`executable_path`, RECIPES §1) against a live server on its own
+database."""
 
 from __future__ import annotations
 

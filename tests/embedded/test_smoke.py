@@ -50,7 +50,9 @@ def test_login_search_and_card_on_sqlite(embedded_app: Flask) -> None:
     client = embedded_app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"username": "sportello", "password": DEMO_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": "sportello", "password": DEMO_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"  # no TOTP in the demo config
     results = client.get(f"/contribuenti/?q={MARIO_ROSSI_CF}").get_data(as_text=True)
     card_url = re.search(r'href="(/contribuenti/\d+)"', results).group(1)

@@ -1,4 +1,5 @@
-"""Exports of the seeded positions in every format open in LibreOffice and hold the screen's rows and totals."""
+"""Exports of the seeded positions in every format open in LibreOffice and hold the screen's rows and
+totals."""
 
 from __future__ import annotations
 
@@ -38,9 +39,21 @@ def libreoffice_to_csv(tmp_path: Path, name: str, content: bytes) -> list[list[s
     source = tmp_path / name
     source.write_bytes(content)
     profile = f"file:///tmp/esattoria-lo-{uuid.uuid4().hex}"
-    subprocess.run([LIBREOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
-                    "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,false,false", "--outdir", str(tmp_path),
-                    str(source)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            LIBREOFFICE,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,false,false",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     shutil.rmtree(profile.removeprefix("file://"), ignore_errors=True)
     text = (tmp_path / (source.stem + ".csv")).read_text(encoding="utf-8")
     return list(csv.reader(io.StringIO(text), delimiter=";"))
@@ -53,8 +66,12 @@ def cents(text: str) -> int:
 @pytest.fixture(scope="module")
 def expected(app) -> dict:
     rows = screen_rows(app, ["R01"])
-    return {"ids": sorted(r["id_posizione"] for r in rows), "due": sum(r["due_cents"] for r in rows),
-            "paid": sum(r["paid_cents"] for r in rows), "original": sum(r["original_cents"] for r in rows)}
+    return {
+        "ids": sorted(r["id_posizione"] for r in rows),
+        "due": sum(r["due_cents"] for r in rows),
+        "paid": sum(r["paid_cents"] for r in rows),
+        "original": sum(r["original_cents"] for r in rows),
+    }
 
 
 def test_csv_export(personas, expected) -> None:
@@ -74,10 +91,10 @@ def test_spreadsheet_exports_open_in_libreoffice(personas, expected, tmp_path, f
     rows = libreoffice_to_csv(tmp_path, f"posizioni.{fmt}", response.get_data())
     header_at = next(i for i, r in enumerate(rows) if "Id posizione" in r)
     header = rows[header_at]
-    body = [r for r in rows[header_at + 1:] if r and r[header.index("Id posizione")]]
+    body = [r for r in rows[header_at + 1 :] if r and r[header.index("Id posizione")]]
     assert sorted(r[header.index("Id posizione")] for r in body) == expected["ids"]
     assert sum(cents(r[header.index("Dovuto")]) for r in body) == expected["due"]
-    total_row = next(r for r in rows[header_at + 1:] if "Totale" in r)
+    total_row = next(r for r in rows[header_at + 1 :] if "Totale" in r)
     assert cents(total_row[header.index("Dovuto")]) == expected["due"]
 
 
@@ -104,11 +121,16 @@ def libreoffice_check_pdf(tmp_path: Path, content: bytes) -> bool:
 
 def test_xml_export(personas, expected) -> None:
     response = personas.client("regione").get("/posizioni/esporta.xml")
-    root = etree.fromstring(response.get_data(), parser=etree.XMLParser(resolve_entities=False, no_network=True))
-    schema = etree.XMLSchema(etree.parse(str(Path(__file__).resolve().parents[2] / "templates/exports/export.xsd")))
+    root = etree.fromstring(
+        response.get_data(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
+    )
+    schema = etree.XMLSchema(
+        etree.parse(str(Path(__file__).resolve().parents[2] / "templates/exports/export.xsd"))
+    )
     schema.assertValid(root)
-    values = [dict((f.get("name"), f.text) for f in row) for row in root.iter("{*}row")] or \
-             [dict((f.get("name"), f.text) for f in row) for row in root.iter("row")]
+    values = [dict((f.get("name"), f.text) for f in row) for row in root.iter("{*}row")] or [
+        dict((f.get("name"), f.text) for f in row) for row in root.iter("row")
+    ]
     assert sorted(v["id_posizione"] for v in values) == expected["ids"]
     assert sum(cents(v["due_cents"]) for v in values) == expected["due"]
 
@@ -121,9 +143,10 @@ def test_card_export_matches_the_card_totals(app, personas, tmp_path) -> None:
         mario = taxpayer_id(MARIO_ROSSI_CF)
     client = personas.client("sportello")
     card = client.get(f"/contribuenti/{mario}").get_data(as_text=True)
-    rows = libreoffice_to_csv(tmp_path, "scheda.xlsx",
-                              client.get(f"/contribuenti/{mario}/posizioni.xlsx").get_data())
+    rows = libreoffice_to_csv(
+        tmp_path, "scheda.xlsx", client.get(f"/contribuenti/{mario}/posizioni.xlsx").get_data()
+    )
     header_at = next(i for i, r in enumerate(rows) if "Dovuto" in r)
-    total_row = next(r for r in rows[header_at + 1:] if "Totale" in r)
+    total_row = next(r for r in rows[header_at + 1 :] if "Totale" in r)
     due = cents(total_row[rows[header_at].index("Dovuto")])
     assert f'data-testid="card-total-due">{format_eur(due)}<' in card
