@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from fractions import Fraction
 
 from app.engine.errors import InvalidAmount
 
@@ -40,9 +39,11 @@ def eur(x: str | int | Decimal) -> Decimal:
         if not x.is_finite():
             raise InvalidAmount(x, "valore non finito")
         value = x
-    if Fraction(value) * 100 != int(Fraction(value) * 100):
+    numerator, denominator = value.as_integer_ratio()  # exact: a finite Decimal is a ratio of integers
+    whole, rest = divmod(numerator * 100, denominator)
+    if rest:
         raise InvalidAmount(x, "più di due decimali")
-    return from_cents(int(Fraction(value) * 100))
+    return from_cents(whole)
 
 
 def dec(x: str | int | Decimal) -> Decimal:
@@ -61,20 +62,33 @@ def dec(x: str | int | Decimal) -> Decimal:
 
 def cents(amount: Decimal) -> int:
     """The amount as an integer number of cents; refuses sub-cent values."""
-    exact = Fraction(amount) * 100
-    if exact.denominator != 1:
+    numerator, denominator = amount.as_integer_ratio()  # exact, in lowest terms
+    whole, rest = divmod(numerator * 100, denominator)
+    if rest:
         raise InvalidAmount(amount, "non è un numero intero di centesimi")
-    return int(exact)
+    return whole
 
 
 def from_cents(n: int) -> Decimal:
-    """Integer cents to an amount with two decimals, exactly (no context rounding involved)."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError("from_cents vuole un intero")
-    digits = tuple(int(c) for c in str(abs(n)))
-    return Decimal((1 if n < 0 else 0, digits, -2))
+    """Integer cents to an amount with two decimals, exactly (no context rounding involved: a Decimal built
+    from a string keeps every digit)."""
+    if n.__class__ is not int:
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError("from_cents vuole un intero")
+        n = int(n)
+    return Decimal(f"{n}e-2")
+
+
+_HUNDREDTHS = tuple(f".{i:02d}" for i in range(100))
+
+
+def format_cents(n: int) -> str:
+    """Integer cents in the machine format of formats.md: 136593 → "1365.93", -5 → "-0.05"."""
+    if n >= 0:
+        return f"{n // 100}{_HUNDREDTHS[n % 100]}"
+    return f"-{-n // 100}{_HUNDREDTHS[-n % 100]}"
 
 
 def format_amount(amount: Decimal) -> str:
     """The machine format of formats.md: dot separator, two decimals ("1365.93")."""
-    return f"{from_cents(cents(amount)):f}"
+    return format_cents(cents(amount))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -78,3 +79,67 @@ class RateTable:
             if period.valid_to is not None:
                 days.add(period.valid_to + ONE_DAY)
         return tuple(sorted(d for d in days if start < d <= end))
+
+
+@dataclass(frozen=True, slots=True)
+class RateIndex:
+    """Lookup structures of one RateTable, built once per table (a table is immutable): the sorted start
+    and end days of its periods and the sorted days on which it changes. Answers exactly what
+    `RateTable.period_on` and `RateTable.changes_between` answer, by bisection instead of a scan."""
+
+    table: RateTable
+    starts: tuple[date, ...]
+    ends: tuple[date | None, ...]
+    changes: tuple[date, ...]
+    # memo of app.engine.interest.accrual_factor for this table: (first, last, points, day count) -> ratio
+    factors: dict[tuple[object, ...], tuple[int, int] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def of(cls, table: RateTable) -> RateIndex:
+        days: set[date] = set()
+        for period in table.periods:
+            days.add(period.valid_from)
+            if period.valid_to is not None:
+                days.add(period.valid_to + ONE_DAY)
+        return cls(
+            table,
+            tuple(p.valid_from for p in table.periods),
+            tuple(p.valid_to for p in table.periods),
+            tuple(sorted(days)),
+        )
+
+    def period_at(self, day: date) -> RatePeriod | None:
+        """The period in force on `day`, or None (where `period_on` raises RateMissing).
+
+        Periods are sorted and never overlap, so the only candidate is the last one starting by `day`.
+        """
+        i = bisect_right(self.starts, day) - 1
+        if i < 0:
+            return None
+        end = self.ends[i]
+        if end is not None and day > end:
+            return None
+        return self.table.periods[i]
+
+    def changes_between(self, start: date, end: date) -> tuple[date, ...]:
+        """The days d with start < d <= end on which the table changes, sorted."""
+        changes = self.changes
+        return changes[bisect_right(changes, start) : bisect_right(changes, end)]
+
+
+_INDEXES: dict[int, RateIndex] = {}
+_INDEXES_MAX = 64
+
+
+def rate_index(table: RateTable) -> RateIndex:
+    """The RateIndex of `table`, cached by identity (the cache keeps the table alive, so an id is never
+    reused while its entry exists; the cache is emptied when it grows past a few dozen tables)."""
+    index = _INDEXES.get(id(table))
+    if index is None or index.table is not table:
+        if len(_INDEXES) >= _INDEXES_MAX:
+            _INDEXES.clear()
+        index = RateIndex.of(table)
+        _INDEXES[id(table)] = index
+    return index

@@ -28,11 +28,18 @@ def round_half_up_cent(x: Decimal | Fraction) -> Decimal:
     """
     if isinstance(x, Decimal):
         return _quantize_cent(x, ROUND_HALF_UP)
-    scaled = abs(Fraction(x)) * 100
-    whole = math.floor(scaled)
-    if (scaled - whole) * 2 >= 1:
+    exact = x if x.__class__ is Fraction else Fraction(x)
+    return from_cents(half_up_div(exact.numerator * 100, exact.denominator))
+
+
+def half_up_div(numerator: int, denominator: int) -> int:
+    """`numerator / denominator` (denominator > 0) rounded to an integer half-up, ties away from zero, in
+    integer arithmetic only. With the ratio expressed in cents this is exactly `round_half_up_cent`: the
+    integer fast paths (interest and oneri kept as exact ratios of cents) round through it."""
+    whole, rest = divmod(abs(numerator), denominator)
+    if rest * 2 >= denominator:
         whole += 1
-    return from_cents(-whole if x < 0 else whole)
+    return -whole if numerator < 0 else whole
 
 
 def round_down_cent(x: Decimal | Fraction) -> Decimal:
@@ -43,8 +50,9 @@ def round_down_cent(x: Decimal | Fraction) -> Decimal:
     """
     if isinstance(x, Decimal):
         return _quantize_cent(x, ROUND_DOWN)
-    whole = math.floor(abs(Fraction(x)) * 100)
-    return from_cents(-whole if x < 0 else whole)
+    exact = x if x.__class__ is Fraction else Fraction(x)
+    whole = abs(exact.numerator) * 100 // exact.denominator
+    return from_cents(-whole if exact.numerator < 0 else whole)
 
 
 def split_largest_remainder(total: Decimal, weights: Sequence[int | Decimal]) -> list[Decimal]:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from app.engine.allocation import DebtPosition, PaymentIn, allocate_payments
@@ -20,12 +19,26 @@ from app.engine.charges import oneri_l160
 from app.engine.deadlines import HolidayInput, prescription_date
 from app.engine.errors import EngineError, InvalidAmount, ParameterMissing, PlanNotAllowed
 from app.engine.installments import build_plan, check_installments
-from app.engine.interest import BaseReduction, DayCount, InterestResult, compute_interest
-from app.engine.money import ZERO, dec, eur, format_amount, from_cents
+from app.engine.interest import (
+    ONE_DAY,
+    BaseReduction,
+    DayCount,
+    InterestResult,
+    accrual_factor,
+    add_ratio,
+    compute_interest,
+    interest_terms,
+    terms_total,
+)
+from app.engine.money import ZERO, cents, dec, eur, format_amount, format_cents
 from app.engine.params import EngineParams
 from app.engine.rates import RateTable
+from app.engine.rounding import half_up_div
 
 COMPONENTS = ("capitale", "sanzioni", "interessi", "spese")  # the order of the response's `components`
+_COMPONENT_FIELDS = tuple((name, f"components.{name}") for name in COMPONENTS)
+_DAY_COUNTS = {d.value: d for d in DayCount}
+_RATES_READ: dict[str, Decimal] = {}  # `_rate` of the texts seen (valid ones only), e.g. "0"
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -123,6 +136,10 @@ def _amount(value: Any, field: str) -> Decimal:
 
 def _rate(value: Any, field: str) -> Decimal:
     """A rate or a number of points >= 0, in percent: a string ("2.5") or an integer; 400 if malformed."""
+    if value.__class__ is str:
+        known = _RATES_READ.get(value)
+        if known is not None:
+            return known
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise _malformed(field, 'numero non valido, atteso una stringa come "2.5"')
     try:
@@ -131,6 +148,8 @@ def _rate(value: Any, field: str) -> Decimal:
         raise _malformed(field, 'numero non valido, atteso una stringa come "2.5"') from None
     if number < 0:
         raise _invalid(field, "il valore non può essere negativo")
+    if value.__class__ is str and len(_RATES_READ) < 256:
+        _RATES_READ[value] = number  # a Decimal is immutable: the same text always reads the same
     return number
 
 
@@ -146,9 +165,10 @@ def _integer(value: Any, field: str) -> int:
 
 def format_rate(rate: Decimal) -> str:
     """A rate in percent with at least two decimals: 5 → "5.00", 0.05 → "0.05", 6.8358 → "6.8358"."""
-    scaled = Fraction(rate) * 100
-    if scaled.denominator == 1:
-        return f"{from_cents(int(scaled)):f}"
+    numerator, denominator = rate.as_integer_ratio()
+    hundredths, rest = divmod(numerator * 100, denominator)
+    if rest == 0:
+        return format_cents(hundredths)
     return f"{rate:f}"
 
 
@@ -175,8 +195,12 @@ def _interest_body(result: InterestResult | None) -> dict[str, Any]:
 # POST /api/v1/engine/quote
 
 
-def quote_request(payload: Any, rate_tables: Mapping[str, RateTable], params: EngineParams) -> dict[str, Any]:
-    """The amount due at `as_of` (formats.md §4, `POST /api/v1/engine/quote`).
+def reference_quote_request(
+    payload: Any, rate_tables: Mapping[str, RateTable], params: EngineParams
+) -> dict[str, Any]:
+    """`quote_request` written plainly over engine values (Decimal amounts, `allocate_payments`,
+    `compute_interest`, `oneri_l160`): the reference the integer fast path is proven equal to, and the path
+    that answers every request the fast path hands back (the ones that end in an error).
 
     Payments are allocated to the four components in `params.allocation_order`; the part that reaches an
     interest-base component lowers the base from the day after the payment. What exceeds the components is
@@ -260,6 +284,199 @@ def quote_request(payload: Any, rate_tables: Mapping[str, RateTable], params: En
     return response
 
 
+class _Fallback(Exception):
+    """Raised by the fast path where the reference raises an error: the reference then answers."""
+
+
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,18}\.[0-9]{2}")
+_PLAIN_INTEGER = re.compile(r"[0-9]{1,18}")
+
+
+def _amount_cents(value: Any, field: str) -> int:
+    """`_amount` in integer cents. The plain forms ("1234.56", "0") are read directly (the text without
+    its dot is the number of cents); anything else goes through `_amount` and its checks."""
+    if value.__class__ is str:
+        if _PLAIN_AMOUNT.fullmatch(value):
+            return int(value.replace(".", "", 1))
+        if _PLAIN_INTEGER.fullmatch(value):
+            return int(value) * 100
+    return cents(_amount(value, field))
+
+
+def _exact_cents(amount: Decimal) -> int:
+    try:
+        return cents(amount)
+    except InvalidAmount:
+        raise _Fallback from None
+
+
+def quote_request(payload: Any, rate_tables: Mapping[str, RateTable], params: EngineParams) -> dict[str, Any]:
+    """The amount due at `as_of` (formats.md §4, `POST /api/v1/engine/quote`).
+
+    Payments are allocated to the four components in `params.allocation_order`; the part that reaches an
+    interest-base component lowers the base from the day after the payment. What exceeds the components is
+    returned as `credit` (present only when the request has `payments`). Accrued interest is not a target of
+    the allocation: it is reported in `interest` and added to `total_due`.
+
+    Computed in integer cents and exact integer ratios (`_fast_quote`); every request that would end in an
+    error of the computation is answered by `reference_quote_request`, so errors are its errors.
+    tests/engine/test_fast_paths.py proves both give the same response.
+    """
+    try:
+        return _fast_quote(payload, rate_tables, params, True)  # type: ignore[return-value]
+    except _Fallback:
+        return reference_quote_request(payload, rate_tables, params)
+
+
+def quote_total_due(payload: Any, rate_tables: Mapping[str, RateTable], params: EngineParams) -> str:
+    """`quote_request(payload, rate_tables, params)["total_due"]`, without building the rest of the response
+    (for batches). Raises the same WireError."""
+    try:
+        return _fast_quote(payload, rate_tables, params, False)  # type: ignore[return-value]
+    except _Fallback:
+        return reference_quote_request(payload, rate_tables, params)["total_due"]
+
+
+def _fast_quote(
+    payload: Any, rate_tables: Mapping[str, RateTable], params: EngineParams, detail: bool
+) -> dict[str, Any] | str:
+    """The quote in integers. Input checks are the reference's, in the same order (the same helpers);
+    amounts become cents; allocation, interest (`interest_terms`) and oneri are the reference's rules on
+    integers, each rounding done once with `half_up_div` on an exact ratio. Raises _Fallback wherever the
+    reference raises an engine error."""
+    body = _object(
+        payload, "", ("as_of", "components", "interest", "charges", "payments"), ("as_of", "components")
+    )
+    as_of = _date(body["as_of"], "as_of")
+    given = _object(body["components"], "components", COMPONENTS, ())
+    original = {name: _amount_cents(given.get(name, "0"), field) for name, field in _COMPONENT_FIELDS}
+
+    payments = _payments(body, as_of) if "payments" in body else []
+    interest_spec = None
+    if "interest" in body:
+        interest_spec = _interest_spec(body["interest"], as_of, rate_tables, params)
+    charges_spec = _charges_spec(body["charges"], params) if "charges" in body else None
+    base_names = interest_spec["base"] if interest_spec is not None else ()
+
+    due = dict(original)
+    credit = 0
+    reductions: list[tuple[date, int]] = []
+    if payments:
+        order = params.allocation_order
+        if order is None:
+            raise _missing("allocation_order", params)
+        targets = [name for name in order if name in due]
+        outside = [name for name in COMPONENTS if name not in order]
+        if len(set(targets)) != len(targets):
+            raise _Fallback  # a component named twice in the order: the reference's business
+        for payment in sorted(payments, key=lambda p: p.paid_on):
+            if any(due[name] > 0 for name in outside):
+                raise _Fallback  # AllocationError in the reference
+            remaining = _exact_cents(payment.amount)
+            to_base = 0
+            for name in targets:
+                if remaining == 0:
+                    break
+                take = min(remaining, due[name])
+                if take > 0:
+                    due[name] -= take
+                    remaining -= take
+                    if name in base_names:
+                        to_base += take
+            credit += remaining
+            if to_base > 0:
+                reductions.append((payment.paid_on, to_base))
+
+    terms = None
+    interest_cents = 0
+    if interest_spec is not None and not detail:
+        base = sum(original[name] for name in base_names)
+        interest_cents = _interest_total(base, as_of, interest_spec, reductions)
+    elif interest_spec is not None:
+        terms = interest_terms(
+            sum(original[name] for name in base_names),
+            interest_spec["from"],
+            as_of,
+            interest_spec["table"],
+            interest_spec["surcharge_points"],
+            interest_spec["day_count"],
+            reductions,
+        )
+        if terms is None:
+            raise _Fallback  # InvalidAmount or RateMissing in compute_interest
+        interest_cents = half_up_div(*terms_total(terms))
+
+    oneri = 0
+    if charges_spec is not None:
+        rule = charges_spec["rule"]
+        base = sum(due.get(name, 0) for name in rule.base_components) + interest_cents
+        within = (as_of - charges_spec["esecutivo_since"]).days <= rule.reduced_days
+        percent_num, percent_den = (rule.reduced_percent if within else rule.full_percent).as_integer_ratio()
+        cap = _exact_cents(rule.reduced_cap if within else rule.full_cap)
+        # base (euro) x percent / 100, in cents: base_cents x percent / 100
+        oneri = min(half_up_div(base * percent_num, percent_den * 100), cap)
+
+    total_due = format_cents(sum(due.values()) + interest_cents + oneri)
+    if not detail:
+        return total_due
+    response: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "interest": {
+            "amount": format_cents(interest_cents),
+            "segments": [
+                {
+                    "from": seg_from.isoformat(),
+                    "to": seg_to.isoformat(),
+                    "days": days,
+                    "rate": format_rate(rate),
+                    "base": format_cents(base),
+                    "amount": format_cents(half_up_div(numerator, denominator)),
+                }
+                for seg_from, seg_to, days, rate, base, numerator, denominator in terms or ()
+            ],
+        },
+        "charges": {"oneri_riscossione": format_cents(oneri)},
+        "components": [
+            {
+                "kind": name,
+                "original": format_cents(original[name]),
+                "paid": format_cents(original[name] - due[name]),
+                "due": format_cents(due[name]),
+            }
+            for name in COMPONENTS
+        ],
+        "total_due": total_due,
+    }
+    if "payments" in body:
+        response["credit"] = format_cents(credit)
+    return response
+
+
+def _interest_total(base: int, as_of: date, spec: dict[str, Any], reductions: list[tuple[date, int]]) -> int:
+    """The rounded interest total of `compute_interest`, in cents, from memoized accrual factors (interest
+    is linear in the base day by day: see `accrual_factor`), with no segment built."""
+    first = spec["from"] + ONE_DAY
+    if as_of < first:
+        return 0
+    table, points, day_count = spec["table"], spec["surcharge_points"], spec["day_count"]
+    factor = accrual_factor(table, first, as_of, points, day_count)
+    if factor is None:
+        raise _Fallback  # RateMissing
+    numerator, denominator = base * factor[0], factor[1]
+    for paid_on, amount in reductions:
+        effective = paid_on + ONE_DAY
+        if effective > as_of:
+            continue
+        base -= amount
+        reduced = accrual_factor(table, max(effective, first), as_of, points, day_count)
+        if reduced is None:
+            raise _Fallback
+        numerator, denominator = add_ratio(numerator, denominator, -amount * reduced[0], reduced[1])
+    if base < 0:
+        raise _Fallback  # InvalidAmount: payments take the base below zero
+    return half_up_div(numerator, denominator)
+
+
 def _payments(body: dict[str, Any], as_of: date) -> list[PaymentIn]:
     payments = []
     for index, item in enumerate(_list(body["payments"], "payments")):
@@ -287,9 +504,10 @@ def _interest_spec(
     start = _date(spec["from"], "interest.from")
     base_names: list[str] = []
     for index, name in enumerate(_list(spec.get("base", ["capitale"]), "interest.base")):
-        field = f"interest.base[{index}]"
-        if _text(name, field) not in COMPONENTS:
-            raise _invalid(field, f"componente '{name}' sconosciuta", allowed_values=list(COMPONENTS))
+        if not (isinstance(name, str) and name in COMPONENTS):
+            field = f"interest.base[{index}]"
+            if _text(name, field) not in COMPONENTS:
+                raise _invalid(field, f"componente '{name}' sconosciuta", allowed_values=list(COMPONENTS))
         if name not in base_names:
             base_names.append(name)
     if not base_names:
@@ -308,14 +526,13 @@ def _interest_spec(
             max=format_rate(limit),
         )
     day_count_text = _text(spec.get("day_count", DayCount.ACT_365.value), "interest.day_count")
-    try:
-        day_count = DayCount(day_count_text)
-    except ValueError:
+    day_count = _DAY_COUNTS.get(day_count_text)
+    if day_count is None:
         raise _invalid(
             "interest.day_count",
             f"convenzione '{day_count_text}' sconosciuta",
             allowed_values=[d.value for d in DayCount],
-        ) from None
+        )
     if as_of < start:
         raise _invalid("as_of", "la data è precedente all'inizio degli interessi ('interest.from')")
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,15 +13,16 @@ from app.core.access import Principal
 from app.core.calendar import is_italian_holiday
 from app.core.errors import NotFound
 from app.engine import wire
-from app.engine.params import EngineParams, params_from_rows
 from app.engine.errors import RateMissing
+from app.engine.money import format_cents
+from app.engine.params import EngineParams, params_from_rows
 from app.engine.rates import RateTable
 from app.enti.queries import parameter_rows, rate_table_rows
 from app.positions.models import Movement, Position
 from app.positions.queries import get_position, list_movements
-from app.reports.formatting import cents_to_machine
 
 QUOTED_COMPONENTS = wire.COMPONENTS  # capitale, sanzioni, interessi, spese
+PAYMENT_KINDS = ("pagamento", "rimborso")  # the movements quoted as payments on their value date
 
 
 def engine_inputs(session: Session, on: dt.date, *, ente_id: int | None = None,
@@ -38,25 +40,37 @@ def quote_payload(position: Position, movements: list[Movement], as_of: dt.date)
     for m in movements:
         if m.value_date > as_of or m.component not in QUOTED_COMPONENTS:
             continue
-        if m.kind in ("pagamento", "rimborso"):
+        if m.kind in PAYMENT_KINDS:
             payments[m.value_date] -= m.amount_cents
         else:
             original[m.component] += m.amount_cents
+    rate_table = position.entrata.interest_rate_table
+    return payload_from_totals(as_of, position.due_date, rate_table, original, payments)
+
+
+def payload_from_totals(as_of: dt.date, due_date: dt.date, rate_table: str, original: Mapping[str, int],
+                        payments: Mapping[dt.date, int]) -> dict[str, Any]:
+    """The quote request of a position from plain values (shared by `quote_payload` and the batch, which sums
+    the ledger in SQL): `original` cents by component of the movements that are not payments, `payments` the
+    net cents paid on each value date (positive = paid), both counting only movements with value date by
+    `as_of` and a quoted component."""
     payload: dict[str, Any] = {
         "as_of": as_of.isoformat(),
-        "components": {c: cents_to_machine(max(original[c], 0)) for c in QUOTED_COMPONENTS},
+        "components": {c: format_cents(max(original.get(c, 0), 0)) for c in QUOTED_COMPONENTS},
     }
-    if position.due_date < as_of:
-        payload["interest"] = {"from": position.due_date.isoformat(), "base": ["capitale"],
-                               "rate_table": position.entrata.interest_rate_table, "surcharge_points": "0",
-                               "day_count": "ACT/365"}
-    paid = [{"date": d.isoformat(), "amount": cents_to_machine(c)} for d, c in sorted(payments.items()) if c > 0]
-    if paid:
-        payload["payments"] = paid
+    if due_date < as_of:
+        payload["interest"] = {"from": due_date.isoformat(), "base": ["capitale"], "rate_table": rate_table,
+                               "surcharge_points": "0", "day_count": "ACT/365"}
+    if payments:
+        paid = [{"date": d.isoformat(), "amount": format_cents(c)}
+                for d, c in sorted(payments.items()) if c > 0]
+        if paid:
+            payload["payments"] = paid
     return payload
 
 
-def quote_position(session: Session, principal: Principal, position_id: int, as_of: dt.date) -> dict[str, Any]:
+def quote_position(session: Session, principal: Principal, position_id: int,
+                   as_of: dt.date) -> dict[str, Any]:
     position = get_position(session, principal, position_id)
     if position is None:
         raise NotFound("Posizione non trovata.")
@@ -68,7 +82,8 @@ def quote_position(session: Session, principal: Principal, position_id: int, as_
     table = tables.get(position.entrata.interest_rate_table)
     for segment in result.get("interest", {}).get("segments", []):
         try:  # the legal source of each segment's rate, so the screen can explain it
-            segment["source"] = table.period_on(dt.date.fromisoformat(segment["from"])).source if table else ""
+            day = dt.date.fromisoformat(segment["from"])
+            segment["source"] = table.period_on(day).source if table else ""
         except RateMissing:
             segment["source"] = ""
     return result
