@@ -12,6 +12,7 @@ previous one), so they need no snapshot.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +40,8 @@ class RowVersion(Base):
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # exact, never a float
     return value
 
 
@@ -121,6 +124,8 @@ def _from_json(attr: Any, value: Any) -> Any:
         return dt.date.fromisoformat(value)
     if isinstance(column_type, sa.DateTime | UTCDateTime):
         return dt.datetime.fromisoformat(value)
+    if isinstance(column_type, sa.Numeric) and not isinstance(column_type, sa.Float):
+        return Decimal(value)
     return value
 
 

@@ -59,6 +59,7 @@ class RateTable(Base):
 
 class RatePeriod(Base):
     __tablename__ = "rate_periods"
+    __versioned__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rate_table_id: Mapped[int] = mapped_column(sa.ForeignKey("rate_tables.id"))
@@ -80,6 +81,7 @@ class Parameter(Base):
     """Any other legal number or rule (caps, bands, terms, fees), national default or per ente/entrata."""
 
     __tablename__ = "parameters"
+    __versioned__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(60), index=True)

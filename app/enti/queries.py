@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.enti.models import Ente, Entrata, Parameter, RateTable
+from app.enti.models import Ente, Entrata, Parameter, RatePeriod, RateTable
 
 
 def list_enti(session: Session, ente_ids: frozenset[int] | None = None) -> list[Ente]:
@@ -94,6 +94,23 @@ def list_rate_tables(session: Session) -> list[RateTable]:
             sa.select(RateTable).options(selectinload(RateTable.periods)).order_by(RateTable.code)
         )
     )
+
+
+def parameters_stamp(session: Session) -> tuple[int, ...]:
+    """A cheap fingerprint of every parameter and rate row: changes whenever a row is added, deleted or
+    edited (edits leave a RowVersion, both models being versioned). Keys caches of derived engine inputs."""
+    from app.core.history import RowVersion
+
+    tables = ("parameters", "rate_periods", "rate_tables")
+    row = session.execute(sa.select(
+        sa.select(sa.func.count(Parameter.id)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.max(Parameter.id), 0)).scalar_subquery(),
+        sa.select(sa.func.count(RatePeriod.id)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.max(RatePeriod.id), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.max(RowVersion.id), 0))
+        .where(RowVersion.table_name.in_(tables)).scalar_subquery(),
+    )).one()
+    return tuple(int(v) for v in row)
 
 
 def in_force(rows: list[dict[str, Any]], code: str, day: dt.date) -> dict[str, Any] | None:

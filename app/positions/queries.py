@@ -159,7 +159,8 @@ def position_rows_stmt(
 
 
 def get_position(session: Session, principal: Principal, position_id: int) -> Position | None:
-    stmt = sa.select(Position).where(Position.id == position_id)
+    stmt = (sa.select(Position).where(Position.id == position_id)
+            .options(joinedload(Position.entrata), joinedload(Position.ente)))
     return session.scalars(scoped(stmt, Position, principal)).first()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +17,7 @@ from app.engine.errors import RateMissing
 from app.engine.money import format_cents
 from app.engine.params import EngineParams, params_from_rows
 from app.engine.rates import RateTable
-from app.enti.queries import parameter_rows, rate_table_rows
+from app.enti.queries import parameter_rows, parameters_stamp, rate_table_rows
 from app.positions.models import Movement, Position
 from app.positions.queries import get_position, list_movements
 
@@ -25,11 +25,28 @@ QUOTED_COMPONENTS = wire.COMPONENTS  # capitale, sanzioni, interessi, spese
 PAYMENT_KINDS = ("pagamento", "rimborso")  # the movements quoted as payments on their value date
 
 
+_INPUTS_CACHE: OrderedDict[tuple[Any, ...], tuple[EngineParams, dict[str, RateTable]]] = OrderedDict()
+_INPUTS_CACHE_SIZE = 256
+
+
 def engine_inputs(session: Session, on: dt.date, *, ente_id: int | None = None,
                   entrata_id: int | None = None) -> tuple[EngineParams, dict[str, RateTable]]:
-    """The parameter rows in force (national, then the ente's, then the entrata's) as engine values."""
-    return params_from_rows(parameter_rows(session, ente_id=ente_id, entrata_id=entrata_id),
-                            rate_table_rows(session), on)
+    """The parameter rows in force (national, then the ente's, then the entrata's) as engine values.
+
+    Building them costs a few queries and parsing; the result is kept per process, keyed by the database's
+    parameter fingerprint (one cheap query), so an edited or added row is seen by the very next request on
+    every node."""
+    key = (parameters_stamp(session), ente_id, entrata_id, on)
+    cached = _INPUTS_CACHE.get(key)
+    if cached is None:
+        cached = params_from_rows(parameter_rows(session, ente_id=ente_id, entrata_id=entrata_id),
+                                  rate_table_rows(session), on)
+        _INPUTS_CACHE[key] = cached
+        while len(_INPUTS_CACHE) > _INPUTS_CACHE_SIZE:
+            _INPUTS_CACHE.popitem(last=False)
+    else:
+        _INPUTS_CACHE.move_to_end(key)
+    return cached
 
 
 def quote_payload(position: Position, movements: list[Movement], as_of: dt.date) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -127,11 +128,12 @@ def test_the_calculator_is_rate_limited_per_client(client, monkeypatch) -> None:
     import app.api.routes as routes
 
     monkeypatch.setattr(routes, "ENGINE_LIMIT_PER_MINUTE", 3)
+    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
     statuses = [
         client.post(
             "/api/v1/engine/deadlines",
             json={"regime": "5y", "due_date": "2021-01-31"},
-            environ_base={"REMOTE_ADDR": "10.9.8.7"},
+            environ_base={"REMOTE_ADDR": address},
         ).status_code
         for _ in range(5)
     ]
@@ -216,3 +218,23 @@ def test_card_panels_compute_the_amount_due_and_simulate_a_plan(app, personas) -
         f"/posizioni/calcola/{mario}/dovuto?position={position_id}&al=2026-06-30"
     )
     assert 'data-testid="quote-result"' not in other.get_data(as_text=True)
+
+
+def test_a_new_rate_row_is_used_by_the_very_next_quote(app, client) -> None:
+    """Engine inputs are cached per process, keyed by the parameter fingerprint: a new row counts at once."""
+    from app.enti.models import RatePeriod, RateTable
+    from app.extensions import db
+
+    body = {**QUOTE, "as_of": "2027-03-31", "interest": {**QUOTE["interest"], "from": "2026-12-31"}}
+    before = client.post("/api/v1/engine/quote", json=body).json["interest"]["segments"]
+    assert [s["rate"] for s in before] == ["1.60"]  # the 2026 rate, open-ended
+    with app.app_context():
+        table = db.session.scalars(sa.select(RateTable).where(RateTable.code == "legale")).one()
+        current = db.session.scalars(sa.select(RatePeriod).where(
+            RatePeriod.rate_table_id == table.id, RatePeriod.valid_to.is_(None))).one()
+        current.valid_to = dt.date(2026, 12, 31)
+        db.session.add(RatePeriod(rate_table_id=table.id, valid_from=dt.date(2027, 1, 1), rate=3,
+                                  source="DM di prova"))
+        db.session.commit()
+    after = client.post("/api/v1/engine/quote", json=body).json["interest"]["segments"]
+    assert [s["rate"] for s in after] == ["3.00"]
