@@ -43,7 +43,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _import_models() -> None:
-    from app import auth, carichi, enti, positions, taxpayers  # noqa: F401
+    from app import auth, carichi, enti, jobs, payments, positions, taxpayers  # noqa: F401
     from app.core import audit, history  # noqa: F401
 
 
@@ -51,11 +51,15 @@ def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
+    from app.carichi.routes import bp as carichi_bp
     from app.enti.routes import bp as admin_bp
+    from app.jobs.routes import bp as jobs_bp
+    from app.payments.routes import bp as payments_bp
     from app.positions.routes import bp as positions_bp
     from app.taxpayers.routes import bp as taxpayers_bp
 
-    for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp):
+    for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
+               payments_bp):
         app.register_blueprint(bp)
 
 

@@ -26,7 +26,10 @@ def main() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (demo, posizioni, worker, params, users, tokens):
+    from app.carichi.cli import carichi
+    from app.payments.cli import pagamenti
+
+    for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti):
         app.cli.add_command(command)
 
 

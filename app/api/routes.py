@@ -129,3 +129,118 @@ def position_quote(position_id: int) -> Any:
         return jsonify(exc.body()), exc.status
     db.session.commit()
     return jsonify(result)
+
+
+# --- liste di carico and variation flows from the Regione's systems (issue 4) ------------------------------
+
+
+@bp.post("/carichi")
+@token_required("carichi:write")
+def carichi_upload() -> Any:
+    """Multipart upload (`file`, `ente`, `entrata`, optional `layout`): queues an import job (202)."""
+    from flask import current_app, url_for
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from app.carichi import services as carichi_services
+    from app.core.errors import Conflict, DomainError
+    from app.enti.queries import get_ente_by_code
+    from app.jobs.files import store_stream
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    try:
+        upload = request.files.get("file")
+        form = request.form
+    except RequestEntityTooLarge:
+        size = f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit // 1024} KB"
+        return error_response(
+            413, f"Il file supera il limite di caricamento di {size}.", {"max_bytes": limit}
+        )
+    if upload is None or not upload.filename:
+        return error_response(
+            400, "Campo «file» mancante: inviare il file in multipart/form-data.", {"field": "file"}
+        )
+    ente = get_ente_by_code(db.session, (form.get("ente") or "").strip().upper())
+    if ente is None:
+        return error_response(
+            422, f"Ente sconosciuto: {form.get('ente') or '(mancante)'}.", {"field": "ente"}
+        )
+    if ente.id not in g.principal.ente_ids:
+        return error_response(403, f"Il token non è abilitato per l'ente {ente.code}.", {"field": "ente"})
+    try:
+        target = carichi_services.resolve_target(
+            db.session,
+            ente_id=ente.id,
+            entrata_code=form.get("entrata") or None,
+            layout_name=form.get("layout") or None,
+        )
+        stored = store_stream(current_app.config["FILE_STORE"], upload.stream)
+        job = carichi_services.create_import_job(db.session, current_actor(), target, stored, upload.filename)
+    except Conflict as exc:
+        db.session.rollback()
+        return error_response(409, exc.message, exc.details)
+    except DomainError as exc:
+        db.session.rollback()
+        return error_response(422, exc.message, exc.details)
+    db.session.commit()
+    return (
+        jsonify({"job": job.id, "status": "queued"}),
+        202,
+        {"Location": url_for("api.job_status", job_id=job.id)},
+    )
+
+
+@bp.get("/jobs/<int:job_id>")
+@token_required("jobs:read")
+def job_status(job_id: int) -> Any:
+    """Progress and outcome of a job of the token's ente."""
+    from app.jobs.queries import get_job
+
+    job = get_job(db.session, g.principal, job_id)
+    if job is None:
+        return error_response(404, "Elaborazione non trovata.")
+    return jsonify(
+        {
+            "job": job.id,
+            "kind": job.kind,
+            "status": job.status,
+            "phase": job.phase,
+            "rows_done": job.rows_done,
+            "rows_total": job.rows_total,
+            "eta_seconds": job.eta_seconds,
+            "result": job.result,
+            "error": job.error_message,
+            "created_dt": job.created_dt.isoformat(),
+            "finished_dt": job.finished_dt.isoformat() if job.finished_dt else None,
+        }
+    )
+
+
+@bp.post("/payment-flows")
+@token_required("payments:write")
+def payment_flows() -> Any:
+    """Import and reconcile a payments flow (multipart `file`; optional `format` fdr|csv and `layout`).
+
+    The flow's ente must be the token's ente. 201 with the summary of formats.md §5; 409 duplicate flow;
+    422 invalid flow (nothing kept); 403 flow of another ente."""
+    from app.payments.parsing import FlowRefused
+    from app.payments.services import import_flow
+
+    upload = request.files.get("file")
+    if upload is None:
+        return error_response(400, "Manca il file del flusso (campo multipart «file»).", {"field": "file"})
+    fmt = request.form.get("format") or None
+    if fmt not in (None, "fdr", "csv"):
+        return error_response(422, "Formato non ammesso: usare fdr o csv.", {"field": "format"})
+    from app.enti.models import Ente
+
+    ente = db.session.get(Ente, next(iter(g.principal.ente_ids)))
+    try:
+        summary = import_flow(db.session, upload.read(), current_actor(), fmt=fmt,
+                              layout=request.form.get("layout") or None, file_name=upload.filename,
+                              ente_code=ente.code if ente else None,
+                              principal=g.principal)
+    except FlowRefused as exc:
+        db.session.rollback()
+        return error_response(exc.status, exc.message, {"errors": exc.errors[:50]})
+    db.session.commit()
+    return jsonify({**summary.as_json(), "review": summary.review}), 201

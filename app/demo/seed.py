@@ -227,6 +227,9 @@ def _seed_world(
             .where(Position.carico_id == carico.id, Movement.kind == "carico")
         ).one()
         carico.rows_accepted, carico.total_cents = int(totals[0]), int(totals[1])
+    from app.payments.demo import seed_payments_demo
+
+    seed_payments_demo(session, [c.id for c in carichi.values()])
     return len(people), positions, movements
 
 

@@ -1,0 +1,1 @@
+from app.jobs import models  # noqa: F401

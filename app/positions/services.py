@@ -28,7 +28,7 @@ def positions_report(
     """formats.md §5 `esattoria posizioni`: the taxpayer's positions with components and total due.
 
     `total_due` is the ledger balance at `as_of` (interest not yet crystallised in the ledger is not added
-    here). `notice_numbers` lists the pagoPA notices issued for the position (none before payments exist).
+    here). `notice_numbers` lists the pagoPA notices issued for the position (its own first).
     """
     cf = validate_codice_fiscale(codice_fiscale)
     principal = principal or system_principal(session)
@@ -39,6 +39,9 @@ def positions_report(
         return []
     positions = list_positions_of_taxpayer(session, principal, taxpayer_id)
     bals = balances(session, [p.id for p in positions])
+    from app.payments.notices import notice_numbers_of_positions
+
+    notices = notice_numbers_of_positions(session, [p.id for p in positions])
     report = []
     for position in positions:
         bal = bals[position.id]
@@ -62,7 +65,7 @@ def positions_report(
                 "state": position.state,
                 "components": components,
                 "total_due": cents_to_machine(bal.due_cents),
-                "notice_numbers": [],
+                "notice_numbers": notices.get(position.id, []),
                 "as_of": as_of.isoformat(),
             }
         )

@@ -1,0 +1,72 @@
+"""The content-addressed file store of uploads (architecture.md: files by SHA-256 path, integrity re-checked).
+
+A file lives at `<FILE_STORE>/<sha[0:2]>/<sha[2:4]>/<sha>`: the same content is stored once, a path can never
+be overwritten with other content, and a reader re-computes the digest to prove the file is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+BLOCK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    sha256: str
+    relative_path: str
+    size: int
+
+
+def store_stream(root: str | Path, stream: BinaryIO) -> StoredFile:
+    """Copy `stream` into the store (hashing as it goes) and return where it is."""
+    root = Path(root)
+    incoming = root / "tmp"
+    incoming.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.NamedTemporaryFile(dir=incoming, delete=False) as out:
+        try:
+            for block in iter(lambda: stream.read(BLOCK), b""):
+                digest.update(block)
+                out.write(block)
+                size += len(block)
+        except BaseException:
+            out.close()
+            os.unlink(out.name)
+            raise
+    sha = digest.hexdigest()
+    relative = f"{sha[:2]}/{sha[2:4]}/{sha}"
+    final = root / relative
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        os.unlink(out.name)
+    else:
+        os.chmod(out.name, 0o640)
+        os.replace(out.name, final)
+    return StoredFile(sha, relative, size)
+
+
+def store_path(root: str | Path, source: str | Path) -> StoredFile:
+    with open(source, "rb") as stream:
+        return store_stream(root, stream)
+
+
+def path_of(root: str | Path, relative: str) -> Path:
+    """The absolute path of a stored file; refuses anything outside the store."""
+    base = Path(root).resolve()
+    path = (base / relative).resolve()
+    if base not in path.parents:
+        raise ValueError(f"path outside the file store: {relative!r}")
+    return path
+
+
+def copy_out(root: str | Path, relative: str, target: str | Path) -> None:
+    """Copy a stored file out of the store (e.g. to a path given on the command line)."""
+    shutil.copyfile(path_of(root, relative), target)

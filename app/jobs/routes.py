@@ -1,0 +1,145 @@
+"""The jobs page: live progress (HTMX polling), rejected-rows reports, cancel and run again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from app.core.access import current_principal, permission_required
+from app.core.errors import Conflict
+from app.extensions import db
+from app.jobs import queries, services
+from app.jobs.models import ERROR_KINDS, JOB_STATUSES
+from app.reports.exports import Column, ExportSpec, export_response
+
+bp = Blueprint("jobs", __name__, url_prefix="/elaborazioni")
+
+REPORT = ExportSpec(
+    title="Righe scartate",
+    filename_stem="righe_scartate",
+    columns=[
+        Column("line", "Riga", "int"),
+        Column("column", "Colonna"),
+        Column("reason", "Motivo", width=60),
+        Column("value", "Valore"),
+        Column("kind", "Esito"),
+    ],
+)
+JOB_KIND_LABELS = {
+    "carico": "Lista di carico",
+    "anagrafica": "Variazioni anagrafiche",
+    "variazioni": "Sgravi e sospensioni",
+    "pagamenti": "Flusso di pagamenti",
+}
+
+
+def _jobs_context() -> dict[str, Any]:
+    jobs = queries.list_jobs(db.session, current_principal())
+    return {
+        "jobs": jobs,
+        "polling": queries.any_active(jobs),
+        "kinds": JOB_KIND_LABELS,
+        "statuses": JOB_STATUSES,
+    }
+
+
+@bp.route("/")
+@permission_required("carichi.import")
+def job_list() -> Any:
+    template = "jobs/_job_rows.html" if request.htmx else "jobs/job_list.html"
+    return render_template(template, **_jobs_context())
+
+
+@bp.route("/righe")
+@permission_required("carichi.import")
+def job_rows() -> Any:
+    return render_template("jobs/_job_rows.html", **_jobs_context())
+
+
+def _job_or_404(job_id: int) -> Any:
+    job = queries.get_job(db.session, current_principal(), job_id)
+    if job is None:
+        abort(404, "Elaborazione non trovata.")
+    return job
+
+
+@bp.route("/<int:job_id>")
+@permission_required("carichi.import")
+def job_detail(job_id: int) -> Any:
+    job = _job_or_404(job_id)
+    return render_template(
+        "jobs/job_detail.html",
+        job=job,
+        counts=queries.error_counts(db.session, job.id),
+        errors=queries.first_errors(db.session, job.id),
+        kinds=JOB_KIND_LABELS,
+        error_kinds=ERROR_KINDS,
+    )
+
+
+@bp.route("/<int:job_id>/scarti.<fmt>")
+@permission_required("carichi.import")
+def job_report(job_id: int, fmt: str) -> Any:
+    """The rejected-rows report of a job, CSV or XLSX (streamed)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    job = _job_or_404(job_id)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for row in queries.error_rows(db.session, job.id):
+            yield {**row, "kind": ERROR_KINDS.get(row["kind"], row["kind"])}
+
+    spec = ExportSpec(
+        title=f"Righe scartate – elaborazione {job.id} ({job.file_name or ''})",
+        filename_stem=f"scarti_elaborazione_{job.id}",
+        columns=REPORT.columns,
+    )
+    return export_response(rows(), spec, fmt)
+
+
+@bp.route("/<int:job_id>/annulla", methods=["POST"])
+@permission_required("carichi.import")
+def job_cancel(job_id: int) -> Any:
+    job = _job_or_404(job_id)
+    try:
+        services.cancel_job(db.session, job)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("jobs.job_list"))
+    rq_job_id = job.rq_job_id
+    db.session.commit()
+    _cancel_rq(rq_job_id)
+    flash(f"Elaborazione n. {job_id} annullata.", "success")
+    return redirect(url_for("jobs.job_list"))
+
+
+def _cancel_rq(rq_job_id: str | None) -> None:
+    """Best effort: the job row is already cancelled, so a job that still starts exits at once."""
+    if not rq_job_id:
+        return
+    try:
+        from rq.job import Job
+
+        from app.core.jobs import connection
+
+        Job.fetch(rq_job_id, connection=connection()).cancel()
+    except Exception:  # noqa: BLE001 - Redis down or job already gone: nothing else to do
+        current_app.logger.info("RQ job %s not cancelled (gone or Redis unavailable)", rq_job_id)
+
+
+@bp.route("/<int:job_id>/riprova", methods=["POST"])
+@permission_required("carichi.import")
+def job_retry(job_id: int) -> Any:
+    job = _job_or_404(job_id)
+    try:
+        services.retry_job(db.session, job)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("jobs.job_list"))
+    db.session.commit()
+    flash(f"Elaborazione n. {job_id} di nuovo in coda.", "success")
+    return redirect(url_for("jobs.job_list"))

@@ -1,0 +1,1 @@
+from app.payments import models  # noqa: F401

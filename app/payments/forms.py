@@ -1,0 +1,164 @@
+"""Forms of the payments screens (choices come in from the routes; no queries here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from app.payments.parsing import parse_amount
+
+
+def amount_cents(field: Any) -> int:
+    """The cents of an amount field (validated by `AmountText`)."""
+    return parse_amount(field.data or "")
+
+
+# Choices are set by the routes (WTForms 3.3 deprecates tuple choices given to the field's constructor).
+UPLOAD_FORMATS = [
+    ("", "Rilevato dal contenuto"),
+    ("fdr", "pagoPA FdR (XML)"),
+    ("csv", "CSV o tracciato bancario/postale"),
+]
+LAYOUT_FORMATS = [("csv", "CSV"), ("fixed", "Lunghezza fissa")]
+LAYOUT_SEPARATORS = [
+    (";", "Punto e virgola"),
+    (",", "Virgola"),
+    ("|", "Barra"),
+    ("tab", "Tabulazione"),
+    ("auto", "Rilevato"),
+]
+LAYOUT_DECIMALS = [
+    ("auto", "Virgola o punto decimale"),
+    (",", "Virgola"),
+    (".", "Punto"),
+    ("cents", "Centesimi senza separatore"),
+]
+
+
+def layout_form() -> LayoutForm:
+    form = LayoutForm()
+    form.format.choices = LAYOUT_FORMATS
+    form.separator.choices = LAYOUT_SEPARATORS
+    form.decimal_separator.choices = LAYOUT_DECIMALS
+    return form
+
+
+class AmountText:
+    """An amount written the Italian way or with a dot: 1.234,56 / 1234.56 (positive)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not field.data:
+            return
+        try:
+            parse_amount(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc).capitalize() + ".") from None
+
+
+class UploadForm(FlaskForm):
+    file = FileField("File del flusso", validators=[FileRequired("Scegli il file da importare.")])
+    format = SelectField("Formato", validators=[Optional()])
+    layout = SelectField("Tracciato (file CSV o a lunghezza fissa)", validators=[Optional()])
+    ente = SelectField(
+        "Ente",
+        validators=[Optional()],
+        description="Per i file che non lo indicano; un flusso pagoPA indica l'ente ricevente.",
+    )
+
+
+class BankCreditForm(FlaskForm):
+    value_date = DateField("Data valuta", validators=[DataRequired("Indica la data valuta.")])
+    amount = StringField("Importo accreditato", validators=[DataRequired("Indica l'importo."), AmountText()])
+    reference = StringField(
+        "Riferimento (TRN / identificativo regolamento)",
+        validators=[DataRequired("Indica il riferimento."), Length(max=100)],
+    )
+    causale = StringField("Causale", validators=[Optional(), Length(max=300)])
+
+
+class DeskForm(FlaskForm):
+    ente = SelectField("Ente", validators=[DataRequired()])
+    reference = StringField(
+        "Codice avviso o id posizione", validators=[DataRequired("Indica la posizione."), Length(max=60)]
+    )
+    amount = StringField("Importo incassato", validators=[DataRequired("Indica l'importo."), AmountText()])
+    channel = SelectField("Mezzo di pagamento", validators=[DataRequired()])
+    payer_name = StringField(
+        "Versante (se diverso dal contribuente)", validators=[Optional(), Length(max=200)]
+    )
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("Nota", validators=[Optional(), Length(max=500)])
+
+
+class RequiredNoteForm(FlaskForm):
+    note = TextAreaField("Nota", validators=[DataRequired("Scrivi una nota."), Length(max=500)])
+
+
+class RefundForm(FlaskForm):
+    reference = StringField(
+        "Riferimento del bonifico di rimborso (CRO/TRN)",
+        validators=[DataRequired("Indica il riferimento."), Length(max=100)],
+    )
+    note = StringField("Nota", validators=[Optional(), Length(max=500)])
+
+
+class StornoForm(FlaskForm):
+    reason = StringField(
+        "Motivo dello storno", validators=[DataRequired("Indica il motivo."), Length(max=150)]
+    )
+
+
+class ReportForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    dal = DateField("Pagati dal", validators=[Optional()])
+    al = DateField("al", validators=[Optional()])
+    ente = SelectField("Ente", validators=[Optional()])
+    entrata = SelectField("Entrata", validators=[Optional()])
+    canale = StringField("Canale", validators=[Optional(), Length(max=30)])
+    per = SelectMultipleField("Raggruppa per", validators=[Optional()])
+
+
+class RiversamentoForm(FlaskForm):
+    ente = SelectField("Ente", validators=[DataRequired()])
+    dal = DateField("Dal (data contabile)", validators=[DataRequired("Indica la data iniziale.")])
+    al = DateField("Al", validators=[DataRequired("Indica la data finale.")])
+
+
+class LayoutForm(FlaskForm):
+    name = StringField(
+        "Nome",
+        validators=[
+            DataRequired("Indica il nome."),
+            Length(max=60),
+            Regexp(r"^[a-z0-9][a-z0-9_.-]*$", message="Solo minuscole, cifre, punto e trattini."),
+        ],
+    )
+    description = TextAreaField("Descrizione", validators=[Optional(), Length(max=2000)])
+    format = SelectField("Formato")
+    separator = SelectField("Separatore")
+    decimal_separator = SelectField("Importi")
+    date_formats = StringField(
+        "Formati delle date", default="GG/MM/AAAA, AAAA-MM-GG", validators=[DataRequired()]
+    )
+    channel = StringField("Canale", default="bonifico", validators=[DataRequired(), Length(max=30)])
+    columns = TextAreaField(
+        "Colonne (JSON)",
+        validators=[DataRequired()],
+        description='CSV: {"id_pagamento": "Riferimento", "importo": "Importo", ...}; '
+        'lunghezza fissa: [{"field": "importo", "start": 34, "length": 12}, ...]',
+    )
+    options = TextAreaField(
+        "Opzioni (JSON)",
+        default="{}",
+        validators=[Optional()],
+        description='Es. {"ignore_unknown_columns": true} o {"record_length": 140, '
+        '"record_type": {"start": 1, "length": 1, "value": "D", "ignore": ["H", "T"]}}',
+    )

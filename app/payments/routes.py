@@ -1,0 +1,875 @@
+"""Screens of the payments module: flows and their upload, payments, review queue, anomalies, refunds, desk
+payments with their quietanza, rendicontazione, riversamento, layouts, and the taxpayer card's fragment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from app.core.access import current_principal, permission_required
+from app.core.errors import DomainError
+from app.core.security import current_actor
+from app.extensions import db
+from app.payments import forms, queries, reports, services
+from app.payments import riversamento as riv
+from app.payments.models import (
+    ANOMALY_KINDS,
+    ANOMALY_STATUSES,
+    FLOW_SOURCES,
+    MATCH_METHODS,
+    OUTCOME_CODES,
+    PAYMENT_STATUSES,
+    REFUND_STATUSES,
+    PaymentLayout,
+)
+from app.reports.exports import FORMATS, Column, ExportSpec, export_response
+
+bp = Blueprint("payments", __name__, url_prefix="/pagamenti")
+
+LABELS = {
+    "payment_statuses": PAYMENT_STATUSES,
+    "anomaly_kinds": ANOMALY_KINDS,
+    "outcome_codes": OUTCOME_CODES,
+    "flow_sources": FLOW_SOURCES,
+    "match_methods": MATCH_METHODS,
+    "refund_statuses": REFUND_STATUSES,
+    "anomaly_statuses": ANOMALY_STATUSES,
+    "formats": FORMATS,
+}
+
+
+def _render(template: str, **context: Any) -> str:
+    return render_template(template, **LABELS, **context)
+
+
+def _fail(exc: DomainError) -> None:
+    db.session.rollback()
+    flash(exc.message, "danger")
+
+
+# --- flows --------------------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@permission_required("position.read")
+def flow_list() -> Any:
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    source = request.args.get("fonte") or None
+    flows = queries.list_flows(db.session, current_principal(), source=source, page=page)
+    return _render(
+        "payments/flow_list.html",
+        flows=flows[: queries.PAGE_SIZE],
+        has_next=len(flows) > queries.PAGE_SIZE,
+        page=page,
+        source=source,
+        counts=queries.counts_for_home(db.session, current_principal()),
+    )
+
+
+def _upload_form() -> forms.UploadForm:
+    form = forms.UploadForm()
+    form.format.choices = forms.UPLOAD_FORMATS
+    form.layout.choices = [(n, n) for n in services.list_layout_names(db.session)]
+    form.ente.choices = [("", "Dal contenuto del file")] + [
+        (e.code, f"{e.code} – {e.name}") for e in queries.enti_of(db.session, current_principal())
+    ]
+    return form
+
+
+@bp.route("/carica", methods=["GET", "POST"])
+@permission_required("carichi.import")
+def upload() -> Any:
+    """Store the file and queue its import (batch job: progress on the Elaborazioni page)."""
+    from app.jobs.files import store_stream
+    from app.jobs.services import create_job
+
+    form = _upload_form()
+    if form.validate_on_submit():
+        stored = store_stream(current_app.config["FILE_STORE"], form.file.data.stream)
+        principal = current_principal()
+        ente = next((e for e in queries.enti_of(db.session, principal) if e.code == form.ente.data), None)
+        job = create_job(
+            db.session,
+            kind="pagamenti",
+            task="app.payments.tasks.run_flow_import",
+            actor=current_actor(),
+            ente_id=ente.id if ente else None,
+            file_name=(form.file.data.filename or "flusso")[:255],
+            file_path=stored.relative_path,
+            file_sha256=stored.sha256,
+            file_size=stored.size,
+            params={
+                "format": form.format.data or None,
+                "layout": form.layout.data or None,
+                "ente": form.ente.data or None,
+                "ente_ids": sorted(principal.ente_ids),
+            },
+        )
+        db.session.commit()
+        flash(
+            f"File ricevuto: importazione e riconciliazione in corso (elaborazione n. {job.id}).", "success"
+        )
+        return redirect(url_for("jobs.job_detail", job_id=job.id))
+    return _render("payments/upload.html", form=form)
+
+
+@bp.route("/flussi/<int:flow_id>")
+@permission_required("position.read")
+def flow_detail(flow_id: int) -> Any:
+    principal = current_principal()
+    flow = queries.get_flow(db.session, principal, flow_id)
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    status = request.args.get("stato") or None
+    rows = list(
+        db.session.execute(
+            queries.payments_stmt(principal, flow_id=flow.id, status=status)
+            .limit(queries.PAGE_SIZE + 1)
+            .offset((page - 1) * queries.PAGE_SIZE)
+        ).mappings()
+    )
+    anomalies = list(
+        db.session.execute(
+            queries.anomalies_stmt(principal, flow_id=flow.id, status=None).limit(100)
+        ).mappings()
+    )
+    return _render(
+        "payments/flow_detail.html",
+        flow=flow,
+        rows=rows[: queries.PAGE_SIZE],
+        has_next=len(rows) > queries.PAGE_SIZE,
+        page=page,
+        status=status,
+        counts=queries.flow_counts(db.session, flow.id),
+        anomalies=anomalies,
+        credits=queries.list_bank_credits(db.session, principal, flow_id=flow.id),
+        credit_form=forms.BankCreditForm(),
+    )
+
+
+PAYMENTS_SPEC = [
+    Column("id_pagamento", "Id pagamento / IUR"),
+    Column("data_pagamento", "Data", "date"),
+    Column("importo_cents", "Importo", "money"),
+    Column("eccedenza_cents", "Eccedenza", "money"),
+    Column("codice_avviso", "Codice avviso"),
+    Column("iuv", "IUV"),
+    Column("esito", "Esito"),
+    Column("codice_fiscale", "Codice fiscale"),
+    Column("causale", "Causale", width=40),
+    Column("canale", "Canale"),
+    Column("stato", "Stato"),
+    Column("abbinamento", "Abbinamento"),
+    Column("id_posizione", "Id posizione"),
+]
+
+
+@bp.route("/flussi/<int:flow_id>/pagamenti.<fmt>")
+@permission_required("export")
+def flow_payments_export(flow_id: int, fmt: str) -> Any:
+    principal = current_principal()
+    flow = queries.get_flow(db.session, principal, flow_id)
+    spec = ExportSpec(
+        title=f"Pagamenti del flusso {flow.identifier}",
+        filename_stem=f"pagamenti_flusso_{flow.id}",
+        columns=PAYMENTS_SPEC,
+        totals=["importo_cents", "eccedenza_cents"],
+    )
+    rows = db.session.execute(
+        queries.payments_stmt(principal, flow_id=flow.id).execution_options(yield_per=2000)
+    )
+    return export_response(rows.mappings(), spec, fmt)
+
+
+@bp.route("/flussi/<int:flow_id>/accrediti", methods=["POST"])
+@permission_required("carichi.import")
+def bank_credit(flow_id: int) -> Any:
+    principal = current_principal()
+    flow = queries.get_flow(db.session, principal, flow_id)
+    form = forms.BankCreditForm()
+    if not form.validate_on_submit():
+        flash(
+            "Accredito non registrato: " + "; ".join(e for errs in form.errors.values() for e in errs),
+            "danger",
+        )
+        return redirect(url_for("payments.flow_detail", flow_id=flow.id))
+    try:
+        services.register_bank_credit(
+            db.session,
+            principal,
+            current_actor(),
+            ente_id=flow.ente_id,
+            value_date=form.value_date.data,
+            amount_cents=forms.amount_cents(form.amount),
+            reference=form.reference.data,
+            causale=form.causale.data or flow.identifier,
+        )
+        db.session.commit()
+        flash("Accredito registrato e confrontato con i flussi.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("payments.flow_detail", flow_id=flow.id))
+
+
+# --- payments -----------------------------------------------------------------------------------------------
+
+
+@bp.route("/<int:payment_id>")
+@permission_required("position.read")
+def payment_detail(payment_id: int) -> Any:
+    principal = current_principal()
+    payment = queries.get_payment(db.session, principal, payment_id)
+    return _render(
+        "payments/payment_detail.html",
+        payment=payment,
+        allocations=queries.allocations_of(db.session, principal, [payment.id])[payment.id],
+        refunds=queries.refunds_of(db.session, principal, [payment.id])[payment.id],
+        events=queries.payment_events(db.session, principal, payment),
+        storno_form=forms.StornoForm(),
+    )
+
+
+@bp.route("/<int:payment_id>/storno", methods=["POST"])
+@permission_required("carichi.import")
+def payment_reverse(payment_id: int) -> Any:
+    form = forms.StornoForm()
+    if form.validate_on_submit():
+        try:
+            services.reverse_payment(
+                db.session, current_principal(), current_actor(), payment_id, reason=form.reason.data
+            )
+            db.session.commit()
+            flash("Pagamento stornato: scritture di storno registrate.", "success")
+        except DomainError as exc:
+            _fail(exc)
+    else:
+        flash("Indica il motivo dello storno.", "danger")
+    return redirect(url_for("payments.payment_detail", payment_id=payment_id))
+
+
+@bp.route("/<int:payment_id>/revisione", methods=["POST"])
+@permission_required("carichi.import")
+def payment_to_review(payment_id: int) -> Any:
+    form = forms.NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        review = services.open_review(db.session, current_principal(), current_actor(), payment_id)
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for("payments.payment_detail", payment_id=payment_id))
+    return redirect(url_for("payments.review_detail", review_id=review.id))
+
+
+@bp.route("/<int:payment_id>/quietanza.pdf")
+@permission_required("position.read")
+def receipt_pdf(payment_id: int) -> Any:
+    from app.core.audit import log_access
+    from app.payments.receipts import render_receipt
+
+    payment = queries.get_payment(db.session, current_principal(), payment_id)
+    if not payment.receipt_number:
+        abort(404, "Questo pagamento non ha una quietanza di sportello.")
+    pdf = render_receipt(db.session, payment, secret=current_app.config["SECRET_KEY"])
+    log_access(
+        db.session,
+        current_actor(),
+        "quietanza_pdf",
+        taxpayer_id=payment.taxpayer_id,
+        remote_addr=request.remote_addr,
+        detail={"payment_id": payment.id},
+    )
+    db.session.commit()
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="quietanza_{payment.receipt_number}.pdf"'},
+    )
+
+
+# --- desk ---------------------------------------------------------------------------------------------------
+
+
+@bp.route("/sportello", methods=["GET", "POST"])
+@permission_required("taxpayer.edit")
+def desk() -> Any:
+    principal = current_principal()
+    form = forms.DeskForm(
+        data={"reference": request.args.get("riferimento", ""), "ente": request.args.get("ente", "")}
+        if request.method == "GET"
+        else None
+    )
+    enti = queries.enti_of(db.session, principal)
+    form.ente.choices = [(e.code, f"{e.code} – {e.name}") for e in enti]
+    form.channel.choices = list(services.DESK_CHANNELS.items())
+    if form.validate_on_submit():
+        ente = next(e for e in enti if e.code == form.ente.data)
+        position = queries.position_by_reference(db.session, principal, ente.id, form.reference.data)
+        if position is None:
+            form.reference.errors = [
+                *form.reference.errors,
+                "Nessuna posizione dell'ente con questo riferimento.",
+            ]
+        else:
+            try:
+                payment = services.register_desk_payment(
+                    db.session,
+                    principal,
+                    current_actor(),
+                    position_id=position.id,
+                    amount_cents=forms.amount_cents(form.amount),
+                    channel=form.channel.data,
+                    payer_name=form.payer_name.data or None,
+                )
+                db.session.commit()
+                flash(f"Pagamento registrato: quietanza n. {payment.receipt_number}.", "success")
+                return redirect(url_for("payments.payment_detail", payment_id=payment.id))
+            except DomainError as exc:
+                db.session.rollback()
+                form.amount.errors = [*form.amount.errors, exc.message]
+    return _render("payments/desk.html", form=form)
+
+
+# --- review queue -------------------------------------------------------------------------------------------
+
+
+@bp.route("/revisione")
+@permission_required("carichi.import")
+def review_list() -> Any:
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    rows = queries.list_reviews(db.session, current_principal(), page=page)
+    return _render(
+        "payments/review_list.html",
+        rows=rows[: queries.PAGE_SIZE],
+        page=page,
+        has_next=len(rows) > queries.PAGE_SIZE,
+    )
+
+
+@bp.route("/revisione/<int:review_id>")
+@permission_required("carichi.import")
+def review_detail(review_id: int) -> Any:
+    principal = current_principal()
+    review = queries.get_review(db.session, principal, review_id)
+    return _render(
+        "payments/review_detail.html",
+        review=review,
+        payment=review.payment,
+        candidates=queries.candidate_positions(db.session, principal, review),
+        form=forms.NoteForm(),
+        reject_form=forms.RequiredNoteForm(),
+    )
+
+
+def _chosen_position(review: Any, field: str) -> int | None:
+    """The position an operator chose: `posizione` carries the internal id (the radio buttons of the
+    candidates); any other field a reference typed by hand (id_posizione or codice avviso)."""
+    value = request.form.get(field, "").strip()
+    if not value:
+        return None
+    if field == "posizione":
+        if not value.isdigit():
+            raise DomainError("Posizione non valida.")
+        return int(value)
+    position = queries.position_by_reference(db.session, current_principal(), review.ente_id, value)
+    if position is None:
+        raise DomainError(f"Nessuna posizione dell'ente con riferimento «{value}».")
+    return position.id
+
+
+@bp.route("/revisione/<int:review_id>/conferma", methods=["POST"])
+@permission_required("carichi.import")
+def review_confirm(review_id: int) -> Any:
+    principal = current_principal()
+    review = queries.get_review(db.session, principal, review_id)
+    form = forms.NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        target = _chosen_position(review, "altra") or _chosen_position(review, "posizione")
+        payment = services.confirm_review(
+            db.session, principal, current_actor(), review.id, position_id=target, note=form.note.data
+        )
+        db.session.commit()
+        flash(f"Pagamento {payment.external_id} imputato alla posizione.", "success")
+        return redirect(url_for("payments.review_list"))
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for("payments.review_detail", review_id=review_id))
+
+
+@bp.route("/revisione/<int:review_id>/ripartisci", methods=["POST"])
+@permission_required("carichi.import")
+def review_split(review_id: int) -> Any:
+    from app.payments.parsing import parse_amount
+
+    principal = current_principal()
+    review = queries.get_review(db.session, principal, review_id)
+    form = forms.NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        parts: list[tuple[int, int]] = []
+        for key, value in request.form.items():
+            if key.startswith("quota_") and value.strip():
+                parts.append((int(key.removeprefix("quota_")), _amount(parse_amount, value)))
+        other = _chosen_position(review, "altra")
+        if other is not None and request.form.get("altra_quota", "").strip():
+            parts.append((other, _amount(parse_amount, request.form["altra_quota"])))
+        services.split_review(db.session, principal, current_actor(), review.id, parts, note=form.note.data)
+        db.session.commit()
+        flash("Pagamento ripartito tra le posizioni indicate.", "success")
+        return redirect(url_for("payments.review_list"))
+    except (DomainError, ValueError) as exc:
+        if isinstance(exc, DomainError):
+            _fail(exc)
+        else:
+            db.session.rollback()
+            flash(f"Quote non valide: {exc}", "danger")
+        return redirect(url_for("payments.review_detail", review_id=review_id))
+
+
+def _amount(parse: Any, value: str) -> int:
+    return int(parse(value))
+
+
+@bp.route("/revisione/<int:review_id>/respingi", methods=["POST"])
+@permission_required("carichi.import")
+def review_reject(review_id: int) -> Any:
+    form = forms.RequiredNoteForm()
+    if not form.validate_on_submit():
+        flash("Per respingere un pagamento scrivi il motivo.", "danger")
+        return redirect(url_for("payments.review_detail", review_id=review_id))
+    try:
+        services.reject_review(
+            db.session, current_principal(), current_actor(), review_id, note=form.note.data
+        )
+        db.session.commit()
+        flash("Pagamento respinto: l'importo è nell'elenco dei rimborsi da eseguire.", "success")
+        return redirect(url_for("payments.review_list"))
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for("payments.review_detail", review_id=review_id))
+
+
+# --- anomalies and refunds ----------------------------------------------------------------------------------
+
+ANOMALY_SPEC_COLUMNS = [
+    Column("id", "N.", "int"),
+    Column("tipo", "Tipo"),
+    Column("stato", "Stato"),
+    Column("rilevata", "Rilevata il", "datetime"),
+    Column("ente", "Ente"),
+    Column("flusso", "Flusso", "int"),
+    Column("id_pagamento", "Id pagamento"),
+    Column("data_pagamento", "Data pagamento", "date"),
+    Column("id_posizione", "Posizione"),
+    Column("importo_cents", "Importo", "money"),
+    Column("atteso_cents", "Atteso", "money"),
+    Column("dettaglio", "Dettaglio", width=40),
+    Column("chiusa_da", "Chiusa da"),
+    Column("chiusa_il", "Chiusa il", "datetime"),
+    Column("nota", "Nota", width=30),
+]
+
+
+def _anomaly_filters() -> dict[str, Any]:
+    kind = request.args.get("tipo") or None
+    status = request.args.get("stato", "aperta") or None
+    return {
+        "kind": kind if kind in ANOMALY_KINDS else None,
+        "status": status if status in ANOMALY_STATUSES else None,
+    }
+
+
+@bp.route("/anomalie")
+@permission_required("position.read")
+def anomaly_list() -> Any:
+    principal = current_principal()
+    filters = _anomaly_filters()
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    rows = list(
+        db.session.execute(
+            queries.anomalies_stmt(principal, **filters)
+            .limit(queries.PAGE_SIZE + 1)
+            .offset((page - 1) * queries.PAGE_SIZE)
+        ).mappings()
+    )
+    return _render(
+        "payments/anomaly_list.html",
+        rows=rows[: queries.PAGE_SIZE],
+        has_next=len(rows) > queries.PAGE_SIZE,
+        page=page,
+        filters=filters,
+        counts=queries.anomaly_counts(db.session, principal),
+        form=forms.RequiredNoteForm(),
+    )
+
+
+@bp.route("/anomalie/esporta.<fmt>")
+@permission_required("export")
+def anomaly_export(fmt: str) -> Any:
+    filters = _anomaly_filters()
+    title = ANOMALY_KINDS.get(filters["kind"] or "", "Anomalie dei pagamenti")
+    rows = db.session.execute(queries.anomalies_stmt(current_principal(), **filters)).mappings()
+    labelled = ({**r, "tipo": ANOMALY_KINDS.get(r["tipo"], r["tipo"])} for r in rows)
+    return export_response(
+        labelled,
+        ExportSpec(
+            title=title,
+            filename_stem="anomalie_pagamenti",
+            columns=ANOMALY_SPEC_COLUMNS,
+            totals=["importo_cents"],
+        ),
+        fmt,
+    )
+
+
+@bp.route("/anomalie/<int:anomaly_id>/chiudi", methods=["POST"])
+@permission_required("carichi.import")
+def anomaly_close(anomaly_id: int) -> Any:
+    form = forms.RequiredNoteForm()
+    if not form.validate_on_submit():
+        flash("Per chiudere un'anomalia scrivi come è stata risolta.", "danger")
+    else:
+        try:
+            services.close_anomaly(
+                db.session, current_principal(), current_actor(), anomaly_id, note=form.note.data
+            )
+            db.session.commit()
+            flash(f"Anomalia n. {anomaly_id} chiusa.", "success")
+        except DomainError as exc:
+            _fail(exc)
+    return redirect(_local(request.form.get("next")) or url_for("payments.anomaly_list"))
+
+
+def _local(target: str | None) -> str | None:
+    """A redirect target only if it is a path of this site (never another host: no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+REFUND_COLUMNS = [
+    Column("id", "N.", "int"),
+    Column("stato", "Stato"),
+    Column("creato", "Creato il", "datetime"),
+    Column("ente", "Ente"),
+    Column("id_pagamento", "Id pagamento"),
+    Column("data_pagamento", "Data pagamento", "date"),
+    Column("canale", "Canale"),
+    Column("codice_fiscale", "Codice fiscale"),
+    Column("beneficiario", "Beneficiario"),
+    Column("importo_cents", "Importo", "money"),
+    Column("motivo", "Motivo", width=36),
+    Column("rimborsato_da", "Rimborsato da"),
+    Column("rimborsato_il", "Rimborsato il", "datetime"),
+    Column("riferimento", "Riferimento"),
+]
+
+
+@bp.route("/rimborsi")
+@permission_required("position.read")
+def refund_list() -> Any:
+    status = request.args.get("stato", "da_rimborsare")
+    status = status if status in REFUND_STATUSES else None
+    rows = list(
+        db.session.execute(queries.refunds_stmt(current_principal(), status=status).limit(500)).mappings()
+    )
+    return _render("payments/refund_list.html", rows=rows, status=status, form=forms.RefundForm())
+
+
+@bp.route("/rimborsi/esporta.<fmt>")
+@permission_required("export")
+def refund_export(fmt: str) -> Any:
+    status = request.args.get("stato", "da_rimborsare")
+    status = status if status in REFUND_STATUSES else None
+    rows = db.session.execute(queries.refunds_stmt(current_principal(), status=status)).mappings()
+    labelled = ({**r, "stato": REFUND_STATUSES.get(r["stato"], r["stato"])} for r in rows)
+    return export_response(
+        labelled,
+        ExportSpec(
+            title="Rimborsi", filename_stem="rimborsi", columns=REFUND_COLUMNS, totals=["importo_cents"]
+        ),
+        fmt,
+    )
+
+
+@bp.route("/rimborsi/<int:refund_id>/eseguito", methods=["POST"])
+@permission_required("carichi.import")
+def refund_done(refund_id: int) -> Any:
+    form = forms.RefundForm()
+    if not form.validate_on_submit():
+        flash("Indica il riferimento del bonifico di rimborso.", "danger")
+    else:
+        try:
+            services.mark_refunded(
+                db.session,
+                current_principal(),
+                current_actor(),
+                refund_id,
+                reference=form.reference.data,
+                note=form.note.data,
+            )
+            db.session.commit()
+            flash(f"Rimborso n. {refund_id} segnato come eseguito.", "success")
+        except DomainError as exc:
+            _fail(exc)
+    return redirect(url_for("payments.refund_list"))
+
+
+# --- rendicontazione ----------------------------------------------------------------------------------------
+
+
+def _report_form() -> tuple[forms.ReportForm, reports.Filters, tuple[str, ...]]:
+    principal = current_principal()
+    form = forms.ReportForm(request.args)
+    form.ente.choices = [("", "Tutti")] + [(e.code, e.code) for e in queries.enti_of(db.session, principal)]
+    form.entrata.choices = [("", "Tutte")] + sorted(
+        {(e.code, e.code) for e in queries.entrate_of(db.session, principal)}
+    )
+    form.per.choices = [(k, v[0]) for k, v in reports.DIMENSIONS.items()]
+    form.validate()
+    args = request.args
+
+    def integer(name: str) -> int | None:
+        value = args.get(name, "")
+        return int(value) if value.lstrip("-").isdigit() else None
+
+    filters = reports.Filters(
+        dal=form.dal.data if not form.dal.errors else None,
+        al=form.al.data if not form.al.errors else None,
+        ente=args.get("ente") or None,
+        entrata=args.get("entrata") or None,
+        capitolo=args.get("capitolo") or None,
+        anno=integer("anno"),
+        componente=args.get("componente") or None,
+        canale=args.get("canale") or None,
+        mese=integer("mese"),
+    )
+    grouping = reports.grouping_of(args.getlist("per"))
+    if not args.getlist("per"):
+        form.per.data = list(grouping)
+    return form, filters, grouping
+
+
+@bp.route("/rendicontazione")
+@permission_required("position.read")
+def report() -> Any:
+    form, filters, grouping = _report_form()
+    principal = current_principal()
+    rows = list(
+        db.session.execute(reports.collected_stmt(principal, grouping, filters).limit(5000)).mappings()
+    )
+    unallocated = list(db.session.execute(reports.unallocated_stmt(principal, filters)).mappings())
+    return _render(
+        "payments/report.html",
+        form=form,
+        rows=rows,
+        grouping=grouping,
+        filters=filters,
+        dimensions=reports.DIMENSIONS,
+        unallocated=unallocated,
+        total=sum(int(r["importo_cents"] or 0) for r in rows),
+    )
+
+
+@bp.route("/rendicontazione/esporta.<fmt>")
+@permission_required("export")
+def report_export(fmt: str) -> Any:
+    _form, filters, grouping = _report_form()
+    rows = db.session.execute(reports.collected_stmt(current_principal(), grouping, filters)).mappings()
+    return export_response(rows, reports.collected_spec(grouping, filters), fmt)
+
+
+@bp.route("/rendicontazione/dettaglio")
+@permission_required("position.read")
+def report_detail() -> Any:
+    _form, filters, _grouping = _report_form()
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    rows = list(
+        db.session.execute(
+            reports.detail_stmt(current_principal(), filters)
+            .limit(queries.PAGE_SIZE + 1)
+            .offset((page - 1) * queries.PAGE_SIZE)
+        ).mappings()
+    )
+    return _render(
+        "payments/report_detail.html",
+        rows=rows[: queries.PAGE_SIZE],
+        filters=filters,
+        page=page,
+        has_next=len(rows) > queries.PAGE_SIZE,
+        dimensions=reports.DIMENSIONS,
+    )
+
+
+@bp.route("/rendicontazione/dettaglio.<fmt>")
+@permission_required("export")
+def report_detail_export(fmt: str) -> Any:
+    _form, filters, _grouping = _report_form()
+    rows = db.session.execute(
+        reports.detail_stmt(current_principal(), filters).execution_options(yield_per=2000)
+    ).mappings()
+    return export_response(rows, reports.DETAIL_SPEC, fmt)
+
+
+@bp.route("/rendicontazione/non-attribuiti.<fmt>")
+@permission_required("export")
+def unallocated_export(fmt: str) -> Any:
+    _form, filters, _grouping = _report_form()
+    rows = db.session.execute(reports.unallocated_stmt(current_principal(), filters)).mappings()
+    labelled = ({**r, "stato": PAYMENT_STATUSES.get(r["stato"], r["stato"])} for r in rows)
+    return export_response(labelled, reports.UNALLOCATED_SPEC, fmt)
+
+
+# --- riversamento -------------------------------------------------------------------------------------------
+
+
+@bp.route("/riversamento", methods=["GET", "POST"])
+@permission_required("export")
+def riversamento_list() -> Any:
+    principal = current_principal()
+    enti = queries.enti_of(db.session, principal)
+    form = forms.RiversamentoForm()
+    form.ente.choices = [(e.code, f"{e.code} – {e.name}") for e in enti]
+    if request.method == "POST":
+        if not current_principal().can("carichi.import"):
+            abort(403)
+        if form.validate_on_submit():
+            ente = next(e for e in enti if e.code == form.ente.data)
+            try:
+                row = riv.produce_riversamento(
+                    db.session,
+                    principal,
+                    current_actor(),
+                    ente_id=ente.id,
+                    dal=form.dal.data,
+                    al=form.al.data,
+                    file_store=current_app.config["FILE_STORE"],
+                )
+                db.session.commit()
+                flash(f"Riversamento n. {row.id} prodotto: {row.allocations_count} movimenti.", "success")
+                return redirect(url_for("payments.riversamento_list"))
+            except DomainError as exc:
+                _fail(exc)
+    elif not form.dal.data:
+        today = queries.today_rome()
+        form.dal.data, form.al.data = today.replace(day=1), today
+    return _render(
+        "payments/riversamento.html", form=form, rows=queries.list_riversamenti(db.session, principal)
+    )
+
+
+@bp.route("/riversamento/<int:riversamento_id>.<kind>")
+@permission_required("export")
+def riversamento_file(riversamento_id: int, kind: str) -> Any:
+    if kind not in ("csv", "xml"):
+        abort(404)
+    row = queries.get_riversamento(db.session, current_principal(), riversamento_id)
+    body = riv.read_document(current_app.config["FILE_STORE"], row, kind)
+    name = f"riversamento_{row.ente.code}_{row.period_from:%Y%m%d}_{row.period_to:%Y%m%d}.{kind}"
+    return Response(
+        body,
+        mimetype="text/csv" if kind == "csv" else "application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/riversamento/riepilogo.<fmt>")
+@permission_required("export")
+def riversamento_summary_export(fmt: str) -> Any:
+    principal = current_principal()
+    ente = next(
+        (e for e in queries.enti_of(db.session, principal) if e.code == request.args.get("ente")), None
+    )
+    try:
+        dal = dt.date.fromisoformat(request.args.get("dal", ""))
+        al = dt.date.fromisoformat(request.args.get("al", ""))
+    except ValueError:
+        abort(400, "Indica ente, dal e al (AAAA-MM-GG).")
+    if ente is None:
+        abort(404, "Ente non trovato.")
+    spec = ExportSpec(
+        title=f"Riepilogo riversamento {ente.code} dal {dal:%d/%m/%Y} al {al:%d/%m/%Y}",
+        filename_stem="riversamento_riepilogo",
+        columns=riv.SUMMARY_SPEC.columns,
+        totals=riv.SUMMARY_SPEC.totals,
+    )
+    return export_response(
+        db.session.execute(riv.summary_stmt(principal, ente.id, dal, al)).mappings(), spec, fmt
+    )
+
+
+# --- layouts ------------------------------------------------------------------------------------------------
+
+
+@bp.route("/tracciati", methods=["GET", "POST"])
+@permission_required("carichi.import")
+def layout_list() -> Any:
+    form = forms.layout_form()
+    if request.method == "POST":
+        if not current_principal().can("admin.users"):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                layout = _layout_from_form(form)
+                db.session.add(layout)
+                db.session.commit()
+                flash(f"Tracciato «{layout.name}» salvato.", "success")
+                return redirect(url_for("payments.layout_list"))
+            except (ValueError, DomainError, sa.exc.IntegrityError) as exc:
+                db.session.rollback()
+                flash(f"Tracciato non salvato: {getattr(exc, 'message', None) or exc}", "danger")
+    rows = list(db.session.scalars(sa.select(PaymentLayout).order_by(PaymentLayout.name)))
+    return _render("payments/layouts.html", builtin=services.BUILTIN_LAYOUTS, rows=rows, form=form)
+
+
+def _layout_from_form(form: forms.LayoutForm) -> PaymentLayout:
+    from app.payments.parsing import CANONICAL_FIELDS, DATE_FORMATS, REQUIRED_FIELDS
+
+    columns = json.loads(form.columns.data)
+    options = json.loads(form.options.data or "{}")
+    dates = [d.strip() for d in form.date_formats.data.split(",") if d.strip()]
+    if any(d not in DATE_FORMATS for d in dates):
+        raise ValueError("formati di data ammessi: " + ", ".join(DATE_FORMATS))
+    fields = {c["field"] for c in columns} if isinstance(columns, list) else set(columns or {})
+    if not fields <= set(CANONICAL_FIELDS):
+        raise ValueError("campi sconosciuti: " + ", ".join(sorted(fields - set(CANONICAL_FIELDS))))
+    if not set(REQUIRED_FIELDS) <= fields:
+        raise ValueError("campi obbligatori non mappati: " + ", ".join(sorted(set(REQUIRED_FIELDS) - fields)))
+    if (form.format.data == "fixed") != isinstance(columns, list):
+        raise ValueError(
+            "le colonne di un tracciato a lunghezza fissa sono un elenco, quelle di un CSV un oggetto"
+        )
+    return PaymentLayout(
+        name=form.name.data,
+        description=form.description.data or "",
+        format=form.format.data,
+        separator=form.separator.data,
+        decimal_separator=form.decimal_separator.data,
+        date_formats=dates,
+        columns=columns,
+        options=options,
+        channel=form.channel.data,
+        encoding="auto",
+        active=True,
+    )
+
+
+# --- the taxpayer card's fragment ---------------------------------------------------------------------------
+
+
+@bp.route("/contribuenti/<int:taxpayer_id>")
+@permission_required("taxpayer.read")
+def card_payments(taxpayer_id: int) -> Any:
+    """HTMX fragment of the card: each payment of the taxpayer and how it was allocated (read logged)."""
+    data = queries.card_payments(
+        db.session, current_principal(), taxpayer_id, actor=current_actor(), remote_addr=request.remote_addr
+    )
+    db.session.commit()  # the access log row
+    return _render("payments/_card_payments.html", data=data)

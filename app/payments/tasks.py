@@ -1,0 +1,167 @@
+"""RQ jobs of the payments module. Each takes ids, re-fetches, and commits its own work.
+
+- `run_flow_import(job_id)`: an uploaded flow (batch job of app/jobs, queue "imports"): claim, import and
+  reconcile in ONE transaction (a refusal rolls everything back and is recorded on the job, with the reasons
+  as the job's error rows);
+- `produce_riversamento_job(ente_id, dal, al)`: the riversamento of a period, on demand;
+- `daily_riversamento(day)`: the scheduled one (yesterday, every ente), which schedules its next run for the
+  following morning (`schedule_daily_riversamento` starts the chain; the RQ worker runs with its scheduler).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import current_app
+
+from app.core.audit import Actor
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+QUEUE = "imports"
+PERIODIC_QUEUE = "periodic"
+DAILY_AT = dt.time(6, 0)  # Europe/Rome
+# Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
+PERIODIC_JOBS = (("app.payments.tasks.daily_riversamento", "ogni giorno alle 06:00, il giorno precedente"),)
+
+
+def run_flow_import(job_id: int) -> dict[str, Any] | None:
+    """Run (or run again) the import of an uploaded payments flow."""
+    from app.jobs import services as job_services
+    from app.jobs.files import path_of
+    from app.jobs.progress import ProgressReporter
+    from app.payments.parsing import FlowRefused
+    from app.payments.services import import_flow
+
+    session = db.session
+    claim = job_services.claim_job(session, job_id)
+    if claim is None:
+        session.rollback()
+        return None
+    session.commit()
+    job = claim.job
+    session.info["actor_id"] = job.created_by_id
+    actor = Actor(user_id=job.created_by_id, label=job.actor_label, api_token_id=job.api_token_id)
+    params = dict(job.params or {})
+    reporter = ProgressReporter(db.engine, job.id)
+    try:
+        data = path_of(current_app.config["FILE_STORE"], job.file_path or "").read_bytes()
+        reporter.phase("Lettura, controllo e riconciliazione", during_load=True)
+        from app.core.access import Principal
+
+        principal = Principal(role="backoffice", ente_ids=frozenset(params.get("ente_ids") or []))
+        summary = import_flow(
+            session,
+            data,
+            actor,
+            fmt=params.get("format") or None,
+            layout=params.get("layout") or None,
+            ente_code=params.get("ente") or None,
+            file_name=job.file_name,
+            principal=principal if params.get("ente_ids") else None,
+        )
+        result = {
+            **summary.as_json(),
+            "review": summary.review,
+            "status": "accettato",
+            "replaced_flow": summary.replaced_flow_id,
+            # the keys the jobs page shows for every import
+            "accepted": summary.payments,
+            "rejected": 0,
+            "total_cents": summary.total_cents,
+        }
+        job.rows_total = summary.payments + summary.duplicates
+        if not job_services.finish_job(session, claim, status="done", result=result):
+            session.rollback()
+            return None
+        session.commit()
+        return result
+    except (FlowRefused, FileNotFoundError) as exc:
+        session.rollback()
+        message = getattr(exc, "message", None) or "Il file archiviato non è più disponibile."
+        errors = getattr(exc, "errors", []) or [
+            {"line": None, "column": None, "reason": message, "value": None}
+        ]
+        job_services.replace_errors(
+            session,
+            job.id,
+            iter(
+                [
+                    {
+                        "batch_job_id": job.id,
+                        "line": e.get("line"),
+                        "column": (e.get("column") or None),
+                        "reason": str(e.get("reason"))[:500],
+                        "value": (str(e["value"])[:200] if e.get("value") else None),
+                        "kind": "rejected",
+                    }
+                    for e in errors[:10_000]
+                ]
+            ),
+        )
+        result = {"flow": None, "status": "rifiutato", "message": message}
+        job_services.finish_job(session, claim, status="failed", result=result, error_message=message[:2000])
+        session.commit()
+        return result
+    except Exception:
+        session.rollback()
+        log.exception("run_flow_import: job %s failed", job_id)
+        message = "Errore interno durante l'elaborazione: nessun pagamento è stato registrato."
+        job_services.finish_job(
+            session, claim, status="failed", result={"status": "errore"}, error_message=message
+        )
+        session.commit()
+        raise
+
+
+def produce_riversamento_job(
+    ente_id: int, dal: str, al: str, user_id: int | None = None, label: str = "riversamento programmato"
+) -> dict[str, Any]:
+    from app.payments.riversamento import produce_riversamento
+    from app.positions.services import system_principal
+
+    actor = Actor(user_id=user_id, label=label)
+    row = produce_riversamento(
+        db.session,
+        system_principal(db.session),
+        actor,
+        ente_id=ente_id,
+        dal=dt.date.fromisoformat(dal),
+        al=dt.date.fromisoformat(al),
+        file_store=current_app.config["FILE_STORE"],
+    )
+    db.session.commit()
+    return {"riversamento": row.id, "movimenti": row.allocations_count, "totale_cents": row.total_cents}
+
+
+def daily_riversamento(day: str | None = None, reschedule: bool = True) -> list[dict[str, Any]]:
+    """The riversamento of `day` (default: yesterday in Rome) for every ente; then the next run."""
+    import sqlalchemy as sa
+
+    from app.enti.models import Ente
+    from app.payments.parsing import ROME
+
+    target = dt.date.fromisoformat(day) if day else dt.datetime.now(ROME).date() - dt.timedelta(days=1)
+    done = [
+        produce_riversamento_job(ente_id, target.isoformat(), target.isoformat())
+        for ente_id in db.session.scalars(sa.select(Ente.id).order_by(Ente.id))
+    ]
+    if reschedule:
+        schedule_daily_riversamento()
+    return done
+
+
+def schedule_daily_riversamento() -> str:
+    """Schedule the next daily run (tomorrow at DAILY_AT, Rome); idempotent thanks to the job id."""
+    from app.core.jobs import queue
+    from app.payments.parsing import ROME
+
+    now = dt.datetime.now(ROME)
+    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), DAILY_AT, tzinfo=ROME)
+    job_id = f"riversamento-giornaliero-{run_at:%Y%m%d}"
+    queue(PERIODIC_QUEUE).enqueue_at(
+        run_at.astimezone(dt.UTC), daily_riversamento, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
+    )
+    return job_id

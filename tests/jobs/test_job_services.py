@@ -1,0 +1,77 @@
+"""Claiming a job is compare-and-set; only the latest attempt may finish it; progress is written apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from app.core.audit import Actor
+from app.core.db import utcnow
+from app.core.errors import Conflict
+from app.extensions import db
+from app.jobs import services
+from app.jobs.models import BatchJob
+from app.jobs.progress import ProgressReporter
+
+
+def _job() -> BatchJob:
+    job = services.create_job(
+        db.session,
+        kind="carico",
+        task="app.jobs.tasks.healthcheck",
+        actor=Actor.system("t"),
+        ente_id=None,
+        enqueue=False,
+    )
+    db.session.commit()
+    return job
+
+
+def test_claim_is_compare_and_set_and_the_latest_attempt_wins(ctx) -> None:
+    job = _job()
+    first = services.claim_job(db.session, job.id)
+    assert first is not None and first.attempt == 1 and first.job.status == "running"
+    second = services.claim_job(db.session, job.id)  # a run after a crash takes the job over
+    assert second is not None and second.attempt == 2
+    assert services.finish_job(db.session, first, status="done", result={}) is False
+    assert services.finish_job(db.session, second, status="done", result={"ok": True}) is True
+    assert services.claim_job(db.session, job.id) is None  # done: nothing left to do
+    assert db.session.get(BatchJob, job.id).result == {"ok": True}
+
+
+def test_cancel_only_a_queued_job(ctx) -> None:
+    job = _job()
+    services.claim_job(db.session, job.id)
+    with pytest.raises(Conflict):
+        services.cancel_job(db.session, db.session.get(BatchJob, job.id))
+
+
+def test_retry_a_running_job_only_when_its_worker_went_silent(ctx) -> None:
+    job = _job()
+    claim = services.claim_job(db.session, job.id)
+    with pytest.raises(Conflict):
+        services.retry_job(db.session, claim.job)
+    claim.job.heartbeat_dt = utcnow() - dt.timedelta(minutes=11)
+    services.retry_job(db.session, claim.job)
+    assert claim.job.status == "queued"
+
+
+def test_progress_writes_rows_eta_and_phase(ctx) -> None:
+    job = _job()
+    services.claim_job(db.session, job.id)
+    reporter = ProgressReporter(db.engine, job.id, interval=0)
+    reporter.started -= 10  # ten seconds ago
+    reporter.rows(250, 1000)
+    reporter.phase("Caricamento: posizioni", during_load=True)
+    db.session.expire_all()
+    job = db.session.get(BatchJob, job.id)
+    assert (job.rows_done, job.rows_total, job.phase, job.eta_seconds) == (
+        250,
+        1000,
+        "Caricamento: posizioni",
+        None,
+    )
+    reporter.rows(500)
+    db.session.expire_all()
+    assert 5 <= db.session.get(BatchJob, job.id).eta_seconds <= 15

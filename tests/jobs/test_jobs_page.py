@@ -1,0 +1,140 @@
+"""The jobs page: live progress with HTMX polling, the rejected-rows report, cancel and run again."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from app.auth.models import User
+from app.carichi import services
+from app.core.audit import Actor
+from app.enti.models import Ente
+from app.extensions import db
+from app.jobs.files import store_stream
+from app.jobs.models import BatchJob
+from tests.carichi.support import csv_bytes, row, run_file
+from tests.conftest import csrf_token
+
+
+def _queued_job(app, content: bytes | None = None, ente: str = "R01") -> int:
+    with app.app_context():
+        target = services.resolve_target(db.session, ente_code=ente, entrata_code="TASSA_AUTO")
+        stored = store_stream(app.config["FILE_STORE"], io.BytesIO(content or csv_bytes([row(1)])))
+        job = services.create_import_job(
+            db.session, Actor.system("test"), target, stored, "coda.csv", enqueue=False
+        )
+        db.session.commit()
+        return job.id
+
+
+def _job(app, job_id: int) -> BatchJob:
+    with app.app_context():
+        job = db.session.get(BatchJob, job_id)
+        db.session.expunge(job)
+        return job
+
+
+def test_the_rows_poll_every_second_while_a_job_is_active_and_stop_when_done(app, store, personas) -> None:
+    job_id = _queued_job(app)
+    client = personas.client("backoffice")
+    page = client.get("/elaborazioni/").get_data(as_text=True)
+    assert 'hx-get="/elaborazioni/righe" hx-trigger="every 1s" hx-swap="outerHTML"' in page
+    assert f'data-testid="job-{job_id}" data-status="queued"' in page
+    assert 'data-testid="job-progress"' in page and "<progress" in page
+    fragment = client.get("/elaborazioni/righe", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith('<div id="job-rows"') and "<html" not in fragment
+    with app.app_context():
+        from app.carichi.tasks import run_import
+
+        run_import(job_id)
+    fragment = client.get("/elaborazioni/righe").get_data(as_text=True)
+    assert f'data-testid="job-{job_id}" data-status="done"' in fragment
+    assert 'data-polling="off"' in fragment and "hx-trigger" not in fragment
+    assert re.search(r'<progress[^>]*max="1" value="1"', fragment)
+
+
+def test_a_queued_job_can_be_cancelled_with_a_csrf_protected_post(app, store, personas) -> None:
+    job_id = _queued_job(app)
+    client = personas.client("backoffice")
+    assert client.post(f"/elaborazioni/{job_id}/annulla").status_code == 400  # no CSRF token
+    response = client.post(
+        f"/elaborazioni/{job_id}/annulla", data={"csrf_token": csrf_token(client, "/elaborazioni/")}
+    )
+    assert response.status_code == 302
+    assert _job(app, job_id).status == "cancelled"
+    with app.app_context():
+        from app.carichi.tasks import run_import
+
+        assert run_import(job_id) is None  # a cancelled job that still reaches a worker does nothing
+    again = client.post(
+        f"/elaborazioni/{job_id}/annulla",
+        data={"csrf_token": csrf_token(client, "/elaborazioni/")},
+        follow_redirects=True,
+    )
+    assert "Si può annullare solo un&#39;elaborazione ancora in coda." in again.get_data(as_text=True)
+
+
+def test_the_rejected_rows_report_downloads_as_csv_and_xlsx(app, store, personas) -> None:
+    with app.app_context():
+        job = run_file(app, csv_bytes([row(n) for n in range(1, 30)] + [row(30, cap="123")]))
+        job_id = job.id
+    client = personas.client("backoffice")
+    csv_response = client.get(f"/elaborazioni/{job_id}/scarti.csv")
+    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    text = csv_response.get_data().decode("utf-8-sig")
+    assert "Riga;Colonna;Motivo;Valore;Esito" in text
+    assert "31;cap;CAP non valido: attese 5 cifre;123;Scartata" in text
+    xlsx = client.get(f"/elaborazioni/{job_id}/scarti.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.get_data()), read_only=True).worksheets[0]
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert ["Riga", "Colonna", "Motivo", "Valore", "Esito"] in values
+    assert [31, "cap", "CAP non valido: attese 5 cifre", "123", "Scartata"] in values
+    assert client.get(f"/elaborazioni/{job_id}/scarti.pdf").status_code == 404
+    detail = client.get(f"/elaborazioni/{job_id}").get_data(as_text=True)
+    assert "CAP non valido: attese 5 cifre" in detail and "scarti.xlsx" in detail
+
+
+def test_a_failed_job_can_be_run_again(app, store, personas) -> None:
+    with app.app_context():
+        job = run_file(app, csv_bytes([row(1, cap="x"), row(2)]))
+        job_id = job.id
+        assert job.status == "failed"
+    client = personas.client("backoffice")
+    response = client.post(
+        f"/elaborazioni/{job_id}/riprova", data={"csrf_token": csrf_token(client, "/elaborazioni/")}
+    )
+    assert response.status_code == 302
+    job = _job(app, job_id)
+    assert job.status == "queued" and job.rq_job_id == f"batch-{job_id}-2"
+
+
+def test_jobs_of_an_ente_outside_the_users_scope_are_not_shown(app, store, personas) -> None:
+    job_id = _queued_job(app, ente="R02")
+    with app.app_context():
+        from app.auth.services import hash_password
+
+        user = User(
+            username="bo-r01",
+            display_name="Solo R01",
+            role="backoffice",
+            password_hash=hash_password("x-very-long-password"),
+            email=None,
+        )
+        user.enti = [db.session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()]
+        db.session.add(user)
+        db.session.commit()
+    only_r01 = personas.client("bo-r01")
+    assert f"job-{job_id}" not in only_r01.get("/elaborazioni/").get_data(as_text=True)
+    assert only_r01.get(f"/elaborazioni/{job_id}").status_code == 404
+    assert only_r01.get(f"/elaborazioni/{job_id}/scarti.csv").status_code == 404
+    assert f"job-{job_id}" in personas.client("backoffice").get("/elaborazioni/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("persona", "status"), [("backoffice", 200), ("sportello", 403), ("regione", 403)])
+def test_the_jobs_page_needs_the_import_permission(app, store, personas, persona, status) -> None:
+    assert personas.client(persona).get("/elaborazioni/").status_code == status

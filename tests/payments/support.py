@@ -1,0 +1,96 @@
+"""Helpers for the payments tests: open positions with their notice numbers, FdR and CSV files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app.core.audit import Actor
+from app.payments.fdr_writer import FdrRow, build_fdr
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+ACTOR = Actor.system("test pagamenti")
+CSV_HEADER = "id_pagamento;data_pagamento;data_valuta;importo;codice_avviso;codice_fiscale;causale;canale"
+
+
+@dataclass
+class Open:
+    id: int
+    iuv: str
+    notice: str
+    due: int
+    components: dict[str, int]
+    codice_fiscale: str
+    external_id: str
+    state: str
+
+
+def open_positions(
+    session, n: int = 1, *, ente: str = "R01", skip: int = 0, min_components: int = 1
+) -> list[Open]:
+    """Positions of `ente` with something due and a notice number, not touched by payments yet."""
+    from app.enti.models import Ente
+    from app.payments.models import NoticeNumber, Payment
+    from app.positions.models import Position
+    from app.positions.queries import balances
+    from app.taxpayers.models import Taxpayer
+
+    rows = session.execute(
+        sa.select(
+            Position.id,
+            NoticeNumber.iuv,
+            NoticeNumber.notice_number,
+            Taxpayer.codice_fiscale,
+            Position.external_id,
+            Position.state,
+        )
+        .join(
+            NoticeNumber,
+            sa.and_(NoticeNumber.position_id == Position.id, NoticeNumber.item_kind == "posizione"),
+        )
+        .join(Taxpayer, Taxpayer.id == Position.taxpayer_id)
+        .join(Ente, Ente.id == Position.ente_id)
+        .where(
+            Ente.code == ente,
+            Position.state.in_(("caricata", "notificata")),
+            ~sa.exists().where(Payment.position_id == Position.id),
+        )
+        .order_by(Position.id)
+    ).all()
+    bals = balances(session, [r[0] for r in rows])
+    found = []
+    for pid, iuv, notice, cf, ext, state in rows:
+        comps = {c.component: c.due_cents for c in bals[pid].rows() if c.due_cents > 0}
+        if (
+            bals[pid].due_cents > 0
+            and len(comps) >= min_components
+            and all(c.due_cents >= 0 for c in bals[pid].rows())
+        ):
+            found.append(Open(pid, iuv, notice, bals[pid].due_cents, comps, cf, ext, state))
+    return found[skip : skip + n]
+
+
+def fdr(rows: list[FdrRow], **kw) -> bytes:
+    return build_fdr(rows, **kw)
+
+
+def row(
+    iuv: str,
+    iur: str,
+    cents: int,
+    outcome: str = "0",
+    day: dt.date = dt.date(2026, 11, 20),
+    index: int | None = 1,
+) -> FdrRow:
+    return FdrRow(iuv, iur, cents, outcome, day, index)
+
+
+def csv_file(*lines: str) -> bytes:
+    return ("\n".join([CSV_HEADER, *lines]) + "\n").encode()
+
+
+def euro(cents: int) -> str:
+    return f"{cents // 100},{cents % 100:02d}"
