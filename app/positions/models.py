@@ -73,7 +73,8 @@ class Movement(Base):
 
     __table_args__ = (
         sa.CheckConstraint("amount_cents <> 0", name="nonzero"),
-        sa.CheckConstraint("component IN ('capitale','sanzioni','interessi','spese','oneri')", name="component"),
+        sa.CheckConstraint(
+            "component IN ('capitale','sanzioni','interessi','spese','oneri')", name="component"),
         sa.CheckConstraint(
             "kind IN ('carico','sgravio','interessi','oneri','spese','pagamento','rimborso')", name="kind"),
     )

@@ -12,8 +12,8 @@ must not accumulate; a child gives the memory back when it exits. Measured here 
 100 rows 0.1 s (the child included); 20,000 rows (``max_rows``, ~480 pages) 12 s with a 1.3 GB child.
 
 Fonts: Titillium Web (the font of the Italian public-administration design system) when its TTFs are in
-``static/vendor/bootstrap-italia/fonts-ttf``, else DejaVu Sans from the system. A missing font family only produces a Typst warning,
-logged at debug level; it never fails the export.
+``static/vendor/bootstrap-italia/fonts-ttf``, else DejaVu Sans from the system. A missing font family only
+produces a Typst warning, logged at debug level; it never fails the export.
 """
 
 from __future__ import annotations
