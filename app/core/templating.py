@@ -25,13 +25,12 @@ NAV = (
     NavItem("main.home", "Home", "it-pa"),
     NavItem("taxpayers.search", "Contribuenti", "it-user", "taxpayer.read"),
     NavItem("positions.position_list", "Posizioni", "it-files", "position.read"),
-    NavItem("carichi.carico_list", "Liste di carico", "it-upload", "carichi.import"),
+    NavItem("carichi.carico_list", "Carichi", "it-upload", "carichi.import"),
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),
     NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
-    NavItem("carichi.layout_list", "Tracciati", "it-list", "admin.users"),
-    NavItem("admin.parameters", "Parametri", "it-settings", "admin.users"),
-    NavItem("admin.api_tokens", "Token API", "it-key", "admin.tokens"),
+    # Administration has its own sub-navigation (parameters, API tokens, layouts): one entry here.
+    NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
     NavItem("main.self_service", "La mia posizione", "it-user", "self_service"),
 )
 

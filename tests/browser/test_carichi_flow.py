@@ -72,7 +72,7 @@ def test_upload_preview_confirm_and_follow_the_progress_live(page: Page, live_ap
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     login(page, live_app, "admin")
-    page.get_by_role("link", name="Liste di carico").first.click()
+    page.get_by_role("link", name="Carichi", exact=True).first.click()
     page.get_by_role("link", name="Nuova importazione").click()
     expect(page.get_by_role("heading", name=re.compile("Importa una lista di carico"))).to_be_visible()
     assert violations(page) == []
