@@ -29,33 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FIELDS = (
-    "id_posizione",
-    "codice_fiscale",
-    "tipo_soggetto",
-    "cognome",
-    "nome",
-    "ragione_sociale",
-    "data_nascita",
-    "comune_nascita",
-    "indirizzo",
-    "cap",
-    "comune",
-    "provincia",
-    "pec",
-    "email",
-    "telefono",
-    "anno_riferimento",
-    "codice_entrata",
-    "descrizione",
-    "riferimento",
-    "capitale",
-    "sanzioni",
-    "interessi",
-    "spese",
-    "data_scadenza",
-    "data_notifica",
-)
+from app.carichi.validation import CARICO_FIELDS as FIELDS  # noqa: E402  (the canonical columns)
+
 SURNAMES = (
     "Rossi",
     "Russo",

@@ -514,65 +514,10 @@ def fast_carico(v: Sequence[str], line: int, ctx: RowContext) -> list[str] | Non
         return None
     if birth > ctx.today:
         return None
-    if kind == "PG":
-        return [
-            str(line),
-            idp,
-            cf,
-            kind,
-            "",
-            "",
-            rs,
-            search,
-            birth,
-            cnasc,
-            ind,
-            cap,
-            comune,
-            prov,
-            pec,
-            email,
-            tel,
-            anno,
-            str(entrata_id),
-            descr,
-            rif,
-            str(a0),
-            str(a1),
-            str(a2),
-            str(a3),
-            due,
-            notified,
-        ]
-    return [
-        str(line),
-        idp,
-        cf,
-        kind,
-        cognome,
-        nome,
-        "",
-        search,
-        birth,
-        cnasc,
-        ind,
-        cap,
-        comune,
-        prov,
-        pec,
-        email,
-        tel,
-        anno,
-        str(entrata_id),
-        descr,
-        rif,
-        str(a0),
-        str(a1),
-        str(a2),
-        str(a3),
-        due,
-        notified,
-    ]
+    surname, given, company = ("", "", rs) if kind == "PG" else (cognome, nome, "")
+    return [str(line), idp, cf, kind, surname, given, company, search, birth, cnasc, ind, cap, comune, prov,
+            pec, email, tel, anno, str(entrata_id), descr, rif, str(a0), str(a1), str(a2), str(a3), due,
+            notified]
 
 
 def validate_carico(v: Sequence[str], line: int, ctx: RowContext, errors: list) -> list[str | None] | None:
