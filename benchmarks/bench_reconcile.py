@@ -35,6 +35,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import _admin  # noqa: E402
+from tests.pgtmp import server_from_env  # noqa: E402
+
 
 def say(text: str) -> None:
     print(f"[bench_reconcile {time.strftime('%H:%M:%S')}] {text}", flush=True)
@@ -42,23 +45,10 @@ def say(text: str) -> None:
 
 @contextlib.contextmanager
 def server() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        say("server: DATABASE_URL")
+    where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "throw-away cluster (tests/pgtmp.py)"
+    say(f"server: {where}")
+    with server_from_env() as url:
         yield url
-        return
-    from tests.pgtmp import temp_postgres
-
-    say("server: throw-away cluster (tests/pgtmp.py)")
-    with temp_postgres() as url:
-        yield url
-
-
-def _admin(server_url: str, statement: str) -> None:
-    engine = sa.create_engine(sa.make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(statement))
-    engine.dispose()
 
 
 POSITIONS_SQL = """

@@ -63,3 +63,14 @@ def temp_postgres() -> Iterator[str]:
     finally:
         subprocess.run([f"{binaries}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], **kw)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def server_from_env(variable: str = "DATABASE_URL") -> Iterator[str]:
+    """The server named by the environment variable, else a throw-away cluster (benchmarks use this)."""
+    url = os.environ.get(variable)
+    if url:
+        yield url
+        return
+    with temp_postgres() as url:
+        yield url
