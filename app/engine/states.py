@@ -91,6 +91,8 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t("parzialmente_pagata", "sgravio", "sgravata")
     + _t("parzialmente_pagata", "dichiarazione_inesigibilita", "inesigibile")
     + _t("parzialmente_pagata", "prescrizione", "prescritta")
+    # its only payments reversed (e.g. a pagoPA flow overwritten by the PSP): back where it was before them
+    + _t("parzialmente_pagata", "storno_pagamento", "caricata", "notificata", "scaduta")
     + _t("in_rateazione", "pagamento", "pagata")
     + _t("in_rateazione", "decadenza", "scaduta")
     + _t("in_rateazione", "sospensione", "sospesa")

@@ -167,6 +167,16 @@ def test_storno_writes_reversing_movements_and_restores_the_state(session) -> No
         services.reverse_payment(session, system_principal(session), ACTOR, payment.id, reason="again")
 
 
+def test_storno_of_the_only_partial_payment_restores_the_state_before_it(session) -> None:
+    (p,) = open_positions(session)
+    services.import_flow(session, fdr([row(p.iuv, "IUR-PART", p.due // 2)]), ACTOR)
+    assert session.get(Position, p.id).state == "parzialmente_pagata"
+    payment = session.scalars(sa.select(Payment).where(Payment.iur == "IUR-PART")).one()
+    services.reverse_payment(session, system_principal(session), ACTOR, payment.id, reason="revoca del PSP")
+    assert balances(session, [p.id])[p.id].due_cents == p.due
+    assert session.get(Position, p.id).state == p.state
+
+
 def test_close_an_anomaly_with_who_and_why(session) -> None:
     services.import_flow(
         session, csv_file("NODEBT;2026-11-18;;10,00;;;x;bonifico"), ACTOR, fmt="csv", ente_code="R01"
