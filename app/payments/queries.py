@@ -371,37 +371,15 @@ def refunds_stmt(principal: Principal, *, status: str | None = "da_rimborsare") 
 
 
 def counts_for_home(session: Session, principal: Principal) -> dict[str, int]:
-    reviews = (
-        session.scalar(
-            scoped(
-                sa.select(sa.func.count()).select_from(ReviewItem).where(ReviewItem.status == "aperta"),
-                ReviewItem,
-                principal,
-            )
-        )
-        or 0
-    )
-    anomalies = (
-        session.scalar(
-            scoped(
-                sa.select(sa.func.count()).select_from(Anomaly).where(Anomaly.status == "aperta"),
-                Anomaly,
-                principal,
-            )
-        )
-        or 0
-    )
-    refunds = (
-        session.scalar(
-            scoped(
-                sa.select(sa.func.count()).select_from(Refund).where(Refund.status == "da_rimborsare"),
-                Refund,
-                principal,
-            )
-        )
-        or 0
-    )
-    return {"reviews": int(reviews), "anomalies": int(anomalies), "refunds": int(refunds)}
+    def count(model: Any, status: str) -> int:
+        stmt = sa.select(sa.func.count()).select_from(model).where(model.status == status)
+        return int(session.scalar(scoped(stmt, model, principal)) or 0)
+
+    return {
+        "reviews": count(ReviewItem, "aperta"),
+        "anomalies": count(Anomaly, "aperta"),
+        "refunds": count(Refund, "da_rimborsare"),
+    }
 
 
 def list_bank_credits(
