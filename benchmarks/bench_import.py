@@ -272,7 +272,7 @@ def run_import(url: str, path: Path, store: Path) -> tuple[float, dict, dict[str
     return elapsed, result or {}, phases
 
 
-def _prepare_database(server_url: str) -> str:
+def _prepare_database(server_url: str, drop_fks: bool = False) -> str:
     """A fresh database, migrated, with the demo enti and entrate (in a child process, so that the figures of
     this process are those of the anchor and the import only)."""
     import subprocess
@@ -286,11 +286,12 @@ def _prepare_database(server_url: str) -> str:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    subprocess.run([sys.executable, __file__, "--prepare", url], check=True, cwd=ROOT)
+    extra = ["--drop-foreign-keys"] if drop_fks else []
+    subprocess.run([sys.executable, __file__, "--prepare", url, *extra], check=True, cwd=ROOT)
     return url
 
 
-def _migrate_and_seed(url: str) -> None:
+def _migrate_and_seed(url: str, drop_fks: bool = False) -> None:
     import flask_migrate
 
     from app import create_app
@@ -321,6 +322,11 @@ def _migrate_and_seed(url: str) -> None:
                     capitolo=capitolo,
                 )
         db.session.commit()
+        if drop_fks:
+            from benchmarks.experiments import IMPORT_TABLES, drop_foreign_keys
+
+            with db.engine.begin() as conn:
+                print(f"experiment: dropped {drop_foreign_keys(conn, IMPORT_TABLES)} foreign keys", flush=True)
         db.engine.dispose()
 
 
@@ -368,11 +374,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="rows to generate (default 1,000,000)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--drop-foreign-keys",
+        action="store_true",
+        help="experiment: drop the foreign keys of the tables the import writes (benchmarks/experiments.py)",
+    )
     parser.add_argument("--prepare", metavar="URL", help=argparse.SUPPRESS)  # internal: migrate and seed URL
     parser.add_argument("--measure", nargs=3, metavar=("URL", "FILE", "STORE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
-        _migrate_and_seed(args.prepare)
+        _migrate_and_seed(args.prepare, args.drop_foreign_keys)
         return
     if args.measure:
         _measure(args.measure[0], Path(args.measure[1]), Path(args.measure[2]))
@@ -392,7 +403,7 @@ def main() -> None:
             f" in {time.perf_counter() - t0:.1f} s",
             flush=True,
         )
-        url = _prepare_database(server)
+        url = _prepare_database(server, args.drop_foreign_keys)
         try:
             run = subprocess.run(
                 [sys.executable, __file__, "--measure", url, str(path), str(workdir / "store")],
@@ -425,6 +436,7 @@ def main() -> None:
             "accepted": result.get("accepted"),
             "taxpayers_created": result.get("taxpayers_created"),
             "workers": os.cpu_count(),
+            "foreign_keys": not args.drop_foreign_keys,
             "phases_s": measured["phases"],
         }
         print(json.dumps(figures))

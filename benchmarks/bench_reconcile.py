@@ -215,6 +215,11 @@ def run_ours(app, db, flow_id: int):  # noqa: ANN001, ANN201
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="positions and payments (default 1000000)")
+    parser.add_argument(
+        "--drop-foreign-keys",
+        action="store_true",
+        help="experiment: drop the foreign keys of the tables reconciliation writes (benchmarks/experiments.py)",
+    )
     parser.add_argument("--no-check", action="store_true", help="skip the invariant check at the end")
     args = parser.parse_args()
 
@@ -237,6 +242,12 @@ def main() -> None:
             migrate_and_seed(app)
             say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
             from app.extensions import db
+
+            if args.drop_foreign_keys:
+                from benchmarks.experiments import RECONCILE_TABLES, drop_foreign_keys
+
+                with app.app_context(), db.engine.begin() as conn:
+                    say(f"experiment: dropped {drop_foreign_keys(conn, RECONCILE_TABLES)} foreign keys")
 
             with app.app_context():
                 flow_id, _carico = build(app, db, args.n)
@@ -284,6 +295,7 @@ def main() -> None:
                 "ours_seconds": round(ours_seconds, 2),
                 "ratio": round(ours_seconds / anchor_seconds, 2),
                 "allocations": counts["payment_allocations"],
+                "foreign_keys": not args.drop_foreign_keys,
             }
         ),
         flush=True,

@@ -230,6 +230,10 @@ SPEC["paths"]["/payment-flows"] = {
         "Un flusso già importato è rifiutato (409); un flusso pagoPA con lo stesso identificativo e PSP e "
         "una dataOraFlusso successiva sostituisce il precedente.",
         "security": [{"bearer": []}],
+        "parameters": [{"name": "Prefer", "in": "header", "required": False,
+                        "description": "respond-async (RFC 7240): il file è accodato come elaborazione; "
+                        "risposta 202 con l'id, avanzamento ed esito da GET /api/v1/jobs/{id}",
+                        "schema": {"type": "string", "example": "respond-async"}}],
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary"},
@@ -239,6 +243,9 @@ SPEC["paths"]["/payment-flows"] = {
         "responses": {
             "201": {"description": "Flusso accettato", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/PaymentFlowSummary"}}}},
+            "202": {"description": "Con Prefer: respond-async: elaborazione accodata", "content": {
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "job": {"type": "integer"}, "status": {"type": "string", "example": "queued"}}}}}},
             "400": _error("File mancante"),
             "401": _error("Token mancante o revocato"),
             "403": _error("Ambito mancante o flusso di un altro ente"),

@@ -221,9 +221,14 @@ def payment_flows() -> Any:
     """Import and reconcile a payments flow (multipart `file`; optional `format` fdr|csv and `layout`).
 
     The flow's ente must be the token's ente. 201 with the summary of formats.md §5; 409 duplicate flow;
-    422 invalid flow (nothing kept); 403 flow of another ente."""
+    422 invalid flow (nothing kept); 403 flow of another ente. With `Prefer: respond-async` (RFC 7240) the
+    file is stored and a batch job queued instead: 202 with the job id, progress and summary from
+    `GET /api/v1/jobs/<id>` (for large flows, which would not fit in one HTTP request)."""
+    from flask import current_app, url_for
+
+    from app.enti.models import Ente
     from app.payments.parsing import FlowRefused
-    from app.payments.services import import_flow
+    from app.payments.services import import_flow, queue_flow_import
 
     upload = request.files.get("file")
     if upload is None:
@@ -231,16 +236,48 @@ def payment_flows() -> Any:
     fmt = request.form.get("format") or None
     if fmt not in (None, "fdr", "csv"):
         return error_response(422, "Formato non ammesso: usare fdr o csv.", {"field": "format"})
-    from app.enti.models import Ente
-
     ente = db.session.get(Ente, next(iter(g.principal.ente_ids)))
+    layout = request.form.get("layout") or None
+    if _prefers_async():
+        from app.jobs.files import store_stream
+
+        stored = store_stream(current_app.config["FILE_STORE"], upload.stream)
+        job = queue_flow_import(
+            db.session,
+            current_actor(),
+            g.principal,
+            stored,
+            upload.filename,
+            fmt=fmt,
+            layout=layout,
+            ente_code=ente.code if ente else None,
+            ente_id=ente.id if ente else None,
+        )
+        db.session.commit()
+        return (
+            jsonify({"job": job.id, "status": "queued"}),
+            202,
+            {"Location": url_for("api.job_status", job_id=job.id), "Preference-Applied": "respond-async"},
+        )
     try:
-        summary = import_flow(db.session, upload.read(), current_actor(), fmt=fmt,
-                              layout=request.form.get("layout") or None, file_name=upload.filename,
-                              ente_code=ente.code if ente else None,
-                              principal=g.principal)
+        summary = import_flow(
+            db.session,
+            upload.read(),
+            current_actor(),
+            fmt=fmt,
+            layout=layout,
+            file_name=upload.filename,
+            ente_code=ente.code if ente else None,
+            principal=g.principal,
+        )
     except FlowRefused as exc:
         db.session.rollback()
         return error_response(exc.status, exc.message, {"errors": exc.errors[:50]})
     db.session.commit()
     return jsonify({**summary.as_json(), "review": summary.review}), 201
+
+
+def _prefers_async() -> bool:
+    """RFC 7240: `Prefer: respond-async` among the request's preferences."""
+    preferences = ",".join(request.headers.getlist("Prefer")).lower()
+    return any(p.split(";")[0].strip() == "respond-async" for p in preferences.split(","))

@@ -24,6 +24,7 @@ EVENT_KINDS: dict[str, str] = {
     "position.suspension_revoked": "Revoca della sospensione",
     "payment.allocated": "Pagamento imputato",
     "payment.reversed": "Pagamento stornato",
+    "payment.revocation_withdrawn": "Revoca del pagamento ritirata",
     "payment.refunded": "Rimborso eseguito",
     "act.issued": "Atto emesso",
     "act.notified": "Atto notificato",

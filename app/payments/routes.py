@@ -85,29 +85,22 @@ def _upload_form() -> forms.UploadForm:
 def upload() -> Any:
     """Store the file and queue its import (batch job: progress on the Elaborazioni page)."""
     from app.jobs.files import store_stream
-    from app.jobs.services import create_job
 
     form = _upload_form()
     if form.validate_on_submit():
         stored = store_stream(current_app.config["FILE_STORE"], form.file.data.stream)
         principal = current_principal()
         ente = next((e for e in queries.enti_of(db.session, principal) if e.code == form.ente.data), None)
-        job = create_job(
+        job = services.queue_flow_import(
             db.session,
-            kind="pagamenti",
-            task="app.payments.tasks.run_flow_import",
-            actor=current_actor(),
+            current_actor(),
+            principal,
+            stored,
+            form.file.data.filename,
+            fmt=form.format.data,
+            layout=form.layout.data,
+            ente_code=form.ente.data,
             ente_id=ente.id if ente else None,
-            file_name=(form.file.data.filename or "flusso")[:255],
-            file_path=stored.relative_path,
-            file_sha256=stored.sha256,
-            file_size=stored.size,
-            params={
-                "format": form.format.data or None,
-                "layout": form.layout.data or None,
-                "ente": form.ente.data or None,
-                "ente_ids": sorted(principal.ente_ids),
-            },
         )
         db.session.commit()
         flash(

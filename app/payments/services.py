@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.core.access import Principal, scoped
 from app.core.audit import Actor, record_event
@@ -279,8 +279,9 @@ def import_flow(
     )
     session.add(flow)
     session.flush()
+    restored_flows: list[int] = []
     if replaced is not None:
-        _supersede(session, replaced, flow, actor)
+        restored_flows = _supersede(session, replaced, flow, actor)
     duplicates = _store_payments(session, flow, parsed)
     flow.duplicates = len(duplicates)
     flow.report = {
@@ -290,6 +291,9 @@ def import_flow(
     }
     session.flush()
     result = reconcile_flow(session, flow.id, actor, method=method)
+    for restored_flow_id in restored_flows:
+        # a payment revoked by the superseded flow and not revoked again by the new one is due again
+        reconcile_flow(session, restored_flow_id, actor, method=method)
     _check_bank_credit(session, flow)
     stored = parsed.computed_count - len(duplicates)
     matched = result.matched + result.revoked
@@ -304,6 +308,41 @@ def import_flow(
         replaced_flow_id=replaced.id if replaced else None,
         reconcile=result,
         warnings=parsed.warnings,
+    )
+
+
+def queue_flow_import(
+    session: Session,
+    actor: Actor,
+    principal: Principal,
+    stored: Any,
+    file_name: str | None,
+    *,
+    fmt: str | None = None,
+    layout: str | None = None,
+    ente_code: str | None = None,
+    ente_id: int | None = None,
+) -> Any:
+    """A batch job (kind "pagamenti") importing and reconciling a stored flow file: the upload page and the
+    API's asynchronous mode (`app.payments.tasks.run_flow_import` runs it). Returns the BatchJob."""
+    from app.jobs.services import create_job
+
+    return create_job(
+        session,
+        kind="pagamenti",
+        task="app.payments.tasks.run_flow_import",
+        actor=actor,
+        ente_id=ente_id,
+        file_name=(file_name or "flusso")[:255],
+        file_path=stored.relative_path,
+        file_sha256=stored.sha256,
+        file_size=stored.size,
+        params={
+            "format": fmt or None,
+            "layout": layout or None,
+            "ente": ente_code or None,
+            "ente_ids": sorted(principal.ente_ids),
+        },
     )
 
 
@@ -373,8 +412,41 @@ def _store_payments(session: Session, flow: PaymentFlow, parsed: ParsedFlow) -> 
     return duplicates
 
 
-def _supersede(session: Session, old: PaymentFlow, new: PaymentFlow, actor: Actor) -> None:
-    """formats.md §2 overwrite: the old flow's allocations are reversed, the flow kept as 'sostituito'."""
+def _supersede(session: Session, old: PaymentFlow, new: PaymentFlow, actor: Actor) -> list[int]:
+    """formats.md §2 overwrite: the old flow's allocations are reversed, the flow kept as 'sostituito'.
+
+    A payment of an earlier flow that the old flow revoked (outcome 3) is no longer revoked: it goes back to
+    'da_riconciliare' (with an event) and the caller reconciles it again after the new flow, which may revoke
+    it once more. Returns the ids of the flows holding such payments."""
+    revocation = aliased(Payment)  # a row with outcome 3, naming the payment it revokes
+    withdrawn = session.execute(
+        sa.select(Payment.id, Payment.flow_id, Payment.amount_cents, Payment.iur, Payment.position_id)
+        .join(revocation, revocation.revokes_id == Payment.id)
+        .where(
+            revocation.flow_id == old.id,
+            revocation.status == "revoca",
+            Payment.flow_id != old.id,
+            Payment.status == "revocato",
+        )
+    ).all()
+    for payment_id, _flow_id, amount, iur, position_id in withdrawn:
+        record_event(
+            session,
+            actor,
+            "payment.revocation_withdrawn",
+            f"Revoca ritirata: il flusso {old.identifier} è stato sostituito dal flusso n. {new.id}; pagamento"
+            f" di {format_eur(amount)} (IUR {iur}) di nuovo da riconciliare",
+            position_id=position_id,
+            ente_id=old.ente_id,
+            payload={"payment_id": payment_id, "flow_id": old.id, "replaced_by": new.id},
+        )
+    if withdrawn:
+        session.execute(
+            sa.update(Payment)
+            .where(Payment.id.in_([w.id for w in withdrawn]))
+            .values(status="da_riconciliare", position_id=None, notice_id=None, credit_cents=0)
+            .execution_options(synchronize_session=False)
+        )
     ids = list(
         session.scalars(
             sa.select(Payment.id).where(Payment.flow_id == old.id, Payment.status != "sostituito")
@@ -401,6 +473,7 @@ def _supersede(session: Session, old: PaymentFlow, new: PaymentFlow, actor: Acto
     old.status = "sostituito"
     new.replaces_id = old.id
     session.flush()
+    return sorted({w.flow_id for w in withdrawn})
 
 
 def _check_bank_credit(session: Session, flow: PaymentFlow) -> None:

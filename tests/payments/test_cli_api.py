@@ -141,3 +141,43 @@ def test_api_csv_uses_the_token_ente(app, client) -> None:
 def test_openapi_documents_the_endpoint(client) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/payment-flows" in spec["paths"] and "PaymentFlowSummary" in spec["components"]["schemas"]
+
+
+def test_api_respond_async_queues_a_job_that_imports_the_flow(app, client, store) -> None:
+    from rq import SimpleWorker
+
+    from app.core.jobs import connection, queue
+
+    imports = queue("imports", app)
+    imports.empty()
+    token = _token(app, "R01", scopes=("payments:write", "jobs:read"))
+    response = client.post(
+        "/api/v1/payment-flows",
+        data={"file": (io.BytesIO((SAMPLES / "fdr_1_0_4.xml").read_bytes()), "flusso.xml")},
+        headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async, wait=10"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_json()
+    assert response.headers["Preference-Applied"] == "respond-async"
+    job_url = response.headers["Location"]
+    assert job_url.endswith(f"/api/v1/jobs/{response.get_json()['job']}")
+    with app.app_context():
+        assert not db.session.scalars(sa.select(Payment).where(Payment.iur.like("UNCRITMM-%"))).all()
+    assert imports.count == 1
+    with app.app_context():
+        SimpleWorker([imports], connection=connection(app)).work(burst=True)
+    status = client.get(job_url, headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert (status["kind"], status["status"]) == ("pagamenti", "done"), status
+    assert (status["result"]["payments"], status["result"]["matched"]) == (5, 3)
+    # the same file again, asynchronously: the job fails as a duplicate and nothing changes
+    again = client.post(
+        "/api/v1/payment-flows",
+        data={"file": (io.BytesIO((SAMPLES / "fdr_1_0_4.xml").read_bytes()), "flusso.xml")},
+        headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"},
+        content_type="multipart/form-data",
+    )
+    with app.app_context():
+        SimpleWorker([imports], connection=connection(app)).work(burst=True)
+    failed = client.get(again.headers["Location"], headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert failed["status"] == "failed" and "già importato" in failed["error"]
+    imports.empty()

@@ -212,6 +212,74 @@ def test_an_overwrite_repeating_a_revocation_does_not_report_it_again(session) -
     assert balances(session, [p.id])[p.id].due_cents == p.due
 
 
+def test_an_overwrite_dropping_a_revocation_makes_the_payment_due_again(session) -> None:
+    (p,) = open_positions(session)
+    import_flow(
+        session, fdr([row(p.iuv, "IUR-WD", p.due)], identifier="2026-11-20PSPDEMO01-0000000030"), ACTOR
+    )
+    import_flow(
+        session,
+        fdr(
+            [row(p.iuv, "IUR-WD", p.due, outcome="3")],
+            identifier="2026-11-21PSPDEMO01-0000000031",
+            flow_dt="2026-11-21T10:00:00",
+        ),
+        ACTOR,
+    )
+    original = session.scalars(
+        sa.select(Payment).where(Payment.iur == "IUR-WD", Payment.outcome_code == "0")
+    ).one()
+    assert original.status == "revocato" and session.get(Position, p.id).state == p.state
+    other = open_positions(session, 2)[-1]
+    again = import_flow(
+        session,
+        fdr(
+            [row(other.iuv, "IUR-WD-2", 1000)],
+            identifier="2026-11-21PSPDEMO01-0000000031",
+            flow_dt="2026-11-21T11:00:00",
+        ),
+        ACTOR,
+    )
+    assert again.replaced_flow_id is not None
+    session.expire_all()
+    original = session.get(Payment, original.id)
+    assert (original.status, original.position_id) == ("riconciliato", p.id)
+    from app.positions.queries import balances
+
+    assert balances(session, [p.id])[p.id].due_cents == 0
+    assert session.get(Position, p.id).state == "pagata"
+    from app.core.audit import Event
+
+    withdrawn = session.scalars(
+        sa.select(Event).where(Event.kind == "payment.revocation_withdrawn", Event.position_id == p.id)
+    ).all()
+    assert len(withdrawn) == 1 and withdrawn[0].payload["payment_id"] == original.id
+
+
+def test_an_overwrite_repeating_a_revocation_keeps_the_payment_revoked(session) -> None:
+    (p,) = open_positions(session)
+    import_flow(
+        session, fdr([row(p.iuv, "IUR-KR", p.due)], identifier="2026-11-20PSPDEMO01-0000000040"), ACTOR
+    )
+    for hour in ("10", "11"):
+        import_flow(
+            session,
+            fdr(
+                [row(p.iuv, "IUR-KR", p.due, outcome="3")],
+                identifier="2026-11-21PSPDEMO01-0000000041",
+                flow_dt=f"2026-11-21T{hour}:00:00",
+            ),
+            ACTOR,
+        )
+    original = session.scalars(
+        sa.select(Payment).where(Payment.iur == "IUR-KR", Payment.outcome_code == "0")
+    ).one()
+    assert original.status == "revocato"
+    from app.positions.queries import balances
+
+    assert balances(session, [p.id])[p.id].due_cents == p.due
+
+
 def test_the_xsd_copies_are_the_published_ones() -> None:
     """app/payments/xsd holds byte-identical copies of ../shared/data/pagopa (domain.md §6.4)."""
     from pathlib import Path
