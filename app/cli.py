@@ -29,7 +29,7 @@ def register(app: Flask) -> None:
     from app.carichi.cli import carichi
     from app.payments.cli import pagamenti
 
-    for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti):
+    for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti, files):
         app.cli.add_command(command)
 
 
@@ -89,6 +89,33 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     db.engine.dispose()  # no pooled connection is shared with forked work-horses
     names = list(queues) or list(current_app.config["RQ_QUEUES"])
     Worker(names, connection=connection()).work(burst=burst, with_scheduler=True)
+
+
+@click.group(help="Archivio dei file caricati.")
+def files() -> None:
+    pass
+
+
+@files.command(
+    "purge",
+    help="Elimina i file caricati che nessuna elaborazione usa (anteprime non confermate, caricamenti "
+    "interrotti), più vecchi del numero di ore indicato.",
+)
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(1, 24 * 365))
+@click.option("--dry-run", is_flag=True, help="Elenca soltanto, senza eliminare.")
+@with_appcontext
+def files_purge(older_than_hours: int, dry_run: bool) -> None:
+    from app.jobs.services import purge_files
+
+    purge = purge_files(
+        db.session,
+        current_app.config["FILE_STORE"],
+        older_than=dt.timedelta(hours=older_than_hours),
+        now=dt.datetime.now(dt.UTC),
+        dry_run=dry_run,
+    )
+    db.session.rollback()
+    click.echo(json.dumps({"removed": len(purge.removed), "kept": purge.kept, "dry_run": dry_run}))
 
 
 @click.group(help="Parametri normativi (tassi, soglie, termini).")

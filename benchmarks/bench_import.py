@@ -326,7 +326,9 @@ def _migrate_and_seed(url: str, drop_fks: bool = False) -> None:
             from benchmarks.experiments import IMPORT_TABLES, drop_foreign_keys
 
             with db.engine.begin() as conn:
-                print(f"experiment: dropped {drop_foreign_keys(conn, IMPORT_TABLES)} foreign keys", flush=True)
+                print(
+                    f"experiment: dropped {drop_foreign_keys(conn, IMPORT_TABLES)} foreign keys", flush=True
+                )
         db.engine.dispose()
 
 

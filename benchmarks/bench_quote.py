@@ -134,8 +134,10 @@ def insert_positions(db, n: int) -> None:  # noqa: ANN001 (flask_sqlalchemy's db
         conn.execute(sa.text("VACUUM ANALYZE movements"))
         positions = conn.execute(sa.text("SELECT count(*) FROM positions")).scalar_one()
         movements = conn.execute(sa.text("SELECT count(*) FROM movements")).scalar_one()
-    say(f"inserted {n} positions set-based in {time.perf_counter() - started:.1f} s "
-        f"(database: {positions} positions, {movements} movements)")
+    say(
+        f"inserted {n} positions set-based in {time.perf_counter() - started:.1f} s "
+        f"(database: {positions} positions, {movements} movements)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -151,8 +153,9 @@ def measure_batch(app, db) -> tuple[int, float]:  # noqa: ANN001
         principal = Principal(role="admin", ente_ids=frozenset(db.session.scalars(sa.select(Ente.id))))
         count, refused = 0, []
         started = time.perf_counter()
-        for _pid, _total in batch_quotes(db.session, principal, AS_OF, workers=2,
-                                         on_error=lambda pid, status, message: refused.append(pid)):
+        for _pid, _total in batch_quotes(
+            db.session, principal, AS_OF, workers=2, on_error=lambda pid, status, message: refused.append(pid)
+        ):
             count += 1
             if count % 100000 == 0:
                 say(f"batch: {count} quotes, {time.perf_counter() - started:.1f} s")
@@ -171,8 +174,9 @@ def measure_endpoint(app, db) -> list[float]:  # noqa: ANN001
 
     with app.app_context():
         ente = db.session.scalars(sa.select(Ente).order_by(Ente.id)).first()
-        _, token = issue_api_token(db.session, name="bench_quote", ente_id=ente.id, scopes=["positions:read"],
-                                   created_by_id=None)
+        _, token = issue_api_token(
+            db.session, name="bench_quote", ente_id=ente.id, scopes=["positions:read"], created_by_id=None
+        )
         db.session.commit()
         ids = list(db.session.scalars(sa.select(Position.id).where(Position.ente_id == ente.id)))
         db.session.remove()
@@ -192,8 +196,10 @@ def measure_endpoint(app, db) -> list[float]:  # noqa: ANN001
             timings.append(elapsed)
     timings.sort()
     p50, p95 = timings[len(timings) // 2], timings[-(-95 * len(timings) // 100) - 1]
-    say(f"endpoint (Flask test client, in-process): {REQUESTS} requests after {WARM_UP} warm-up, "
-        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {timings[-1]:.2f} ms")
+    say(
+        f"endpoint (Flask test client, in-process): {REQUESTS} requests after {WARM_UP} warm-up, "
+        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {timings[-1]:.2f} ms"
+    )
     return timings
 
 
@@ -211,8 +217,11 @@ def main() -> None:
         _admin(server_url, f'CREATE DATABASE "{name}"')
         url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
         try:
-            redis = {"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {
-                "REDIS_URL": None, "INSTANCE_DIR": instance}
+            redis = (
+                {"REDIS_URL": os.environ["REDIS_URL"]}
+                if os.environ.get("REDIS_URL")
+                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
+            )
             app = build_app(url, **redis)
             started = time.perf_counter()
             migrate_and_seed(app)
@@ -231,8 +240,18 @@ def main() -> None:
             say(f"dropped database {name}")
     quotes_per_s = count / seconds
     p95 = timings[-(-95 * len(timings) // 100) - 1]
-    print(json.dumps({"n": args.n, "quotes_per_s": round(quotes_per_s, 1), "batch_seconds": round(seconds, 2),
-                      "p95_ms": round(p95, 2), "ratio": round(1_000_000 / quotes_per_s / 60, 3)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "n": args.n,
+                "quotes_per_s": round(quotes_per_s, 1),
+                "batch_seconds": round(seconds, 2),
+                "p95_ms": round(p95, 2),
+                "ratio": round(1_000_000 / quotes_per_s / 60, 3),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -218,7 +218,7 @@ def main() -> None:
     parser.add_argument(
         "--drop-foreign-keys",
         action="store_true",
-        help="experiment: drop the foreign keys of the tables reconciliation writes (benchmarks/experiments.py)",
+        help="experiment: drop the foreign keys of the tables reconciliation writes (experiments.py)",
     )
     parser.add_argument("--no-check", action="store_true", help="skip the invariant check at the end")
     args = parser.parse_args()

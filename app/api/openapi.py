@@ -214,8 +214,10 @@ SPEC["components"]["schemas"]["PaymentFlowSummary"] = {
     "properties": {
         "flow": {"type": "integer", "description": "Numero del flusso registrato"},
         "payments": {"type": "integer", "description": "Pagamenti registrati (duplicati esclusi)"},
-        "matched": {"type": "integer",
-                    "description": "Abbinati e imputati automaticamente (o revoche applicate)"},
+        "matched": {
+            "type": "integer",
+            "description": "Abbinati e imputati automaticamente (o revoche applicate)",
+        },
         "unmatched": {"type": "integer", "description": "In revisione o senza debito"},
         "duplicates": {"type": "integer", "description": "Pagamenti già noti (stesso IUR / id_pagamento)"},
         "total": {"type": "string", "example": "677.99", "description": "Totale del file in euro"},
@@ -230,22 +232,57 @@ SPEC["paths"]["/payment-flows"] = {
         "Un flusso già importato è rifiutato (409); un flusso pagoPA con lo stesso identificativo e PSP e "
         "una dataOraFlusso successiva sostituisce il precedente.",
         "security": [{"bearer": []}],
-        "parameters": [{"name": "Prefer", "in": "header", "required": False,
-                        "description": "respond-async (RFC 7240): il file è accodato come elaborazione; "
-                        "risposta 202 con l'id, avanzamento ed esito da GET /api/v1/jobs/{id}",
-                        "schema": {"type": "string", "example": "respond-async"}}],
-        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary"},
-                           "format": {"type": "string", "enum": ["fdr", "csv"],
-                                      "description": "Rilevato dal contenuto se omesso"},
-                           "layout": {"type": "string", "example": "canonico"}}}}}},
+        "parameters": [
+            {
+                "name": "Prefer",
+                "in": "header",
+                "required": False,
+                "description": "respond-async (RFC 7240): il file è accodato come elaborazione; "
+                "risposta 202 con l'id, avanzamento ed esito da GET /api/v1/jobs/{id}",
+                "schema": {"type": "string", "example": "respond-async"},
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "format": {
+                                "type": "string",
+                                "enum": ["fdr", "csv"],
+                                "description": "Rilevato dal contenuto se omesso",
+                            },
+                            "layout": {"type": "string", "example": "canonico"},
+                        },
+                    }
+                }
+            },
+        },
         "responses": {
-            "201": {"description": "Flusso accettato", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/PaymentFlowSummary"}}}},
-            "202": {"description": "Con Prefer: respond-async: elaborazione accodata", "content": {
-                "application/json": {"schema": {"type": "object", "properties": {
-                    "job": {"type": "integer"}, "status": {"type": "string", "example": "queued"}}}}}},
+            "201": {
+                "description": "Flusso accettato",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/PaymentFlowSummary"}}
+                },
+            },
+            "202": {
+                "description": "Con Prefer: respond-async: elaborazione accodata",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "job": {"type": "integer"},
+                                "status": {"type": "string", "example": "queued"},
+                            },
+                        }
+                    }
+                },
+            },
             "400": _error("File mancante"),
             "401": _error("Token mancante o revocato"),
             "403": _error("Ambito mancante o flusso di un altro ente"),

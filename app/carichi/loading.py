@@ -15,7 +15,8 @@ the same statements run (a few expressions differ by dialect). What the statemen
    with source "lista di carico N" and an `address.changed` / `contact.changed` event, as
    `app.taxpayers.services.set_address` / `set_contact` do; equal ones are left alone;
 6. positions (state "caricata"), one `carico` movement per non-zero component (value date = the carico's
-   date, source "lista di carico N"), one `position.loaded` event per position, the carico's totals.
+   date, source "lista di carico N"), one `position.loaded` event per position (the first row of a new
+   taxpayer records in it that the taxpayer was registered), the carico's totals.
 """
 
 from __future__ import annotations
@@ -262,8 +263,10 @@ def load(
             pg,
             f"SELECT {position_id} AS position_id, m.taxpayer_id, s.line, s.id_posizione, s.year,"
             " s.entrata_id, coalesce(s.description, :entrata_name || ' ' || s.year) AS description,"
-            " s.reference, s.capitale, s.sanzioni, s.interessi, s.spese, s.due_date, s.notified_date"
-            f" FROM {STAGE} s JOIN carichi_tpmap m ON m.codice_fiscale = s.codice_fiscale ORDER BY s.line",
+            " s.reference, s.capitale, s.sanzioni, s.interessi, s.spese, s.due_date, s.notified_date,"
+            " (m.created AND s.line = t.first_line) AS taxpayer_created"
+            f" FROM {STAGE} s JOIN carichi_tpmap m ON m.codice_fiscale = s.codice_fiscale"
+            " JOIN carichi_stage_tp t ON t.codice_fiscale = s.codice_fiscale ORDER BY s.line",
         )
     )
     accepted = run(
@@ -286,17 +289,23 @@ def load(
     )
 
     phase("Caricamento: eventi")
+    # The row that created a taxpayer says so in its event (one operation, one event): the taxpayer's
+    # timeline starts with it, as `taxpayer.created` starts it for a taxpayer registered at the desk.
     payload = (
-        "jsonb_build_object('carico', CAST(:carico AS integer), 'riga', line)"
+        "jsonb_build_object('carico', CAST(:carico AS integer), 'riga', line,"
+        " 'contribuente_registrato', taxpayer_created)"
         if pg
-        else "json_object('carico', :carico, 'riga', line)"
+        else "json_object('carico', :carico, 'riga', line, 'contribuente_registrato',"
+        " json(CASE WHEN taxpayer_created THEN 'true' ELSE 'false' END))"
     )
     run(
         "INSERT INTO events (kind, occurred_dt, ente_id, taxpayer_id, position_id, actor_user_id,"
         " actor_label,"
         " summary, payload)"
         " SELECT 'position.loaded', :now, :ente, taxpayer_id, position_id, :user, :label,"
-        f" substr(description || ': posizione ' || id_posizione || ' caricata', 1, 500), {payload}"
+        " substr(description || ': posizione ' || id_posizione || ' caricata'"
+        " || CASE WHEN taxpayer_created THEN '; contribuente registrato da ' || :source ELSE '' END, 1, 500),"
+        f" {payload}"
         " FROM carichi_pos ORDER BY position_id"
     )
     total = run(

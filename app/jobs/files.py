@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 BLOCK = 1 << 20
+# Columns holding a path of this store carry this key in their `info` (see `app.jobs.services.purge_files`).
+STORED_FILE = "stored_file"
+_STORED_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +75,19 @@ def path_of(root: str | Path, relative: str) -> Path:
 def copy_out(root: str | Path, relative: str, target: str | Path) -> None:
     """Copy a stored file out of the store (e.g. to a path given on the command line)."""
     shutil.copyfile(path_of(root, relative), target)
+
+
+def stored_files(root: str | Path) -> Iterator[tuple[str, float]]:
+    """Every file of the store as (relative path, modification time); partial uploads of `tmp/` included."""
+    base = Path(root)
+    if not base.is_dir():
+        return
+    for path in base.rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(base).as_posix()
+            if _STORED_NAME.fullmatch(relative) or relative.startswith("tmp/"):
+                yield relative, path.stat().st_mtime
+
+
+def remove(root: str | Path, relative: str) -> None:
+    path_of(root, relative).unlink(missing_ok=True)

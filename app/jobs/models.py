@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, CreatedMixin, JsonDoc, UTCDateTime, utcnow
+from app.jobs.files import STORED_FILE
 
 JOB_STATUSES = {
     "queued": "In coda",
@@ -37,7 +38,7 @@ class BatchJob(CreatedMixin, Base):
     api_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_tokens.id"))
     actor_label: Mapped[str] = mapped_column(sa.String(120))
     file_name: Mapped[str | None] = mapped_column(sa.String(255))
-    file_path: Mapped[str | None] = mapped_column(sa.String(500))
+    file_path: Mapped[str | None] = mapped_column(sa.String(500), info={STORED_FILE: True})
     file_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     file_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     params: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)

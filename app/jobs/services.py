@@ -3,6 +3,7 @@ row-level error report. Never commit here (tasks and routes do)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -198,3 +199,44 @@ def add_errors(
             batch = []
     if batch:
         session.execute(sa.insert(BatchJobError), batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Purge:
+    removed: list[str]
+    kept: int
+
+
+def referenced_files(session: Session) -> set[str]:
+    """Every path of the file store named by a column marked `info={STORED_FILE: True}`, in any module."""
+    from app.core.db import Base
+    from app.jobs.files import STORED_FILE
+
+    paths: set[str] = set()
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if column.info.get(STORED_FILE):
+                paths.update(session.scalars(sa.select(column).where(column.is_not(None)).distinct()).all())
+    return paths
+
+
+def purge_files(
+    session: Session, root: str, *, older_than: dt.timedelta, now: dt.datetime, dry_run: bool = False
+) -> Purge:
+    """Remove the stored files that no row names and that are older than `older_than`: uploads previewed
+    but never confirmed, and partial uploads left in `tmp/`. A file still referenced is never removed; a
+    recent one is kept (its confirmation may be on its way)."""
+    from app.jobs.files import remove, stored_files
+
+    referenced = referenced_files(session)
+    limit = (now - older_than).timestamp()
+    removed: list[str] = []
+    kept = 0
+    for relative, mtime in stored_files(root):
+        if relative in referenced or mtime > limit:
+            kept += 1
+            continue
+        if not dry_run:
+            remove(root, relative)
+        removed.append(relative)
+    return Purge(sorted(removed), kept)

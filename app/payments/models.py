@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, Cents, CreatedMixin, JsonDoc, UTCDateTime, utcnow
+from app.jobs.files import STORED_FILE
 
 BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
@@ -402,9 +403,9 @@ class Riversamento(CreatedMixin, Base):
     unallocated_cents: Mapped[int] = mapped_column(Cents, default=0)
     # The two documents live in the content-addressed file store (app.jobs.files): path = f(sha256).
     csv_sha256: Mapped[str] = mapped_column(sa.String(64))
-    csv_path: Mapped[str] = mapped_column(sa.String(200))
+    csv_path: Mapped[str] = mapped_column(sa.String(200), info={STORED_FILE: True})
     xml_sha256: Mapped[str] = mapped_column(sa.String(64))
-    xml_path: Mapped[str] = mapped_column(sa.String(200))
+    xml_path: Mapped[str] = mapped_column(sa.String(200), info={STORED_FILE: True})
     xml_validated: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_label: Mapped[str] = mapped_column(sa.String(120), default="")

@@ -434,8 +434,8 @@ def _supersede(session: Session, old: PaymentFlow, new: PaymentFlow, actor: Acto
             session,
             actor,
             "payment.revocation_withdrawn",
-            f"Revoca ritirata: il flusso {old.identifier} è stato sostituito dal flusso n. {new.id}; pagamento"
-            f" di {format_eur(amount)} (IUR {iur}) di nuovo da riconciliare",
+            f"Revoca ritirata: il flusso {old.identifier} è stato sostituito dal flusso n. {new.id};"
+            f" pagamento di {format_eur(amount)} (IUR {iur}) di nuovo da riconciliare",
             position_id=position_id,
             ente_id=old.ente_id,
             payload={"payment_id": payment_id, "flow_id": old.id, "replaced_by": new.id},

@@ -73,7 +73,14 @@ def test_a_canonical_csv_loads_taxpayers_positions_movements_and_events(ctx) -> 
         sa.select(Event).where(Event.position_id.in_([p.id for p in positions]))
     ).all()
     assert sorted(e.kind for e in events) == ["position.loaded"] * 3
-    assert events[0].summary.endswith("caricata") and events[0].payload["carico"] == carico.id
+    by_position = {e.position_id: e for e in events}
+    # rows 1 and 2 registered new taxpayers (their first row says so), row 3 names a known company
+    assert [by_position[p.id].payload["contribuente_registrato"] for p in positions] == [True, True, False]
+    assert by_position[positions[0].id].summary.endswith(
+        f"caricata; contribuente registrato da lista di carico {carico.id}"
+    )
+    assert by_position[positions[2].id].summary.endswith("caricata")
+    assert {e.payload["carico"] for e in events} == {carico.id}
     company = db.session.scalars(sa.select(Taxpayer).where(Taxpayer.codice_fiscale == "01234560017")).one()
     assert company.kind == "PG"  # the demo's company: an existing taxpayer, kept
     person = db.session.scalars(sa.select(Taxpayer).where(Taxpayer.codice_fiscale == make_cf(1))).one()
@@ -380,7 +387,6 @@ def test_xlsx_and_xml_files_load_end_to_end_with_their_row_count(ctx) -> None:
         )
         == 20
     )
-
 
 
 def test_loaded_positions_get_their_notice_numbers(ctx) -> None:

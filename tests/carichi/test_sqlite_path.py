@@ -64,6 +64,7 @@ def test_a_lista_di_carico_loads_on_sqlite(sqlite_app: Flask) -> None:
         )
         event = db.session.scalars(sa.select(Event).where(Event.position_id == ids[0])).one()
         assert event.kind == "position.loaded" and event.payload["carico"] == carico.id
+        assert event.payload["contribuente_registrato"] is True  # a new taxpayer's first row
 
         again = run_file(
             sqlite_app,
