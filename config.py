@@ -87,6 +87,10 @@ class Config:
     RQ_QUEUES = ("default", "imports", "reports", "ocr", "index", "periodic")
     ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
     SEARCH_PAGE_SIZE = 25
+    # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
+    FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
+    FDR_API_KEY = env_str("FDR_API_KEY")
+    FDR_API_TIMEOUT = env_int("FDR_API_TIMEOUT", 30)
 
 
 class DevelopmentConfig(Config):

@@ -135,6 +135,70 @@ def _machine(cents: int) -> str:
     return cents_to_machine(cents)
 
 
+@pagamenti.command(
+    "scarica-fdr",
+    help="Scarica dal servizio FdR REST di pagoPA i flussi di rendicontazione pubblicati per l'ente e li "
+    "importa e riconcilia come i file (esce con 0 se nessun flusso è rifiutato, 1 altrimenti, 2 se il "
+    "servizio non è configurato).",
+)
+@click.option("--ente", "ente_code", default=None, help="Codice ente (obbligatorio salvo con --pianifica).")
+@click.option(
+    "--dal",
+    callback=_date,
+    default=None,
+    help="Solo i flussi pubblicati da questo giorno (AAAA-MM-GG); se omesso, dall'inizio del mese "
+    "precedente.",
+)
+@click.option("--pianifica", is_flag=True, help="Pianifica lo scarico giornaliero (lavoro RQ) ed esce.")
+@with_appcontext
+def scarica_fdr_command(ente_code: str | None, dal: dt.date | None, pianifica: bool) -> None:
+    """Prints {"ente", "flows": [{identifier, psp, revision, status, message, flow_id}], "imported",
+    "duplicates", "refused", "errors"}."""
+    from app.core.audit import Actor
+    from app.enti.queries import get_ente_by_code
+    from app.payments.fdr_rest import NOT_CONFIGURED, FdrRestError, client_from_config
+    from app.payments.services import fetch_fdr_flows
+    from app.payments.tasks import schedule_fetch_fdr
+
+    client = client_from_config(current_app.config)
+    if client is None:
+        click.echo(json.dumps({"error": NOT_CONFIGURED}, ensure_ascii=False), err=True)
+        sys.exit(2)
+    with client:
+        if pianifica:
+            click.echo(json.dumps({"scheduled": schedule_fetch_fdr()}))
+            return
+        if not ente_code:
+            raise click.UsageError("Indicare --ente (oppure --pianifica).")
+        ente = get_ente_by_code(db.session, ente_code)
+        if ente is None:
+            raise click.BadParameter("ente sconosciuto", param_hint="--ente")
+        try:
+            outcomes = fetch_fdr_flows(
+                db.session, ente, Actor.system("scarico FdR da riga di comando"), client, published_after=dal
+            )
+        except FdrRestError as exc:
+            db.session.rollback()
+            click.echo(json.dumps({"error": exc.message}, ensure_ascii=False), err=True)
+            sys.exit(1)
+    db.session.commit()
+    statuses = [o.status for o in outcomes]
+    click.echo(
+        json.dumps(
+            {
+                "ente": ente.code,
+                "flows": [o.as_json() for o in outcomes],
+                "imported": statuses.count("imported"),
+                "duplicates": statuses.count("duplicate"),
+                "refused": statuses.count("refused"),
+                "errors": statuses.count("error"),
+            },
+            ensure_ascii=False,
+        )
+    )
+    sys.exit(1 if {"refused", "error"} & set(statuses) else 0)
+
+
 @pagamenti.command("avvisi", help="Assegna i codici avviso alle posizioni che non ne hanno.")
 @click.option(
     "--carico", "carico_id", type=int, default=None, help="Solo le posizioni di questa lista di carico."

@@ -17,6 +17,14 @@ from app.core.audit import Actor, record_event
 from app.core.db import utcnow
 from app.core.errors import Conflict, DomainError, NotFound
 from app.enti.models import Ente
+from app.payments.fdr_rest import (
+    FdrRestClient,
+    FdrRestError,
+    FetchedFlow,
+    PublishedFlow,
+    flow_datetime,
+    to_parsed_flow,
+)
 from app.payments.models import (
     Anomaly,
     BankCredit,
@@ -231,6 +239,23 @@ def import_flow(
     """Import and reconcile one flow (formats.md §2). Raises FlowRefused (422), DuplicateFlow (409) or
     WrongEnte (403): the caller then rolls back and nothing of the file is kept."""
     parsed = parse_flow(session, data, fmt=fmt, layout=layout, file_name=file_name, today=today)
+    return import_parsed_flow(
+        session, parsed, actor, ente_code=ente_code, file_name=file_name, principal=principal, method=method
+    )
+
+
+def import_parsed_flow(
+    session: Session,
+    parsed: ParsedFlow,
+    actor: Actor,
+    *,
+    ente_code: str | None = None,
+    file_name: str | None = None,
+    principal: Principal | None = None,
+    method: str | None = None,
+) -> ImportSummary:
+    """The storing and reconciling part of `import_flow`, for a flow already parsed (a file, or an FdR
+    fetched over REST): duplicate and overwrite rules, payments, reconciliation. Same errors."""
     ente = _resolve_ente(session, parsed, ente_code, principal)
     lock_ente(session, ente.id)
     known = session.scalars(sa.select(PaymentFlow.id).where(PaymentFlow.file_sha256 == parsed.sha256)).first()
@@ -922,3 +947,162 @@ def reverse_payment(
     reverse_payments(session, [payment.id], actor, new_status="stornato", reason=reason.strip())
     session.refresh(payment)
     return payment
+
+
+# --- pagoPA FdR REST ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FdrFetchOutcome:
+    """What happened to one published revision: imported | duplicate | refused | error."""
+
+    identifier: str
+    psp: str
+    revision: int
+    status: str
+    message: str
+    flow_id: int | None = None
+    summary: ImportSummary | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "identifier": self.identifier,
+            "psp": self.psp,
+            "revision": self.revision,
+            "status": self.status,
+            "message": self.message,
+            "flow_id": self.flow_id,
+        }
+        if self.summary is not None:
+            data["summary"] = self.summary.as_json()
+        return data
+
+
+def fdr_revision_label(fdr: str, revision: int, psp_id: str) -> str:
+    """The `file_name` of a flow imported over FdR REST: names the revision, so it is never fetched twice."""
+    return f"FdR REST {fdr} rev. {revision} PSP {psp_id}"[:255]
+
+
+def fetch_fdr_flows(
+    session: Session,
+    ente: Ente,
+    actor: Actor,
+    client: FdrRestClient,
+    *,
+    published_after: dt.date | dt.datetime | None = None,
+    today: dt.date | None = None,
+    method: str | None = None,
+) -> list[FdrFetchOutcome]:
+    """Fetch the flows pagoPA published for `ente` over FdR REST and import the new ones exactly as files.
+
+    1. List the published flows: organizationId = the ente's codice fiscale, `publishedGt` = `published_after`
+       (a day means its 00:00 in Italy; omitted: the service's default, the start of the previous month).
+       An error here raises `FdrRestError` and nothing is done.
+    2. For each (fdr, PSP, revision), in order of publication:
+       a. already imported when a flow of the ente carries this revision's label: `duplicate`, nothing is
+          fetched;
+       b. fetch the flow; when an accepted flow with the same identifier and PSP has the same or a later
+          date (`fdrDate`, the XML's dataOraFlusso): `duplicate`, its payments are not downloaded;
+       c. fetch its payments and map them (`fdr_rest.to_parsed_flow`): totals, amounts, dates;
+       d. `import_parsed_flow` in a savepoint of its own: same-hash duplicates, overwrite of an earlier
+          revision, revocations and reconciliation behave as for a file. A refusal rolls back this flow only.
+       An HTTP error or a timeout on one flow makes it `error` (nothing of it kept); the others go on.
+    Never commits: the caller commits the whole run."""
+    since: dt.datetime | None = None
+    if isinstance(published_after, dt.datetime):
+        since = published_after
+    elif isinstance(published_after, dt.date):
+        since = dt.datetime.combine(published_after, dt.time(0, 0), tzinfo=ROME)
+    organization_id = ente.codice_fiscale
+    listed = client.list_published(organization_id, published_gt=since)
+    order = sorted(
+        listed,
+        key=lambda f: (f.published or dt.datetime.min.replace(tzinfo=dt.UTC), f.fdr, f.psp_id, f.revision),
+    )
+    return [
+        _fetch_fdr_revision(session, ente, actor, client, item, today=today, method=method) for item in order
+    ]
+
+
+def _fetch_fdr_revision(
+    session: Session,
+    ente: Ente,
+    actor: Actor,
+    client: FdrRestClient,
+    item: PublishedFlow,
+    *,
+    today: dt.date | None,
+    method: str | None,
+) -> FdrFetchOutcome:
+    def outcome(status: str, message: str, flow_id: int | None = None) -> FdrFetchOutcome:
+        return FdrFetchOutcome(item.fdr, item.psp_id, item.revision, status, message, flow_id)
+
+    label = fdr_revision_label(item.fdr, item.revision, item.psp_id)
+    seen = session.scalars(
+        sa.select(PaymentFlow.id).where(
+            PaymentFlow.ente_id == ente.id, PaymentFlow.source == "pagopa", PaymentFlow.file_name == label
+        )
+    ).first()
+    if seen is not None:
+        return outcome("duplicate", f"Revisione {item.revision} già importata (flusso n. {seen}).", seen)
+    try:
+        flow_json = client.get_flow(ente.codice_fiscale, item.fdr, item.revision, item.psp_id)
+    except FdrRestError as exc:
+        return outcome("error", exc.message)
+    try:
+        flow_dt: dt.datetime | None = flow_datetime(flow_json)
+    except ValueError:
+        flow_dt = None  # to_parsed_flow refuses it with the reason
+    current = session.scalars(
+        sa.select(PaymentFlow).where(
+            PaymentFlow.ente_id == ente.id,
+            PaymentFlow.source == "pagopa",
+            PaymentFlow.sender == item.psp_id,
+            PaymentFlow.identifier == item.fdr,
+            PaymentFlow.status == "accettato",
+        )
+    ).first()
+    if current is not None and flow_dt is not None and flow_dt <= current.flow_dt:
+        return outcome(
+            "duplicate",
+            f"Flusso {item.fdr} del PSP {item.psp_id} già importato (n. {current.id}) con data uguale o "
+            "successiva: revisione non importata.",
+            current.id,
+        )
+    try:
+        payments = client.get_payments(ente.codice_fiscale, item.fdr, item.revision, item.psp_id)
+    except FdrRestError as exc:
+        return outcome("error", exc.message)
+    fetched = FetchedFlow(organization_id=ente.codice_fiscale, flow=flow_json, payments=payments)
+    try:
+        parsed = to_parsed_flow(fetched, expected=item, today=today)
+        with session.begin_nested():
+            summary = import_parsed_flow(
+                session, parsed, actor, ente_code=ente.code, file_name=label, method=method
+            )
+            flow = session.get(PaymentFlow, summary.flow_id)
+            assert flow is not None
+            flow.report = {
+                **(flow.report or {}),
+                "fdr_rest": {
+                    "revision": item.revision,
+                    "psp": item.psp_id,
+                    "published": flow_json.get("published"),
+                    "sender_id": (flow_json.get("sender") or {}).get("id"),
+                },
+            }
+            session.flush()
+    except DuplicateFlow as exc:
+        return outcome("duplicate", exc.message, exc.details.get("flow_id"))
+    except FlowRefused as exc:
+        return outcome("refused", exc.message)
+    result = outcome(
+        "imported",
+        f"Importato: {summary.payments} pagamenti ({summary.matched} riconciliati, {summary.duplicates} "
+        f"duplicati), totale {format_eur(summary.total_cents)}"
+        + (f"; sostituisce il flusso n. {summary.replaced_flow_id}" if summary.replaced_flow_id else "")
+        + ".",
+        summary.flow_id,
+    )
+    result.summary = summary
+    return result

@@ -5,7 +5,10 @@
   as the job's error rows);
 - `produce_riversamento_job(ente_id, dal, al)`: the riversamento of a period, on demand;
 - `daily_riversamento(day)`: the scheduled one (yesterday, every ente), which schedules its next run for the
-  following morning (`schedule_daily_riversamento` starts the chain; the RQ worker runs with its scheduler).
+  following morning (`schedule_daily_riversamento` starts the chain; the RQ worker runs with its scheduler);
+- `fetch_fdr_job()`: every morning, the pagoPA FdR flows published over FdR REST for every ente, imported and
+  reconciled; it schedules its next run the same way (`schedule_fetch_fdr`, started by
+  `esattoria pagamenti scarica-fdr --pianifica`). Without FDR_API_KEY it does nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ log = logging.getLogger(__name__)
 QUEUE = "imports"
 PERIODIC_QUEUE = "periodic"
 DAILY_AT = dt.time(6, 0)  # Europe/Rome
+FDR_FETCH_AT = dt.time(5, 0)  # Europe/Rome: before the riversamento
 # Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
-PERIODIC_JOBS = (("app.payments.tasks.daily_riversamento", "ogni giorno alle 06:00, il giorno precedente"),)
+PERIODIC_JOBS = (
+    ("app.payments.tasks.daily_riversamento", "ogni giorno alle 06:00, il giorno precedente"),
+    ("app.payments.tasks.fetch_fdr_job", "ogni giorno alle 05:00, i flussi FdR pubblicati da pagoPA"),
+)
 
 
 def run_flow_import(job_id: int) -> dict[str, Any] | None:
@@ -163,5 +170,60 @@ def schedule_daily_riversamento() -> str:
     job_id = f"riversamento-giornaliero-{run_at:%Y%m%d}"
     queue(PERIODIC_QUEUE).enqueue_at(
         run_at.astimezone(dt.UTC), daily_riversamento, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
+    )
+    return job_id
+
+
+def fetch_fdr_job(reschedule: bool = True) -> list[dict[str, Any]]:
+    """Fetch and import the FdR flows pagoPA published for every ente (FdR REST); then the next run.
+
+    Without FDR_API_KEY it logs that the FdR service is not configured and does nothing (no next run either:
+    `esattoria pagamenti scarica-fdr --pianifica` starts the chain once it is configured). Each ente is
+    committed on its own: a service error for one ente (logged, in the result) does not stop the others."""
+    import sqlalchemy as sa
+
+    from app.enti.models import Ente
+    from app.payments.fdr_rest import NOT_CONFIGURED, FdrRestError, client_from_config
+    from app.payments.services import fetch_fdr_flows
+
+    client = client_from_config(current_app.config)
+    if client is None:
+        log.warning("fetch_fdr_job: %s", NOT_CONFIGURED)
+        return []
+    actor = Actor.system("scarico FdR programmato")
+    done: list[dict[str, Any]] = []
+    with client:
+        for ente_id in list(db.session.scalars(sa.select(Ente.id).order_by(Ente.id))):
+            ente = db.session.get(Ente, ente_id)
+            if ente is None:
+                continue
+            code = ente.code
+            try:
+                outcomes = fetch_fdr_flows(db.session, ente, actor, client)
+            except FdrRestError as exc:
+                db.session.rollback()
+                log.warning("fetch_fdr_job: ente %s: %s", code, exc.message)
+                done.append({"ente": code, "error": exc.message})
+                continue
+            db.session.commit()
+            for o in outcomes:
+                if o.status in ("refused", "error"):
+                    log.warning("fetch_fdr_job: ente %s, flusso %s: %s", code, o.identifier, o.message)
+            done.append({"ente": code, "flows": [o.as_json() for o in outcomes]})
+    if reschedule:
+        schedule_fetch_fdr()
+    return done
+
+
+def schedule_fetch_fdr() -> str:
+    """Schedule the next FdR fetch (tomorrow at FDR_FETCH_AT, Rome); idempotent thanks to the job id."""
+    from app.core.jobs import queue
+    from app.payments.parsing import ROME
+
+    now = dt.datetime.now(ROME)
+    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), FDR_FETCH_AT, tzinfo=ROME)
+    job_id = f"scarico-fdr-{run_at:%Y%m%d}"
+    queue(PERIODIC_QUEUE).enqueue_at(
+        run_at.astimezone(dt.UTC), fetch_fdr_job, job_id=job_id, job_timeout=7200, failure_ttl=7 * 86400
     )
     return job_id
