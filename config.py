@@ -80,6 +80,11 @@ class Config:
     TOTP_REQUIRED = env_bool("TOTP_REQUIRED", True)
     LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+    # failed logins from one client address in 10 minutes before that address is refused for the rest of them
+    LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 20)
+    TOTP_MAX_FAILURES = env_int("TOTP_MAX_FAILURES", 5)  # wrong codes in 10 minutes: back to the password
+    # reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none, use the socket)
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
     # i18n
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
@@ -141,6 +146,8 @@ class TestingConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL") or "sqlite://"
         self.REDIS_URL = env_str("REDIS_URL")
         self.FILE_STORE = str(instance_dir() / "test-files")
+        # the suite logs in from 127.0.0.1 many times; tests/test_auth.py lowers it for its own address
+        self.LOGIN_MAX_FAILURES_PER_IP = 10_000
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}

@@ -217,3 +217,60 @@ def test_admin_issues_and_revokes_tokens_from_the_screen(app, personas) -> None:
         .status_code
         == 401
     )
+
+
+def _address() -> str:
+    """A client address of this test run alone (the counters live in Redis for a few minutes)."""
+    import uuid
+
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
+
+
+def test_failed_logins_from_one_address_are_throttled(app, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_IP", 3)
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = _address()
+    # three wrong passwords, each for another account: no account reaches its own lock
+    for username in ("nessuno", "regione", "sportello"):
+        assert login(client, username, "sbagliata").status_code == 401
+    refused = login(client, "contribuente")  # even right credentials, from this address
+    assert refused.status_code == 429
+    assert "Troppi accessi non riusciti da questo indirizzo" in refused.get_data(as_text=True)
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = _address()
+    assert login(other, "contribuente").status_code == 302  # another address is not affected
+
+
+def test_the_forwarded_address_counts_behind_a_trusted_proxy(database_url, redis_settings) -> None:
+    from tests.conftest import build_app
+
+    proxied = build_app(database_url, TRUSTED_PROXIES=1, LOGIN_MAX_FAILURES_PER_IP=2, **redis_settings)
+    first, second = _address(), _address()
+    client = proxied.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = first
+    for _ in range(2):
+        assert login(client, "nessuno", "sbagliata").status_code == 401
+    assert login(client, "nessuno", "sbagliata").status_code == 429
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = second  # same proxy socket, another client
+    assert login(client, "nessuno", "sbagliata").status_code == 401
+    from app.extensions import db
+
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+def test_wrong_totp_codes_send_the_user_back_to_the_password(app, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "TOTP_MAX_FAILURES", 3)
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = _address()
+    path = login(client, "admin").headers["Location"]
+    assert path.endswith(("/login/verifica", "/login/attiva-verifica"))
+    token = csrf_token(client, path)
+    for _ in range(3):
+        wrong = client.post(path, data={"code": "000000", "csrf_token": token})
+        assert "Codice di verifica non valido" in wrong.get_data(as_text=True)
+    blocked = client.post(path, data={"code": "000000", "csrf_token": token})
+    assert blocked.status_code == 303 and blocked.headers["Location"].endswith("/login")
+    assert client.get(path).status_code == 302  # the pending login is gone
+    assert "Troppi codici di verifica errati" in client.get("/login").get_data(as_text=True)

@@ -12,12 +12,16 @@ from app.auth import services
 from app.auth.forms import LoginForm, TotpForm
 from app.auth.models import User
 from app.core.access import permission_required
+from app.core.ratelimit import exhausted, record
 from app.extensions import db
 
 bp = Blueprint("auth", __name__)
 main_bp = Blueprint("main", __name__)
 
 PENDING = "pending_user_id"
+FAILED_LOGIN = "login-failed"  # per client address
+FAILED_TOTP = "totp-failed"  # per user
+WINDOW = 600  # seconds
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,6 +38,12 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         cfg = current_app.config
+        address = request.remote_addr or "-"
+        if exhausted(FAILED_LOGIN, address, limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], window_seconds=WINDOW):
+            form.password.errors.append(
+                "Troppi accessi non riusciti da questo indirizzo: riprovare tra qualche minuto."
+            )
+            return render_template("auth/login.html", form=form), 429
         try:
             outcome = services.authenticate(
                 db.session,
@@ -45,6 +55,7 @@ def login() -> Any:
             )
         except (services.LoginRefused, services.LoginThrottled) as exc:
             db.session.commit()  # keep the failure count
+            record(FAILED_LOGIN, address, window_seconds=WINDOW)
             form.password.errors.append(exc.message)
             status = exc.status
         else:
@@ -81,13 +92,29 @@ def totp() -> Any:
         return redirect(url_for("auth.login"))
     form = TotpForm()
     if form.validate_on_submit():
+        if _totp_exhausted(user):
+            return _back_to_password()
         try:
             services.verify_totp(user, form.code.data)
         except services.LoginRefused as exc:
+            record(FAILED_TOTP, str(user.id), window_seconds=WINDOW)
             form.code.errors.append(exc.message)
         else:
             return _finish_login(user, session.get("next") or url_for("main.home"))
     return render_template("auth/totp.html", form=form, user=user)
+
+
+def _totp_exhausted(user: User) -> bool:
+    return exhausted(
+        FAILED_TOTP, str(user.id), limit=current_app.config["TOTP_MAX_FAILURES"], window_seconds=WINDOW
+    )
+
+
+def _back_to_password() -> Any:
+    """Too many wrong codes: the pending login is dropped, the password must be given again."""
+    session.pop(PENDING, None)
+    flash("Troppi codici di verifica errati: accedere di nuovo tra qualche minuto.", "danger")
+    return redirect(url_for("auth.login")), 303
 
 
 @bp.route("/login/attiva-verifica", methods=["GET", "POST"])
@@ -99,9 +126,12 @@ def totp_enrol() -> Any:
     db.session.commit()
     form = TotpForm()
     if form.validate_on_submit():
+        if _totp_exhausted(user):
+            return _back_to_password()
         try:
             services.verify_totp(user, form.code.data, confirm_enrolment=True)
         except services.LoginRefused as exc:
+            record(FAILED_TOTP, str(user.id), window_seconds=WINDOW)
             form.code.errors.append(exc.message)
         else:
             flash("Verifica in due passaggi attivata.", "success")
