@@ -19,6 +19,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from app.engine.money import format_cents
+
 __all__ = [
     "LOCAL_TZ",
     "format_date_it",
@@ -62,9 +64,9 @@ def money_to_cents(value: int | Decimal) -> int:
 
 
 def cents_to_machine(cents: int) -> str:
-    """Cents as a machine-readable amount: ``123456`` → ``"1234.56"``, ``-5`` → ``"-0.05"``."""
-    units, rest = divmod(abs(cents), 100)
-    return f"{'-' if cents < 0 else ''}{units}.{rest:02d}"
+    """Cents as a machine-readable amount: ``123456`` → ``"1234.56"``, ``-5`` → ``"-0.05"`` (the engine's
+    formats.md rule, one implementation)."""
+    return format_cents(cents)
 
 
 def format_eur(value: int | Decimal | None) -> str:
