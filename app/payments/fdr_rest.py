@@ -44,6 +44,7 @@ from app.payments.parsing import (
     ParsedFlow,
     ParsedPayment,
     check_date_range,
+    split_repeated_iur,
 )
 
 DEFAULT_BASE_URL = "https://api.platform.pagopa.it/fdr-org/service/v1"  # the spec's server
@@ -558,23 +559,7 @@ def to_parsed_flow(
                 f"totali dichiarati ({declared_count} pagamenti, {declared_total / 100:.2f} euro) diversi "
                 f"dai pagamenti ricevuti ({received} pagamenti, {computed_total / 100:.2f} euro)",
             )
-    unique: list[ParsedPayment] = []
-    duplicates: list[dict[str, Any]] = []
-    keys: dict[tuple[str, bool], int] = {}
-    for p in payments:
-        k = (p.external_id, p.outcome_code == "3")
-        if k in keys:
-            duplicates.append(
-                {
-                    "line": p.row_number,
-                    "key": p.external_id,
-                    "amount_cents": p.amount_cents,
-                    "reason": f"IUR ripetuto nel flusso (pagamento {keys[k]})",
-                }
-            )
-            continue
-        keys[k] = p.row_number
-        unique.append(p)
+    unique, duplicates = split_repeated_iur(payments, "pagamento")
     if errors:
         first = errors[0]
         at = f" (pagamento {first['line']})" if first["line"] is not None else ""

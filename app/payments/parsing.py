@@ -598,23 +598,7 @@ def parse_fdr(data: bytes, *, today: dt.date | None = None) -> ParsedFlow:
                 "value": None,
             }
         )
-    unique: list[ParsedPayment] = []
-    duplicates: list[dict[str, Any]] = []
-    keys: dict[tuple[str, bool], int] = {}
-    for p in payments:
-        k = (p.external_id, p.outcome_code == "3")
-        if k in keys:
-            duplicates.append(
-                {
-                    "line": p.row_number,
-                    "key": p.external_id,
-                    "amount_cents": p.amount_cents,
-                    "reason": f"IUR ripetuto nel flusso (riga {keys[k]})",
-                }
-            )
-            continue
-        keys[k] = p.row_number
-        unique.append(p)
+    unique, duplicates = split_repeated_iur(payments, "riga")
     if errors:
         first = errors[0]
         raise FlowRefused(f"Flusso rifiutato: {first['column']}: {first['reason']}.", errors)
@@ -655,3 +639,28 @@ def _xml_date(
     except ValueError as exc:
         errors.append({"line": line, "column": column, "reason": str(exc), "value": text})
         return None
+
+
+def split_repeated_iur(
+    payments: list[ParsedPayment], unit: str
+) -> tuple[list[ParsedPayment], list[dict[str, Any]]]:
+    """The payments of one flow without the repeats of a key (IUR key, revocation or not), and the repeats as
+    duplicate rows naming the first occurrence (`unit`: "riga" of a file, "pagamento" of an FdR REST flow)."""
+    unique: list[ParsedPayment] = []
+    duplicates: list[dict[str, Any]] = []
+    first: dict[tuple[str, bool], int] = {}
+    for p in payments:
+        key = (p.external_id, p.outcome_code == "3")
+        if key in first:
+            duplicates.append(
+                {
+                    "line": p.row_number,
+                    "key": p.external_id,
+                    "amount_cents": p.amount_cents,
+                    "reason": f"IUR ripetuto nel flusso ({unit} {first[key]})",
+                }
+            )
+            continue
+        first[key] = p.row_number
+        unique.append(p)
+    return unique, duplicates
