@@ -32,6 +32,7 @@ JOB_KIND_LABELS = {
     "anagrafica": "Variazioni anagrafiche",
     "variazioni": "Sgravi e sospensioni",
     "pagamenti": "Flusso di pagamenti",
+    "fdr": "Scarico FdR da pagoPA",
 }
 
 

@@ -157,7 +157,7 @@ def scarica_fdr_command(ente_code: str | None, dal: dt.date | None, pianifica: b
     from app.core.audit import Actor
     from app.enti.queries import get_ente_by_code
     from app.payments.fdr_rest import NOT_CONFIGURED, FdrRestError, client_from_config
-    from app.payments.services import fetch_fdr_flows
+    from app.payments.services import fdr_fetch_summary, fetch_fdr_flows
     from app.payments.tasks import schedule_fetch_fdr
 
     client = client_from_config(current_app.config)
@@ -182,21 +182,9 @@ def scarica_fdr_command(ente_code: str | None, dal: dt.date | None, pianifica: b
             click.echo(json.dumps({"error": exc.message}, ensure_ascii=False), err=True)
             sys.exit(1)
     db.session.commit()
-    statuses = [o.status for o in outcomes]
-    click.echo(
-        json.dumps(
-            {
-                "ente": ente.code,
-                "flows": [o.as_json() for o in outcomes],
-                "imported": statuses.count("imported"),
-                "duplicates": statuses.count("duplicate"),
-                "refused": statuses.count("refused"),
-                "errors": statuses.count("error"),
-            },
-            ensure_ascii=False,
-        )
-    )
-    sys.exit(1 if {"refused", "error"} & set(statuses) else 0)
+    summary = fdr_fetch_summary(ente.code, outcomes)
+    click.echo(json.dumps(summary, ensure_ascii=False))
+    sys.exit(1 if summary["refused"] or summary["errors"] else 0)
 
 
 @pagamenti.command("avvisi", help="Assegna i codici avviso alle posizioni che non ne hanno.")

@@ -70,6 +70,15 @@ class UploadForm(FlaskForm):
     )
 
 
+class FdrFetchForm(FlaskForm):
+    ente = SelectField("Ente", validators=[DataRequired("Scegli l'ente.")])
+    dal = DateField(
+        "Pubblicati dal",
+        validators=[Optional()],
+        description="Se vuoto, dall'inizio del mese precedente (pagoPA conserva i flussi 30 giorni).",
+    )
+
+
 class BankCreditForm(FlaskForm):
     value_date = DateField("Data valuta", validators=[DataRequired("Indica la data valuta.")])
     amount = StringField("Importo accreditato", validators=[DataRequired("Indica l'importo."), AmountText()])

@@ -62,6 +62,7 @@ def flow_list() -> Any:
     flows = queries.list_flows(db.session, current_principal(), source=source, page=page)
     return _render(
         "payments/flow_list.html",
+        fdr_form=_fdr_form() if current_app.config.get("FDR_API_KEY") else None,
         flows=flows[: queries.PAGE_SIZE],
         has_next=len(flows) > queries.PAGE_SIZE,
         page=page,
@@ -78,6 +79,37 @@ def _upload_form() -> forms.UploadForm:
         (e.code, f"{e.code} – {e.name}") for e in queries.enti_of(db.session, current_principal())
     ]
     return form
+
+
+def _fdr_form() -> forms.FdrFetchForm:
+    form = forms.FdrFetchForm()
+    form.ente.choices = [
+        (e.code, f"{e.code} – {e.name}") for e in queries.enti_of(db.session, current_principal())
+    ]
+    return form
+
+
+@bp.route("/scarica-fdr", methods=["POST"])
+@permission_required("carichi.import")
+def fdr_fetch() -> Any:
+    """Queue a fetch of the ente's FdR flows from pagoPA now (batch job, followed on Elaborazioni)."""
+    from app.payments.fdr_rest import NOT_CONFIGURED
+
+    if not current_app.config.get("FDR_API_KEY"):
+        flash(NOT_CONFIGURED, "danger")
+        return redirect(url_for("payments.flow_list"))
+    form = _fdr_form()
+    if not form.validate_on_submit():
+        flash(
+            " ".join(e for errors in form.errors.values() for e in errors) or "Richiesta non valida.",
+            "danger",
+        )
+        return redirect(url_for("payments.flow_list"))
+    ente = next(e for e in queries.enti_of(db.session, current_principal()) if e.code == form.ente.data)
+    job = services.queue_fdr_fetch(db.session, current_actor(), ente, published_after=form.dal.data)
+    db.session.commit()
+    flash(f"Scarico dei flussi FdR di {ente.code} avviato (elaborazione n. {job.id}).", "success")
+    return redirect(url_for("jobs.job_detail", job_id=job.id))
 
 
 @bp.route("/carica", methods=["GET", "POST"])

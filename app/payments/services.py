@@ -1106,3 +1106,34 @@ def _fetch_fdr_revision(
     )
     result.summary = summary
     return result
+
+
+def fdr_fetch_summary(ente_code: str, outcomes: list[FdrFetchOutcome]) -> dict[str, Any]:
+    """The JSON summary of one ente's FdR fetch (the command line prints it, the batch job stores it)."""
+    statuses = [o.status for o in outcomes]
+    return {
+        "ente": ente_code,
+        "flows": [o.as_json() for o in outcomes],
+        "imported": statuses.count("imported"),
+        "duplicates": statuses.count("duplicate"),
+        "refused": statuses.count("refused"),
+        "errors": statuses.count("error"),
+    }
+
+
+def queue_fdr_fetch(
+    session: Session, actor: Actor, ente: Ente, *, published_after: dt.date | None = None
+) -> Any:
+    """A batch job (kind "fdr") fetching the ente's published FdR flows now (`tasks.run_fdr_fetch`): the
+    button of the payments page, beside the daily job. Returns the BatchJob."""
+    from app.jobs.services import create_job
+
+    return create_job(
+        session,
+        kind="fdr",
+        task="app.payments.tasks.run_fdr_fetch",
+        actor=actor,
+        ente_id=ente.id,
+        file_name=f"pubblicati dal {published_after:%d/%m/%Y}" if published_after else None,
+        params={"ente_id": ente.id, "dal": published_after.isoformat() if published_after else None},
+    )

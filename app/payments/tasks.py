@@ -174,6 +174,77 @@ def schedule_daily_riversamento() -> str:
     return job_id
 
 
+def run_fdr_fetch(job_id: int) -> dict[str, Any] | None:
+    """A fetch of one ente's FdR flows asked for from the payments page (batch job kind "fdr").
+
+    Each flow is imported or refused on its own (as in `services.fetch_fdr_flows`); the refused ones and the
+    errors become the job's error rows (identifier and reason), so the jobs page offers them as a report."""
+    from app.enti.models import Ente
+    from app.jobs import services as job_services
+    from app.payments.fdr_rest import NOT_CONFIGURED, FdrRestError, client_from_config
+    from app.payments.services import fdr_fetch_summary, fetch_fdr_flows
+
+    session = db.session
+    claim = job_services.claim_job(session, job_id)
+    if claim is None:
+        session.rollback()
+        return None
+    session.commit()
+    job = claim.job
+    params = dict(job.params or {})
+    actor = Actor(user_id=job.created_by_id, label=job.actor_label, api_token_id=job.api_token_id)
+    client = client_from_config(current_app.config)
+    ente = session.get(Ente, params.get("ente_id"))
+    message = NOT_CONFIGURED if client is None else None if ente is not None else "Ente non trovato."
+    if message is None:
+        assert client is not None and ente is not None
+        try:
+            with client:
+                since = params.get("dal")
+                outcomes = fetch_fdr_flows(
+                    session,
+                    ente,
+                    actor,
+                    client,
+                    published_after=dt.date.fromisoformat(since) if since else None,
+                )
+        except FdrRestError as exc:
+            session.rollback()
+            message = exc.message
+    if message is not None:
+        job_services.finish_job(
+            session, claim, status="failed", result={"status": "errore"}, error_message=message[:2000]
+        )
+        session.commit()
+        return {"status": "errore", "message": message}
+    summary = fdr_fetch_summary(ente.code, outcomes)
+    failed = [o for o in outcomes if o.status in ("refused", "error")]
+    job_services.replace_errors(
+        session,
+        job.id,
+        iter(
+            [
+                {
+                    "batch_job_id": job.id,
+                    "line": None,
+                    "column": f"{o.identifier} rev. {o.revision}"[:80],
+                    "reason": o.message[:500],
+                    "value": o.psp[:200],
+                    "kind": "rejected",
+                }
+                for o in failed
+            ]
+        ),
+    )
+    job.rows_total = len(outcomes)
+    result = {**summary, "status": "scaricato", "rejected": len(failed)}
+    if not job_services.finish_job(session, claim, status="done", result=result):
+        session.rollback()
+        return None
+    session.commit()
+    return result
+
+
 def fetch_fdr_job(reschedule: bool = True) -> list[dict[str, Any]]:
     """Fetch and import the FdR flows pagoPA published for every ente (FdR REST); then the next run.
 

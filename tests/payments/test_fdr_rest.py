@@ -812,3 +812,63 @@ def test_the_job_does_nothing_when_unconfigured(app, stub, monkeypatch, caplog) 
     with app.app_context():
         assert fetch_fdr_job() == []
     assert stub.server.log == [] and "non configurato" in caplog.text
+
+
+def test_the_payments_page_button_queues_a_job_that_fetches_the_flows(app, personas, configured) -> None:
+    from app.jobs.models import BatchJob, BatchJobError
+    from app.payments.tasks import run_fdr_fetch
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        a, b = open_positions(db.session, 2)
+    configured.add("2026-11-20PSPDEMO01-0000000119", 1, [pay(1, a.iuv, "BTN-REST-1", a.due)])
+    configured.add(
+        "2026-11-20PSPDEMO01-0000000120",
+        1,
+        [pay(1, b.iuv, "BTN-REST-2", b.due)],
+        total=Decimal("1.00"),  # declared total differs: this flow is refused
+        published="2026-11-20T12:00:00Z",
+    )
+    client = personas.client("backoffice")
+    page = client.get("/pagamenti/").get_data(as_text=True)
+    assert 'data-testid="fdr-fetch"' in page and "Scarica ora i flussi FdR da pagoPA" in page
+    response = client.post(
+        "/pagamenti/scarica-fdr",
+        data={"csrf_token": csrf_token(client, "/pagamenti/"), "ente": "R01", "dal": "2026-11-01"},
+    )
+    assert response.status_code == 302 and "/elaborazioni/" in response.headers["Location"]
+    with app.app_context():
+        job = db.session.scalars(sa.select(BatchJob).order_by(BatchJob.id.desc())).first()
+        assert (job.kind, job.status, job.params["dal"]) == ("fdr", "queued", "2026-11-01")
+        assert configured.requests("list") == []  # nothing fetched before the worker runs it
+        result = run_fdr_fetch(job.id)
+        assert (result["imported"], result["refused"], result["status"]) == (1, 1, "scaricato")
+        db.session.expire_all()
+        assert db.session.get(Position, a.id).state == "pagata"
+        job = db.session.get(BatchJob, job.id)
+        assert job.status == "done" and job.rows_total == 2
+        (error,) = db.session.scalars(sa.select(BatchJobError).where(BatchJobError.batch_job_id == job.id))
+        assert error.column.startswith("2026-11-20PSPDEMO01-0000000120") and "totali" in error.reason
+    rows = client.get("/elaborazioni/").get_data(as_text=True)
+    assert "Scarico FdR da pagoPA" in rows and "1 flussi importati · 0 già presenti · 1 rifiutati" in rows
+
+
+def test_the_button_is_for_back_office_and_needs_the_service(app, personas, monkeypatch) -> None:
+    from tests.conftest import csrf_token
+
+    monkeypatch.setitem(app.config, "FDR_API_KEY", None)
+    client = personas.client("backoffice")
+    assert 'data-testid="fdr-fetch"' not in client.get("/pagamenti/").get_data(as_text=True)
+    refused = client.post(
+        "/pagamenti/scarica-fdr", data={"csrf_token": csrf_token(client, "/pagamenti/"), "ente": "R01"}
+    )
+    assert refused.status_code == 302
+    assert "non configurato" in client.get("/pagamenti/").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "FDR_API_KEY", KEY)
+    reader = personas.client("regione")
+    assert (
+        reader.post(
+            "/pagamenti/scarica-fdr", data={"csrf_token": csrf_token(reader, "/pagamenti/"), "ente": "R01"}
+        ).status_code
+        == 403
+    )
