@@ -193,30 +193,29 @@ def run_fdr_fetch(job_id: int) -> dict[str, Any] | None:
     job = claim.job
     params = dict(job.params or {})
     actor = Actor(user_id=job.created_by_id, label=job.actor_label, api_token_id=job.api_token_id)
-    client = client_from_config(current_app.config)
-    ente = session.get(Ente, params.get("ente_id"))
-    message = NOT_CONFIGURED if client is None else None if ente is not None else "Ente non trovato."
-    if message is None:
-        assert client is not None and ente is not None
-        try:
-            with client:
-                since = params.get("dal")
-                outcomes = fetch_fdr_flows(
-                    session,
-                    ente,
-                    actor,
-                    client,
-                    published_after=dt.date.fromisoformat(since) if since else None,
-                )
-        except FdrRestError as exc:
-            session.rollback()
-            message = exc.message
-    if message is not None:
+
+    def failed_with(message: str) -> dict[str, Any]:
         job_services.finish_job(
             session, claim, status="failed", result={"status": "errore"}, error_message=message[:2000]
         )
         session.commit()
         return {"status": "errore", "message": message}
+
+    client = client_from_config(current_app.config)
+    if client is None:
+        return failed_with(NOT_CONFIGURED)
+    ente = session.get(Ente, params.get("ente_id"))
+    if ente is None:
+        return failed_with("Ente non trovato.")
+    since = params.get("dal")
+    try:
+        with client:
+            outcomes = fetch_fdr_flows(
+                session, ente, actor, client, published_after=dt.date.fromisoformat(since) if since else None
+            )
+    except FdrRestError as exc:
+        session.rollback()
+        return failed_with(exc.message)
     summary = fdr_fetch_summary(ente.code, outcomes)
     failed = [o for o in outcomes if o.status in ("refused", "error")]
     job_services.replace_errors(

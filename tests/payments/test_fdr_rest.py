@@ -877,3 +877,23 @@ def test_the_button_is_for_back_office_and_needs_the_service(app, personas, monk
         ).status_code
         == 403
     )
+
+
+def test_a_fetch_job_fails_with_the_reason_when_the_service_fails(app, configured, monkeypatch) -> None:
+    from app.core.audit import Actor
+    from app.jobs.models import BatchJob
+    from app.payments.services import queue_fdr_fetch
+    from app.payments.tasks import run_fdr_fetch
+
+    with app.app_context():
+        ente = db.session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
+        job = queue_fdr_fetch(db.session, Actor.system("prova"), ente)
+        db.session.commit()
+        configured.fail["list"] = server_error
+        assert run_fdr_fetch(job.id)["status"] == "errore"
+        job = db.session.get(BatchJob, job.id)
+        assert job.status == "failed" and "errore HTTP 500" in job.error_message
+        monkeypatch.setitem(app.config, "FDR_API_KEY", None)
+        again = queue_fdr_fetch(db.session, Actor.system("prova"), ente)
+        db.session.commit()
+        assert run_fdr_fetch(again.id) == {"status": "errore", "message": NOT_CONFIGURED}
