@@ -348,7 +348,49 @@ def _peak_rss_mb() -> float:
     return round((self_kb + children_kb) / 1024, 1)
 
 
-def _measure(url: str, path: Path, store: Path) -> None:
+WRITTEN = (
+    "taxpayers",
+    "taxpayer_enti",
+    "taxpayer_addresses",
+    "taxpayer_contacts",
+    "positions",
+    "movements",
+    "events",
+    "notice_numbers",
+)
+
+
+def heap_floor(url: str) -> dict[str, float | int]:
+    """Seconds to write again every row the import wrote, in one transaction, the values already computed,
+    into copies of its tables (1) with no index, constraint or trigger (`heap_s`), then (2) with the same
+    indexes as the real tables but still no foreign key or trigger (`indexed_s`): what writing the rows
+    costs on this server, without and with index maintenance (floors under any import of the same data)."""
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    figures: dict[str, float | int] = {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for label, like in (
+            ("heap_s", "INCLUDING DEFAULTS"),
+            ("indexed_s", "INCLUDING DEFAULTS INCLUDING INDEXES"),
+        ):
+            for table in WRITTEN:
+                conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
+                conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} {like})")
+            conn.execute("CHECKPOINT")
+            rows = 0
+            started = time.perf_counter()
+            with conn.transaction():
+                for table in WRITTEN:
+                    rows += conn.execute(f"INSERT INTO floor_{table} SELECT * FROM {table}").rowcount
+            figures[label] = time.perf_counter() - started
+            figures["rows"] = rows
+            for table in WRITTEN:
+                conn.execute(f"DROP TABLE floor_{table}")
+    return figures
+
+
+def _measure(url: str, path: Path, store: Path, floor: bool = False) -> None:
     """The measured part, in its own process: anchor, then import; one JSON line with the figures of this
     process and its children (the validation workers) only."""
     anchor_s = anchor(url, path)
@@ -357,6 +399,8 @@ def _measure(url: str, path: Path, store: Path) -> None:
         flush=True,
     )
     import_s, result, phases = run_import(url, path, store)
+    peak = _peak_rss_mb()
+    floors = heap_floor(url) if floor else None
     print(
         json.dumps(
             {
@@ -364,7 +408,8 @@ def _measure(url: str, path: Path, store: Path) -> None:
                 "import_s": import_s,
                 "result": result,
                 "phases": phases,
-                "peak_rss_mb": _peak_rss_mb(),
+                "peak_rss_mb": peak,
+                "floors": floors,
             }
         )
     )
@@ -381,14 +426,22 @@ def main() -> None:
         action="store_true",
         help="experiment: drop the foreign keys of the tables the import writes (benchmarks/experiments.py)",
     )
+    parser.add_argument(
+        "--heap-floor",
+        action="store_true",
+        help="experiment: after the import, time writing the same rows again into copies of the tables"
+        " without and with their indexes (no foreign key, no trigger): the floors of the writes",
+    )
     parser.add_argument("--prepare", metavar="URL", help=argparse.SUPPRESS)  # internal: migrate and seed URL
-    parser.add_argument("--measure", nargs=3, metavar=("URL", "FILE", "STORE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure", nargs=4, metavar=("URL", "FILE", "STORE", "FLOOR"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.prepare:
         _migrate_and_seed(args.prepare, args.drop_foreign_keys)
         return
     if args.measure:
-        _measure(args.measure[0], Path(args.measure[1]), Path(args.measure[2]))
+        _measure(args.measure[0], Path(args.measure[1]), Path(args.measure[2]), args.measure[3] == "floor")
         return
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="esattoria-bench-")))
@@ -408,7 +461,15 @@ def main() -> None:
         url = _prepare_database(server, args.drop_foreign_keys)
         try:
             run = subprocess.run(
-                [sys.executable, __file__, "--measure", url, str(path), str(workdir / "store")],
+                [
+                    sys.executable,
+                    __file__,
+                    "--measure",
+                    url,
+                    str(path),
+                    str(workdir / "store"),
+                    "floor" if args.heap_floor else "-",
+                ],
                 cwd=ROOT,
                 check=True,
                 stdout=subprocess.PIPE,
@@ -441,6 +502,19 @@ def main() -> None:
             "foreign_keys": not args.drop_foreign_keys,
             "phases_s": measured["phases"],
         }
+        floors = measured.get("floors")
+        if floors:
+            figures["rows_written"] = floors["rows"]
+            for key in ("heap_s", "indexed_s"):
+                figures[f"floor_{key}"] = round(floors[key], 2)
+                figures[f"floor_{key.removesuffix('_s')}_ratio"] = round(floors[key] / anchor_s, 2)
+            print(
+                f"floors: {floors['rows']:,} rows written again in one transaction, values already computed:"
+                f" {floors['heap_s']:.2f} s with no index ({figures['floor_heap_ratio']} x the anchor),"
+                f" {floors['indexed_s']:.2f} s with the tables' indexes ({figures['floor_indexed_ratio']} x);"
+                " neither with foreign keys or triggers",
+                flush=True,
+            )
         print(json.dumps(figures))
 
 

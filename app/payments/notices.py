@@ -123,6 +123,11 @@ def assign_notice_numbers_for_carico(
         ids = list(session.scalars(sa.select(Position.id).where(Position.carico_id == carico_id)))
         return assign_notice_numbers(session, ids, issued_on=issued_on)
     session.flush()
+    # The carico's positions and movements were usually inserted by this very transaction: without fresh
+    # statistics the planner guesses 200 positions and may join the 1M due amounts by a nested loop (hours).
+    # ANALYZE samples a fixed number of rows (cheap on any size) and sees this transaction's own rows.
+    session.execute(sa.text("ANALYZE positions"))
+    session.execute(sa.text("ANALYZE movements"))
     created = 0
     enti = session.scalars(sa.select(Position.ente_id).where(Position.carico_id == carico_id).distinct())
     for ente_id in list(enti):
