@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.carichi.validation import CARICO_FIELDS as FIELDS  # noqa: E402  (the canonical columns)
+from benchmarks.experiments import IMPORT_TABLES  # noqa: E402
 
 SURNAMES = (
     "Rossi",
@@ -323,7 +324,7 @@ def _migrate_and_seed(url: str, drop_fks: bool = False) -> None:
                 )
         db.session.commit()
         if drop_fks:
-            from benchmarks.experiments import IMPORT_TABLES, drop_foreign_keys
+            from benchmarks.experiments import drop_foreign_keys
 
             with db.engine.begin() as conn:
                 print(
@@ -348,16 +349,7 @@ def _peak_rss_mb() -> float:
     return round((self_kb + children_kb) / 1024, 1)
 
 
-WRITTEN = (
-    "taxpayers",
-    "taxpayer_enti",
-    "taxpayer_addresses",
-    "taxpayer_contacts",
-    "positions",
-    "movements",
-    "events",
-    "notice_numbers",
-)
+WRITTEN = ("taxpayers", *IMPORT_TABLES)  # every table the import writes
 
 
 def heap_floor(url: str) -> dict[str, float | int]:

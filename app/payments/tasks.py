@@ -162,14 +162,20 @@ def daily_riversamento(day: str | None = None, reschedule: bool = True) -> list[
 
 def schedule_daily_riversamento() -> str:
     """Schedule the next daily run (tomorrow at DAILY_AT, Rome); idempotent thanks to the job id."""
+    return _schedule_tomorrow(daily_riversamento, DAILY_AT, "riversamento-giornaliero", timeout=3600)
+
+
+def _schedule_tomorrow(func: Any, at: dt.time, name: str, *, timeout: int) -> str:
+    """Enqueue `func` on the periodic queue for tomorrow at `at` (Europe/Rome), under the job id
+    "<name>-YYYYMMDD": scheduling the same day twice enqueues it once."""
     from app.core.jobs import queue
     from app.payments.parsing import ROME
 
     now = dt.datetime.now(ROME)
-    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), DAILY_AT, tzinfo=ROME)
-    job_id = f"riversamento-giornaliero-{run_at:%Y%m%d}"
+    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), at, tzinfo=ROME)
+    job_id = f"{name}-{run_at:%Y%m%d}"
     queue(PERIODIC_QUEUE).enqueue_at(
-        run_at.astimezone(dt.UTC), daily_riversamento, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
+        run_at.astimezone(dt.UTC), func, job_id=job_id, job_timeout=timeout, failure_ttl=7 * 86400
     )
     return job_id
 
@@ -287,13 +293,4 @@ def fetch_fdr_job(reschedule: bool = True) -> list[dict[str, Any]]:
 
 def schedule_fetch_fdr() -> str:
     """Schedule the next FdR fetch (tomorrow at FDR_FETCH_AT, Rome); idempotent thanks to the job id."""
-    from app.core.jobs import queue
-    from app.payments.parsing import ROME
-
-    now = dt.datetime.now(ROME)
-    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), FDR_FETCH_AT, tzinfo=ROME)
-    job_id = f"scarico-fdr-{run_at:%Y%m%d}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at.astimezone(dt.UTC), fetch_fdr_job, job_id=job_id, job_timeout=7200, failure_ttl=7 * 86400
-    )
-    return job_id
+    return _schedule_tomorrow(fetch_fdr_job, FDR_FETCH_AT, "scarico-fdr", timeout=7200)
