@@ -35,7 +35,6 @@ from urllib.parse import quote
 import httpx
 
 from app.core.errors import DomainError
-from app.engine.notice import is_valid_notice
 from app.payments.parsing import (
     MAX_AMOUNT_CENTS,
     MAX_REPORTED_ERRORS,
@@ -44,6 +43,8 @@ from app.payments.parsing import (
     ParsedFlow,
     ParsedPayment,
     check_date_range,
+    notice_of_iuv,
+    payment_key,
     split_repeated_iur,
 )
 
@@ -530,10 +531,8 @@ def to_parsed_flow(
             paid = None
         if len(errors) > before or paid is None or iur is None or outcome is None:
             continue
-        notice = (
-            "3" + iuv if iuv and len(iuv) == 17 and iuv.isdigit() and is_valid_notice("3" + iuv) else None
-        )
-        key = f"{iur}#{transfer}" if transfer is not None and transfer > 1 else iur
+        notice = notice_of_iuv(iuv)
+        key = payment_key(iur, transfer)
         payments.append(
             ParsedPayment(
                 row_number=where,

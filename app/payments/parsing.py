@@ -563,12 +563,8 @@ def parse_fdr(data: bytes, *, today: dt.date | None = None) -> ParsedFlow:
         outcome_date = _xml_date(
             one(element, "p:dataEsitoSingoloPagamento"), "dataEsitoSingoloPagamento", line, errors, today
         )
-        notice = (
-            "3" + iuv if iuv and len(iuv) == 17 and iuv.isdigit() and is_valid_notice("3" + iuv) else None
-        )
-        key = iur or ""
-        if index is not None and index > 1:
-            key = f"{iur}#{index}"
+        notice = notice_of_iuv(iuv)
+        key = payment_key(iur or "", index)
         payments.append(
             ParsedPayment(
                 row_number=line or 0,
@@ -664,3 +660,16 @@ def split_repeated_iur(
         first[key] = p.row_number
         unique.append(p)
     return unique, duplicates
+
+
+def notice_of_iuv(iuv: str | None) -> str | None:
+    """The codice avviso of a pagoPA IUV (aux digit 3, formats.md §3) when the IUV is valid, else None."""
+    if iuv and len(iuv) == 17 and iuv.isdigit() and is_valid_notice("3" + iuv):
+        return "3" + iuv
+    return None
+
+
+def payment_key(iur: str, transfer_index: int | None) -> str:
+    """The key of a pagoPA payment among its source's: the IUR, plus "#index" for the 2nd-5th transfer of the
+    same receipt. File and FdR REST use it alike, so a payment seen by both is one payment."""
+    return f"{iur}#{transfer_index}" if transfer_index is not None and transfer_index > 1 else iur
