@@ -100,6 +100,14 @@ def redis_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 def app(database_url: str, redis_settings: dict[str, Any]) -> Iterator[Flask]:
     app = build_app(database_url, **redis_settings)
     migrate_and_seed(app)
+    with app.app_context():
+        # rate-limit counters outlive a run on a shared Redis and every test database has the same user ids:
+        # each session starts with none (another session's counters are only reset, never raised)
+        from app.core.jobs import connection
+
+        redis = connection()
+        for key in redis.scan_iter("esattoria:ratelimit:*"):
+            redis.delete(key)
     yield app
     from app.extensions import db
 
