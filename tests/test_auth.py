@@ -274,3 +274,26 @@ def test_wrong_totp_codes_send_the_user_back_to_the_password(app, monkeypatch) -
     assert blocked.status_code == 303 and blocked.headers["Location"].endswith("/login")
     assert client.get(path).status_code == 302  # the pending login is gone
     assert "Troppi codici di verifica errati" in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/"])
+def test_next_never_leaves_the_site(app, target) -> None:
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "contribuente", "password": DEMO_PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302 and "evil" not in response.headers["Location"]
+
+
+def test_next_keeps_a_path_of_the_site(app) -> None:
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login",
+        query_string={"next": "/la-mia-posizione"},
+        data={"username": "contribuente", "password": DEMO_PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"].endswith("/la-mia-posizione")

@@ -13,6 +13,7 @@ from app.auth.forms import LoginForm, TotpForm
 from app.auth.models import User
 from app.core.access import permission_required
 from app.core.ratelimit import exhausted, record
+from app.core.security import local_path
 from app.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -25,9 +26,7 @@ WINDOW = 600  # seconds
 
 
 def _safe_next(target: str | None) -> str:
-    return (
-        target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
-    )
+    return local_path(target) or url_for("main.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

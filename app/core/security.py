@@ -32,6 +32,14 @@ def new_token() -> tuple[str, str]:
     return f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path of this site, else None: a redirect never leaves the site ("//host" and
+    "/\\host" are other hosts to a browser)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
 def current_actor() -> Actor:
     token = g.get("api_token")
     if token is not None:

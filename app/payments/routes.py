@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
-from app.core.security import current_actor
+from app.core.security import current_actor, local_path
 from app.extensions import db
 from app.payments import forms, queries, reports, services
 from app.payments import riversamento as riv
@@ -569,14 +569,7 @@ def anomaly_close(anomaly_id: int) -> Any:
             flash(f"Anomalia n. {anomaly_id} chiusa.", "success")
         except DomainError as exc:
             _fail(exc)
-    return redirect(_local(request.form.get("next")) or url_for("payments.anomaly_list"))
-
-
-def _local(target: str | None) -> str | None:
-    """A redirect target only if it is a path of this site (never another host: no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return redirect(local_path(request.form.get("next")) or url_for("payments.anomaly_list"))
 
 
 REFUND_COLUMNS = [
