@@ -357,29 +357,15 @@ def heap_floor(url: str) -> dict[str, float | int]:
     into copies of its tables (1) with no index, constraint or trigger (`heap_s`), then (2) with the same
     indexes as the real tables but still no foreign key or trigger (`indexed_s`): what writing the rows
     costs on this server, without and with index maintenance (floors under any import of the same data)."""
-    import psycopg
+    import sqlalchemy as sa
 
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-    figures: dict[str, float | int] = {}
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for label, like in (
-            ("heap_s", "INCLUDING DEFAULTS"),
-            ("indexed_s", "INCLUDING DEFAULTS INCLUDING INDEXES"),
-        ):
-            for table in WRITTEN:
-                conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
-                conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} {like})")
-            conn.execute("CHECKPOINT")
-            rows = 0
-            started = time.perf_counter()
-            with conn.transaction():
-                for table in WRITTEN:
-                    rows += conn.execute(f"INSERT INTO floor_{table} SELECT * FROM {table}").rowcount
-            figures[label] = time.perf_counter() - started
-            figures["rows"] = rows
-            for table in WRITTEN:
-                conn.execute(f"DROP TABLE floor_{table}")
-    return figures
+    from benchmarks.experiments import HEAP, INDEXED, write_floors
+
+    engine = sa.create_engine(url)
+    try:
+        return write_floors(engine, dict.fromkeys(WRITTEN, "true"), (HEAP, INDEXED))
+    finally:
+        engine.dispose()
 
 
 def _measure(url: str, path: Path, store: Path, floor: bool = False) -> None:

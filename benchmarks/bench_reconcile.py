@@ -35,6 +35,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.experiments import CONSTRAINED, HEAP, INDEXED, write_floors  # noqa: E402
 from tests.conftest import _admin  # noqa: E402
 from tests.pgtmp import server_from_env  # noqa: E402
 
@@ -208,11 +209,7 @@ WRITTEN = {
     "payment_anomalies": "true",
     "payment_refunds": "true",
 }
-FLOOR_VARIANTS = (
-    ("heap_s", "INCLUDING DEFAULTS", False),
-    ("indexed_s", "INCLUDING DEFAULTS INCLUDING INDEXES", False),
-    ("constrained_s", "INCLUDING DEFAULTS INCLUDING INDEXES", True),
-)
+FLOOR_VARIANTS = (HEAP, INDEXED, CONSTRAINED)
 
 
 def write_floor(db) -> dict[str, float | int]:  # noqa: ANN001
@@ -222,56 +219,36 @@ def write_floor(db) -> dict[str, float | int]:  # noqa: ANN001
     indexes (`indexed_s`), (3) with their indexes and foreign keys (`constrained_s`); never a trigger. The
     floors under any reconciliation that writes what this one writes (its claim, the anchor's own UPDATE,
     not included)."""
-    tables = [*WRITTEN, "positions"]
-    figures: dict[str, float | int] = {}
-    for label, like, with_fks in FLOOR_VARIANTS:
-        with db.engine.begin() as conn:
-            for table in tables:
-                conn.execute(sa.text(f"DROP TABLE IF EXISTS floor_{table}"))
-                conn.execute(sa.text(f"CREATE TABLE floor_{table} (LIKE {table} {like})"))
-            # every position, those reconciliation paid back in a state before payment (the UPDATE then
-            # changes an indexed column, as reconciliation's does)
-            columns = conn.execute(
-                sa.text(
-                    "SELECT column_name FROM information_schema.columns"
-                    " WHERE table_name = 'positions' ORDER BY ordinal_position"
-                )
-            ).scalars()
-            select = ", ".join("CAST('caricata' AS varchar) AS state" if c == "state" else c for c in columns)
-            conn.execute(sa.text(f"INSERT INTO floor_positions SELECT {select} FROM positions ORDER BY id"))
-            if with_fks:
-                for table in tables:
-                    for definition in conn.execute(
-                        sa.text(
-                            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
-                            " WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
-                        ),
-                        {"t": table},
-                    ).scalars():
-                        conn.execute(sa.text(f"ALTER TABLE floor_{table} ADD {definition}"))
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE floor_positions"))
-            conn.execute(sa.text("CHECKPOINT"))
-        rows = 0
-        started = time.perf_counter()
-        with db.engine.begin() as conn:
-            for table, where in WRITTEN.items():
-                rows += conn.execute(
-                    sa.text(f"INSERT INTO floor_{table} SELECT * FROM {table} WHERE {where}")
-                ).rowcount
-            rows += conn.execute(
-                sa.text(
-                    "UPDATE floor_positions f SET state = p.state FROM positions p"
-                    " WHERE p.id = f.id AND p.id IN (SELECT position_id FROM payments"
-                    "   WHERE status = 'riconciliato' AND position_id IS NOT NULL)"
-                )
-            ).rowcount
-        figures[label] = time.perf_counter() - started
-        figures["rows"] = rows
-        with db.engine.begin() as conn:
-            for table in tables:
-                conn.execute(sa.text(f"DROP TABLE floor_{table}"))
-    return figures
+
+    def positions_before(conn: sa.Connection) -> None:
+        # every position, those reconciliation paid back in a state before payment (the UPDATE then
+        # changes an indexed column, as reconciliation's does)
+        columns = conn.execute(
+            sa.text(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_name = 'positions' ORDER BY ordinal_position"
+            )
+        ).scalars()
+        select = ", ".join("CAST('caricata' AS varchar) AS state" if c == "state" else c for c in columns)
+        conn.execute(sa.text(f"INSERT INTO floor_positions SELECT {select} FROM positions ORDER BY id"))
+
+    def pay_positions(conn: sa.Connection) -> int:
+        return conn.execute(
+            sa.text(
+                "UPDATE floor_positions f SET state = p.state FROM positions p"
+                " WHERE p.id = f.id AND p.id IN (SELECT position_id FROM payments"
+                "   WHERE status = 'riconciliato' AND position_id IS NOT NULL)"
+            )
+        ).rowcount
+
+    return write_floors(
+        db.engine,
+        WRITTEN,
+        FLOOR_VARIANTS,
+        also_copy=("positions",),
+        prepare=positions_before,
+        timed_extra=pay_positions,
+    )
 
 
 def run_ours(app, db, flow_id: int):  # noqa: ANN001, ANN201
