@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.security import current_actor, local_path
+from app.enti.models import Ente
 from app.extensions import db
 from app.payments import forms, queries, reports, services
 from app.payments import riversamento as riv
@@ -62,7 +63,11 @@ def flow_list() -> Any:
     flows = queries.list_flows(db.session, current_principal(), source=source, page=page)
     return _render(
         "payments/flow_list.html",
-        fdr_form=_fdr_form() if current_app.config.get("FDR_API_KEY") else None,
+        fdr_form=(
+            _fdr_form(queries.enti_of(db.session, current_principal()))
+            if current_app.config.get("FDR_API_KEY")
+            else None
+        ),
         flows=flows[: queries.PAGE_SIZE],
         has_next=len(flows) > queries.PAGE_SIZE,
         page=page,
@@ -81,11 +86,9 @@ def _upload_form() -> forms.UploadForm:
     return form
 
 
-def _fdr_form() -> forms.FdrFetchForm:
+def _fdr_form(enti: list[Ente]) -> forms.FdrFetchForm:
     form = forms.FdrFetchForm()
-    form.ente.choices = [
-        (e.code, f"{e.code} – {e.name}") for e in queries.enti_of(db.session, current_principal())
-    ]
+    form.ente.choices = [(e.code, f"{e.code} – {e.name}") for e in enti]
     return form
 
 
@@ -98,14 +101,15 @@ def fdr_fetch() -> Any:
     if not current_app.config.get("FDR_API_KEY"):
         flash(NOT_CONFIGURED, "danger")
         return redirect(url_for("payments.flow_list"))
-    form = _fdr_form()
+    enti = queries.enti_of(db.session, current_principal())
+    form = _fdr_form(enti)
     if not form.validate_on_submit():
         flash(
             " ".join(e for errors in form.errors.values() for e in errors) or "Richiesta non valida.",
             "danger",
         )
         return redirect(url_for("payments.flow_list"))
-    ente = next(e for e in queries.enti_of(db.session, current_principal()) if e.code == form.ente.data)
+    ente = next(e for e in enti if e.code == form.ente.data)  # the form accepts only these codes
     job = services.queue_fdr_fetch(db.session, current_actor(), ente, published_after=form.dal.data)
     db.session.commit()
     flash(f"Scarico dei flussi FdR di {ente.code} avviato (elaborazione n. {job.id}).", "success")
