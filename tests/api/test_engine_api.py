@@ -9,53 +9,17 @@ import pytest
 import sqlalchemy as sa
 
 from app.demo.seed import MARIO_ROSSI_CF
-
-QUOTE = {
-    "as_of": "2025-06-30",
-    "components": {"capitale": "1000.00", "sanzioni": "300.00", "interessi": "0", "spese": "5.88"},
-    "interest": {
-        "from": "2023-07-01",
-        "base": ["capitale"],
-        "rate_table": "legale",
-        "surcharge_points": "0",
-        "day_count": "ACT/365",
-    },
-}
+from tests.engine.formats_examples import FORMATS_REQUEST, FORMATS_SEGMENTS
 
 
 def test_quote_example_of_formats_md(client) -> None:
-    response = client.post("/api/v1/engine/quote", json=QUOTE)
+    response = client.post("/api/v1/engine/quote", json=FORMATS_REQUEST)
     assert response.status_code == 200
     assert response.json == {
         "as_of": "2025-06-30",
         "interest": {
             "amount": "60.05",
-            "segments": [
-                {
-                    "from": "2023-07-02",
-                    "to": "2023-12-31",
-                    "days": 183,
-                    "rate": "5.00",
-                    "base": "1000.00",
-                    "amount": "25.07",
-                },
-                {
-                    "from": "2024-01-01",
-                    "to": "2024-12-31",
-                    "days": 366,
-                    "rate": "2.50",
-                    "base": "1000.00",
-                    "amount": "25.07",
-                },
-                {
-                    "from": "2025-01-01",
-                    "to": "2025-06-30",
-                    "days": 181,
-                    "rate": "2.00",
-                    "base": "1000.00",
-                    "amount": "9.92",
-                },
-            ],
+            "segments": FORMATS_SEGMENTS,
         },
         "charges": {"oneri_riscossione": "0.00"},
         "components": [
@@ -114,7 +78,7 @@ def test_deadlines_example(client) -> None:
         ("non json", 400),
         ({"as_of": "30/06/2025", "components": {"capitale": "1"}}, 400),
         ({"as_of": "2025-06-30", "components": {"capitale": "-1.00"}}, 422),
-        ({**QUOTE, "interest": {**QUOTE["interest"], "rate_table": "sconosciuta"}}, 422),
+        ({**FORMATS_REQUEST, "interest": {**FORMATS_REQUEST["interest"], "rate_table": "sconosciuta"}}, 422),
     ],
 )
 def test_errors_are_json_in_italian(client, body, status) -> None:
@@ -225,16 +189,22 @@ def test_a_new_rate_row_is_used_by_the_very_next_quote(app, client) -> None:
     from app.enti.models import RatePeriod, RateTable
     from app.extensions import db
 
-    body = {**QUOTE, "as_of": "2027-03-31", "interest": {**QUOTE["interest"], "from": "2026-12-31"}}
+    body = {
+        **FORMATS_REQUEST,
+        "as_of": "2027-03-31",
+        "interest": {**FORMATS_REQUEST["interest"], "from": "2026-12-31"},
+    }
     before = client.post("/api/v1/engine/quote", json=body).json["interest"]["segments"]
     assert [s["rate"] for s in before] == ["1.60"]  # the 2026 rate, open-ended
     with app.app_context():
         table = db.session.scalars(sa.select(RateTable).where(RateTable.code == "legale")).one()
-        current = db.session.scalars(sa.select(RatePeriod).where(
-            RatePeriod.rate_table_id == table.id, RatePeriod.valid_to.is_(None))).one()
+        current = db.session.scalars(
+            sa.select(RatePeriod).where(RatePeriod.rate_table_id == table.id, RatePeriod.valid_to.is_(None))
+        ).one()
         current.valid_to = dt.date(2026, 12, 31)
-        db.session.add(RatePeriod(rate_table_id=table.id, valid_from=dt.date(2027, 1, 1), rate=3,
-                                  source="DM di prova"))
+        db.session.add(
+            RatePeriod(rate_table_id=table.id, valid_from=dt.date(2027, 1, 1), rate=3, source="DM di prova")
+        )
         db.session.commit()
     after = client.post("/api/v1/engine/quote", json=body).json["interest"]["segments"]
     assert [s["rate"] for s in after] == ["3.00"]
