@@ -3,8 +3,9 @@ values, resolved at one date.
 
 Parameter rows: `{"code", "valid_from", "valid_to", "value", "source", "verified"}` (dates as ISO strings
 or `date`, `verified` False when missing, extra keys such as `ente_id` or `note` ignored). `source` is the
-legal citation of the row: the engine passes it on (e.g. as the deadlines' `source`), never writes its own. For each code the row in force on `on` is used; when several
-are in force the LAST one in the input wins (callers list national rows first, the ente's/entrata's after).
+legal citation of the row: the engine passes it on (e.g. as the deadlines' `source`), never writes its own.
+For each code the row in force on `on` is used; when several are in force the LAST one in the input wins
+(callers list national rows first, the ente's/entrata's after).
 Unknown codes are ignored. Codes read:
 - `oneri_l160`; `installment_regime_<regime>`; `decadenza_<regime>` (a regime row may also carry its own
   `"decadenza"`); `prescription_<regime>`; `spese_notifica`; `spese_procedure`;
