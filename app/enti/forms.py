@@ -62,7 +62,8 @@ class _PeriodForm(FlaskForm):
     )
     source = StringField(
         "Fonte (atto normativo)",
-        validators=[InputRequired("Fonte: indica l'atto normativo."), Length(max=500)],
+        validators=[InputRequired("Fonte: indica l'atto normativo."),
+                    Length(max=500, message="Fonte: al massimo 500 caratteri.")],
         description=_SOURCE_HELP,
     )
 
@@ -94,7 +95,7 @@ class VerifyForm(FlaskForm):
     against = StringField(
         "Pubblicazione consultata",
         validators=[InputRequired("Pubblicazione consultata: indica dove hai verificato il valore."),
-                    Length(max=300)],
+                    Length(max=300, message="Pubblicazione consultata: al massimo 300 caratteri.")],
         description="Es. «G.U. n. 297 del 15/12/2021» (numero e data della Gazzetta Ufficiale) o la "
         "pubblicazione ufficiale dell'atto.",
     )

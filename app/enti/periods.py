@@ -42,7 +42,7 @@ class FieldError(DomainError):
 def _check_source(source: str) -> str:
     error = citation_error(source)
     if error:
-        raise FieldError("source", error)
+        raise FieldError("source", f"Fonte: {error[0].lower()}{error[1:]}")
     return source.strip()
 
 

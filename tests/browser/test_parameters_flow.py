@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -47,6 +48,6 @@ def test_admin_reads_adds_and_verifies_a_rate_period(page: Page, live_app) -> No
     page.get_by_label("Pubblicazione consultata").fill("G.U. n. 280 del 5/12/2029")
     page.get_by_role("button", name="Registra la verifica").click()
     row = page.locator("tr", has=page.get_by_test_id("rate-dilazione_dpr602_art21-2030-01-01"))
-    today = dt.date.today().strftime("%d/%m/%Y")
+    today = dt.datetime.now(ZoneInfo("Europe/Rome")).strftime("%d/%m/%Y")
     expect(row).to_contain_text(re.compile(rf"verificato\s*il {today} da .+ su G\.U\. n\. 280 del 5/12/2029"))
     assert errors == []

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -147,7 +148,7 @@ def test_verification_records_who_when_and_against_which_publication(app, person
         name = admin.display_name
     html = client.get(PAGE).get_data(as_text=True)
     shown = re.search(rf'data-testid="verified-tasso-{period.id}">([^<]*)<', html).group(1)
-    today = dt.datetime.now(dt.UTC).astimezone().date()  # Italian date of a moment ago (same day here)
+    today = dt.datetime.now(ZoneInfo("Europe/Rome")).date()  # the Italian date of the verification
     assert shown == f"il {today:%d/%m/%Y} da {name} su G.U. n. 297 del 15/12/2021"
 
 
@@ -294,6 +295,7 @@ def test_a_new_parameter_period_closes_the_open_one(app, personas) -> None:
     url = "/amministrazione/parametri/soglia_minima_tributi_regionali/nuovo"
     client = personas.client("admin")
     page = client.get(url).get_data(as_text=True)
+    assert "Nuovo periodo del parametro «soglia_minima_tributi_regionali»" in page
     assert "&#34;amount&#34;: &#34;30.00&#34;" in page or '"amount": "30.00"' in page  # the value in force
     data = {
         "value": '{"amount": "50.00"}',
