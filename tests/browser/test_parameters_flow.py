@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.test_accessibility import violations
 from tests.browser.test_carichi_flow import login
 
 pytestmark = pytest.mark.browser
@@ -23,6 +24,7 @@ def test_admin_reads_adds_and_verifies_a_rate_period(page: Page, live_app) -> No
     expect(page.get_by_test_id("rate-legale-2022-01-01")).to_have_text("1,25%")
     expect(page.get_by_test_id("rate-mora_dpr602_art30-2019-07-01")).to_have_text("2,68%")
     expect(page.locator("main")).not_to_contain_text("domain.md")
+    assert violations(page) == []
 
     table = page.locator("#tasso-dilazione_dpr602_art21")
     name = "Nuovo periodo del tasso Interessi di dilazione (art. 21 DPR 602/1973)"
@@ -33,6 +35,7 @@ def test_admin_reads_adds_and_verifies_a_rate_period(page: Page, live_app) -> No
     page.get_by_role("button", name="Registra il nuovo periodo").click()
     expect(page.locator("#source-error")).to_contain_text("indirizzo web")
     expect(page.get_by_label("Fonte (atto normativo)")).to_be_focused()
+    assert violations(page) == []
 
     page.get_by_label("Fonte (atto normativo)").fill("D.M. 1 dicembre 2029 (G.U. n. 280 del 5/12/2029)")
     page.get_by_role("button", name="Registra il nuovo periodo").click()
@@ -45,6 +48,7 @@ def test_admin_reads_adds_and_verifies_a_rate_period(page: Page, live_app) -> No
     expect(previous).to_contain_text("31/12/2029")
 
     row.get_by_role("link", name=re.compile("Verifica")).click()
+    assert violations(page) == []
     page.get_by_label("Pubblicazione consultata").fill("G.U. n. 280 del 5/12/2029")
     page.get_by_role("button", name="Registra la verifica").click()
     row = page.locator("tr", has=page.get_by_test_id("rate-dilazione_dpr602_art21-2030-01-01"))
