@@ -53,7 +53,9 @@ def _check_dates(valid_from: dt.date, valid_to: dt.date | None) -> None:
         )
 
 
-def _close_previous(latest: RatePeriod | Parameter | None, valid_from: dt.date, *, contiguous: bool) -> Any:
+def _close_previous(
+    latest: RatePeriod | Parameter | None, valid_from: dt.date, *, contiguous: bool
+) -> dict[str, Any] | None:
     """Close the latest period the day before `valid_from`; refuse a start that would rewrite it."""
     if latest is None:
         return None
@@ -63,8 +65,8 @@ def _close_previous(latest: RatePeriod | Parameter | None, valid_from: dt.date, 
             f"Valido dal: deve essere successivo al {format_date_it(latest.valid_from)}, inizio dell'ultimo "
             "periodo registrato. Un periodo registrato non si riscrive: se ne apre uno nuovo.",
         )
-    if latest.valid_to is not None and latest.valid_to < valid_from - ONE_DAY:
-        if contiguous:
+    if latest.valid_to is not None and latest.valid_to < valid_from:  # already closed: nothing to close
+        if contiguous and latest.valid_to != valid_from - ONE_DAY:
             raise FieldError(
                 "valid_from",
                 f"Valido dal: l'ultimo periodo finisce il {format_date_it(latest.valid_to)}, il nuovo deve "
@@ -136,17 +138,6 @@ def add_rate_period(
         payload={"table": "rate_periods", "id": period.id, "code": table.code, "closed": closed},
     )
     return period
-
-
-def national_parameter_codes(session: Session) -> list[str]:
-    return list(
-        session.scalars(
-            sa.select(Parameter.code)
-            .where(Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None))
-            .distinct()
-            .order_by(Parameter.code)
-        )
-    )
 
 
 def latest_parameter(session: Session, code: str, *, lock: bool = False) -> Parameter:

@@ -321,3 +321,31 @@ def test_a_new_parameter_period_closes_the_open_one(app, personas) -> None:
 
         assert engine_inputs(db.session, dt.date(2026, 12, 31))[0].minimum_threshold == Decimal("30.00")
         assert engine_inputs(db.session, dt.date(2027, 1, 1))[0].minimum_threshold == Decimal("50.00")
+
+
+def test_a_rate_table_has_no_uncovered_days_and_a_closed_period_stays_as_it_is(session) -> None:
+    from app.core.audit import Actor
+    from app.core.history import RowVersion
+    from app.enti import periods
+
+    actor = Actor(user_id=user_by_name("admin").id, label="admin")
+    table = periods.get_rate_table(session, "legale")
+    closed_2027 = periods.add_rate_period(
+        session, actor, table, rate=Decimal("3"), valid_from=dt.date(2027, 1, 1),
+        valid_to=dt.date(2027, 12, 31), source="D.M. 1 dicembre 2026",
+    )
+    with pytest.raises(periods.FieldError) as refused:
+        periods.add_rate_period(
+            session, actor, table, rate=Decimal("2"), valid_from=dt.date(2028, 3, 1), valid_to=None,
+            source="D.M. 1 dicembre 2027",
+        )
+    assert refused.value.field == "valid_from" and "deve iniziare il 01/01/2028" in refused.value.message
+    periods.add_rate_period(
+        session, actor, table, rate=Decimal("2"), valid_from=dt.date(2028, 1, 1), valid_to=None,
+        source="D.M. 1 dicembre 2027",
+    )
+    assert closed_2027.valid_to == dt.date(2027, 12, 31)
+    versions = sa.select(RowVersion).where(
+        RowVersion.table_name == "rate_periods", RowVersion.row_id == closed_2027.id
+    )
+    assert session.scalars(versions).all() == []
