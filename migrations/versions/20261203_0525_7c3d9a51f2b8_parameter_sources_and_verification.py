@@ -295,9 +295,9 @@ def _rewrite_sources(to_citation: bool) -> None:
     """Seeded text -> (citation, note), or back on downgrade; only rows still as seeded."""
     conn = op.get_bind()
     rate_sql = sa.text(
-        "UPDATE rate_periods SET source = :new_source, note = :new_note FROM rate_tables "
-        "WHERE rate_tables.id = rate_periods.rate_table_id AND rate_tables.code = :code "
-        "AND rate_periods.valid_from = :valid_from AND rate_periods.source = :old_source"
+        "UPDATE rate_periods SET source = :new_source, note = :new_note "
+        "WHERE rate_table_id = (SELECT id FROM rate_tables WHERE code = :code) "
+        "AND valid_from = :valid_from AND source = :old_source"
     )
     parameter_sql = sa.text(
         "UPDATE parameters SET source = :new_source, note = :new_note "
@@ -314,27 +314,34 @@ def _rewrite_sources(to_citation: bool) -> None:
 
 
 def upgrade():
+    # batch mode: plain ALTERs on PostgreSQL, a table copy on SQLite (which cannot add a foreign key)
     for table in TABLES:
-        op.alter_column(table, 'confirmed', new_column_name='verified', server_default=sa.false())
-        op.add_column(table, sa.Column('note', sa.Text(), nullable=True))
-        op.add_column(table, sa.Column('verified_dt', app.core.db.UTCDateTime(timezone=True), nullable=True))
-        op.add_column(table, sa.Column('verified_by_id', sa.Integer(), nullable=True))
-        op.add_column(table, sa.Column('verified_against', sa.Text(), nullable=True))
-        op.create_foreign_key(
-            op.f(f'fk_{table}_verified_by_id_users'), table, 'users', ['verified_by_id'], ['id']
-        )
-        op.execute(f"UPDATE {table} SET verified = false")
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column('confirmed', new_column_name='verified', existing_type=sa.Boolean(),
+                               existing_nullable=False, server_default=sa.false())
+            batch.add_column(sa.Column('note', sa.Text(), nullable=True))
+            batch.add_column(sa.Column('verified_dt', app.core.db.UTCDateTime(timezone=True), nullable=True))
+            batch.add_column(sa.Column('verified_by_id', sa.Integer(), nullable=True))
+            batch.add_column(sa.Column('verified_against', sa.Text(), nullable=True))
+            batch.create_foreign_key(
+                op.f(f'fk_{table}_verified_by_id_users'), 'users', ['verified_by_id'], ['id']
+            )
+        op.execute(sa.text(f"UPDATE {table} SET verified = :no").bindparams(no=False))
     _rewrite_sources(to_citation=True)
 
 
 def downgrade():
     _rewrite_sources(to_citation=False)
     for table in TABLES:
-        op.drop_constraint(op.f(f'fk_{table}_verified_by_id_users'), table, type_='foreignkey')
-        op.drop_column(table, 'verified_against')
-        op.drop_column(table, 'verified_by_id')
-        op.drop_column(table, 'verified_dt')
-        op.drop_column(table, 'note')
-        op.alter_column(table, 'verified', new_column_name='confirmed', server_default=None)
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(op.f(f'fk_{table}_verified_by_id_users'), type_='foreignkey')
+            batch.drop_column('verified_against')
+            batch.drop_column('verified_by_id')
+            batch.drop_column('verified_dt')
+            batch.drop_column('note')
+            batch.alter_column('verified', new_column_name='confirmed', existing_type=sa.Boolean(),
+                               existing_nullable=False, server_default=None)
         # the old flag said whether the research was confirmed: rows marked "(unconfirmed)" were not
-        op.execute(f"UPDATE {table} SET confirmed = (source NOT LIKE '%(unconfirmed)%')")
+        op.execute(sa.text(
+            f"UPDATE {table} SET confirmed = :yes WHERE source NOT LIKE :mark"
+        ).bindparams(yes=True, mark='%(unconfirmed)%'))
