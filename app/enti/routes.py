@@ -15,7 +15,7 @@ from app.auth.models import ApiToken
 from app.core.access import API_SCOPES, permission_required
 from app.core.errors import DomainError
 from app.core.security import current_actor
-from app.enti import periods, queries
+from app.enti import periods, presentation, queries
 from app.enti.forms import ApiTokenForm, ParameterPeriodForm, RatePeriodForm, RevokeForm, VerifyForm
 from app.extensions import db
 
@@ -31,6 +31,7 @@ def parameters() -> Any:
         parameters=queries.list_parameters(db.session),
         verifiers=queries.verifier_names(db.session),
         changes=queries.parameter_events(db.session),
+        describe=presentation.describe,
     )
 
 
@@ -101,7 +102,8 @@ def new_parameter_period(code: str) -> Any:
                   "è da verificare sulla Gazzetta Ufficiale.", "success")
             return redirect(url_for("admin.parameters", _anchor=f"parametro-{code}"))
     return render_template(
-        "admin/parameter_new.html", form=form, code=code, current=current, focus=_first_error(form)
+        "admin/parameter_new.html", form=form, code=code, current=current, focus=_first_error(form),
+        describe=presentation.describe,
     )
 
 
@@ -122,7 +124,8 @@ def verify_parameter(kind: str, row_id: int) -> Any:
             anchor = f"tasso-{row.table.code}" if kind == "tasso" else f"parametro-{row.code}"
             return redirect(url_for("admin.parameters", _anchor=anchor))
     return render_template(
-        "admin/parameter_verify.html", form=form, kind=kind, row=row, focus=_first_error(form)
+        "admin/parameter_verify.html", form=form, kind=kind, row=row, focus=_first_error(form),
+        describe=presentation.describe,
     )
 
 

@@ -69,6 +69,19 @@ def test_rates_are_shown_as_italian_percentages(personas) -> None:
     assert "125,0000%" not in html and "268,0000%" not in html
 
 
+def test_parameter_values_are_shown_in_italian(personas) -> None:
+    html = unescape(personas.client("admin").get(PAGE).get_data(as_text=True))
+    for line in (
+        "Tetto della misura ridotta: 300,00 €",
+        "Misura piena: 6,00%",
+        "Importo: 20.000,00 €",
+        "Fasce: fino a 100,00 €: nessuna rateazione; fino a 500,00 €: da 2 a 4 rate;",
+        "Ordine di imputazione: spese, interessi, sanzioni, capitale",
+    ):
+        assert f"<li>{line}" in html, line
+    assert '"reduced_cap"' not in html
+
+
 def test_every_seeded_source_is_a_legal_citation(session) -> None:
     rates, parameters = _rows(session)
     assert len(rates) > 30 and len(parameters) > 15
