@@ -49,6 +49,9 @@ _KEYS: dict[str, tuple[str, str]] = {
     "order": ("Ordine di imputazione", "components"),
 }
 
+#: The order lines are shown in (a JSONB document comes back with its keys sorted by length).
+_ORDER = {key: n for n, key in enumerate(["bands", *_KEYS, "decadenza"])}
+
 
 def _money(value: Any) -> str:
     try:
@@ -92,7 +95,7 @@ def describe(value: Any) -> list[str]:
     if not isinstance(value, dict):
         return [str(value)]
     lines: list[str] = []
-    for key, item in value.items():
+    for key, item in sorted(value.items(), key=lambda kv: (_ORDER.get(kv[0], len(_ORDER)), kv[0])):
         label, kind = _KEYS.get(key, (key, "text"))
         if key == "bands" and isinstance(item, list):
             lines.append("Fasce: " + "; ".join(_band(b) for b in item if isinstance(b, dict)))
