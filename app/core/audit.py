@@ -30,6 +30,8 @@ EVENT_KINDS: dict[str, str] = {
     "act.notified": "Atto notificato",
     "contact.logged": "Contatto registrato",
     "document.linked": "Documento collegato",
+    "parameter.added": "Nuovo periodo di un parametro normativo",
+    "parameter.verified": "Parametro normativo verificato",
 }
 
 

@@ -48,6 +48,7 @@ def register(app: Flask) -> None:
         format_eur,
         format_int,
         format_percent_it,
+        format_rate_it,
     )
 
     app.jinja_env.filters.update(
@@ -56,6 +57,7 @@ def register(app: Flask) -> None:
         datetime_it=format_datetime_it,
         int_it=format_int,
         percent_it=format_percent_it,
+        rate_it=format_rate_it,  # a Rate column (percent points): 1.250000 -> "1,25%"
         state_label=lambda code: STATE_LABELS.get(code, code),
         component_label=lambda code: COMPONENT_LABELS.get(code, code),
         machine_eur=lambda text: format_eur(Decimal(text)),  # "1234.56" of the engine's JSON -> 1.234,56 €

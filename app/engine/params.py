@@ -1,16 +1,18 @@
 """Parameter rows (the shape of app/enti/defaults.py, or the same rows read back from the database) to engine
 values, resolved at one date.
 
-Parameter rows: `{"code", "valid_from", "valid_to", "value", "source", "confirmed"}` (dates as ISO strings
-or `date`, extra keys such as `ente_id` ignored). For each code the row in force on `on` is used; when several
-are in force the LAST one in the input wins (callers list national rows first, the ente's/entrata's after).
+Parameter rows: `{"code", "valid_from", "valid_to", "value", "source", "verified"}` (dates as ISO strings
+or `date`, `verified` False when missing, extra keys such as `ente_id` or `note` ignored). `source` is the
+legal citation of the row: the engine passes it on (e.g. as the deadlines' `source`), never writes its own.
+For each code the row in force on `on` is used; when several are in force the LAST one in the input wins
+(callers list national rows first, the ente's/entrata's after).
 Unknown codes are ignored. Codes read:
 - `oneri_l160`; `installment_regime_<regime>`; `decadenza_<regime>` (a regime row may also carry its own
   `"decadenza"`); `prescription_<regime>`; `spese_notifica`; `spese_procedure`;
   `soglia_minima_tributi_regionali`; `intimazione_mesi`; `mora_surcharge_max_points`; `allocation_order`;
   `ipoteca_min`.
 Rate tables: `{code: {"name", "kind", "periods": [{"valid_from", "valid_to", "rate", "source",
-"confirmed"}]}}` or a flat iterable of period rows each with a `"code"` key.
+"verified"}]}}` or a flat iterable of period rows each with a `"code"` key.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class EngineParams:
     mora_surcharge_max_points: Decimal | None = None
     ipoteca_min: Decimal | None = None
     sources: Mapping[str, str] = field(default_factory=_empty)
-    unconfirmed: frozenset[str] = frozenset()
+    unverified: frozenset[str] = frozenset()  # codes whose row in force is not verified yet
 
 
 def _day(value: Any, what: str) -> date | None:
@@ -119,7 +121,7 @@ def rate_tables_from_rows(
                     valid_to=_day(p.get("valid_to"), code),
                     rate=_number(p["rate"], code),
                     source=str(p.get("source", "")),
-                    confirmed=bool(p.get("confirmed", True)),
+                    verified=bool(p.get("verified", False)),
                 )
                 for p in periods
             ),
@@ -226,7 +228,7 @@ def engine_params_from_rows(rows: Iterable[Mapping[str, Any]], on: date) -> Engi
         decadenza_rules=MappingProxyType(decadenza),
         prescription_regimes=MappingProxyType(prescriptions),
         sources=MappingProxyType({code: str(row.get("source", "")) for code, row in in_force.items()}),
-        unconfirmed=frozenset(code for code, row in in_force.items() if not row.get("confirmed", True)),
+        unverified=frozenset(code for code, row in in_force.items() if not row.get("verified", False)),
         **values,
     )
 

@@ -17,14 +17,16 @@ ONE_DAY = timedelta(days=1)
 class RatePeriod:
     """An annual rate in percent (`Decimal("2.5")` is 2.5%) valid from `valid_from` to `valid_to` inclusive.
 
-    `valid_to` None means open-ended. `source` names the decree and where it was found.
+    `valid_to` None means open-ended. `source` is the legal act that set the rate (a citation, e.g. "D.M. 13
+    dicembre 2021 (G.U. n. 297 del 15/12/2021)"); `verified` tells whether an administrator checked the row
+    against the official publication.
     """
 
     valid_from: date
     valid_to: date | None
     rate: Decimal
     source: str
-    confirmed: bool = True
+    verified: bool = False
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

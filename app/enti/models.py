@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Base, CreatedMixin, JsonDoc, Rate
+from app.core.db import Base, CreatedMixin, JsonDoc, Rate, UTCDateTime
 
 
 class Ente(CreatedMixin, Base):
@@ -44,6 +44,22 @@ class Entrata(CreatedMixin, Base):
     __table_args__ = (sa.UniqueConstraint("ente_id", "code"),)
 
 
+class LegalRowMixin:
+    """What every row carrying a legal number has besides its value and validity: the legal act it comes
+    from (`source`, a citation shown to users: never a file, a web site or a note), internal research notes
+    (`note`, shown to no one on screen), and its verification against the official publication.
+
+    `verified` is False until an administrator checks the value against the Gazzetta Ufficiale (or the
+    publication of the act) and records it: who, when, and which publication (`verified_against`)."""
+
+    source: Mapped[str] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    verified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    verified_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    verified_against: Mapped[str | None] = mapped_column(sa.Text)
+
+
 class RateTable(Base):
     """A table of interest rates (legale, mora...), each period with its legal source."""
 
@@ -57,7 +73,7 @@ class RateTable(Base):
     periods: Mapped[list[RatePeriod]] = relationship(back_populates="table", order_by="RatePeriod.valid_from")
 
 
-class RatePeriod(Base):
+class RatePeriod(LegalRowMixin, Base):
     __tablename__ = "rate_periods"
     __versioned__ = True
 
@@ -65,9 +81,7 @@ class RatePeriod(Base):
     rate_table_id: Mapped[int] = mapped_column(sa.ForeignKey("rate_tables.id"))
     valid_from: Mapped[dt.date] = mapped_column(sa.Date)
     valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
-    rate: Mapped[Decimal] = mapped_column(Rate)
-    source: Mapped[str] = mapped_column(sa.Text)
-    confirmed: Mapped[bool] = mapped_column(default=True)
+    rate: Mapped[Decimal] = mapped_column(Rate)  # annual rate in percent: 1.25 is 1,25%
 
     table: Mapped[RateTable] = relationship(back_populates="periods")
 
@@ -77,7 +91,7 @@ class RatePeriod(Base):
     )
 
 
-class Parameter(Base):
+class Parameter(LegalRowMixin, Base):
     """Any other legal number or rule (caps, bands, terms, fees), national default or per ente/entrata."""
 
     __tablename__ = "parameters"
@@ -90,8 +104,6 @@ class Parameter(Base):
     valid_from: Mapped[dt.date] = mapped_column(sa.Date)
     valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
     value: Mapped[Any] = mapped_column(JsonDoc)
-    source: Mapped[str] = mapped_column(sa.Text)
-    confirmed: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (
         sa.UniqueConstraint("code", "ente_id", "entrata_id", "valid_from"),

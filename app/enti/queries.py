@@ -41,7 +41,7 @@ def rate_table_rows(session: Session) -> dict[str, dict[str, Any]]:
                     "valid_to": p.valid_to.isoformat() if p.valid_to else None,
                     "rate": str(p.rate.normalize()),
                     "source": p.source,
-                    "confirmed": p.confirmed,
+                    "verified": p.verified,
                 }
                 for p in t.periods
             ],
@@ -76,7 +76,7 @@ def parameter_rows(
             "valid_to": p.valid_to.isoformat() if p.valid_to else None,
             "value": p.value,
             "source": p.source,
-            "confirmed": p.confirmed,
+            "verified": p.verified,
             "ente_id": p.ente_id,
             "entrata_id": p.entrata_id,
         }
@@ -123,3 +123,29 @@ def in_force(rows: list[dict[str, Any]], code: str, day: dt.date) -> dict[str, A
         ):
             match = row
     return match
+
+
+def verifier_names(session: Session) -> dict[int, str]:
+    """Display names of the users who verified a parameter row, by id."""
+    from app.auth.models import User
+
+    ids: set[int] = set()
+    for model in (RatePeriod, Parameter):
+        ids.update(session.scalars(sa.select(model.verified_by_id).where(model.verified_by_id.is_not(None))))
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in session.scalars(sa.select(User).where(User.id.in_(sorted(ids))))}
+
+
+def parameter_events(session: Session, limit: int = 20) -> list[Any]:
+    """The latest changes to the legal parameters (new periods, verifications), newest first."""
+    from app.core.audit import Event
+
+    return list(
+        session.scalars(
+            sa.select(Event)
+            .where(Event.kind.in_(("parameter.added", "parameter.verified")))
+            .order_by(Event.occurred_dt.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,7 +1,9 @@
-"""Administration: parameter tables (read) and API tokens for the Regione's systems (issue, revoke)."""
+"""Administration: the legal parameters (read, new periods, verification) and API tokens for the Regione's
+systems (issue, revoke)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +14,9 @@ from app.auth import services as auth_services
 from app.auth.models import ApiToken
 from app.core.access import API_SCOPES, permission_required
 from app.core.errors import DomainError
-from app.enti import queries
-from app.enti.forms import ApiTokenForm, RevokeForm
+from app.core.security import current_actor
+from app.enti import periods, presentation, queries
+from app.enti.forms import ApiTokenForm, ParameterPeriodForm, RatePeriodForm, RevokeForm, VerifyForm
 from app.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/amministrazione")
@@ -26,6 +29,103 @@ def parameters() -> Any:
         "admin/parameters.html",
         rate_tables=queries.list_rate_tables(db.session),
         parameters=queries.list_parameters(db.session),
+        verifiers=queries.verifier_names(db.session),
+        changes=queries.parameter_events(db.session),
+        describe=presentation.describe,
+    )
+
+
+def _first_error(form: Any) -> str | None:
+    """The id of the first field in error (the page puts the focus there)."""
+    return next((field.id for field in form if field.errors), None)
+
+
+def _field_error(form: Any, error: DomainError) -> None:
+    field = getattr(form, getattr(error, "field", ""), None)
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+@bp.route("/parametri/tassi/<code>/nuovo", methods=["GET", "POST"])
+@permission_required("admin.users")
+def new_rate_period(code: str) -> Any:
+    table = periods.get_rate_table(db.session, code)
+    form = RatePeriodForm()
+    if form.validate_on_submit():
+        try:
+            period = periods.add_rate_period(
+                db.session,
+                current_actor(),
+                table,
+                rate=periods.parse_rate(form.rate.data),
+                valid_from=form.valid_from.data,
+                valid_to=form.valid_to.data,
+                source=form.source.data,
+            )
+        except periods.FieldError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Nuovo periodo del tasso «{table.name}» registrato dal {period.valid_from:%d/%m/%Y}: "
+                  "è da verificare sulla Gazzetta Ufficiale.", "success")
+            return redirect(url_for("admin.parameters", _anchor=f"tasso-{table.code}"))
+    current = table.periods[-1] if table.periods else None
+    return render_template(
+        "admin/parameter_new.html", form=form, table=table, current=current, focus=_first_error(form)
+    )
+
+
+@bp.route("/parametri/<code>/nuovo", methods=["GET", "POST"])
+@permission_required("admin.users")
+def new_parameter_period(code: str) -> Any:
+    current = periods.latest_parameter(db.session, code)
+    form = ParameterPeriodForm()
+    if not form.is_submitted():
+        form.value.data = json.dumps(current.value, ensure_ascii=False, indent=2)
+    if form.validate_on_submit():
+        try:
+            parameter = periods.add_parameter_period(
+                db.session,
+                current_actor(),
+                code,
+                value=periods.parse_value(form.value.data, current.value),
+                valid_from=form.valid_from.data,
+                valid_to=form.valid_to.data,
+                source=form.source.data,
+            )
+        except periods.FieldError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Nuovo periodo del parametro «{code}» registrato dal {parameter.valid_from:%d/%m/%Y}: "
+                  "è da verificare sulla Gazzetta Ufficiale.", "success")
+            return redirect(url_for("admin.parameters", _anchor=f"parametro-{code}"))
+    return render_template(
+        "admin/parameter_new.html", form=form, code=code, current=current, focus=_first_error(form),
+        describe=presentation.describe,
+    )
+
+
+@bp.route("/parametri/<any(tasso, parametro):kind>/<int:row_id>/verifica", methods=["GET", "POST"])
+@permission_required("admin.users")
+def verify_parameter(kind: str, row_id: int) -> Any:
+    row = periods.get_row(db.session, kind, row_id)
+    form = VerifyForm()
+    if form.validate_on_submit():
+        try:
+            periods.verify_row(db.session, current_actor(), row, against=form.against.data)
+        except periods.FieldError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Verifica registrata.", "success")
+            anchor = f"tasso-{row.table.code}" if kind == "tasso" else f"parametro-{row.code}"
+            return redirect(url_for("admin.parameters", _anchor=anchor))
+    return render_template(
+        "admin/parameter_verify.html", form=form, kind=kind, row=row, focus=_first_error(form),
+        describe=presentation.describe,
     )
 
 

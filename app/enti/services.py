@@ -1,5 +1,6 @@
 """Enti, entrate and parameter rows. Loading the national defaults is idempotent: a row that exists
-(same code, scope and valid_from) is left as the admin may have corrected it."""
+(same code, scope and valid_from) is left as the admin may have corrected it. Seeded rows start unverified
+("da verificare"); an administrator adds new periods and verifies rows with app/enti/parameters.py."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def load_default_parameters(session: Session) -> dict[str, int]:
                     valid_to=_date(period.get("valid_to")),
                     rate=Decimal(str(period["rate"])),
                     source=period["source"],
-                    confirmed=period.get("confirmed", True),
+                    note=period.get("note"),
                 )
             )
             added["rate_periods"] += 1
@@ -63,7 +64,7 @@ def load_default_parameters(session: Session) -> dict[str, int]:
                 valid_to=_date(row.get("valid_to")),
                 value=row["value"],
                 source=row["source"],
-                confirmed=row.get("confirmed", True),
+                note=row.get("note"),
             )
         )
         existing.add(key)

@@ -28,6 +28,7 @@ __all__ = [
     "format_eur",
     "format_int",
     "format_percent_it",
+    "format_rate_it",
     "money_to_cents",
     "cents_to_machine",
     "to_local_naive",
@@ -102,7 +103,28 @@ def format_percent_it(value: Decimal | int | None) -> str:
         raise TypeError(f"percent must be a Decimal or int fraction, not {type(value).__name__}: {value!r}")
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"percent must be finite: {value!r}")
-    percent = Decimal(value).scaleb(2)
+    return _percent_text(Decimal(value).scaleb(2))
+
+
+def format_rate_it(value: Decimal | int | None) -> str:
+    """A rate stored in percent points (the `Rate` columns: ``Decimal("1.250000")`` is 1,25%) shown as an
+    Italian percentage: ``"1,25%"``, ``Decimal("0.05")`` → ``"0,05%"``, ``Decimal("6.8358")`` →
+    ``"6,8358%"``, ``Decimal("5")`` → ``"5,00%"``; ``None`` → ``""``. Exact like `format_percent_it`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise TypeError(f"rate must be a Decimal or int percentage, not {type(value).__name__}: {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"rate must be finite: {value!r}")
+    return _percent_text(Decimal(value))
+
+
+def _percent_text(percent: Decimal) -> str:
+    """Percent points as Italian text: trailing zeros dropped, but never fewer than two decimals, and no
+    digit rounded away (a database column's scale, e.g. 1.250000, is not shown)."""
+    if percent == 0:
+        percent = Decimal(0)  # no "-0,00%"
+    percent = percent.normalize()
     if percent.as_tuple().exponent > -2:
         percent = percent.quantize(Decimal("0.01"))  # only adds zeros: the exponent is > -2
     return format(percent, ",f").translate(_TO_ITALIAN) + "%"

@@ -172,7 +172,7 @@ def test_card_panels_compute_the_amount_due_and_simulate_a_plan(app, personas) -
     quote = client.get(f"/posizioni/calcola/{mario}/dovuto?position={position_id}&al=2026-06-30").get_data(
         True
     )
-    assert 'data-testid="quote-segments"' in quote and "DM" in quote  # the legal source of the rate
+    assert 'data-testid="quote-segments"' in quote and "D.M. " in quote  # the legal source of the rate
     first = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     refused = client.get(
         f"/posizioni/calcola/{mario}/rateazione?position={position_id}&rate=119&prima={first}"

@@ -18,9 +18,8 @@ D = Decimal
 def test_every_parameter_row_is_well_formed_and_loads_on_its_first_day() -> None:
     rows = defaults().PARAMETERS
     for row in rows:
-        assert set(row) == {"code", "valid_from", "valid_to", "value", "source", "confirmed"}, row["code"]
-        assert row["source"], row["code"]
-        assert row["confirmed"] or "(unconfirmed)" in row["source"], row["code"]
+        assert set(row) == {"code", "valid_from", "valid_to", "value", "source", "note"}, row["code"]
+        assert row["source"] and row["note"], row["code"]
         engine_params_from_rows(rows, date.fromisoformat(row["valid_from"]))
 
 
@@ -47,7 +46,9 @@ def test_the_defaults_in_force_in_2026() -> None:
     assert params.decadenza_rules["l160"].window_months == 6
     assert params.decadenza_rules["l160"].sollecito_required is True
     assert params.decadenza_rules["dpr602_art19"].unpaid_installments == 8
-    assert params.unconfirmed == {"installment_regime_dpr602_art19", "spese_procedure"}
+    assert params.unverified == set(params.sources)  # the seeded rows are all "da verificare"
+    verified = [{**row, "verified": row["code"] != "spese_procedure"} for row in defaults().PARAMETERS]
+    assert engine_params_from_rows(verified, date(2026, 3, 1)).unverified == {"spese_procedure"}
 
 
 def test_the_last_row_in_force_wins() -> None:

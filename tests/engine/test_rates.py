@@ -49,8 +49,7 @@ def test_default_rate_tables_are_contiguous_and_open_ended(code: str) -> None:
         assert earlier.valid_to is not None and earlier.valid_to + timedelta(days=1) == later.valid_from
     assert periods[-1].valid_to is None
     for row in defaults().RATE_TABLES[code]["periods"]:
-        assert row["source"]
-        assert row["confirmed"] or "(unconfirmed)" in row["source"]
+        assert row["source"] and row["note"]
 
 
 def test_rate_missing_names_the_day_and_table() -> None:

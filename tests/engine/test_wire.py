@@ -420,7 +420,7 @@ def test_the_deadlines_example() -> None:
         "from": "2023-05-10",
         "source": PARAMS.prescription_regimes["tassa_auto"].source,
     }
-    assert "DL 953/1982 art. 5 c. 51" in response["source"]
+    assert "D.L. 953/1982 art. 5 c. 51" in response["source"]
 
 
 def test_deadlines_without_interruptions_and_errors() -> None:

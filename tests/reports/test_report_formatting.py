@@ -10,6 +10,7 @@ from app.reports.formatting import (
     format_eur,
     format_int,
     format_percent_it,
+    format_rate_it,
     money_to_cents,
 )
 
@@ -99,6 +100,27 @@ def test_format_int_uses_dots_for_thousands(value, expected):
 )
 def test_format_percent_it_is_exact_with_at_least_two_decimals(value, expected):
     assert format_percent_it(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1.250000"), "1,25%"),  # a Rate column (Numeric(9, 6), percent points) as the DB returns it
+        (Decimal("0.050000"), "0,05%"),
+        (Decimal("6.835800"), "6,8358%"),
+        (Decimal("5.000000"), "5,00%"),
+        (Decimal("0"), "0,00%"),
+        (Decimal("1234.5"), "1.234,50%"),
+        (2, "2,00%"),
+        (None, ""),
+    ],
+)
+def test_format_rate_it_shows_percent_points_without_the_column_scale(value, expected):
+    assert format_rate_it(value) == expected
+
+
+def test_format_percent_it_drops_the_scale_of_a_column():
+    assert format_percent_it(Decimal("0.01250000")) == "1,25%"
 
 
 def test_format_date_it():
