@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from app.carichi.layouts import LayoutSpec
 from app.carichi.validation import FIELDS, REQUIRED_COLUMNS, Source
@@ -54,9 +54,11 @@ SIGNATURES = (
     (b"\xd0\xcf\x11\xe0", "un documento Office 97-2003 (XLS, DOC)"),
     (b"Rar!", "un archivio RAR"),
     (b"7z\xbc\xaf", "un archivio 7-Zip"),
-    (b"\x00\x00\xfe\xff", "un testo UTF-32, non supportato"),
-    (b"\xff\xfe", "un testo UTF-16, non supportato"),
-    (b"\xfe\xff", "un testo UTF-16, non supportato"),
+    # UTF-32 before UTF-16: the UTF-32 LE mark FF FE 00 00 starts with the UTF-16 LE one (FF FE).
+    (b"\xff\xfe\x00\x00", "un testo UTF-32 (little endian), non supportato: salvarlo in UTF-8"),
+    (b"\x00\x00\xfe\xff", "un testo UTF-32 (big endian), non supportato: salvarlo in UTF-8"),
+    (b"\xff\xfe", "un testo UTF-16 (little endian), non supportato: salvarlo in UTF-8"),
+    (b"\xfe\xff", "un testo UTF-16 (big endian), non supportato: salvarlo in UTF-8"),
 )
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
@@ -112,6 +114,19 @@ def scan_text(
     """One pass over a text file: SHA-256, binary content, line lengths, encoding. FileRefused on failure.
 
     `limit` stops after that many bytes (previews); `progress(bytes_read)` is called after each block."""
+    with open(path, "rb") as f:
+        return scan_stream(f, encoding=encoding, max_line=max_line, limit=limit, progress=progress)
+
+
+def scan_stream(
+    f: BinaryIO,
+    *,
+    encoding: str = "auto",
+    max_line: int = MAX_LINE_BYTES,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> FileFacts:
+    """`scan_text` over an open binary stream (the payments import checks its bytes with the same rules)."""
     digest = hashlib.sha256()
     size = 0
     line_no = 1  # number of the line `pending` starts
@@ -122,57 +137,56 @@ def scan_text(
     utf8_text_line: int | None = None  # a line that is valid UTF-8 with non-ASCII characters
     cp_bad: tuple[int, int] | None = None
     first = True
-    with open(path, "rb") as f:
-        while True:
-            block = f.read(BLOCK_BYTES)
-            if first:
-                first = False
-                kind = what_binary(block)
-                if kind:
-                    raise FileRefused(
-                        f"Il file non è un testo CSV o a lunghezza fissa: il contenuto è {kind}.", 1
-                    )
-                if block.startswith(b"\xef\xbb\xbf"):
-                    bom = 3
-                    if encoding == "cp1252":
-                        raise FileRefused(
-                            "Il file inizia con il BOM UTF-8 ma il tracciato prevede Windows-1252.", 1
-                        )
-                    digest.update(block[:3])
-                    size += 3
-                    block = block[3:]
-                    encoding = "utf-8" if encoding == "auto" else encoding
-                if not block and not size:
-                    raise FileRefused("Il file è vuoto.")
-            if not block:
-                break
-            digest.update(block)
-            size += len(block)
-            nul = block.find(b"\x00")
-            if nul >= 0:
-                at = line_no + (pending + block[:nul]).count(b"\n")
+    while True:
+        block = f.read(BLOCK_BYTES)
+        if first:
+            first = False
+            kind = what_binary(block)
+            if kind:
                 raise FileRefused(
-                    f"Il file contiene dati binari (byte nullo alla riga {at}): non è un testo.", at
+                    f"Il file non è un testo CSV o a lunghezza fissa: il contenuto è {kind}.", 1
                 )
-            data = pending + block if pending else block
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                pending = data
-                if len(pending) > max_line:
-                    raise _too_long(line_no, max_line)
-                continue
-            complete, pending = data[: cut + 1], data[cut + 1 :]
-            if len(pending) > max_line:
-                raise _too_long(line_no + complete.count(b"\n"), max_line)
-            first_bad_utf8, utf8_text_line, cp_bad, utf8_ok = _check_lines(
-                complete, line_no, max_line, encoding, utf8_ok, first_bad_utf8, utf8_text_line, cp_bad
+            if block.startswith(b"\xef\xbb\xbf"):
+                bom = 3
+                if encoding == "cp1252":
+                    raise FileRefused(
+                        "Il file inizia con il BOM UTF-8 ma il tracciato prevede Windows-1252.", 1
+                    )
+                digest.update(block[:3])
+                size += 3
+                block = block[3:]
+                encoding = "utf-8" if encoding == "auto" else encoding
+            if not block and not size:
+                raise FileRefused("Il file è vuoto.")
+        if not block:
+            break
+        digest.update(block)
+        size += len(block)
+        nul = block.find(b"\x00")
+        if nul >= 0:
+            at = line_no + (pending + block[:nul]).count(b"\n")
+            raise FileRefused(
+                f"Il file contiene dati binari (byte nullo alla riga {at}): non è un testo.", at
             )
-            line_no += complete.count(b"\n")
-            if progress is not None:
-                progress(size)
-            if limit is not None and size >= limit:
-                pending = b""
-                break
+        data = pending + block if pending else block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+            if len(pending) > max_line:
+                raise _too_long(line_no, max_line)
+            continue
+        complete, pending = data[: cut + 1], data[cut + 1 :]
+        if len(pending) > max_line:
+            raise _too_long(line_no + complete.count(b"\n"), max_line)
+        first_bad_utf8, utf8_text_line, cp_bad, utf8_ok = _check_lines(
+            complete, line_no, max_line, encoding, utf8_ok, first_bad_utf8, utf8_text_line, cp_bad
+        )
+        line_no += complete.count(b"\n")
+        if progress is not None:
+            progress(size)
+        if limit is not None and size >= limit:
+            pending = b""
+            break
     lines = line_no - 1
     if pending:
         first_bad_utf8, utf8_text_line, cp_bad, utf8_ok = _check_lines(
