@@ -295,3 +295,46 @@ def test_utf16_and_utf32_files_are_refused_with_their_own_name(session, bom, nam
     with pytest.raises(FlowRefused) as info:
         import_flow(session, data, ACTOR, fmt="csv", ente_code="R01")
     assert f"un testo {name}, non supportato" in info.value.message
+
+
+def test_an_upload_over_the_limit_answers_413_with_its_own_italian_page(app, personas, monkeypatch) -> None:
+    import io
+
+    from tests.conftest import csrf_token
+
+    client = personas.client("backoffice")
+    token = csrf_token(client, "/pagamenti/carica")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    response = client.post(
+        "/pagamenti/carica",
+        data={
+            "csrf_token": token,
+            "format": "csv",
+            "layout": "canonico",
+            "ente": "R01",
+            "file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "grande.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "Errore 413" in page and "Errore 400" not in page
+    assert "File troppo grande" in page and "limite di caricamento di 1 MB" in page
+
+
+def test_the_api_answers_413_in_json_naming_the_limit(app, client, monkeypatch) -> None:
+    import io
+
+    from tests.payments.test_cli_api import _token
+
+    token = _token(app, "R01")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    response = client.post(
+        "/api/v1/payment-flows",
+        data={"file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "grande.csv")},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    body = response.get_json()
+    assert "limite di caricamento di 1 MB" in body["error"] and body["details"]["max_bytes"] == 1024 * 1024
