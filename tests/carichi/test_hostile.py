@@ -113,3 +113,57 @@ def test_an_empty_file_is_refused(ctx) -> None:
 def test_a_header_only_file_is_refused(ctx) -> None:
     message, _ = _refused(ctx, csv_bytes([]))
     assert message == "Il file non contiene righe da caricare."
+
+
+# --- issue 10 point 8: XLSX in bounded memory --------------------------------------------------------------
+
+
+def test_an_xlsx_whose_shared_strings_inflate_hugely_is_refused_in_bounded_memory(tmp_path) -> None:
+    """2.7 MB inflating to ~300 MB of shared strings, compression ratio ~115 (under the 200 limit): openpyxl
+    loaded every string (+338 MB); now refused from the archive's directory, before any parsing."""
+    from tests.carichi.xlsx_bomb import read_in_subprocess, write_xlsx
+
+    bomb = write_xlsx(tmp_path / "bomba.xlsx", big_strings=300_000)
+    assert bomb.stat().st_size < 4 * 1024 * 1024
+    with zipfile.ZipFile(bomb) as archive:
+        member = archive.getinfo("xl/sharedStrings.xml")
+        assert member.file_size > 256 * 1024**2 and member.file_size / member.compress_size < 200
+    out = read_in_subprocess(bomb)
+    assert out["message"] == (
+        "Il file XLSX è stato rifiutato: l'elemento «xl/sharedStrings.xml» decompresso occuperebbe 297 MB "
+        "(limite 256 MB)."
+    )
+    assert out["growth_mb"] < 100, out
+
+
+def test_a_large_shared_strings_table_under_the_limit_is_read_in_bounded_memory(tmp_path) -> None:
+    """~150 MB of shared strings, accepted: streamed to a temporary file, looked up by index (openpyxl's list
+    took +168 MB)."""
+    from tests.carichi.xlsx_bomb import big_text, read_in_subprocess, write_xlsx
+
+    path = write_xlsx(tmp_path / "grande.xlsx", big_strings=150_000, rows=3000)
+    out = read_in_subprocess(path)
+    assert out["message"] is None and out["rows"] == 3000
+    assert out["last"] == big_text(2999)[:8]
+    assert out["growth_mb"] < 50, out  # 7 MB measured (openpyxl's list: 118-168 MB)
+
+
+def test_an_unreadable_xlsx_is_refused_in_italian_without_the_server_path(ctx, store) -> None:
+    """openpyxl's message names the stored file's absolute path ("could not read workbook from /srv/...")."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes([row(1)]))) as source, zipfile.ZipFile(buffer, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = data[: len(data) // 2]  # broken XML
+            target.writestr(item, data)
+    message, errors = _refused(ctx, buffer.getvalue(), layout="canonico-xlsx", name="rotto.xlsx")
+    assert message == "Il file XLSX non è leggibile (contenuto XML non valido)."
+    assert str(store) not in message and "/" not in message
+    assert all(str(store) not in (e[2] or "") for e in errors)
+
+
+def test_a_utf32_file_is_called_utf32(ctx) -> None:
+    content = b"\xff\xfe\x00\x00" + csv_bytes([row(1)]).decode().encode("utf-32-le")
+    message, _ = _refused(ctx, content, name="utf32.csv")
+    assert "un testo UTF-32 (little endian), non supportato" in message
