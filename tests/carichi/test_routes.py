@@ -283,7 +283,7 @@ def test_the_preview_is_read_by_the_worker_while_the_page_polls(app, store, pers
     assert 'data-status="pending"' in pending and 'hx-trigger="every 1s"' in pending
     assert "Anteprima: lista.csv" in pending and "Conferma e avvia" not in pending
     fragment = client.get(location, headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert fragment.lstrip().startswith("<div id=\"preview-result\"") and "<html" not in fragment
+    assert fragment.lstrip().startswith('<div id="preview-result"') and "<html" not in fragment
     monkeypatch.setattr(pipeline, "preview", real)
     run_previews(app)
     done = client.get(location, headers={"HX-Request": "true"}).get_data(as_text=True)
