@@ -580,7 +580,10 @@ class SharedStrings(Sequence[str]):
                         del parent[0]
         except etree.XMLSyntaxError as exc:
             table.close()
-            raise FileRefused(f"Il file XLSX è danneggiato (tabella dei testi: {exc.msg}).") from None
+            raise FileRefused(
+                f"Il file XLSX è danneggiato: la tabella dei testi (xl/sharedStrings.xml) non è XML valido "
+                f"(riga {exc.lineno} dell'elemento)."
+            ) from None
         except BaseException:
             table.close()
             raise
@@ -748,6 +751,9 @@ def open_xlsx(
         raise FileRefused(
             f"Il foglio «{sheet_name}» non esiste nel file (fogli: {', '.join(workbook.sheetnames)})."
         )
+    if not workbook.worksheets:
+        close_all()
+        raise FileRefused("Il file XLSX non contiene fogli di lavoro.")
     sheet = workbook[sheet_name] if sheet_name else workbook.worksheets[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

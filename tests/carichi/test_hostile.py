@@ -167,3 +167,39 @@ def test_a_utf32_file_is_called_utf32(ctx) -> None:
     content = b"\xff\xfe\x00\x00" + csv_bytes([row(1)]).decode().encode("utf-32-le")
     message, _ = _refused(ctx, content, name="utf32.csv")
     assert "un testo UTF-32 (little endian), non supportato" in message
+
+
+def _xlsx_with(change) -> bytes:
+    """The canonical XLSX of one row with each member passed through `change(name, data)` (None drops it)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes([row(1)]))) as source, zipfile.ZipFile(buffer, "w") as target:
+        for item in source.infolist():
+            data = change(item.filename, source.read(item.filename))
+            if data is not None:
+                target.writestr(item, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(
+            lambda n, d: None if n.endswith("sheet1.xml") else d,
+            "Il file XLSX non contiene fogli di lavoro.",
+            id="no-sheet",
+        ),
+        pytest.param(
+            lambda n, d: d[: len(d) // 2] if n.endswith("sharedStrings.xml") else d,
+            "Il file XLSX è danneggiato: la tabella dei testi (xl/sharedStrings.xml) non è XML valido",
+            id="broken-shared-strings",
+        ),
+        pytest.param(
+            lambda n, d: b"<x" if n.endswith("styles.xml") else d,
+            "Il file XLSX non è leggibile (contenuto XML non valido).",
+            id="broken-styles",
+        ),
+    ],
+)
+def test_a_broken_xlsx_is_refused_in_italian_not_an_internal_error(ctx, store, change, expected) -> None:
+    message, _ = _refused(ctx, _xlsx_with(change), layout="canonico-xlsx", name="rotto.xlsx")
+    assert message.startswith(expected) and str(store) not in message
