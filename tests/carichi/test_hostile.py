@@ -136,6 +136,20 @@ def test_an_xlsx_whose_shared_strings_inflate_hugely_is_refused_in_bounded_memor
     assert out["growth_mb"] < 100, out
 
 
+def test_an_xlsx_lying_about_its_sizes_is_refused_in_bounded_memory(tmp_path) -> None:
+    """The directory declares 1 MB for a shared strings table that inflates to ~100 MB: every check on the
+    declared sizes passes, the reading stops at the declared size and refuses the file (in Italian)."""
+    from tests.carichi.xlsx_bomb import declare_size, read_in_subprocess, write_xlsx
+
+    bomb = write_xlsx(tmp_path / "bugiardo.xlsx", big_strings=100_000, zip64=False)
+    declare_size(bomb, "xl/sharedStrings.xml", 1024 * 1024)
+    with zipfile.ZipFile(bomb) as archive:
+        assert archive.getinfo("xl/sharedStrings.xml").file_size == 1024 * 1024
+    out = read_in_subprocess(bomb)
+    assert out["message"] == "Il file XLSX non è leggibile (archivio ZIP danneggiato).", out
+    assert out["growth_mb"] < 50, out
+
+
 def test_a_large_shared_strings_table_under_the_limit_is_read_in_bounded_memory(tmp_path) -> None:
     """~150 MB of shared strings, accepted: streamed to a temporary file, looked up by index (openpyxl's list
     took +168 MB)."""

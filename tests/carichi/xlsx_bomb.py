@@ -32,7 +32,7 @@ def big_text(n: int) -> str:
     return f"{n:08x}" + "A" * (TEXT_BYTES - 8)
 
 
-def write_xlsx(path: Path, *, big_strings: int, rows: int = 1) -> Path:
+def write_xlsx(path: Path, *, big_strings: int, rows: int = 1, zip64: bool = True) -> Path:
     """Header (shared strings 0..k-1) + `rows` data rows whose `descrizione` is big string i (index k+i)."""
     fields = FIELDS["carico"]
     k = len(fields)
@@ -51,7 +51,7 @@ def write_xlsx(path: Path, *, big_strings: int, rows: int = 1) -> Path:
             sheet.append(f'<row r="{r + 2}">{cells}</row>')
         sheet.append("</sheetData></worksheet>")
         archive.writestr("xl/worksheets/sheet1.xml", "".join(sheet))
-        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=zip64) as member:
             member.write(f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">'.encode())
             member.write("".join(f"<si><t>{f}</t></si>" for f in fields).encode())
             batch: list[str] = []
@@ -62,6 +62,22 @@ def write_xlsx(path: Path, *, big_strings: int, rows: int = 1) -> Path:
                     batch = []
             member.write(("".join(batch) + "</sst>").encode())
     return path
+
+
+def declare_size(path: Path, member: str, size: int) -> None:
+    """Rewrite the uncompressed size the central directory declares for `member` (no zip64 archives): a lying
+    archive, whose member inflates beyond what its directory says."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_length = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + name_length] == name:
+            data[at + 24 : at + 28] = size.to_bytes(4, "little")
+            path.write_bytes(bytes(data))
+            return
+        at = data.find(b"PK\x01\x02", at + 4)
+    raise AssertionError(f"{member} not in the central directory")
 
 
 READER = r"""
