@@ -217,3 +217,14 @@ def _xlsx_with(change) -> bytes:
 def test_a_broken_xlsx_is_refused_in_italian_not_an_internal_error(ctx, store, change, expected) -> None:
     message, _ = _refused(ctx, _xlsx_with(change), layout="canonico-xlsx", name="rotto.xlsx")
     assert message.startswith(expected) and str(store) not in message
+
+
+def test_a_quoted_field_beyond_the_csv_limit_rejects_its_row_in_italian(ctx) -> None:
+    """Three 60 KB lines (each under the line limit) inside one quoted field: the csv module's English
+    "field larger than field limit (131072)" was the row's reason."""
+    field = "\n".join(["Y" * 60_000] * 3)
+    content = csv_bytes([row(1), row(2)]).replace(b"TEST-000002", f'"{field}"'.encode(), 1)
+    job = run_file(ctx, content)
+    (error,) = errors_of(job.id)
+    assert error[0] == 3
+    assert error[2] == "riga CSV malformata: un campo supera 131.072 caratteri (virgolette non chiuse?)"
