@@ -48,6 +48,9 @@ XLSX_MAX_PART = 1024**3  # any one part of the archive, decompressed
 XLSX_MAX_SHARED_STRINGS = 256 * 1024**2
 XLSX_MAX_RATIO = 200
 XLSX_MAX_MEMBERS = 10_000
+# Excel's own limit: openpyxl keeps a (cleared) element per row read, so a sheet claiming millions of rows
+# would grow memory without end.
+XLSX_MAX_ROWS = 1_048_576
 SHARED_STRINGS_PART = "xl/sharedStrings.xml"
 ROWS_PER_CHUNK = 2000
 
@@ -805,6 +808,12 @@ def open_xlsx(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for number, row in enumerate(rows, start=2):  # noqa: B007 - `number` names the failing row
+                    if number > XLSX_MAX_ROWS:
+                        raise FileRefused(
+                            f"Il foglio supera il numero massimo di righe di Excel ({XLSX_MAX_ROWS:,}): riga "
+                            f"{number:,}.".replace(",", "."),
+                            number,
+                        )
                     values = tuple(
                         _cell_text(row[p], f) if p is not None and p < len(row) else "" for p, f in order
                     )

@@ -228,3 +228,18 @@ def test_a_quoted_field_beyond_the_csv_limit_rejects_its_row_in_italian(ctx) -> 
     (error,) = errors_of(job.id)
     assert error[0] == 3
     assert error[2] == "riga CSV malformata: un campo supera 131.072 caratteri (virgolette non chiuse?)"
+
+
+def test_a_sheet_beyond_excels_last_row_is_refused(ctx) -> None:
+    import re
+
+    def move_row_2(name: str, data: bytes) -> bytes:
+        if not name.endswith("sheet1.xml"):
+            return data
+        data = re.sub(rb'r="([A-Z]+)2"', rb'r="\g<1>1048577"', data)
+        data = re.sub(rb'<dimension ref="A1:([A-Z]+)2"', rb'<dimension ref="A1:\g<1>1048577"', data)
+        return data.replace(b'<row r="2"', b'<row r="1048577"')
+
+    message, errors = _refused(ctx, _xlsx_with(move_row_2), layout="canonico-xlsx", name="lunghissimo.xlsx")
+    assert message == "Il foglio supera il numero massimo di righe di Excel (1.048.576): riga 1.048.577."
+    assert errors[0][0] == 1048577
