@@ -840,6 +840,8 @@ def check_xml_prolog(path: str | Path) -> None:
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
     kind = what_binary(head)
+    if kind and kind.startswith("un testo UTF-32"):
+        raise FileRefused(f"Il file XML è {kind}.", 1)
     if kind and not kind.startswith("un testo UTF-16"):
         raise FileRefused(f"Il file non è XML: il contenuto è {kind}.")
     text = head

@@ -243,3 +243,13 @@ def test_a_sheet_beyond_excels_last_row_is_refused(ctx) -> None:
     message, errors = _refused(ctx, _xlsx_with(move_row_2), layout="canonico-xlsx", name="lunghissimo.xlsx")
     assert message == "Il foglio supera il numero massimo di righe di Excel (1.048.576): riga 1.048.577."
     assert errors[0][0] == 1048577
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom", "name"),
+    [("utf-32-le", b"\xff\xfe\x00\x00", "little endian"), ("utf-32-be", b"\x00\x00\xfe\xff", "big endian")],
+)
+def test_a_utf32_xml_is_called_utf32(ctx, codec, bom, name) -> None:
+    content = bom + xml_bytes([row(1)]).decode().encode(codec)
+    message, _ = _refused(ctx, content, layout="canonico-xml", name="utf32.xml")
+    assert message == f"Il file XML è un testo UTF-32 ({name}), non supportato: salvarlo in UTF-8."
