@@ -23,14 +23,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import re
+import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 from app.carichi.layouts import LayoutSpec
 from app.carichi.validation import FIELDS, REQUIRED_COLUMNS, Source
@@ -39,8 +42,16 @@ BLOCK_BYTES = 1 << 20
 MAX_LINE_BYTES = 64 * 1024
 MAX_RECORD_BYTES = 4 * BLOCK_BYTES  # a quoted CSV record spanning lines
 XLSX_MAX_UNCOMPRESSED = 2 * 1024**3
+XLSX_MAX_PART = 1024**3  # any one part of the archive, decompressed
+# The shared strings table (every distinct text of the workbook): a full Excel sheet of 1,048,576 rows with a
+# few distinct texts per row stays well under it. Read in bounded memory anyway (`SharedStrings`).
+XLSX_MAX_SHARED_STRINGS = 256 * 1024**2
 XLSX_MAX_RATIO = 200
 XLSX_MAX_MEMBERS = 10_000
+# Excel's own limit: openpyxl keeps a (cleared) element per row read, so a sheet claiming millions of rows
+# would grow memory without end.
+XLSX_MAX_ROWS = 1_048_576
+SHARED_STRINGS_PART = "xl/sharedStrings.xml"
 ROWS_PER_CHUNK = 2000
 
 SIGNATURES = (
@@ -54,9 +65,11 @@ SIGNATURES = (
     (b"\xd0\xcf\x11\xe0", "un documento Office 97-2003 (XLS, DOC)"),
     (b"Rar!", "un archivio RAR"),
     (b"7z\xbc\xaf", "un archivio 7-Zip"),
-    (b"\x00\x00\xfe\xff", "un testo UTF-32, non supportato"),
-    (b"\xff\xfe", "un testo UTF-16, non supportato"),
-    (b"\xfe\xff", "un testo UTF-16, non supportato"),
+    # UTF-32 before UTF-16: the UTF-32 LE mark FF FE 00 00 starts with the UTF-16 LE one (FF FE).
+    (b"\xff\xfe\x00\x00", "un testo UTF-32 (little endian), non supportato: salvarlo in UTF-8"),
+    (b"\x00\x00\xfe\xff", "un testo UTF-32 (big endian), non supportato: salvarlo in UTF-8"),
+    (b"\xff\xfe", "un testo UTF-16 (little endian), non supportato: salvarlo in UTF-8"),
+    (b"\xfe\xff", "un testo UTF-16 (big endian), non supportato: salvarlo in UTF-8"),
 )
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
@@ -112,6 +125,19 @@ def scan_text(
     """One pass over a text file: SHA-256, binary content, line lengths, encoding. FileRefused on failure.
 
     `limit` stops after that many bytes (previews); `progress(bytes_read)` is called after each block."""
+    with open(path, "rb") as f:
+        return scan_stream(f, encoding=encoding, max_line=max_line, limit=limit, progress=progress)
+
+
+def scan_stream(
+    f: BinaryIO,
+    *,
+    encoding: str = "auto",
+    max_line: int = MAX_LINE_BYTES,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> FileFacts:
+    """`scan_text` over an open binary stream (the payments import checks its bytes with the same rules)."""
     digest = hashlib.sha256()
     size = 0
     line_no = 1  # number of the line `pending` starts
@@ -122,57 +148,56 @@ def scan_text(
     utf8_text_line: int | None = None  # a line that is valid UTF-8 with non-ASCII characters
     cp_bad: tuple[int, int] | None = None
     first = True
-    with open(path, "rb") as f:
-        while True:
-            block = f.read(BLOCK_BYTES)
-            if first:
-                first = False
-                kind = what_binary(block)
-                if kind:
-                    raise FileRefused(
-                        f"Il file non è un testo CSV o a lunghezza fissa: il contenuto è {kind}.", 1
-                    )
-                if block.startswith(b"\xef\xbb\xbf"):
-                    bom = 3
-                    if encoding == "cp1252":
-                        raise FileRefused(
-                            "Il file inizia con il BOM UTF-8 ma il tracciato prevede Windows-1252.", 1
-                        )
-                    digest.update(block[:3])
-                    size += 3
-                    block = block[3:]
-                    encoding = "utf-8" if encoding == "auto" else encoding
-                if not block and not size:
-                    raise FileRefused("Il file è vuoto.")
-            if not block:
-                break
-            digest.update(block)
-            size += len(block)
-            nul = block.find(b"\x00")
-            if nul >= 0:
-                at = line_no + (pending + block[:nul]).count(b"\n")
+    while True:
+        block = f.read(BLOCK_BYTES)
+        if first:
+            first = False
+            kind = what_binary(block)
+            if kind:
                 raise FileRefused(
-                    f"Il file contiene dati binari (byte nullo alla riga {at}): non è un testo.", at
+                    f"Il file non è un testo CSV o a lunghezza fissa: il contenuto è {kind}.", 1
                 )
-            data = pending + block if pending else block
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                pending = data
-                if len(pending) > max_line:
-                    raise _too_long(line_no, max_line)
-                continue
-            complete, pending = data[: cut + 1], data[cut + 1 :]
-            if len(pending) > max_line:
-                raise _too_long(line_no + complete.count(b"\n"), max_line)
-            first_bad_utf8, utf8_text_line, cp_bad, utf8_ok = _check_lines(
-                complete, line_no, max_line, encoding, utf8_ok, first_bad_utf8, utf8_text_line, cp_bad
+            if block.startswith(b"\xef\xbb\xbf"):
+                bom = 3
+                if encoding == "cp1252":
+                    raise FileRefused(
+                        "Il file inizia con il BOM UTF-8 ma il tracciato prevede Windows-1252.", 1
+                    )
+                digest.update(block[:3])
+                size += 3
+                block = block[3:]
+                encoding = "utf-8" if encoding == "auto" else encoding
+            if not block and not size:
+                raise FileRefused("Il file è vuoto.")
+        if not block:
+            break
+        digest.update(block)
+        size += len(block)
+        nul = block.find(b"\x00")
+        if nul >= 0:
+            at = line_no + (pending + block[:nul]).count(b"\n")
+            raise FileRefused(
+                f"Il file contiene dati binari (byte nullo alla riga {at}): non è un testo.", at
             )
-            line_no += complete.count(b"\n")
-            if progress is not None:
-                progress(size)
-            if limit is not None and size >= limit:
-                pending = b""
-                break
+        data = pending + block if pending else block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+            if len(pending) > max_line:
+                raise _too_long(line_no, max_line)
+            continue
+        complete, pending = data[: cut + 1], data[cut + 1 :]
+        if len(pending) > max_line:
+            raise _too_long(line_no + complete.count(b"\n"), max_line)
+        first_bad_utf8, utf8_text_line, cp_bad, utf8_ok = _check_lines(
+            complete, line_no, max_line, encoding, utf8_ok, first_bad_utf8, utf8_text_line, cp_bad
+        )
+        line_no += complete.count(b"\n")
+        if progress is not None:
+            progress(size)
+        if limit is not None and size >= limit:
+            pending = b""
+            break
     lines = line_no - 1
     if pending:
         first_bad_utf8, utf8_text_line, cp_bad, utf8_ok = _check_lines(
@@ -454,8 +479,8 @@ def check_xlsx(path: str | Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise FileRefused(f"Il file XLSX è danneggiato: {exc}.") from None
+    except (zipfile.BadZipFile, OSError):
+        raise FileRefused("Il file XLSX è danneggiato: l'archivio ZIP non è leggibile.") from None
     if len(members) > XLSX_MAX_MEMBERS:
         raise FileRefused(f"Il file XLSX contiene troppi elementi ({len(members)}): rifiutato.")
     names = {m.filename for m in members}
@@ -466,6 +491,12 @@ def check_xlsx(path: str | Path) -> None:
         if member.flag_bits & 0x1:
             raise FileRefused("Il file XLSX è protetto da password: salvarlo senza protezione.")
         total += member.file_size
+        part_limit = _part_limit(member.filename)
+        if member.file_size > part_limit:
+            raise FileRefused(
+                f"Il file XLSX è stato rifiutato: l'elemento «{member.filename}» decompresso occuperebbe "
+                f"{member.file_size // 1024**2} MB (limite {part_limit // 1024**2} MB)."
+            )
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > BLOCK_BYTES and ratio > XLSX_MAX_RATIO:
             raise FileRefused(
@@ -477,6 +508,198 @@ def check_xlsx(path: str | Path) -> None:
             f"Il file XLSX è stato rifiutato: decompresso occuperebbe {total // 1024**2} MB "
             f"(limite {XLSX_MAX_UNCOMPRESSED // 1024**2} MB)."
         )
+
+
+def _part_limit(name: str) -> int:
+    return XLSX_MAX_SHARED_STRINGS if name.lower() == SHARED_STRINGS_PART.lower() else XLSX_MAX_PART
+
+
+class _BoundedStream:
+    """A member of the archive read through a counter: refused once more than `limit` bytes come out of the
+    inflater, whatever the archive declares."""
+
+    def __init__(self, raw: IO[bytes], name: str, limit: int) -> None:
+        self.raw, self.name, self.limit, self.count = raw, name, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size if 0 < size <= BLOCK_BYTES else BLOCK_BYTES)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise FileRefused(
+                f"Il file XLSX è stato rifiutato: l'elemento «{self.name}» decompresso supera "
+                f"{self.limit // 1024**2} MB."
+            )
+        return data
+
+
+class SharedStrings(Sequence[str]):
+    """The shared strings table of an XLSX in bounded memory: kept in a list while small, moved to two
+    temporary files (UTF-8 texts, and their 8-byte offsets) beyond `MEMORY_STRINGS` texts or `MEMORY_BYTES`
+    of text. openpyxl would load the whole table as Python strings: a 6 MB file whose table inflates to
+    600 MB took the process from 160 MB to 820 MB."""
+
+    MEMORY_STRINGS = 100_000
+    MEMORY_BYTES = 8 * 1024**2
+    CACHE = 4096
+
+    def __init__(self) -> None:
+        self._list: list[str] | None = []
+        self._bytes = 0
+        self._data: IO[bytes] | None = None
+        self._index: IO[bytes] | None = None
+        self._offsets = array("q")
+        self._offset = 0
+        self._count = 0
+        self._cache: dict[int, str] = {}
+
+    @classmethod
+    def read(cls, stream: Any) -> SharedStrings:
+        """Stream the `<si>` elements of sharedStrings.xml (lxml, no DTD/entities, each one cleared)."""
+        from lxml import etree
+
+        table = cls()
+        main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+        si, t, r = f"{main}si", f"{main}t", f"{main}r"
+        context = etree.iterparse(
+            stream,
+            events=("end",),
+            tag=si,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        try:
+            for _, element in context:
+                parts = [child.text or "" for child in element if child.tag == t]
+                parts += [(run.findtext(t) or "") for run in element if run.tag == r]
+                table.append("".join(parts).replace("x005F_", ""))  # as openpyxl's read_string_table
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                if parent is not None:
+                    while element.getprevious() is not None:
+                        del parent[0]
+        except etree.XMLSyntaxError as exc:
+            table.close()
+            raise FileRefused(
+                f"Il file XLSX è danneggiato: la tabella dei testi (xl/sharedStrings.xml) non è XML valido "
+                f"(riga {exc.lineno} dell'elemento)."
+            ) from None
+        except BaseException:
+            table.close()
+            raise
+        table.finish()
+        return table
+
+    def append(self, text: str) -> None:
+        if self._list is not None:
+            self._list.append(text)
+            self._bytes += len(text)
+            if len(self._list) > self.MEMORY_STRINGS or self._bytes > self.MEMORY_BYTES:
+                self._spill()
+            return
+        self._write(text)
+
+    def _spill(self) -> None:
+        assert self._list is not None
+        self._data = tempfile.TemporaryFile(prefix="esattoria-xlsx-")  # noqa: SIM115 - closed in close()
+        self._index = tempfile.TemporaryFile(prefix="esattoria-xlsx-")  # noqa: SIM115
+        texts, self._list = self._list, None
+        for text in texts:
+            self._write(text)
+
+    def _write(self, text: str) -> None:
+        assert self._data is not None and self._index is not None
+        data = text.encode("utf-8")
+        self._offsets.append(self._offset)
+        self._offset += len(data)
+        self._data.write(data)
+        self._count += 1
+        if len(self._offsets) >= 65536:
+            self._index.write(self._offsets.tobytes())
+            self._offsets = array("q")
+
+    def finish(self) -> None:
+        if self._list is None:
+            assert self._data is not None and self._index is not None
+            self._offsets.append(self._offset)
+            self._index.write(self._offsets.tobytes())
+            self._offsets = array("q")
+            self._data.flush()
+            self._index.flush()
+
+    def close(self) -> None:
+        for handle in (self._data, self._index):
+            if handle is not None:
+                handle.close()
+        self._data = self._index = None
+        self._cache.clear()
+
+    def __len__(self) -> int:
+        return len(self._list) if self._list is not None else self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        if self._list is not None:
+            return self._list[index]
+        if not isinstance(index, int):
+            raise TypeError("shared strings are read one at a time")
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        cached = self._cache.get(index)
+        if cached is not None:
+            return cached
+        assert self._data is not None and self._index is not None
+        start, end = array("q", os.pread(self._index.fileno(), 16, index * 8))
+        text = os.pread(self._data.fileno(), end - start, start).decode("utf-8")
+        if len(self._cache) >= self.CACHE:
+            self._cache.clear()
+        self._cache[index] = text
+        return text
+
+
+def _load_workbook(handle: IO[bytes]) -> tuple[Any, SharedStrings | None]:
+    """openpyxl's read-only workbook, with its shared strings read by `SharedStrings` (bounded memory)."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    tables: list[SharedStrings] = []
+
+    class BoundedReader(ExcelReader):  # type: ignore[misc]
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is None:
+                return
+            name = part.PartName[1:]
+            with self.archive.open(name) as raw:
+                table = SharedStrings.read(_BoundedStream(raw, name, _part_limit(name)))
+            tables.append(table)
+            self.shared_strings = table
+
+    reader = BoundedReader(handle, read_only=True, data_only=True, keep_links=False)
+    try:
+        reader.read()
+    except BaseException:
+        for table in tables:
+            table.close()
+        reader.archive.close()
+        raise
+    return reader.wb, (tables[0] if tables else None)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong reading an XLSX, in Italian and without the library's text (openpyxl's messages name
+    the server's path of the stored file: "could not read strings from /srv/.../files/ab/cd/...")."""
+    if isinstance(exc, zipfile.BadZipFile):
+        return "archivio ZIP danneggiato"
+    if isinstance(exc, KeyError):
+        return "manca una parte del foglio"
+    if isinstance(exc, SyntaxError | ValueError):  # xml.etree ParseError is a SyntaxError
+        return "contenuto XML non valido"
+    return "struttura non riconosciuta"
 
 
 def _cell_text(value: Any, field: str | None) -> str:
@@ -506,20 +729,23 @@ def open_xlsx(
 ) -> tuple[Opened, Iterator[tuple[int, tuple[str, ...], list]]]:
     """The header check and a row iterator over the sheet (openpyxl read-only: streamed)."""
     check_xlsx(path)
-    import openpyxl
-
     # A file object, not the path: stored files have no extension and openpyxl judges a path by it.
     handle = open(path, "rb")  # noqa: SIM115 - closed with the workbook (close_all)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+            workbook, strings = _load_workbook(handle)
+        except FileRefused:
+            handle.close()
+            raise
         except Exception as exc:  # openpyxl raises many kinds on a broken file
             handle.close()
-            raise FileRefused(f"Il file XLSX non è leggibile: {exc}.") from None
+            raise FileRefused(f"Il file XLSX non è leggibile ({_reason(exc)}).") from None
 
     def close_all() -> None:
         workbook.close()
+        if strings is not None:
+            strings.close()
         handle.close()
 
     sheet_name = spec.options.get("sheet")
@@ -528,11 +754,18 @@ def open_xlsx(
         raise FileRefused(
             f"Il foglio «{sheet_name}» non esiste nel file (fogli: {', '.join(workbook.sheetnames)})."
         )
+    if not workbook.worksheets:
+        close_all()
+        raise FileRefused("Il file XLSX non contiene fogli di lavoro.")
     sheet = workbook[sheet_name] if sheet_name else workbook.worksheets[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
+        try:
+            header = next(rows, None)
+        except Exception as exc:  # a broken sheet: see iterate()
+            close_all()
+            raise FileRefused(f"Il file XLSX non è leggibile ({_reason(exc)}).", 1) from None
     if header is None:
         close_all()
         raise FileRefused("Il foglio è vuoto: manca l'intestazione nella riga 1.", 1)
@@ -570,15 +803,28 @@ def open_xlsx(
     order = [(positions.get(f), f) for f in fields]
 
     def iterate() -> Iterator[tuple[int, tuple[str, ...], list]]:
+        number = 1
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for number, row in enumerate(rows, start=2):
+                for number, row in enumerate(rows, start=2):  # noqa: B007 - `number` names the failing row
+                    if number > XLSX_MAX_ROWS:
+                        raise FileRefused(
+                            f"Il foglio supera il numero massimo di righe di Excel ({XLSX_MAX_ROWS:,}): riga "
+                            f"{number:,}.".replace(",", "."),
+                            number,
+                        )
                     values = tuple(
                         _cell_text(row[p], f) if p is not None and p < len(row) else "" for p, f in order
                     )
                     if any(values):
                         yield number, values, []
+        except FileRefused:
+            raise
+        except Exception as exc:  # openpyxl, zipfile and the XML parser raise many kinds on a broken sheet
+            raise FileRefused(
+                f"Il file XLSX non è leggibile dopo la riga {number} ({_reason(exc)}).", number + 1
+            ) from None
         finally:
             close_all()
 
@@ -594,6 +840,8 @@ def check_xml_prolog(path: str | Path) -> None:
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
     kind = what_binary(head)
+    if kind and kind.startswith("un testo UTF-32"):
+        raise FileRefused(f"Il file XML è {kind}.", 1)
     if kind and not kind.startswith("un testo UTF-16"):
         raise FileRefused(f"Il file non è XML: il contenuto è {kind}.")
     text = head

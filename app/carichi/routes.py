@@ -15,7 +15,6 @@ from app.carichi import queries, services
 from app.carichi.forms import ConfirmForm, LayoutForm, UploadForm
 from app.carichi.layouts import ENCODINGS, SEPARATORS, check_layout, ensure_default_layouts
 from app.carichi.models import LAYOUT_FLOWS, LAYOUT_FORMATS, ImportLayout
-from app.carichi.reading import FileRefused
 from app.carichi.validation import DATE_FORMATS, DECIMAL_MODES
 from app.core.access import current_principal, permission_required
 from app.core.errors import Conflict, DomainError
@@ -89,17 +88,8 @@ def upload() -> Any:
     upload_file = form.file.data
     stored = store_stream(current_app.config["FILE_STORE"], upload_file.stream)
     name = (upload_file.filename or "file")[:255]
-    duplicate = services.find_duplicate(db.session, target, stored.sha256)
-    refused = preview = None
-    try:
-        preview = services.preview_file(
-            db.session,
-            target,
-            path_of(current_app.config["FILE_STORE"], stored.relative_path),
-            dt.date.today(),
-        )
-    except FileRefused as exc:
-        refused = exc.message
+    # The file is read on the worker, never here: the page polls `preview` for the first rows.
+    preview_job = services.queue_preview(target, stored, dt.date.today())
     token = _serializer().dumps(
         {
             "sha": stored.sha256,
@@ -110,19 +100,52 @@ def upload() -> Any:
             "entrata": target.entrata.id if target.entrata else None,
             "layout": target.layout.id,
             "user": current_user.id,
+            "preview": preview_job,
         }
     )
-    confirm = ConfirmForm(token=token)
-    return render_template(
-        "carichi/carico_preview.html",
-        target=target,
-        preview=preview,
-        refused=refused,
-        duplicate=duplicate,
-        stored=stored,
-        file_name=name,
-        confirm=confirm,
-    )
+    return redirect(url_for("carichi.preview", t=token), code=303)
+
+
+PREVIEW_PROBLEMS = {
+    "failed": "Anteprima non riuscita per un errore interno: caricare di nuovo il file.",
+    "missing": "Anteprima scaduta o non più disponibile: caricare di nuovo il file.",
+}
+
+
+@bp.route("/anteprima")
+@permission_required("carichi.import")
+def preview() -> Any:
+    """The preview of an upload, read by the worker: the page (or its HTMX fragment, polled every second
+    while the worker reads) shows the first rows as parsed, the refusal, or that the file is already
+    loaded."""
+    token = request.args.get("t", "")
+    try:
+        data = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
+    except BadSignature:
+        abort(400, "Anteprima scaduta o non valida: caricare di nuovo il file.")
+    if data.get("user") != current_user.id or data.get("ente") not in current_principal().ente_ids:
+        abort(403)
+    try:
+        target = services.resolve_target(
+            db.session, ente_id=data["ente"], entrata_id=data.get("entrata"), layout_id=data["layout"]
+        )
+    except DomainError as exc:
+        abort(400, exc.message)
+    status, result = services.preview_outcome(str(data.get("preview") or ""))
+    result = result or {}
+    context = {
+        "target": target,
+        "stored": StoredFile(data["sha"], data["path"], data["size"]),
+        "file_name": data["name"],
+        "duplicate": services.find_duplicate(db.session, target, data["sha"]),
+        "status": status,
+        "preview": result.get("preview"),
+        "refused": result.get("refused") or PREVIEW_PROBLEMS.get(status),
+        "confirm": ConfirmForm(token=token),
+        "poll_url": url_for("carichi.preview", t=token),
+    }
+    template = "carichi/_preview_result.html" if request.htmx else "carichi/carico_preview.html"
+    return render_template(template, **context)
 
 
 @bp.route("/conferma", methods=["POST"])

@@ -226,6 +226,71 @@ def preview_file(
     return {"rows": rows, "labels": labels, "fields": fields}
 
 
+PREVIEW_TASK = "app.carichi.tasks.run_preview"
+PREVIEW_QUEUE = (
+    "default"  # taken before "imports" by a worker on every queue: a preview never waits an import
+)
+PREVIEW_TTL = 3600  # seconds the outcome stays in Redis (as long as the upload's confirmation token)
+
+
+def queue_preview(target: Target, stored: StoredFile, today: dt.date) -> str:
+    """Queue the preview of an uploaded file on the worker (reading a hostile file never costs the web
+    process memory or time): the RQ job id, for `preview_outcome`. Nothing is written to the database."""
+    from uuid import uuid4
+
+    from app.core.jobs import queue
+
+    job_id = f"anteprima-{uuid4().hex}"
+    queue(PREVIEW_QUEUE).enqueue(
+        PREVIEW_TASK,
+        target.ente.id,
+        target.entrata.id if target.entrata else None,
+        target.layout.id,
+        stored.relative_path,
+        today.isoformat(),
+        job_id=job_id,
+        job_timeout=600,
+        result_ttl=PREVIEW_TTL,
+        failure_ttl=PREVIEW_TTL,
+    )
+    return job_id
+
+
+def preview_outcome(job_id: str) -> tuple[str, dict[str, Any] | None]:
+    """("pending" | "done" | "failed" | "missing", the task's result when done)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    from app.core.jobs import connection
+
+    try:
+        job = Job.fetch(job_id, connection=connection())
+    except NoSuchJobError:
+        return "missing", None
+    status = job.get_status(refresh=False)
+    if status == JobStatus.FINISHED:
+        return "done", job.return_value()
+    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        return "failed", None
+    return "pending", None
+
+
+def preview_result(session: Session, target: Target, path: Path, today: dt.date) -> dict[str, Any]:
+    """What the preview job returns: {"preview": rows, labels, fields} or {"refused": the Italian reason}."""
+    from app.carichi.reading import FileRefused
+
+    try:
+        preview = preview_file(session, target, path, today)
+    except FileRefused as exc:
+        return {"refused": exc.message}
+    except FileNotFoundError:
+        return {"refused": "Il file caricato non è più disponibile: caricarlo di nuovo."}
+    rows = [
+        {"line": r.line, "values": r.values, "errors": [list(e) for e in r.errors]} for r in preview["rows"]
+    ]
+    return {"preview": {**preview, "rows": rows, "fields": list(preview["fields"])}}
+
+
 def prepare_import(
     job_id: int,
     expected_sha256: str | None,

@@ -158,6 +158,26 @@ def run_import(job_id: int) -> dict[str, Any] | None:
         late.close()
 
 
+def run_preview(
+    ente_id: int, entrata_id: int | None, layout_id: int, relative_path: str, today: str
+) -> dict[str, Any]:
+    """The upload page's preview of a stored file (queue "default"; the page polls for the outcome). Reads
+    only: the session is rolled back whatever happens."""
+    session = db.session
+    try:
+        target = services.resolve_target(session, ente_id=ente_id, entrata_id=entrata_id, layout_id=layout_id)
+        return services.preview_result(
+            session,
+            target,
+            path_of(current_app.config["FILE_STORE"], relative_path),
+            dt.date.fromisoformat(today),
+        )
+    except DomainError as exc:
+        return {"refused": exc.message}
+    finally:
+        session.rollback()
+
+
 def _fail(claim: job_services.Claim, exc: Exception) -> None:
     """An unexpected error: nothing of the file was kept (the load never committed); say so on the job."""
     session = db.session

@@ -1004,7 +1004,7 @@ def _csv_rows(text: str, first_line: int, source: Source, ctx: RowContext, error
             break
         except csv.Error as exc:
             previous = reader.line_num
-            errors.append((line, "", f"riga CSV malformata: {exc}", None))
+            errors.append((line, "", _csv_problem(exc), None))
             continue
         previous = reader.line_num
         if len(record) != ncols:
@@ -1019,6 +1019,16 @@ def _csv_rows(text: str, first_line: int, source: Source, ctx: RowContext, error
             continue
         rows.append((line, values))
     return rows
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """The csv module's complaint in Italian (its messages are English)."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"riga CSV malformata: un campo supera {csv.field_size_limit():,} caratteri (virgolette non "
+            "chiuse?)".replace(",", ".")
+        )
+    return "riga CSV malformata: virgolette o separatori non validi"
 
 
 def _plain_csv_rows(text: str, first_line: int, source: Source, errors: list) -> list:

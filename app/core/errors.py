@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 
 class DomainError(Exception):
@@ -57,8 +57,18 @@ def error_response(
         body: dict[str, Any] = {"error": message, "details": details or {}}
         body.update(extra or {})
         return jsonify(body), status
-    template = f"errors/{status}.html" if status in (400, 403, 404, 429, 500) else "errors/400.html"
+    template = f"errors/{status}.html" if status in (400, 403, 404, 413, 429, 500) else "errors/400.html"
     return render_template(template, message=message, status=status), status
+
+
+def upload_limit_message() -> str:
+    """The Italian refusal of an upload over MAX_CONTENT_LENGTH (MAX_UPLOAD_MB), naming the limit."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit // 1024} KB"
+    return (
+        f"Il file supera il limite di caricamento di {size}: dividerlo in più file o usare la riga di "
+        "comando."
+    )
 
 
 def register(app: Flask) -> None:
@@ -73,6 +83,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(ExportTooLarge)
     def export_too_large(exc: ExportTooLarge) -> Any:
         return error_response(422, str(exc))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> Any:
+        return error_response(
+            413, upload_limit_message(), {"max_bytes": current_app.config.get("MAX_CONTENT_LENGTH")}
+        )
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:

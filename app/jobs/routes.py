@@ -105,30 +105,36 @@ def job_report(job_id: int, fmt: str) -> Any:
 def job_cancel(job_id: int) -> Any:
     job = _job_or_404(job_id)
     try:
-        services.cancel_job(db.session, job)
+        previous = services.cancel_job(db.session, job)
     except Conflict as exc:
         db.session.rollback()
         flash(exc.message, "warning")
         return redirect(url_for("jobs.job_list"))
     rq_job_id = job.rq_job_id
     db.session.commit()
-    _cancel_rq(rq_job_id)
-    flash(f"Elaborazione n. {job_id} annullata.", "success")
+    _stop_rq(rq_job_id)
+    if previous == "running":
+        flash(
+            f"Elaborazione n. {job_id} annullata: il worker la interrompe e nulla di quanto elaborato viene "
+            "registrato.",
+            "success",
+        )
+    else:
+        flash(f"Elaborazione n. {job_id} annullata.", "success")
     return redirect(url_for("jobs.job_list"))
 
 
-def _cancel_rq(rq_job_id: str | None) -> None:
-    """Best effort: the job row is already cancelled, so a job that still starts exits at once."""
+def _stop_rq(rq_job_id: str | None) -> None:
+    """Best effort: the job row is already cancelled, so a job that still starts, or still runs, can record
+    nothing (it exits at once, or rolls back when it tries to finish)."""
     if not rq_job_id:
         return
     try:
-        from rq.job import Job
-
         from app.core.jobs import connection
 
-        Job.fetch(rq_job_id, connection=connection()).cancel()
-    except Exception:  # noqa: BLE001 - Redis down or job already gone: nothing else to do
-        current_app.logger.info("RQ job %s not cancelled (gone or Redis unavailable)", rq_job_id)
+        services.stop_rq_job(connection(), rq_job_id)
+    except Exception:  # noqa: BLE001 - Redis down: the row is cancelled anyway
+        current_app.logger.info("RQ job %s not stopped (Redis unavailable)", rq_job_id)
 
 
 @bp.route("/<int:job_id>/riprova", methods=["POST"])

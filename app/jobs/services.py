@@ -18,6 +18,7 @@ from app.core.jobs import enqueue_after_commit
 from app.jobs.models import BatchJob, BatchJobError
 
 QUEUE = "imports"
+CANCELLABLE = ("queued", "running")
 
 
 def create_job(
@@ -109,7 +110,8 @@ def finish_job(
     error_message: str | None = None,
     carico_id: int | None = None,
 ) -> bool:
-    """Record the outcome, only if this run is still the job's latest attempt (else another run took over)."""
+    """Record the outcome, only if this run is still the job's latest attempt (else another run took over)
+    and the job was not cancelled meanwhile. False: the caller rolls its work back."""
     values: dict[str, Any] = {
         "status": status,
         "result": result,
@@ -125,7 +127,11 @@ def finish_job(
     done = (
         session.execute(
             sa.update(BatchJob)
-            .where(BatchJob.id == claim.job.id, BatchJob.attempts == claim.attempt)
+            .where(
+                BatchJob.id == claim.job.id,
+                BatchJob.attempts == claim.attempt,
+                BatchJob.status == "running",  # not cancelled meanwhile
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -135,17 +141,46 @@ def finish_job(
     return done
 
 
-def cancel_job(session: Session, job: BatchJob) -> None:
-    """Cancel a queued job (a running one cannot be stopped halfway: it finishes or fails as a whole)."""
+def cancel_job(session: Session, job: BatchJob) -> str:
+    """Cancel a queued or running job; returns the status it had. A running one must then be stopped on its
+    worker (`stop_rq_job`): whatever it was doing never commits, because `finish_job` only records the
+    outcome of a job still running (the run rolls back instead)."""
+    previous = job.status
     changed = session.execute(
         sa.update(BatchJob)
-        .where(BatchJob.id == job.id, BatchJob.status == "queued")
-        .values(status="cancelled", finished_dt=utcnow(), phase="Annullato")
+        .where(BatchJob.id == job.id, BatchJob.status.in_(CANCELLABLE))
+        .values(status="cancelled", finished_dt=utcnow(), phase="Annullato", eta_seconds=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise Conflict("Si può annullare solo un'elaborazione ancora in coda.")
+        raise Conflict("Si può annullare solo un'elaborazione in coda o in corso.")
     session.expire(job)
+    return previous
+
+
+def stop_rq_job(connection: Any, rq_job_id: str) -> str:
+    """Make the RQ side of a cancelled job stop: a job being executed gets RQ's stop-job command (its worker
+    kills the work-horse's process group: the horse runs in a group of its own, so killing the worker's group
+    does not reach it); a job still waiting is cancelled. Returns "stopped", "cancelled" or "gone"."""
+    from rq.command import send_stop_job_command
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        job = Job.fetch(rq_job_id, connection=connection)
+    except NoSuchJobError:
+        return "gone"
+    if job.get_status() == JobStatus.STARTED:
+        try:
+            send_stop_job_command(connection, rq_job_id)
+            return "stopped"
+        except InvalidJobOperation:  # it finished in the meantime
+            return "gone"
+    try:
+        job.cancel()
+    except InvalidJobOperation:
+        return "gone"
+    return "cancelled"
 
 
 def retry_job(session: Session, job: BatchJob) -> None:

@@ -213,24 +213,25 @@ def notice_in_text(text: str | None) -> str | None:
 
 
 def decode_text(data: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """(text, encoding): UTF-8 (a BOM is skipped) or, when not valid UTF-8, Windows-1252 if every byte
-    decodes; otherwise refused with the first line that does not decode. Never guessed silently: the encoding
-    found is reported on the flow."""
-    if b"\x00" in data[:65536] or data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FlowRefused("Il file non è un testo (contiene byte nulli o è UTF-16/UTF-32).")
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    tried = ("utf-8", "cp1252") if encoding == "auto" else (encoding,)
-    for codec in tried:
-        try:
-            return body.decode(codec), ("utf-8-bom" if codec == "utf-8" and body is not data else codec)
-        except UnicodeDecodeError as exc:
-            if codec == tried[-1]:
-                line = body[: exc.start].count(b"\n") + 1
-                raise FlowRefused(
-                    f"Riga {line}: il file non è leggibile come UTF-8 né come Windows-1252.",
-                    [{"line": line, "column": None, "reason": "codifica non riconosciuta", "value": None}],
-                ) from None
-    raise AssertionError("unreachable")
+    """(text, encoding) with the rules, limits and messages of the carichi import (app/carichi/reading.py,
+    formats.md: UTF-8, UTF-8 with BOM or Windows-1252, detected, never guessed silently): binary content,
+    UTF-16/UTF-32, a line longer than `MAX_LINE_BYTES`, a byte that decodes in neither encoding and a file
+    mixing UTF-8 and Windows-1252 lines are refused naming the line. The encoding found is reported on the
+    flow."""
+    from app.carichi.reading import FileRefused, scan_stream
+
+    try:
+        facts = scan_stream(
+            io.BytesIO(data), encoding=encoding if encoding in ("utf-8", "cp1252") else "auto"
+        )
+    except FileRefused as exc:
+        raise FlowRefused(
+            exc.message,
+            [{"line": exc.line, "column": None, "reason": exc.message, "value": None}],
+        ) from None
+    codec = facts.encoding or "utf-8"
+    text = data[facts.bom :].decode(codec)
+    return text, ("utf-8-bom" if facts.bom else codec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +324,11 @@ def _csv_records(text: str, layout: LayoutSpec) -> Any:
         header = next(reader)
     except StopIteration:
         raise FlowRefused("Il file è vuoto.") from None
+    except csv.Error:
+        raise FlowRefused(
+            "Riga 1: intestazione CSV malformata (virgolette non chiuse o campo troppo lungo).",
+            [{"line": 1, "column": None, "reason": "intestazione CSV malformata", "value": None}],
+        ) from None
     header = [h.strip() for h in header]
     columns: dict[str, str] = dict(layout.columns or {})
     by_header = {h.lower(): i for i, h in enumerate(header)}
@@ -351,7 +357,16 @@ def _csv_records(text: str, layout: LayoutSpec) -> Any:
             [{"line": 1, "column": h, "reason": "colonna sconosciuta", "value": None} for h in unknown],
         )
     index = {f: by_header[h] for f, h in wanted.items() if h in by_header}
-    for number, row in enumerate(reader, start=2):
+    while True:
+        number = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            # a quoted field left open, or longer than the csv module allows: the rest cannot be trusted
+            yield number, {"__error__": "riga CSV malformata: virgolette non chiuse o campo troppo lungo"}
+            return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):

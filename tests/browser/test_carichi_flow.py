@@ -52,12 +52,12 @@ def login(page: Page, app, username: str) -> None:
     expect(page.get_by_role("heading", name=re.compile("Buongiorno"))).to_be_visible()
 
 
-def _run_worker(app) -> threading.Thread:
+def _run_worker(app, name: str = "imports") -> threading.Thread:
     from app.core.jobs import connection, queue
 
     def work() -> None:
         with app.app_context():
-            ThreadWorker([queue("imports")], connection=connection()).work(burst=True)
+            ThreadWorker([queue(name)], connection=connection()).work(burst=True)
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
@@ -69,6 +69,7 @@ def test_upload_preview_confirm_and_follow_the_progress_live(page: Page, live_ap
 
     with live_app.app_context():
         queue("imports").empty()
+        queue("default").empty()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     login(page, live_app, "admin")
@@ -97,8 +98,11 @@ def test_upload_preview_confirm_and_follow_the_progress_live(page: Page, live_ap
     page.get_by_role("button", name="Carica e mostra l'anteprima").click()
 
     expect(page.get_by_role("heading", name="Anteprima: ruolo_2024.csv")).to_be_visible()
+    # the worker reads the file (queue "default"); the page polls until the rows are there
+    expect(page.get_by_test_id("preview-result")).to_have_attribute("data-status", "pending")
+    _run_worker(live_app, "default").join(timeout=60)
     preview = page.get_by_test_id("preview-rows")
-    expect(preview).to_contain_text("TEST-050002")
+    expect(preview).to_contain_text("TEST-050002", timeout=30_000)
     expect(preview.locator("tbody tr")).to_have_count(10)
     assert violations(page) == []
     page.get_by_role("button", name="Conferma e avvia l'importazione").click()

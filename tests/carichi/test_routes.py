@@ -44,15 +44,34 @@ def _upload(
     return client.post("/carichi/nuovo", data=data, content_type="multipart/form-data")
 
 
+def run_previews(app) -> None:
+    """What `esattoria worker` does with the upload previews: run the queued ones (queue "default")."""
+    from rq import SimpleWorker
+
+    from app.carichi.services import PREVIEW_QUEUE
+    from app.core.jobs import connection, queue
+
+    with app.app_context():
+        SimpleWorker([queue(PREVIEW_QUEUE)], connection=connection()).work(burst=True)
+
+
+def _preview(app, client, content: bytes, **kw) -> str:
+    """Upload, let the worker read the file, and return the preview page."""
+    response = _upload(client, content, **kw)
+    assert response.status_code == 303 and "/carichi/anteprima?t=" in response.headers["Location"]
+    run_previews(app)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
 def test_upload_shows_a_preview_with_errors_then_confirm_queues_the_job(app, store, personas) -> None:
     client = personas.client("backoffice")
     page = client.get("/carichi/nuovo")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "data-dropzone" in html and "js/carichi.js" in html and 'type="file"' in html
-    response = _upload(client, csv_bytes([row(1), row(2, cap="1"), row(3)]))
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
+    html = _preview(app, client, csv_bytes([row(1), row(2, cap="1"), row(3)]))
     assert 'data-testid="preview-rows"' in html and "TEST-000003" in html
     assert "CAP non valido: attese 5 cifre" in html and "1 righe su 3 hanno errori" in html
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
@@ -85,7 +104,7 @@ def test_a_tampered_confirmation_is_refused(app, store, personas) -> None:
 
 def test_a_refused_file_shows_why_and_offers_no_confirmation(app, store, personas) -> None:
     client = personas.client("backoffice")
-    html = _upload(client, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, name="foto.csv").get_data(as_text=True)
+    html = _preview(app, client, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, name="foto.csv")
     assert 'data-testid="preview-refused"' in html and "immagine PNG" in html
     assert "Conferma e avvia" not in html
 
@@ -97,7 +116,7 @@ def test_a_file_already_loaded_is_flagged_in_the_preview(app, store, personas) -
     with app.app_context():
         run_file(app, content)
     client = personas.client("backoffice")
-    html = _upload(client, content).get_data(as_text=True)
+    html = _preview(app, client, content)
     assert 'data-testid="preview-duplicate"' in html and "File già caricato" in html
     assert "Conferma e avvia" not in html
 
@@ -242,7 +261,52 @@ def test_xlsx_and_xml_uploads_are_previewed(app, store, personas, layout) -> Non
     from tests.carichi.support import xlsx_bytes, xml_bytes
 
     content = xlsx_bytes([row(1), row(2)]) if layout == "canonico-xlsx" else xml_bytes([row(1), row(2)])
-    html = _upload(
-        personas.client("backoffice"), content, layout=layout, name=f"lista.{layout[-4:]}"
-    ).get_data(as_text=True)
+    html = _preview(app, personas.client("backoffice"), content, layout=layout, name=f"lista.{layout[-4:]}")
     assert 'data-testid="preview-rows"' in html and "TEST-000002" in html and "Conferma e avvia" in html
+
+
+def test_the_preview_is_read_by_the_worker_while_the_page_polls(app, store, personas, monkeypatch) -> None:
+    """Issue 10 point 8: the web request stores the file and queues the preview; it never reads the file."""
+    from app.carichi import pipeline
+
+    real = pipeline.preview
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the upload request read the file")
+
+    client = personas.client("backoffice")
+    monkeypatch.setattr(pipeline, "preview", not_here)
+    response = _upload(client, csv_bytes([row(1), row(2)]))
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    pending = client.get(location).get_data(as_text=True)
+    assert 'data-status="pending"' in pending and 'hx-trigger="every 1s"' in pending
+    assert "Anteprima: lista.csv" in pending and "Conferma e avvia" not in pending
+    fragment = client.get(location, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="preview-result"') and "<html" not in fragment
+    monkeypatch.setattr(pipeline, "preview", real)
+    run_previews(app)
+    done = client.get(location, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-status="done"' in done and "hx-get" not in done
+    assert "TEST-000002" in done and "Conferma e avvia" in done
+    # the preview belongs to who uploaded it
+    assert personas.client("admin").get(location).status_code == 403
+    assert client.get("/carichi/anteprima?t=falso").status_code == 400
+
+
+def test_a_preview_gone_from_redis_says_so(app, store, personas) -> None:
+    from rq.job import Job
+
+    from app.core.jobs import connection
+
+    client = personas.client("backoffice")
+    location = _upload(client, csv_bytes([row(1)])).headers["Location"]
+    with app.app_context():
+        from app.carichi.routes import _serializer
+
+        token = location.split("t=", 1)[1]
+        with app.test_request_context():
+            data = _serializer().loads(token)
+        Job.fetch(data["preview"], connection=connection()).delete()
+    html = client.get(location).get_data(as_text=True)
+    assert "Anteprima scaduta o non più disponibile" in html and "Conferma e avvia" not in html

@@ -40,11 +40,24 @@ def test_claim_is_compare_and_set_and_the_latest_attempt_wins(ctx) -> None:
     assert db.session.get(BatchJob, job.id).result == {"ok": True}
 
 
-def test_cancel_only_a_queued_job(ctx) -> None:
+def test_a_running_job_can_be_cancelled_and_then_records_nothing(ctx) -> None:
+    """Issue 10: cancel reaches a running job; its run may not finish it (the run rolls back instead)."""
     job = _job()
-    services.claim_job(db.session, job.id)
-    with pytest.raises(Conflict):
-        services.cancel_job(db.session, db.session.get(BatchJob, job.id))
+    claim = services.claim_job(db.session, job.id)
+    assert services.cancel_job(db.session, db.session.get(BatchJob, job.id)) == "running"
+    assert services.finish_job(db.session, claim, status="done", result={"ok": True}) is False
+    db.session.expire_all()
+    stored = db.session.get(BatchJob, job.id)
+    assert (stored.status, stored.phase, stored.result) == ("cancelled", "Annullato", None)
+
+
+@pytest.mark.parametrize("status", ["done", "failed", "cancelled"])
+def test_a_finished_job_cannot_be_cancelled(ctx, status) -> None:
+    job = _job()
+    job.status = status
+    db.session.flush()
+    with pytest.raises(Conflict, match="in coda o in corso"):
+        services.cancel_job(db.session, job)
 
 
 def test_retry_a_running_job_only_when_its_worker_went_silent(ctx) -> None:

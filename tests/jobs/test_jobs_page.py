@@ -75,7 +75,7 @@ def test_a_queued_job_can_be_cancelled_with_a_csrf_protected_post(app, store, pe
         data={"csrf_token": csrf_token(client, "/elaborazioni/")},
         follow_redirects=True,
     )
-    assert "Si può annullare solo un&#39;elaborazione ancora in coda." in again.get_data(as_text=True)
+    assert "Si può annullare solo un&#39;elaborazione in coda o in corso." in again.get_data(as_text=True)
 
 
 def test_the_rejected_rows_report_downloads_as_csv_and_xlsx(app, store, personas) -> None:

@@ -145,3 +145,196 @@ def test_unknown_columns_are_refused(session) -> None:
     data = b"id_pagamento;data_pagamento;importo;iban\nA;2026-11-18;1,00;IT00\n"
     with pytest.raises(FlowRefused, match="colonne sconosciute: iban"):
         import_flow(session, data, ACTOR, fmt="csv", ente_code="R01")
+
+
+# --- issue 10 point 5: the payments CSV is read with the carichi import's reader, limits and encoding rules
+
+
+def _ten_mb_line() -> bytes:
+    """A valid first row, then a 10 MB line (line 3): the csv module's field limit gave a 500."""
+    return csv_file("A-1;2026-11-18;;1,00;;;ok;bonifico") + b"X" * (10 * 1024 * 1024) + b"\n"
+
+
+def _mixed_encodings() -> bytes:
+    """Line 2 in UTF-8 ("città"), line 3 in Windows-1252 ("città" as E0): was stored as mojibake."""
+    return csv_file(
+        "M-1;2026-11-18;;1,00;;;città;bonifico"
+    ) + "M-2;2026-11-18;;2,00;;;città;bonifico\n".encode("cp1252")
+
+
+HOSTILE_CSV = {
+    "ten-mb-line": (_ten_mb_line, 3, "La riga 3 supera la lunghezza massima consentita (65.536 byte)"),
+    "mixed-encodings": (
+        _mixed_encodings,
+        3,
+        "Codifica mista: la riga 2 è in UTF-8, la riga 3 in Windows-1252",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_CSV))
+def test_hostile_csv_is_refused_by_the_service_naming_the_line(session, case) -> None:
+    build, line, message = HOSTILE_CSV[case]
+    before = nothing_kept(session)
+    with pytest.raises(FlowRefused) as info:
+        import_flow(session, build(), ACTOR, fmt="csv", ente_code="R01")
+    assert info.value.message.startswith(message)
+    assert info.value.errors[0]["line"] == line
+    session.rollback()
+    assert nothing_kept(session) == before
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_CSV))
+def test_hostile_csv_is_refused_by_the_cli(app, tmp_path, case) -> None:
+    import json
+
+    from app.extensions import db
+
+    build, line, message = HOSTILE_CSV[case]
+    path = tmp_path / "pagamenti.csv"
+    path.write_bytes(build())
+    with app.app_context():
+        before = nothing_kept(db.session)
+    result = app.test_cli_runner().invoke(
+        args=["pagamenti", "import", str(path), "--format", "csv", "--ente", "R01"]
+    )
+    assert result.exit_code == 1, result.output
+    body = json.loads(result.stderr.strip().splitlines()[-1])
+    assert body["error"].startswith(message) and body["details"]["errors"][0]["line"] == line
+    assert str(tmp_path) not in result.output
+    with app.app_context():
+        assert nothing_kept(db.session) == before
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_CSV))
+def test_hostile_csv_is_refused_by_the_api(app, client, case) -> None:
+    import io
+
+    from app.extensions import db
+    from tests.payments.test_cli_api import _token
+
+    build, line, message = HOSTILE_CSV[case]
+    token = _token(app, "R01")
+    with app.app_context():
+        before = nothing_kept(db.session)
+    response = client.post(
+        "/api/v1/payment-flows",
+        data={"file": (io.BytesIO(build()), "pagamenti.csv"), "format": "csv"},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert body["error"].startswith(message) and body["details"]["errors"][0]["line"] == line
+    with app.app_context():
+        assert nothing_kept(db.session) == before
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_CSV))
+def test_hostile_csv_uploaded_on_the_page_fails_its_job_naming_the_line(app, personas, store, case) -> None:
+    import io
+
+    from app.extensions import db
+    from app.jobs.models import BatchJob, BatchJobError
+    from app.payments.tasks import run_flow_import
+    from tests.conftest import csrf_token
+
+    build, line, message = HOSTILE_CSV[case]
+    client = personas.client("backoffice")
+    with app.app_context():
+        before = nothing_kept(db.session)
+    response = client.post(
+        "/pagamenti/carica",
+        data={
+            "csrf_token": csrf_token(client, "/pagamenti/carica"),
+            "format": "csv",
+            "layout": "canonico",
+            "ente": "R01",
+            "file": (io.BytesIO(build()), "pagamenti.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        job = db.session.scalars(sa.select(BatchJob).order_by(BatchJob.id.desc())).first()
+        result = run_flow_import(job.id)
+        assert result["status"] == "rifiutato" and result["message"].startswith(message)
+        db.session.refresh(job)
+        assert job.status == "failed" and job.error_message.startswith(message)
+        lines = db.session.scalars(sa.select(BatchJobError.line).where(BatchJobError.batch_job_id == job.id))
+        assert list(lines) == [line]
+        assert nothing_kept(db.session) == before
+    page = client.get(f"/elaborazioni/{job.id}").get_data(as_text=True)
+    assert "Riga" in page or "riga" in page
+    assert str(store) not in page
+
+
+def test_a_quoted_field_longer_than_the_csv_limit_is_refused_naming_its_line(session) -> None:
+    """Lines under the line limit, but one quoted field spanning them beyond the csv module's 128 KB."""
+    field = "\n".join(["Y" * 60_000] * 3)
+    data = csv_file("Q-1;2026-11-18;;1,00;;;ok;bonifico") + f'Q-2;2026-11-18;;1,00;;;"{field}";x\n'.encode()
+    with pytest.raises(FlowRefused, match="riga CSV malformata") as info:
+        import_flow(session, data, ACTOR, fmt="csv", ente_code="R01")
+    assert info.value.errors[0]["line"] == 3
+
+
+@pytest.mark.parametrize(
+    ("bom", "name"),
+    [
+        (b"\xff\xfe\x00\x00", "UTF-32 (little endian)"),
+        (b"\x00\x00\xfe\xff", "UTF-32 (big endian)"),
+        (b"\xff\xfe", "UTF-16 (little endian)"),
+        (b"\xfe\xff", "UTF-16 (big endian)"),
+    ],
+)
+def test_utf16_and_utf32_files_are_refused_with_their_own_name(session, bom, name) -> None:
+    codec = {"UTF-32 (l": "utf-32-le", "UTF-32 (b": "utf-32-be", "UTF-16 (l": "utf-16-le"}.get(
+        name[:9], "utf-16-be"
+    )
+    data = bom + csv_file("U-1;2026-11-18;;1,00;;;ok;bonifico").decode().encode(codec)
+    with pytest.raises(FlowRefused) as info:
+        import_flow(session, data, ACTOR, fmt="csv", ente_code="R01")
+    assert f"un testo {name}, non supportato" in info.value.message
+
+
+def test_an_upload_over_the_limit_answers_413_with_its_own_italian_page(app, personas, monkeypatch) -> None:
+    import io
+
+    from tests.conftest import csrf_token
+
+    client = personas.client("backoffice")
+    token = csrf_token(client, "/pagamenti/carica")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    response = client.post(
+        "/pagamenti/carica",
+        data={
+            "csrf_token": token,
+            "format": "csv",
+            "layout": "canonico",
+            "ente": "R01",
+            "file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "grande.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "Errore 413" in page and "Errore 400" not in page
+    assert "File troppo grande" in page and "limite di caricamento di 1 MB" in page
+
+
+def test_the_api_answers_413_in_json_naming_the_limit(app, client, monkeypatch) -> None:
+    import io
+
+    from tests.payments.test_cli_api import _token
+
+    token = _token(app, "R01")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    response = client.post(
+        "/api/v1/payment-flows",
+        data={"file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "grande.csv")},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    body = response.get_json()
+    assert "limite di caricamento di 1 MB" in body["error"] and body["details"]["max_bytes"] == 1024 * 1024
