@@ -178,8 +178,11 @@ class Personas:
         client = self.app.test_client()
         if username is None:
             return client
+        from app.core.security import session_claims
+
         with self.app.app_context():
-            user_id = user_by_name(username).id
+            user = user_by_name(username)
+            user_id, claims = user.id, session_claims(user)
         from flask_login.utils import _create_identifier
 
         with self.app.test_request_context(environ_base=client.environ_base):
@@ -188,6 +191,7 @@ class Personas:
             sess["_user_id"] = str(user_id)
             sess["_fresh"] = True
             sess["_id"] = identifier
+            sess.update(claims)  # the session generation and login time the server checks
         return client
 
 
