@@ -233,6 +233,23 @@ def issue_api_token(
     return token, clear
 
 
+def api_tokens_of(session: Session, ente_ids: frozenset[int]) -> list[ApiToken]:
+    """The tokens of the given enti (an administrator manages those of their own enti only)."""
+    return list(
+        session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.ente_id.in_(sorted(ente_ids)))
+            .order_by(ApiToken.created_dt.desc())
+        )
+    )
+
+
+def api_token_of(session: Session, ente_ids: frozenset[int], token_id: int) -> ApiToken | None:
+    return session.scalars(
+        sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.ente_id.in_(sorted(ente_ids)))
+    ).first()
+
+
 def revoke_api_token(token: ApiToken, now: dt.datetime | None = None) -> None:
     if token.revoked_dt is None:
         token.revoked_dt = now or utcnow()
