@@ -22,7 +22,7 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
 )
 
-TOKEN_PREFIX = "esa_"
+TOKEN_PREFIX = "esa_"  # nosec B105 (the public prefix of every token, not a secret)
 
 if TYPE_CHECKING:
     from app.auth.models import User
