@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SESSION_GENERATION = "_gen"  # the user's session generation at login: a bump ends every older session
 SESSION_AUTH_AT = "_auth_at"  # when the password (and second factor) were given: the absolute lifetime
 SESSION_SEEN_AT = "_seen_at"  # the last request: the idle timeout
+CLOCK_SKEW_SECONDS = 60  # web nodes' clocks may differ a little: a stamp this far in the future still counts
 
 
 def clock() -> dt.datetime:
@@ -94,8 +95,8 @@ def session_is_current(
     stamp = int(now.timestamp())
     return (
         generation == user.session_generation
-        and 0 <= stamp - auth_at < absolute_seconds
-        and 0 <= stamp - seen_at < idle_seconds
+        and -CLOCK_SKEW_SECONDS <= stamp - auth_at < absolute_seconds
+        and -CLOCK_SKEW_SECONDS <= stamp - seen_at < idle_seconds
     )
 
 
