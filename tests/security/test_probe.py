@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from werkzeug.routing import IntegerConverter, PathConverter, Rule
+from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter, Rule
 
 from app import create_app
 from tests.conftest import csrf_token
@@ -33,9 +33,10 @@ ID_KINDS = {
     "riversamento_id": "riversamento_id",
     "token_id": "token_id",
     "layout_id": "layout_id",
+    "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
-GLOBAL_KINDS = {"layout_id"}
+GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
 # the other, non-id arguments of id-bearing URLs
 OTHER_ARGUMENTS = {"fmt": "csv", "kind": "csv"}
 # rules with a path converter that serve no data of anyone (the static files)
@@ -111,8 +112,11 @@ def _url(world: World, rule: Rule, persona: Persona) -> str:
     ids = world.other_taxpayer_ids if persona.other == "other-taxpayer" else world.enti[persona.other].ids
     values = {}
     for arg in rule.arguments:
+        converter = rule._converters.get(arg)
         if arg in ID_KINDS:
             values[arg] = ids.get(ID_KINDS[arg], 1)  # shared configuration: the first row
+        elif isinstance(converter, AnyConverter):
+            values[arg] = sorted(converter.items)[0]
         else:
             values[arg] = OTHER_ARGUMENTS[arg]
     _, path = rule.build(values, append_unknown=False)
@@ -155,7 +159,9 @@ def test_every_id_argument_has_a_kind() -> None:
         f"{rule.rule}: {arg}"
         for rule in ID_RULES
         for arg in rule.arguments
-        if arg not in ID_KINDS and arg not in OTHER_ARGUMENTS
+        if arg not in ID_KINDS
+        and arg not in OTHER_ARGUMENTS
+        and not isinstance(rule._converters.get(arg), AnyConverter)
     }
     assert not unknown, f"map these URL arguments in ID_KINDS (or OTHER_ARGUMENTS): {sorted(unknown)}"
 
