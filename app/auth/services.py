@@ -76,8 +76,9 @@ def authenticate(
         sa.select(User).where(sa.func.lower(User.username) == username.strip().lower())
     ).first()
     if user is None or not user.active:
-        _refuse_unknown(username, password, now, max_failures=max_failures, lock_minutes=lock_minutes)
-    assert user is not None  # _refuse_unknown always raises
+        raise _refusal_of_unknown(
+            username, password, now, max_failures=max_failures, lock_minutes=lock_minutes
+        )
     if user.locked_until is not None and user.locked_until > now:
         raise _locked_until(user.locked_until)
     if not password_matches(user.password_hash, password):
@@ -121,15 +122,15 @@ def _unknown_keys(username: str) -> tuple[str, str]:
     return f"{prefix}-failures:{digest}", f"{prefix}-locked:{digest}"
 
 
-def _refuse_unknown(
+def _refusal_of_unknown(
     username: str, password: str, now: dt.datetime, *, max_failures: int, lock_minutes: int
-) -> None:
-    """The answers of `authenticate` for a name with no active user, step by step the same as for a user."""
+) -> LoginRefused | LoginThrottled:
+    """The answer of `authenticate` for a name with no active user, step by step the same as for a user."""
     failures_key, locked_key = _unknown_keys(username)
     redis = connection()
     locked = redis.get(locked_key)
     if locked is not None and float(locked) > now.timestamp():
-        raise _locked_until(dt.datetime.fromtimestamp(float(locked), dt.UTC))
+        return _locked_until(dt.datetime.fromtimestamp(float(locked), dt.UTC))
     password_matches(_DUMMY_HASH, password)
     failures = int(redis.incr(failures_key))
     redis.expire(failures_key, UNKNOWN_FAILURES_TTL)
@@ -137,8 +138,8 @@ def _refuse_unknown(
         until = now + dt.timedelta(minutes=lock_minutes)
         redis.set(locked_key, str(until.timestamp()), ex=lock_minutes * 60 + 60)
         redis.delete(failures_key)
-        raise _locked_now(lock_minutes)
-    raise _wrong_credentials()
+        return _locked_now(lock_minutes)
+    return _wrong_credentials()
 
 
 def _rome() -> dt.tzinfo:
