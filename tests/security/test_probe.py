@@ -207,3 +207,26 @@ def test_own_ente_ids_open_the_same_pages(world: World, username: str, ente: str
         f"/pagamenti/riversamento/{ids['riversamento_id']}.csv",
     ):
         assert client.get(path).status_code == 200, path
+
+
+def test_an_administrator_sees_and_issues_tokens_of_their_enti_only(world: World) -> None:
+    from app.enti.queries import get_ente_by_code
+    from app.extensions import db
+
+    client = world.personas().client("admin_r01")
+    html = client.get("/amministrazione/token-api").get_data(as_text=True)
+    assert "Sonda R01" in html and "Sonda R02" not in html
+    with world.app.app_context():
+        r02 = get_ente_by_code(db.session, "R02").id
+    before = database_fingerprint(world.app)
+    response = client.post(
+        "/amministrazione/token-api",
+        data={
+            "name": "Sonda altrui",
+            "ente_id": r02,
+            "scopes": ["positions:read"],
+            "csrf_token": csrf_token(client, "/amministrazione/token-api"),
+        },
+    )
+    assert "issued-token" not in response.get_data(as_text=True)
+    assert database_fingerprint(world.app) == before
