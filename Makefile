@@ -1,11 +1,11 @@
-# Esattoria: `make run` (demo on the embedded defaults) and `make test` (the whole suite).
+# Esattoria: `make run` (demo on the embedded defaults), `make test` (the whole suite, after `make check`).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-deps lint vendor clean
+.PHONY: run test check install install-test system-deps lint vendor clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Serve Python 3.11 ($(PYTHON))"; exit 1; }
@@ -38,6 +38,10 @@ test: install-test system-deps
 
 lint: install-test
 	$(BIN)/ruff check .
+
+# ruff, bandit (pyproject.toml [tool.bandit]) and pip-audit of the installed environment; `make test` runs it too
+check: install-test
+	scripts/check.sh
 
 vendor:
 	scripts/vendor.sh

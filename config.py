@@ -73,7 +73,10 @@ class Config:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
+    # idle timeout: a session with no request for this long has ended (checked on the server, every request)
     PERMANENT_SESSION_LIFETIME = env_int("SESSION_MINUTES", 30) * 60
+    # absolute lifetime: hours after the login when a session ends however busy it is
+    SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
     # Access

@@ -178,8 +178,11 @@ class Personas:
         client = self.app.test_client()
         if username is None:
             return client
+        from app.core.security import session_claims
+
         with self.app.app_context():
-            user_id = user_by_name(username).id
+            user = user_by_name(username)
+            user_id, claims = user.id, session_claims(user)
         from flask_login.utils import _create_identifier
 
         with self.app.test_request_context(environ_base=client.environ_base):
@@ -188,6 +191,7 @@ class Personas:
             sess["_user_id"] = str(user_id)
             sess["_fresh"] = True
             sess["_id"] = identifier
+            sess.update(claims)  # the session generation and login time the server checks
         return client
 
 
@@ -206,3 +210,26 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     )
     assert match, f"no CSRF token in {path}"
     return match.group(1)
+
+
+def unused_totp_code(app: Flask, username: str, secret: str) -> str:
+    """A TOTP code of `username` the server has not accepted yet: a step is good once (no replay), so a
+    second login in the same 30 seconds takes the next step's code (accepted one step early), or waits."""
+    import datetime as dt
+    import time
+
+    import pyotp
+
+    from app.extensions import db
+
+    totp = pyotp.TOTP(secret)
+    with app.app_context():
+        last = user_by_name(username).totp_last_step
+        db.session.remove()
+
+    def step_now() -> int:
+        return totp.timecode(dt.datetime.now(dt.UTC))
+
+    while last is not None and last > step_now():  # the next step too is taken: wait for the clock
+        time.sleep(1)
+    return totp.generate_otp(step_now() if last is None or step_now() > last else last + 1)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
+from app.auth.services import touch_api_token
 from app.core.access import Principal
 from app.core.audit import log_access
 from app.core.errors import error_response
@@ -28,6 +29,10 @@ def token_required(scope: str) -> Callable:
             token = g.get("api_token")
             if token is None:
                 return error_response(401, "Token mancante, revocato o non valido.")
+            # its own small transaction, before the view: a GET commits nothing else, a failing view
+            # rolls back only its own work
+            if touch_api_token(db.session, token):
+                db.session.commit()
             if scope not in token.scopes:
                 return error_response(403, f"Il token non ha l'ambito «{scope}».")
             g.principal = Principal(

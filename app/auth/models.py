@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.core.db import Base, CreatedMixin, JsonDoc, UTCDateTime
 
@@ -32,6 +34,10 @@ class User(UserMixin, CreatedMixin, Base):
     # Second factor (staff roles)
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enrolled: Mapped[bool] = mapped_column(default=False)
+    # the last accepted TOTP time step: a code is good once (no replay within its window)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Login sessions carry the generation they started with; a bump ends them all (app/core/security.py)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # Throttling
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -56,6 +62,21 @@ class User(UserMixin, CreatedMixin, Base):
         from app.core.access import ROLE_LABELS
 
         return ROLE_LABELS[self.role]
+
+
+# A change of these ends every login session of the user (a copied cookie keeps none of the old rights).
+SESSION_ENDING_CHANGES = ("password_hash", "role", "active", "totp_secret", "enti")
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_sensitive_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in session.dirty:
+        if not isinstance(obj, User):
+            continue
+        attrs = inspect(obj).attrs
+        sensitive = any(attrs[name].history.has_changes() for name in SESSION_ENDING_CHANGES)
+        if sensitive and not attrs.session_generation.history.has_changes():
+            obj.session_generation = (obj.session_generation or 0) + 1
 
 
 class ApiToken(CreatedMixin, Base):

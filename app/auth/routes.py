@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import services
 from app.auth.forms import LoginForm, TotpForm
 from app.auth.models import User
+from app.core import security
 from app.core.access import permission_required
 from app.core.ratelimit import exhausted, record
 from app.core.security import local_path
@@ -20,6 +21,9 @@ bp = Blueprint("auth", __name__)
 main_bp = Blueprint("main", __name__)
 
 PENDING = "pending_user_id"
+# where to go after the login, kept across the second-factor step ("next" itself is one of the keys
+# Flask-Login drops from a session without a login, i.e. the pending one: the target was lost)
+NEXT = "login_next"
 FAILED_LOGIN = "login-failed"  # per client address
 FAILED_TOTP = "totp-failed"  # per user
 WINDOW = 600  # seconds
@@ -60,23 +64,31 @@ def login() -> Any:
         else:
             db.session.commit()
             session.pop(PENDING, None)
+            target = _safe_next(request.args.get("next"))
             if outcome.needs_enrolment or outcome.needs_totp:
                 session[PENDING] = outcome.user.id
-                session["next"] = _safe_next(request.args.get("next"))
+                session[NEXT] = target
                 return redirect(url_for("auth.totp_enrol" if outcome.needs_enrolment else "auth.totp"))
-            return _finish_login(outcome.user, _safe_next(request.args.get("next")))
+            return _finish_login(outcome.user, target)
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
 
 
-def _finish_login(user: User, target: str) -> Any:
+def _finish_login(user: User, target: str, message: str | None = None) -> Any:
     session.clear()  # a fresh session after authentication (no fixation)
     services.record_login(user)
     db.session.commit()
     login_user(user)
+    session.update(security.session_claims(user))
     session.permanent = True
+    if message:
+        flash(message, "success")
     return redirect(target)
+
+
+def _pending_next() -> str:
+    return _safe_next(session.get(NEXT))
 
 
 def _pending_user() -> User | None:
@@ -94,12 +106,13 @@ def totp() -> Any:
         if _totp_exhausted(user):
             return _back_to_password()
         try:
-            services.verify_totp(user, form.code.data)
+            services.verify_totp(db.session, user, form.code.data, now=security.clock())
         except services.LoginRefused as exc:
+            db.session.rollback()
             record(FAILED_TOTP, str(user.id), window_seconds=WINDOW)
             form.code.errors.append(exc.message)
         else:
-            return _finish_login(user, session.get("next") or url_for("main.home"))
+            return _finish_login(user, _pending_next())
     return render_template("auth/totp.html", form=form, user=user)
 
 
@@ -128,19 +141,25 @@ def totp_enrol() -> Any:
         if _totp_exhausted(user):
             return _back_to_password()
         try:
-            services.verify_totp(user, form.code.data, confirm_enrolment=True)
+            services.verify_totp(
+                db.session, user, form.code.data, now=security.clock(), confirm_enrolment=True
+            )
         except services.LoginRefused as exc:
+            db.session.rollback()
             record(FAILED_TOTP, str(user.id), window_seconds=WINDOW)
             form.code.errors.append(exc.message)
         else:
-            flash("Verifica in due passaggi attivata.", "success")
-            return _finish_login(user, session.get("next") or url_for("main.home"))
+            return _finish_login(user, _pending_next(), "Verifica in due passaggi attivata.")
     qr = segno.make(uri, error="m").svg_data_uri(scale=5)
     return render_template("auth/totp_enrol.html", form=form, user=user, qr=qr, secret=user.totp_secret)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    """Ends every login session of the user on the server: a copy of the cookie is worth nothing after."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()
     flash("Sei uscito dall'applicazione.", "info")

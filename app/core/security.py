@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
+from werkzeug.urls import iri_to_uri
 
 from app.core.audit import Actor
 from app.core.db import utcnow
@@ -18,7 +22,21 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
 )
 
-TOKEN_PREFIX = "esa_"
+TOKEN_PREFIX = "esa_"  # nosec B105 (the public prefix of every token, not a secret)
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+# What a login session carries besides Flask-Login's keys (all times are epoch seconds, UTC).
+SESSION_GENERATION = "_gen"  # the user's session generation at login: a bump ends every older session
+SESSION_AUTH_AT = "_auth_at"  # when the password (and second factor) were given: the absolute lifetime
+SESSION_SEEN_AT = "_seen_at"  # the last request: the idle timeout
+CLOCK_SKEW_SECONDS = 60  # web nodes' clocks may differ a little: a stamp this far in the future still counts
+
+
+def clock() -> dt.datetime:
+    """Now, in UTC: the one clock of session lifetimes and TOTP steps (tests patch it, never sleep)."""
+    return utcnow()
 
 
 def hash_token(token: str) -> str:
@@ -33,11 +51,53 @@ def new_token() -> tuple[str, str]:
 
 
 def local_path(target: str | None) -> str | None:
-    """`target` if it is a path of this site, else None: a redirect never leaves the site ("//host" and
-    "/\\host" are other hosts to a browser)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` as the Location a redirect would send, if that is a path of this site; else None.
+
+    The check runs on the normalised form, the one Werkzeug writes into the header (`iri_to_uri`, which
+    drops tabs and newlines as browsers do): "/\t/host" would become "//host", another host to a browser, and
+    a newline cannot go into a header at all. Control characters are refused outright, "//host" and
+    "/\\host" are other hosts, and anything with a scheme or a host is not a local path."""
+    if not target or "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    try:
+        uri = iri_to_uri(target)
+        parts = urlsplit(uri)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not uri.startswith("/") or uri.startswith("//"):
+        return None
+    return uri
+
+
+def session_claims(user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """The keys a fresh login session starts with (see `session_is_current`)."""
+    stamp = int((now or clock()).timestamp())
+    return {SESSION_GENERATION: user.session_generation, SESSION_AUTH_AT: stamp, SESSION_SEEN_AT: stamp}
+
+
+def session_is_current(
+    sess: MutableMapping[str, Any],
+    user: User,
+    *,
+    now: dt.datetime,
+    idle_seconds: int,
+    absolute_seconds: int,
+) -> bool:
+    """A login session is valid while (1) the user's session generation has not moved since the login
+    (logout, a password, role, ente or status change bump it: every session of the user ends, whoever holds
+    a copy of the cookie), (2) less than `absolute_seconds` have passed since the login, however busy the
+    session, and (3) less than `idle_seconds` since its last request. The cookie is signed, so a client
+    cannot move these values; a replayed older copy only carries older ones."""
+    keys = (SESSION_GENERATION, SESSION_AUTH_AT, SESSION_SEEN_AT)
+    generation, auth_at, seen_at = (sess.get(key) for key in keys)
+    if not all(isinstance(v, int) for v in (generation, auth_at, seen_at)):
+        return False
+    stamp = int(now.timestamp())
+    return (
+        generation == user.session_generation
+        and -CLOCK_SKEW_SECONDS <= stamp - auth_at < absolute_seconds
+        and -CLOCK_SKEW_SECONDS <= stamp - seen_at < idle_seconds
+    )
 
 
 def current_actor() -> Actor:
@@ -60,8 +120,27 @@ def register(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        """The user of a login session, or None (anonymous, and the session dropped) once it has ended."""
+        try:
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            user = None
+        now = clock()
+        if (
+            user is None
+            or not user.active
+            or not session_is_current(
+                session,
+                user,
+                now=now,
+                idle_seconds=int(app.permanent_session_lifetime.total_seconds()),
+                absolute_seconds=int(current_app.config["SESSION_ABSOLUTE_HOURS"]) * 3600,
+            )
+        ):
+            session.clear()
+            return None
+        session[SESSION_SEEN_AT] = int(now.timestamp())
+        return user
 
     @app.before_request
     def identify() -> None:
@@ -91,9 +170,3 @@ def register(app: Flask) -> None:
         if request.endpoint and not request.endpoint.endswith("static"):
             headers.setdefault("Cache-Control", "no-store")
         return response
-
-    @app.before_request
-    def touch_token() -> None:
-        token = g.get("api_token")
-        if token is not None:
-            token.last_used_dt = utcnow()

@@ -27,7 +27,8 @@ from app.reports.formatting import format_eur
 from app.taxpayers.models import Taxpayer
 from app.taxpayers.services import AddressData, TaxpayerData, register_taxpayer, set_address, set_contact
 
-DEMO_PASSWORD = "demo-esattoria"
+# bandit B105: the demo accounts' password is public by design (README); production has no demo users
+DEMO_PASSWORD = "demo-esattoria"  # nosec B105
 DEMO_CARICO = "DEMO-2026"
 # Taxpayers every demo and test can rely on.
 MARIO_ROSSI_CF = "RSSMRA80A01H501U"  # R01 only; the demo 'contribuente' account
@@ -109,7 +110,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     already = session.scalars(sa.select(Carico).where(Carico.reference == DEMO_CARICO)).first()
     added_tp = added_pos = added_mov = 0
     if already is None:
-        added_tp, added_pos, added_mov = _seed_world(session, enti, taxpayers, random.Random(seed), seed)
+        # bandit B311: a seeded generator makes the demo world repeatable; nothing secret comes from it
+        rng = random.Random(seed)  # nosec B311
+        added_tp, added_pos, added_mov = _seed_world(session, enti, taxpayers, rng, seed)
     added_users = _seed_users(session, enti)
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.auth import services as auth_services
-from app.auth.models import ApiToken
-from app.core.access import API_SCOPES, permission_required
+from app.core.access import API_SCOPES, current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.security import current_actor
 from app.enti import periods, presentation, queries
@@ -132,8 +130,11 @@ def verify_parameter(kind: str, row_id: int) -> Any:
 @bp.route("/token-api", methods=["GET", "POST"])
 @permission_required("admin.tokens")
 def api_tokens() -> Any:
+    enti = current_principal().ente_ids  # an administrator issues, sees and revokes tokens of their enti only
     form = ApiTokenForm()
-    form.ente_id.choices = [(e.id, f"{e.code} – {e.name}") for e in queries.list_enti(db.session)]
+    form.ente_id.choices = [
+        (e.id, f"{e.code} – {e.name}") for e in queries.list_enti(db.session) if e.id in enti
+    ]
     form.scopes.choices = list(API_SCOPES.items())
     issued = None
     if form.validate_on_submit():
@@ -150,7 +151,7 @@ def api_tokens() -> Any:
         else:
             db.session.commit()
             flash("Token emesso: copialo ora, non sarà più mostrato.", "success")
-    tokens = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.created_dt.desc())).all()
+    tokens = auth_services.api_tokens_of(db.session, enti)
     return render_template(
         "admin/api_tokens.html",
         form=form,
@@ -167,7 +168,7 @@ def revoke_api_token(token_id: int) -> Any:
     form = RevokeForm()
     if not form.validate_on_submit():
         abort(400)
-    token = db.session.get(ApiToken, token_id)
+    token = auth_services.api_token_of(db.session, current_principal().ente_ids, token_id)
     if token is None:
         abort(404)
     auth_services.revoke_api_token(token)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.core.access import current_principal, permission_required
-from app.core.errors import DomainError
+from app.core.errors import DomainError, NotFound
 from app.core.security import current_actor, local_path
 from app.enti.models import Ente
 from app.extensions import db
@@ -49,6 +49,8 @@ def _render(template: str, **context: Any) -> str:
 
 def _fail(exc: DomainError) -> None:
     db.session.rollback()
+    if isinstance(exc, NotFound):  # out of scope or missing: the same 404 as every other id (no redirect)
+        raise exc
     flash(exc.message, "danger")
 
 

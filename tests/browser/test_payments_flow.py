@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import DEMO_PASSWORD
 from tests.browser.test_accessibility import violations
+from tests.conftest import unused_totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def login(page: Page, app, username: str) -> None:
     else:
         with app.app_context():
             secret = db.session.scalars(sa.select(User.totp_secret).where(User.username == username)).one()
-    page.get_by_label("Codice di verifica (6 cifre)").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("Codice di verifica (6 cifre)").fill(unused_totp_code(app, username, secret))
     page.get_by_role("button", name=re.compile("^(Attiva|Verifica)$")).click()
     expect(page.get_by_role("heading", name=re.compile("Buongiorno"))).to_be_visible()
 
