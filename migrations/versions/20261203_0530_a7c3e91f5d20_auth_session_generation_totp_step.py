@@ -1,7 +1,7 @@
 """auth: per-user session generation (server-side logout) and the last accepted TOTP time step (no replay)
 
 Revision ID: a7c3e91f5d20
-Revises: 4eb0edd13950
+Revises: 7c3d9a51f2b8
 Create Date: 2026-12-03 05:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e91f5d20'
-down_revision = '4eb0edd13950'
+down_revision = '7c3d9a51f2b8'
 branch_labels = None
 depends_on = None
 
