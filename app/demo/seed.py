@@ -20,8 +20,9 @@ from app.auth.models import User
 from app.auth.services import hash_password
 from app.carichi.models import Carico
 from app.core.audit import Actor, record_event
+from app.enti.defaults import ENTRATA_RULES
 from app.enti.models import Ente, Entrata
-from app.enti.services import ensure_ente, ensure_entrata, load_default_parameters
+from app.enti.services import ensure_ente, ensure_entrata, ensure_entrata_parameter, load_default_parameters
 from app.positions.models import Movement, Position
 from app.reports.formatting import format_eur
 from app.taxpayers.models import Taxpayer
@@ -102,9 +103,10 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
             segregation_code=spec["segregation_code"],
         )
         for code, name, prescription, capitolo in spec["entrate"]:
-            ensure_entrata(
+            entrata = ensure_entrata(
                 session, ente, code=code, name=name, prescription_regime=prescription, capitolo=capitolo
             )
+            ensure_entrata_parameter(session, entrata, ENTRATA_RULES[code])
         enti[spec["code"]] = ente
     already = session.scalars(sa.select(Carico).where(Carico.reference == DEMO_CARICO)).first()
     added_tp = added_pos = added_mov = 0
