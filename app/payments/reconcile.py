@@ -115,7 +115,9 @@ def allocation_orders(
         sa.select(Entrata.id, Entrata.ente_id).where(Entrata.id.in_(ids))
     ):
         params, _ = engine_inputs(session, on, ente_id=ente_id, entrata_id=entrata_id)
-        orders[entrata_id] = tuple(params.allocation_order or DEFAULT_ORDER)
+        order = tuple(params.allocation_order or DEFAULT_ORDER)
+        # oneri di riscossione booked at a payoff (positions.amounts) are paid last unless the order has them
+        orders[entrata_id] = order if "oneri" in order else (*order, "oneri")
     return orders
 
 
@@ -637,7 +639,10 @@ def allocate_payment(
                 expected=0,
                 detail="La posizione non aveva più nulla da pagare: l'intero importo è da rimborsare",
             )
-    if notice is not None and notice.amount_cents != payment.amount_cents and allocated > 0:
+    # a pagoPA payment that differs from its notice is an anomaly; at the desk the amount is the operator's
+    if notice is not None and notice.amount_cents != payment.amount_cents and allocated > 0 and (
+        method != "sportello"
+    ):
         _anomaly(
             session,
             payment,

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.engine import wire
 from app.engine.errors import RateMissing
@@ -31,6 +33,7 @@ from app.enti.queries import in_force, parameter_rows, parameters_stamp
 from app.positions.models import COMPONENTS, Movement, Position
 from app.positions.queries import ABATED_KINDS, ORIGINAL_KINDS, PAID_KINDS, ComponentBalance
 
+ROME = ZoneInfo("Europe/Rome")
 RULE_CODE = "regola_dovuto"  # the entrata's rule of the amount due (a parameter row per entrata)
 QUOTED_COMPONENTS = wire.COMPONENTS  # capitale, sanzioni, interessi, spese (the engine's components)
 PAYMENT_KINDS = PAID_KINDS  # the movements quoted as payments on their value date
@@ -203,6 +206,9 @@ class Due:
     def rows(self) -> list[ComponentBalance]:
         return [self.components[c] for c in COMPONENTS if c in self.components]
 
+    def component(self, name: str) -> ComponentBalance:
+        return self.components.get(name) or ComponentBalance(name)
+
     @property
     def ledger_cents(self) -> int:
         return sum(c.due_cents for c in self.components.values())
@@ -308,9 +314,14 @@ def amounts_due(session: Session, positions: Sequence[Position], on: dt.date, *,
                 segment["source"] = table.period_on(day).source if table else ""
             except RateMissing:
                 segment["source"] = ""
-            due.segments.append(segment)
+            due.segments.append({**segment, "rate_fraction": Decimal(segment["rate"]).scaleb(-2)})
         result[position.id] = due
     return result
+
+
+def today_rome() -> dt.date:
+    """Today in Italy: the day amounts are due at by default."""
+    return dt.datetime.now(ROME).date()
 
 
 def amount_due(session: Session, position: Position, on: dt.date) -> Due:
@@ -347,3 +358,32 @@ def crystallise_for_payment(session: Session, position: Position, amount_cents: 
     session.add_all(rows)
     session.flush()
     return due.accrued_cents
+
+
+def amounts_due_by_id(session: Session, position_ids: Sequence[int], on: dt.date) -> dict[int, Due]:
+    """`amounts_due` of positions known by id (ids read through the scoping helper, e.g. a list's page)."""
+    ids = list(dict.fromkeys(position_ids))
+    if not ids:
+        return {}
+    positions = list(session.scalars(
+        sa.select(Position).where(Position.id.in_(ids)).options(joinedload(Position.entrata))))
+    return amounts_due(session, positions, on)
+
+
+def with_amount_due(session: Session, rows: Iterable[dict[str, Any]], on: dt.date, *,
+                    chunk: int = 500) -> Iterator[dict[str, Any]]:
+    """List/export rows (`id`, `due_cents` of `queries.position_rows_stmt`) with `due_cents` replaced by the
+    amount due at `on`, computed `chunk` rows at a time (exports stream)."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            yield from _with_due(session, batch, on)
+            batch = []
+    if batch:
+        yield from _with_due(session, batch, on)
+
+
+def _with_due(session: Session, rows: list[dict[str, Any]], on: dt.date) -> list[dict[str, Any]]:
+    dues = amounts_due_by_id(session, [r["id"] for r in rows], on)
+    return [{**r, "due_cents": dues[r["id"]].total_cents} for r in rows]
