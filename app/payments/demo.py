@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from app.positions.models import Position
 from app.taxpayers.models import Taxpayer
 
 DEMO_PAYMENTS_MIN_POSITIONS = 200  # the test seed (40 taxpayers) keeps its ledger untouched
+ROME = ZoneInfo("Europe/Rome")
 FIXED = ("RSSMRA80A01H501U", "VRDGPP75C15F205S", "01234560017")
 
 
@@ -63,8 +65,9 @@ def _desk_payments(session: Session, planned: list[PlannedPayment], rnd: random.
         amount = due.total_cents if item.amount_cents is None else min(item.amount_cents, due.total_cents - 1)
         if amount <= 0:
             continue
+        booked = dt.datetime.combine(item.paid_date, dt.time(10, 0), tzinfo=ROME)  # taken that morning
         register_desk_payment(session, principal, actor, position_id=item.position_id, amount_cents=amount,
-                              channel=rnd.choice(channels), paid_date=item.paid_date)
+                              channel=rnd.choice(channels), paid_date=item.paid_date, booked_dt=booked)
 
 
 def _demo_flows(session: Session) -> None:

@@ -500,8 +500,10 @@ def allocate_payment(
     on: dt.date | None = None,
     notice: NoticeNumber | None = None,
     lock: bool = True,
+    booked_dt: dt.datetime | None = None,
 ) -> tuple[int, int]:
     """Allocate one payment over `shares` through the engine; returns (allocated, credit) in cents.
+    `booked_dt` is when the movements are booked (now by default; the demo books its past payments then).
 
     Each share goes to its position in the entrata's order; a share's amount above what the position owes, and
     what the shares leave of the payment, become a credit to refund."""
@@ -547,14 +549,14 @@ def allocate_payment(
                     "kind": "pagamento",
                     "amount_cents": -cents,
                     "value_date": payment.paid_date,
-                    "booked_dt": utcnow(),
+                    "booked_dt": booked_dt or utcnow(),
                     "user_id": actor.user_id,
                     "source": f"pagamento n. {payment.id} ({payment.channel})"[:200],
                 }
             )
         remaining -= to_cents(result.amount) - to_cents(result.credit)
     ids = insert_movements(session, movement_rows)
-    now = utcnow()
+    now = booked_dt or utcnow()
     if lines:
         session.execute(
             sa.insert(Allocation),

@@ -634,6 +634,7 @@ def register_desk_payment(
     channel: str,
     paid_date: dt.date | None = None,
     payer_name: str | None = None,
+    booked_dt: dt.datetime | None = None,
 ) -> Payment:
     """A payment taken at the sportello for one position, allocated at once; returns it with its receipt
     number (the quietanza is printed from it).
@@ -692,9 +693,10 @@ def register_desk_payment(
     if notice is not None:
         payment.notice_number, payment.iuv = notice.notice_number, notice.iuv
     crystallise_for_payment(session, position, amount_cents, day, source=f"pagamento n. {payment.id}",
-                            user_id=actor.user_id)
+                            user_id=actor.user_id, booked_dt=booked_dt)
     allocate_payment(
-        session, payment, [Share(position.id)], actor, method="sportello", notice=notice, lock=False
+        session, payment, [Share(position.id)], actor, method="sportello", notice=notice, lock=False,
+        booked_dt=booked_dt,
     )
     flow.computed_count += 1
     flow.computed_total_cents += amount_cents

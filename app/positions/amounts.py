@@ -339,7 +339,8 @@ def cents_of(text: str) -> int:
 
 
 def crystallise_for_payment(session: Session, position: Position, amount_cents: int, on: dt.date, *,
-                            source: str, user_id: int | None = None) -> int:
+                            source: str, user_id: int | None = None,
+                            booked_dt: dt.datetime | None = None) -> int:
     """Book the interest accrued and the oneri computed at `on` as ledger movements (value date `on`) when a
     payment of `amount_cents` reaches the ledger balance of the position: the payment can then pay them and a
     payoff takes the ledger to zero. Returns the cents booked (0: nothing to book)."""
@@ -355,6 +356,9 @@ def crystallise_for_payment(session: Session, position: Position, amount_cents: 
         rows.append(Movement(position_id=position.id, component="oneri", kind=ONERI_KIND,
                              amount_cents=due.oneri_cents, value_date=on, user_id=user_id,
                              source=f"oneri di riscossione al {on:%d/%m/%Y} ({source})"[:200]))
+    for row in rows:
+        if booked_dt is not None:
+            row.booked_dt = booked_dt
     session.add_all(rows)
     session.flush()
     return due.accrued_cents
