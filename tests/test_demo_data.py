@@ -69,3 +69,19 @@ def test_positions_rendicontazione_and_home_agree_for_each_ente(session, persona
         assert "Nessuna riscossione" not in report, code
         total = re.search(r'data-testid="report-total"><strong>([^<]+)<', report)
         assert total and total.group(1) == format_eur(paid), code
+
+
+def test_the_home_total_due_is_the_sum_of_the_amounts_due(session, personas) -> None:
+    from flask import g
+
+    from app.enti.models import Ente
+    from app.positions.amounts import amounts_due, today_rome
+    from app.positions.models import Position
+    from app.reports.formatting import format_eur
+
+    r02 = session.scalars(sa.select(Ente.id).where(Ente.code == "R02")).one()
+    positions = session.scalars(sa.select(Position).where(Position.ente_id == r02)).all()
+    total = sum(d.total_cents for d in amounts_due(session, positions, today_rome()).values())
+    g.pop("_login_user", None)
+    home = personas.client("regione2").get("/").get_data(as_text=True)
+    assert format_eur(total) in re.findall(r'<p class="h3 mb-0"[^>]*>([^<]+)</p>', home)

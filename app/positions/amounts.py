@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from app.core.access import Principal
 from app.engine import wire
 from app.engine.errors import RateMissing
 from app.engine.money import format_cents
@@ -322,6 +323,33 @@ def amounts_due(session: Session, positions: Sequence[Position], on: dt.date, *,
 def today_rome() -> dt.date:
     """Today in Italy: the day amounts are due at by default."""
     return dt.datetime.now(ROME).date()
+
+
+_TOTALS_CACHE: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+
+
+def total_due_cents(session: Session, principal: Principal, on: dt.date) -> int:
+    """The sum of the amounts due at `on` of every position `principal` may see (the home page's total), by
+    the batch quote (`batch_quotes`, the same figures as `amounts_due`), in this process. Kept per process,
+    keyed by the ledger's fingerprint (append-only: its last id), the positions' last id and change and
+    the parameters' fingerprint, so any new movement, edit or parameter is seen at once."""
+    from app.core.history import RowVersion
+    from app.positions.batch_quotes import batch_quotes
+
+    ledger = session.execute(sa.select(
+        sa.select(sa.func.coalesce(sa.func.max(Movement.id), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.max(Position.id), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.max(RowVersion.id), 0))
+        .where(RowVersion.table_name == "positions").scalar_subquery())).one()
+    key = (tuple(ledger), parameters_stamp(session), principal.role, principal.ente_ids, on)
+    total = _TOTALS_CACHE.get(key)
+    if total is None:
+        total = sum(cents_of(due) for _, due in batch_quotes(session, principal, on, workers=0,
+                                                            on_error=lambda *_: None))
+        _TOTALS_CACHE[key] = total
+        while len(_TOTALS_CACHE) > 64:
+            _TOTALS_CACHE.popitem(last=False)
+    return total
 
 
 def amount_due(session: Session, position: Position, on: dt.date) -> Due:
