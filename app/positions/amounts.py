@@ -285,16 +285,19 @@ def amounts_due(session: Session, positions: Sequence[Position], on: dt.date, *,
     from app.positions.quotes import engine_inputs
 
     ledgers = _ledgers(session, [p.id for p in positions], on, booked_by)
+    inputs: dict[tuple[int, int, str], tuple[DueRule, Any, Any]] = {}  # once per entrata in this call
     result: dict[int, Due] = {}
     for position in positions:
         ledger = ledgers[position.id]
-        rule = due_rule(session, on, ente_id=position.ente_id, entrata_id=position.entrata_id,
-                        rate_table=position.entrata.interest_rate_table)
+        key = (position.ente_id, position.entrata_id, position.entrata.interest_rate_table)
+        if key not in inputs:
+            inputs[key] = (due_rule(session, on, ente_id=key[0], entrata_id=key[1], rate_table=key[2]),
+                           *engine_inputs(session, on, ente_id=key[0], entrata_id=key[1]))
+        rule, params, tables = inputs[key]
         facts = PositionFacts(position.due_date, position.notified_date, ledger.interest_until,
                               ledger.oneri_booked)
         due = Due(position.id, on, rule, components=ledger.components)
         payload = payload_from_totals(on, facts, rule, ledger.original, ledger.payments)
-        params, tables = engine_inputs(session, on, ente_id=position.ente_id, entrata_id=position.entrata_id)
         try:
             quote = wire.quote_request(payload, tables, params)
         except wire.WireError as error:
