@@ -229,3 +229,41 @@ def test_a_partial_desk_payment_is_not_an_anomaly(session) -> None:
     assert position.state == "parzialmente_pagata"
     assert session.scalars(sa.select(Anomaly).where(Anomaly.payment_id == payment.id)).all() == []
     assert amount_due(session, position, today_rome()).total_cents == due.total_cents - due.total_cents // 2
+
+
+def test_a_payoff_under_a_rule_with_oneri_books_and_pays_interest_and_oneri(session) -> None:
+    """An entrata whose rule adds oneri L. 160/2019 from esecutività: the amount due has them; a desk payoff
+    of exactly that books interest and oneri and pays every component, oneri last."""
+    from app.enti.models import Parameter
+    from app.payments import services
+    from app.positions.amounts import RULE_CODE, amount_due, today_rome
+    from app.positions.models import Movement
+    from app.positions.queries import balances
+    from app.positions.services import system_principal
+    from tests.payments.support import ACTOR
+
+    position, _ = _open_position_with_interest(session)
+    today = today_rome()
+    session.add(Parameter(
+        code=RULE_CODE, ente_id=position.ente_id, entrata_id=position.entrata_id,
+        valid_from=today - dt.timedelta(days=1), valid_to=None,
+        source="regola di prova (L. 160/2019, art. 1, c. 803)",
+        value={"interest": {"start": "scadenza", "rate_table": "legale", "base": ["capitale"]},
+               "charges": {"rule": "oneri_l160", "esecutivo_days": 60}}))
+    position.notified_date = today - dt.timedelta(days=400)
+    session.flush()
+    due = amount_due(session, position, today)
+    assert due.oneri_cents > 0 and due.interest_cents > 0
+    base = due.ledger_cents + due.interest_cents
+    assert due.oneri_cents == min((base * 6 + 50) // 100, 60000)  # 6% after day 60, capped at 600 euro
+    payment = services.register_desk_payment(
+        session, system_principal(session), ACTOR, position_id=position.id, amount_cents=due.total_cents,
+        channel="contanti", paid_date=today)
+    assert payment.credit_cents == 0
+    booked = {m.kind: m.amount_cents for m in session.scalars(
+        sa.select(Movement).where(Movement.position_id == position.id,
+                                  Movement.kind.in_(("interessi", "oneri"))))}
+    assert booked == {"interessi": due.interest_cents, "oneri": due.oneri_cents}
+    assert balances(session, [position.id])[position.id].due_cents == 0
+    assert amount_due(session, position, today).total_cents == 0
+    assert amount_due(session, position, today + dt.timedelta(days=90)).total_cents == 0  # nothing accrues
