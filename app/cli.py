@@ -64,11 +64,12 @@ def demo_seed(n: int) -> None:
 @click.option("--cf", "codice_fiscale", required=True, help="Codice fiscale o partita IVA")
 @with_appcontext
 def posizioni(codice_fiscale: str) -> None:
+    from app.positions.amounts import today_rome
     from app.positions.services import positions_report
     from app.taxpayers.identifiers import InvalidIdentifier
 
     try:
-        report = positions_report(db.session, codice_fiscale, as_of=dt.date.today())
+        report = positions_report(db.session, codice_fiscale, as_of=today_rome())
     except InvalidIdentifier as exc:
         click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False), err=True)
         sys.exit(1)

@@ -15,6 +15,7 @@ from app.core.audit import log_access
 from app.core.errors import error_response
 from app.core.security import current_actor
 from app.extensions import csrf, db
+from app.positions.amounts import today_rome
 from app.positions.services import positions_report
 from app.taxpayers.identifiers import InvalidIdentifier
 
@@ -51,7 +52,7 @@ def positions_by_taxpayer() -> Any:
     """The positions of one taxpayer (`?codice_fiscale=`), only those of the token's ente."""
     cf = request.args.get("codice_fiscale", "")
     try:
-        report = positions_report(db.session, cf, as_of=dt.date.today(), principal=g.principal)
+        report = positions_report(db.session, cf, as_of=today_rome(), principal=g.principal)
     except InvalidIdentifier as exc:
         return error_response(422, str(exc), {"field": "codice_fiscale"})
     log_access(

@@ -20,10 +20,11 @@ from app.auth.models import User
 from app.auth.services import hash_password
 from app.carichi.models import Carico
 from app.core.audit import Actor, record_event
+from app.enti.defaults import ENTRATA_RULES
 from app.enti.models import Ente, Entrata
-from app.enti.services import ensure_ente, ensure_entrata, load_default_parameters
+from app.enti.services import ensure_ente, ensure_entrata, ensure_entrata_parameter, load_default_parameters
+from app.payments.demo import PlannedPayment
 from app.positions.models import Movement, Position
-from app.reports.formatting import format_eur
 from app.taxpayers.models import Taxpayer
 from app.taxpayers.services import AddressData, TaxpayerData, register_taxpayer, set_address, set_contact
 
@@ -103,9 +104,10 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
             segregation_code=spec["segregation_code"],
         )
         for code, name, prescription, capitolo in spec["entrate"]:
-            ensure_entrata(
+            entrata = ensure_entrata(
                 session, ente, code=code, name=name, prescription_regime=prescription, capitolo=capitolo
             )
+            ensure_entrata_parameter(session, entrata, ENTRATA_RULES[code])
         enti[spec["code"]] = ente
     already = session.scalars(sa.select(Carico).where(Carico.reference == DEMO_CARICO)).first()
     added_tp = added_pos = added_mov = 0
@@ -164,6 +166,7 @@ def _seed_world(
         _random_person(fake, rnd) for _ in range(max(n - 3, 0))
     ]
     positions = movements = 0
+    planned: list[PlannedPayment] = []
     for index, person in enumerate(people):
         if person["cf"] == SECOND_ENTE_CF:
             ente_codes = ("R02",)
@@ -214,6 +217,7 @@ def _seed_world(
                     taxpayer,
                     rnd,
                     f"{code}-{taxpayer.id:06d}-{p_index + 1}",
+                    planned,
                 )
                 positions += 1
                 movements += created
@@ -232,7 +236,7 @@ def _seed_world(
         carico.rows_accepted, carico.total_cents = int(totals[0]), int(totals[1])
     from app.payments.demo import seed_payments_demo
 
-    seed_payments_demo(session, [c.id for c in carichi.values()])
+    seed_payments_demo(session, [c.id for c in carichi.values()], planned, random.Random(seed + 1))
     return len(people), positions, movements
 
 
@@ -319,6 +323,7 @@ def _position(
     taxpayer: Taxpayer,
     rnd: random.Random,
     external_id: str,
+    planned: list[PlannedPayment],
 ) -> int:
     year = rnd.randint(2019, 2024)
     capital = rnd.randint(30, 2500) * 100 + rnd.choice((0, 50, 99))
@@ -375,37 +380,11 @@ def _position(
         payload={"carico": carico.reference},
     )
     roll = rnd.random()
-    if roll < 0.25:  # a partial or full payment, allocated spese → interessi → sanzioni → capitale
+    if roll < 0.25:  # a payoff or a partial payment, taken later through the payment services
         total = sum(c for _, c in lines)
         paid = total if roll < 0.1 else rnd.randint(1, total - 1)
-        remaining = paid
         pay_date = carico.received_date + dt.timedelta(days=rnd.randint(10, 200))
-        for component, cents in (lines[3], lines[2], lines[1], lines[0]):
-            take = min(cents, remaining)
-            if take:
-                session.add(
-                    Movement(
-                        position_id=position.id,
-                        component=component,
-                        kind="pagamento",
-                        amount_cents=-take,
-                        value_date=pay_date,
-                        source="pagoPA (demo)",
-                    )
-                )
-                count += 1
-                remaining -= take
-        position.state = "pagata" if paid == total else "parzialmente_pagata"
-        record_event(
-            session,
-            actor,
-            "payment.allocated",
-            f"Pagamento di {format_eur(paid)} imputato",
-            taxpayer_id=taxpayer.id,
-            position_id=position.id,
-            ente_id=ente.id,
-            payload={"cents": paid},
-        )
+        planned.append(PlannedPayment(position.id, pay_date, None if paid == total else paid))
     elif roll < 0.30:
         session.add(
             Movement(

@@ -258,3 +258,28 @@ PARAMETERS = [
          "DPR 602/1973 art. 77 c. 1-bis (ipoteca solo per crediti >= 20.000 euro); "
          "studiolegaleluigisorace.it, Cass. 18964/2020 (domain.md §4); decorrenza (unconfirmed)"),
 ]
+
+# The rule of the amount due of each demo entrata (parameter `regola_dovuto`, one row per entrata; read by
+# app/positions/amounts.py): when interest starts, on which components, at which rate table, and the oneri.
+# Spese are those of the lista di carico and of later movements. Oneri di riscossione (L. 160/2019 c. 803) are
+# not applied: the regime of cc. 784-815 does not cover the Regioni (domain.md §3).
+_NO_ONERI = ("oneri di riscossione non applicati: L. 160/2019, art. 1, c. 784 non comprende le Regioni")
+ENTRATA_RULES = {
+    "TASSA_AUTO": _row(
+        "regola_dovuto", "2020-01-01", None,
+        {"interest": {"start": "scadenza", "start_days": 0, "rate_table": "legale", "base": ["capitale"],
+                      "surcharge_points": "0", "day_count": "ACT/365"}, "charges": None},
+        "Interessi al tasso legale (art. 1284 c.c.) sulla tassa, giorno per giorno dal giorno successivo "
+        "alla scadenza del pagamento (L. 296/2006, art. 1, c. 165); sanzioni escluse dalla base "
+        f"(DPR 602/1973, art. 30); {_NO_ONERI}", False),
+    "SANZIONI": _row(
+        "regola_dovuto", "2020-01-01", None, {"interest": None, "charges": None},
+        "Nessun interesse sulle sanzioni amministrative: il ritardo è regolato dalla maggiorazione di un "
+        f"decimo per semestre (L. 689/1981, art. 27, c. 6), non applicata; {_NO_ONERI}", False),
+    "CANONI": _row(
+        "regola_dovuto", "2020-01-01", None,
+        {"interest": {"start": "scadenza", "start_days": 0, "rate_table": "legale", "base": ["capitale"],
+                      "surcharge_points": "0", "day_count": "ACT/365"}, "charges": None},
+        "Interessi al tasso legale (artt. 1282 e 1284 c.c.) sul canone scaduto, dal giorno successivo alla "
+        f"scadenza; {_NO_ONERI}", False),
+}

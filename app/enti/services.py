@@ -93,3 +93,30 @@ def ensure_entrata(session: Session, ente: Ente, *, code: str, name: str, **sett
         session.add(entrata)
         session.flush()
     return entrata
+
+
+def ensure_entrata_parameter(session: Session, entrata: Entrata, row: dict[str, Any]) -> bool:
+    """Add one parameter row of the entrata (e.g. its `regola_dovuto`) unless a row with the same code and
+    valid_from exists (left as the admin may have corrected it). True when added."""
+    start = _date(row["valid_from"])
+    exists = session.scalars(
+        sa.select(Parameter.id).where(
+            Parameter.code == row["code"], Parameter.entrata_id == entrata.id, Parameter.valid_from == start
+        )
+    ).first()
+    if exists is not None:
+        return False
+    session.add(
+        Parameter(
+            code=row["code"],
+            ente_id=entrata.ente_id,
+            entrata_id=entrata.id,
+            valid_from=start,
+            valid_to=_date(row.get("valid_to")),
+            value=row["value"],
+            source=row["source"],
+            confirmed=row.get("confirmed", True),
+        )
+    )
+    session.flush()
+    return True

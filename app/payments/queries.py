@@ -237,7 +237,7 @@ def get_review(session: Session, principal: Principal, review_id: int) -> Review
 
 def candidate_positions(session: Session, principal: Principal, review: ReviewItem) -> list[dict[str, Any]]:
     """The positions an operator may choose: the payer's open positions of the ente, and the suggestion."""
-    from app.positions.queries import balances
+    from app.positions.amounts import amounts_due, today_rome
 
     payment = review.payment
     conditions = []
@@ -254,7 +254,7 @@ def candidate_positions(session: Session, principal: Principal, review: ReviewIt
         .order_by(Position.due_date, Position.id)
     )
     positions = list(session.scalars(scoped(stmt, Position, principal)))
-    bals = balances(session, [p.id for p in positions])
+    bals = amounts_due(session, positions, today_rome())
     notices = dict(
         session.execute(
             sa.select(NoticeNumber.position_id, NoticeNumber.notice_number).where(
@@ -265,7 +265,7 @@ def candidate_positions(session: Session, principal: Principal, review: ReviewIt
     return [
         {
             "position": p,
-            "due_cents": bals[p.id].due_cents,
+            "due_cents": bals[p.id].total_cents,
             "notice": notices.get(p.id),
             "suggested": p.id == review.suggested_position_id,
         }

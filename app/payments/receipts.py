@@ -46,7 +46,7 @@ def verify_qr(text: str, secret: str) -> bool:
 
 
 def receipt_data(session: Session, payment: Payment) -> dict[str, Any]:
-    from app.positions.queries import balances
+    from app.positions.amounts import amount_due
 
     ente = session.get(Ente, payment.ente_id)
     position = session.get(Position, payment.position_id) if payment.position_id else None
@@ -55,7 +55,8 @@ def receipt_data(session: Session, payment: Payment) -> dict[str, Any]:
         .where(Allocation.payment_id == payment.id)
         .group_by(Allocation.component)
     ).all()
-    residual = balances(session, [position.id])[position.id].due_cents if position else 0
+    # what is still due after this payment: the amount due at the payment date (interest included)
+    residual = amount_due(session, position, payment.paid_date).total_cents if position else 0
     from app.payments.models import NoticeNumber
 
     notice = payment.notice_number or (

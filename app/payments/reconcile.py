@@ -117,7 +117,9 @@ def allocation_orders(
         sa.select(Entrata.id, Entrata.ente_id).where(Entrata.id.in_(ids))
     ):
         params, _ = engine_inputs(session, on, ente_id=ente_id, entrata_id=entrata_id)
-        orders[entrata_id] = tuple(params.allocation_order or DEFAULT_ORDER)
+        order = tuple(params.allocation_order or DEFAULT_ORDER)
+        # oneri di riscossione booked at a payoff (positions.amounts) are paid last unless the order has them
+        orders[entrata_id] = order if "oneri" in order else (*order, "oneri")
     return orders
 
 
@@ -500,8 +502,10 @@ def allocate_payment(
     on: dt.date | None = None,
     notice: NoticeNumber | None = None,
     lock: bool = True,
+    booked_dt: dt.datetime | None = None,
 ) -> tuple[int, int]:
     """Allocate one payment over `shares` through the engine; returns (allocated, credit) in cents.
+    `booked_dt` is when the movements are booked (now by default; the demo books its past payments then).
 
     Each share goes to its position in the entrata's order; a share's amount above what the position owes, and
     what the shares leave of the payment, become a credit to refund."""
@@ -547,14 +551,14 @@ def allocate_payment(
                     "kind": "pagamento",
                     "amount_cents": -cents,
                     "value_date": payment.paid_date,
-                    "booked_dt": utcnow(),
+                    "booked_dt": booked_dt or utcnow(),
                     "user_id": actor.user_id,
                     "source": f"pagamento n. {payment.id} ({payment.channel})"[:200],
                 }
             )
         remaining -= to_cents(result.amount) - to_cents(result.credit)
     ids = insert_movements(session, movement_rows)
-    now = utcnow()
+    now = booked_dt or utcnow()
     if lines:
         session.execute(
             sa.insert(Allocation),
@@ -639,7 +643,10 @@ def allocate_payment(
                 expected=0,
                 detail="La posizione non aveva più nulla da pagare: l'intero importo è da rimborsare",
             )
-    if notice is not None and notice.amount_cents != payment.amount_cents and allocated > 0:
+    # a pagoPA payment that differs from its notice is an anomaly; at the desk the amount is the operator's
+    if notice is not None and notice.amount_cents != payment.amount_cents and allocated > 0 and (
+        method != "sportello"
+    ):
         _anomaly(
             session,
             payment,

@@ -634,10 +634,17 @@ def register_desk_payment(
     channel: str,
     paid_date: dt.date | None = None,
     payer_name: str | None = None,
+    booked_dt: dt.datetime | None = None,
 ) -> Payment:
     """A payment taken at the sportello for one position, allocated at once; returns it with its receipt
-    number (the quietanza is printed from it)."""
-    from app.positions.queries import balances, get_position
+    number (the quietanza is printed from it).
+
+    The cap is the amount due at the payment date (`amounts.amount_due`: interest and oneri included); a
+    payment that reaches the ledger balance first books the accrued interest and oneri
+    (`amounts.crystallise_for_payment`), so a payoff of exactly the amount due leaves nothing owed. A lower
+    amount is a partial payment, the operator's decision (no anomaly)."""
+    from app.positions.amounts import amount_due, crystallise_for_payment
+    from app.positions.queries import get_position
 
     position = get_position(session, principal, position_id)
     if position is None:
@@ -649,7 +656,7 @@ def register_desk_payment(
     day = paid_date or dt.datetime.now(ROME).date()
     lock_ente(session, position.ente_id, shared=True)
     lock_positions(session, [position.id])
-    due = balances(session, [position.id])[position.id].due_cents
+    due = amount_due(session, position, day).total_cents
     if amount_cents > due:
         raise DomainError(f"Importo superiore al dovuto della posizione ({format_eur(due)}).")
     flow = _desk_flow(session, position.ente_id, actor, day)
@@ -685,8 +692,11 @@ def register_desk_payment(
     ).first()
     if notice is not None:
         payment.notice_number, payment.iuv = notice.notice_number, notice.iuv
+    crystallise_for_payment(session, position, amount_cents, day, source=f"pagamento n. {payment.id}",
+                            user_id=actor.user_id, booked_dt=booked_dt)
     allocate_payment(
-        session, payment, [Share(position.id)], actor, method="sportello", notice=notice, lock=False
+        session, payment, [Share(position.id)], actor, method="sportello", notice=notice, lock=False,
+        booked_dt=booked_dt,
     )
     flow.computed_count += 1
     flow.computed_total_cents += amount_cents

@@ -26,17 +26,29 @@ from sqlalchemy.orm import Session
 
 from app.core.access import Principal, scoped
 from app.engine import wire
+from app.engine.money import format_cents
 from app.engine.params import EngineParams, engine_params_from_rows, rate_tables_from_rows
 from app.engine.rates import RateTable
 from app.enti.models import Entrata
 from app.enti.queries import parameter_rows, rate_table_rows
+from app.positions.amounts import (
+    INTEREST_KIND,
+    ONERI_KIND,
+    PAYMENT_KINDS,
+    QUOTED_COMPONENTS,
+    PositionFacts,
+    cents_of,
+    payload_from_totals,
+    rule_from_rows,
+)
 from app.positions.models import Movement, Position
-from app.positions.quotes import PAYMENT_KINDS, QUOTED_COMPONENTS, payload_from_totals
 
-# One position as the workers get it (a row of `chunk_statement`): id, ente_id, entrata_id, due date, rate
-# table code, original cents of capitale/sanzioni/interessi/spese, and the payments as aligned lists (value
-# dates, cents paid; None when there are none).
-PositionRow = tuple[int, int, int, dt.date, str, int, int, int, int, list[dt.date] | None, list[int] | None]
+# One position as the workers get it (a row of `chunk_statement`): id, ente_id, entrata_id, due date,
+# notification date, rate table code, original cents of capitale/sanzioni/interessi/spese, the payments as
+# aligned lists (value dates, cents paid; None when there are none), the value date of the last crystallised
+# interest, whether oneri are booked and the ledger balance of the oneri component.
+PositionRow = tuple[int, int, int, dt.date, dt.date | None, str, int, int, int, int, list[dt.date] | None,
+                    list[int] | None, dt.date | None, bool, int]
 # What a worker answers for a position: (id, total_due) or, when the engine refuses it, (id, None, status,
 # Italian message) — the WireError of the stored-position endpoint.
 QuoteRow = tuple[int, str] | tuple[int, None, int, str]
@@ -126,13 +138,14 @@ def chunk_statement(principal: Principal, as_of: dt.date, after_id: int, chunk: 
     """
     positions = scoped(
         sa.select(Position.id, Position.ente_id, Position.entrata_id, Position.due_date,
-                  Entrata.interest_rate_table.label("rate_table"))
+                  Position.notified_date, Entrata.interest_rate_table.label("rate_table"))
         .join(Entrata, Entrata.id == Position.entrata_id)
         .where(Position.id > after_id).order_by(Position.id).limit(chunk),
         Position, principal).cte("chunk_positions")
     last_id = sa.select(sa.func.max(positions.c.id)).scalar_subquery()
-    in_chunk = sa.and_(Movement.position_id > after_id, Movement.position_id <= last_id,
-                       Movement.value_date <= as_of, Movement.component.in_(QUOTED_COMPONENTS))
+    in_range = sa.and_(Movement.position_id > after_id, Movement.position_id <= last_id,
+                       Movement.value_date <= as_of)
+    in_chunk = sa.and_(in_range, Movement.component.in_(QUOTED_COMPONENTS))
     is_payment = Movement.kind.in_(PAYMENT_KINDS)
 
     def total(component: str) -> sa.ColumnElement[int]:
@@ -153,12 +166,25 @@ def chunk_statement(principal: Principal, as_of: dt.date, after_id: int, chunk: 
     payments = (sa.select(by_date.c.position_id, listed(by_date.c.value_date, "dates"),
                           listed(by_date.c.paid, "paid"))
                 .group_by(by_date.c.position_id)).subquery("payments")
+    # what was booked beyond the engine's components: crystallised interest and oneri (amounts.py)
+    booked = (sa.select(
+        Movement.position_id,
+        sa.func.max(Movement.value_date).filter(Movement.kind == INTEREST_KIND).label("interest_until"),
+        (sa.func.count().filter(Movement.kind == ONERI_KIND) > 0).label("oneri_booked"),
+        sa.cast(sa.func.coalesce(sa.func.sum(Movement.amount_cents).filter(Movement.component == "oneri"), 0),
+                sa.BigInteger).label("oneri_cents"))
+        .where(in_range,
+               sa.or_(Movement.kind.in_((INTEREST_KIND, ONERI_KIND)), Movement.component == "oneri"))
+        .group_by(Movement.position_id)).subquery("booked")
     return (
         sa.select(positions.c.id, positions.c.ente_id, positions.c.entrata_id, positions.c.due_date,
-                  positions.c.rate_table, *(sa.func.coalesce(originals.c[c], 0) for c in QUOTED_COMPONENTS),
-                  payments.c.dates, payments.c.paid)
+                  positions.c.notified_date, positions.c.rate_table,
+                  *(sa.func.coalesce(originals.c[c], 0) for c in QUOTED_COMPONENTS),
+                  payments.c.dates, payments.c.paid, booked.c.interest_until,
+                  sa.func.coalesce(booked.c.oneri_booked, False), sa.func.coalesce(booked.c.oneri_cents, 0))
         .select_from(positions.outerjoin(originals, originals.c.position_id == positions.c.id)
-                     .outerjoin(payments, payments.c.position_id == positions.c.id))
+                     .outerjoin(payments, payments.c.position_id == positions.c.id)
+                     .outerjoin(booked, booked.c.position_id == positions.c.id))
         .order_by(positions.c.id)
     )
 
@@ -190,21 +216,32 @@ def _init_worker(as_of: dt.date, parameter_rows_by_key: Mapping[tuple[int, int],
                  table_rows: Mapping[str, Mapping[str, Any]]) -> None:
     """Build the engine inputs once per worker, exactly as `quotes.engine_inputs` does for one position."""
     params = {key: engine_params_from_rows(rows, as_of) for key, rows in parameter_rows_by_key.items()}
-    _STATE.update(as_of=as_of, params=params, tables=rate_tables_from_rows(table_rows))
+    _STATE.update(as_of=as_of, params=params, tables=rate_tables_from_rows(table_rows),
+                  rows=dict(parameter_rows_by_key), rules={})
 
 
 def _quote_chunk(rows: list[PositionRow]) -> list[QuoteRow]:
     as_of: dt.date = _STATE["as_of"]
     params: dict[tuple[int, int], EngineParams] = _STATE["params"]
     tables: dict[str, RateTable] = _STATE["tables"]
+    rules: dict[tuple[int, int, str], Any] = _STATE["rules"]
     quote = wire.quote_total_due
     out: list[QuoteRow] = []
-    for pid, ente_id, entrata_id, due, table, cap, sanz, inte, spese, pay_dates, pay_cents in rows:
+    for (pid, ente_id, entrata_id, due, notified, table, cap, sanz, inte, spese, pay_dates, pay_cents,
+         interest_until, oneri_booked, oneri_cents) in rows:
         original = {"capitale": cap, "sanzioni": sanz, "interessi": inte, "spese": spese}
         payments = dict(zip(pay_dates, pay_cents, strict=True)) if pay_dates else {}
-        payload = payload_from_totals(as_of, due, table, original, payments)
+        rule = rules.get((ente_id, entrata_id, table))
+        if rule is None:
+            rule = rules[ente_id, entrata_id, table] = rule_from_rows(
+                _STATE["rows"][ente_id, entrata_id], as_of, table)
+        facts = PositionFacts(due, notified, interest_until, bool(oneri_booked))
+        payload = payload_from_totals(as_of, facts, rule, original, payments)
         try:
-            out.append((pid, quote(payload, tables, params[ente_id, entrata_id])))
+            total = quote(payload, tables, params[ente_id, entrata_id])
+            if oneri_cents:
+                total = format_cents(cents_of(total) + int(oneri_cents))
+            out.append((pid, total))
         except wire.WireError as error:
             out.append((pid, None, error.status, error.message_it))
     return out

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.core.access import Principal
+from app.positions.amounts import today_rome, with_amount_due
 from app.positions.queries import position_rows_stmt
 from app.reports.exports import Column, ExportSpec, export_response
 
@@ -47,4 +48,4 @@ def positions_export(session: Session, principal: Principal, fmt: str, *, title:
     )
     stmt = position_rows_stmt(principal, **filters)
     rows = (dict(r) for r in session.execute(stmt.execution_options(yield_per=1000)).mappings())
-    return export_response(rows, spec, fmt)
+    return export_response(with_amount_due(session, rows, today_rome()), spec, fmt)

@@ -174,11 +174,14 @@ def list_movements(session: Session, principal: Principal, position_id: int) -> 
 
 
 def dashboard_counts(session: Session, principal: Principal) -> dict[str, int]:
-    """Positions by state and the total due, for the home page."""
+    """Positions by state and the total amount due today (interest included: `amounts.total_due_cents`), for
+    the home page."""
+    from app.positions.amounts import today_rome, total_due_cents
+
     stmt = scoped(sa.select(Position.state, sa.func.count()).group_by(Position.state), Position, principal)
     by_state = {state: n for state, n in session.execute(stmt)}
-    due_stmt = scoped(sa.select(sa.func.coalesce(sa.func.sum(Movement.amount_cents), 0)), Movement, principal)
-    return {"positions": sum(by_state.values()), "due_cents": int(session.scalar(due_stmt) or 0), **by_state}
+    due = total_due_cents(session, principal, today_rome())
+    return {"positions": sum(by_state.values()), "due_cents": due, **by_state}
 
 
 def by_component(balances_: dict[int, PositionBalance]) -> dict[str, int]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict, defaultdict
-from collections.abc import Mapping
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,17 +12,11 @@ from app.core.access import Principal
 from app.core.calendar import is_italian_holiday
 from app.core.errors import NotFound
 from app.engine import wire
-from app.engine.errors import RateMissing
 from app.engine.money import format_cents
 from app.engine.params import EngineParams, params_from_rows
 from app.engine.rates import RateTable
 from app.enti.queries import parameter_rows, parameters_stamp, rate_table_rows
-from app.positions.models import Movement, Position
-from app.positions.queries import get_position, list_movements
-
-QUOTED_COMPONENTS = wire.COMPONENTS  # capitale, sanzioni, interessi, spese
-PAYMENT_KINDS = ("pagamento", "rimborso")  # the movements quoted as payments on their value date
-
+from app.positions.queries import get_position
 
 _INPUTS_CACHE: OrderedDict[tuple[Any, ...], tuple[EngineParams, dict[str, RateTable]]] = OrderedDict()
 _INPUTS_CACHE_SIZE = 256
@@ -49,60 +42,24 @@ def engine_inputs(session: Session, on: dt.date, *, ente_id: int | None = None,
     return cached
 
 
-def quote_payload(position: Position, movements: list[Movement], as_of: dt.date) -> dict[str, Any]:
-    """Original amounts by component (carico, accrued, abated) and the payments by value date, booked by
-    `as_of`; interest at the entrata's rate table on the capital from the due date."""
-    original: dict[str, int] = defaultdict(int)
-    payments: dict[dt.date, int] = defaultdict(int)
-    for m in movements:
-        if m.value_date > as_of or m.component not in QUOTED_COMPONENTS:
-            continue
-        if m.kind in PAYMENT_KINDS:
-            payments[m.value_date] -= m.amount_cents
-        else:
-            original[m.component] += m.amount_cents
-    rate_table = position.entrata.interest_rate_table
-    return payload_from_totals(as_of, position.due_date, rate_table, original, payments)
-
-
-def payload_from_totals(as_of: dt.date, due_date: dt.date, rate_table: str, original: Mapping[str, int],
-                        payments: Mapping[dt.date, int]) -> dict[str, Any]:
-    """The quote request of a position from plain values (shared by `quote_payload` and the batch, which sums
-    the ledger in SQL): `original` cents by component of the movements that are not payments, `payments` the
-    net cents paid on each value date (positive = paid), both counting only movements with value date by
-    `as_of` and a quoted component."""
-    payload: dict[str, Any] = {
-        "as_of": as_of.isoformat(),
-        "components": {c: format_cents(max(original.get(c, 0), 0)) for c in QUOTED_COMPONENTS},
-    }
-    if due_date < as_of:
-        payload["interest"] = {"from": due_date.isoformat(), "base": ["capitale"], "rate_table": rate_table,
-                               "surcharge_points": "0", "day_count": "ACT/365"}
-    if payments:
-        paid = [{"date": d.isoformat(), "amount": format_cents(c)}
-                for d, c in sorted(payments.items()) if c > 0]
-        if paid:
-            payload["payments"] = paid
-    return payload
-
-
 def quote_position(session: Session, principal: Principal, position_id: int,
                    as_of: dt.date) -> dict[str, Any]:
+    """The engine's quote of a stored position by its entrata's rule (`amounts.amounts_due`, the one function
+    of the amount due), with the legal source of each segment's rate and the rule applied."""
+    from app.positions.amounts import amount_due
+
     position = get_position(session, principal, position_id)
     if position is None:
         raise NotFound("Posizione non trovata.")
-    params, tables = engine_inputs(session, as_of, ente_id=position.ente_id, entrata_id=position.entrata_id)
-    payload = quote_payload(position, list_movements(session, principal, position_id), as_of)
-    result = wire.quote_request(payload, tables, params)
+    due = amount_due(session, position, as_of)
+    if due.error is not None:
+        raise wire.WireError(422, due.error, {"position": position.id})
+    result = dict(due.quote)
+    result["total_due"] = format_cents(due.total_cents)
     result["position"] = {"id": position.id, "id_posizione": position.external_id, "ente": position.ente.code,
                           "entrata": position.entrata.code}
-    table = tables.get(position.entrata.interest_rate_table)
-    for segment in result.get("interest", {}).get("segments", []):
-        try:  # the legal source of each segment's rate, so the screen can explain it
-            day = dt.date.fromisoformat(segment["from"])
-            segment["source"] = table.period_on(day).source if table else ""
-        except RateMissing:
-            segment["source"] = ""
+    result["rule"] = {"description": due.rule.description(), "source": due.rule.source,
+                      "interest_from": due.interest_from.isoformat() if due.interest_from else None}
     return result
 
 

@@ -10,7 +10,7 @@ from app.core.access import current_principal, permission_required
 from app.engine.states import STATES as STATE_LABELS
 from app.engine.wire import WireError
 from app.extensions import db
-from app.positions import exports, queries, quotes
+from app.positions import amounts, exports, queries, quotes
 from app.positions.forms import PlanForm, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
 from app.reports.exports import FORMATS
@@ -28,12 +28,14 @@ def _filters() -> dict[str, Any]:
 def position_list() -> Any:
     page = max(request.args.get("pagina", 1, type=int), 1)
     stmt = queries.position_rows_stmt(current_principal(), **_filters())
-    rows = list(db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).mappings())
+    found = [dict(r) for r in db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
+             .mappings()]
+    rows = list(amounts.with_amount_due(db.session, found[:PAGE_SIZE], amounts.today_rome()))
     template = "positions/_position_rows.html" if request.htmx else "positions/position_list.html"
     return render_template(
         template,
-        rows=rows[:PAGE_SIZE],
-        has_next=len(rows) > PAGE_SIZE,
+        rows=rows,
+        has_next=len(found) > PAGE_SIZE,
         page=page,
         filters=_filters(),
         states=STATE_LABELS,
@@ -59,7 +61,7 @@ def position_detail(position_id: int) -> Any:
     if position is None:
         abort(404, "Posizione non trovata.")
     movements = queries.list_movements(db.session, principal, position_id)
-    balance = queries.balances(db.session, [position_id])[position_id]
+    balance = amounts.amount_due(db.session, position, amounts.today_rome())
     return render_template(
         "positions/position_detail.html",
         position=position,

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.core.access import Principal
 from app.enti.models import Ente
+from app.positions.amounts import amounts_due
 from app.positions.models import COMPONENTS
-from app.positions.queries import balances, list_positions_of_taxpayer
+from app.positions.queries import list_positions_of_taxpayer
 from app.reports.formatting import cents_to_machine
 from app.taxpayers.identifiers import validate_codice_fiscale
 from app.taxpayers.models import Taxpayer
@@ -27,8 +28,9 @@ def positions_report(
 ) -> list[dict[str, Any]]:
     """formats.md §5 `esattoria posizioni`: the taxpayer's positions with components and total due.
 
-    `total_due` is the ledger balance at `as_of` (interest not yet crystallised in the ledger is not added
-    here). `notice_numbers` lists the pagoPA notices issued for the position (its own first).
+    `total_due` is the amount due at `as_of` (`amounts.amounts_due`: the engine's quote of the ledger by the
+    entrata's rule, interest included); `components` are the ledger's, by value date up to `as_of`.
+    `notice_numbers` lists the pagoPA notices issued for the position (its own first).
     """
     cf = validate_codice_fiscale(codice_fiscale)
     principal = principal or system_principal(session)
@@ -38,7 +40,7 @@ def positions_report(
     if taxpayer_id is None:
         return []
     positions = list_positions_of_taxpayer(session, principal, taxpayer_id)
-    bals = balances(session, [p.id for p in positions])
+    bals = amounts_due(session, positions, as_of)
     from app.payments.notices import notice_numbers_of_positions
 
     notices = notice_numbers_of_positions(session, [p.id for p in positions])
@@ -64,7 +66,7 @@ def positions_report(
                 "entrata": position.entrata.code,
                 "state": position.state,
                 "components": components,
-                "total_due": cents_to_machine(bal.due_cents),
+                "total_due": cents_to_machine(bal.total_cents),
                 "notice_numbers": notices.get(position.id, []),
                 "as_of": as_of.isoformat(),
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,8 +14,9 @@ from app.core.access import Principal, scoped
 from app.core.audit import Actor, Event, log_access
 from app.core.errors import NotFound
 from app.core.history import state_as_of
+from app.positions.amounts import Due, amounts_due
 from app.positions.models import Position
-from app.positions.queries import PositionBalance, balances, list_positions_of_taxpayer
+from app.positions.queries import list_positions_of_taxpayer
 from app.taxpayers.identifiers import (
     LOOKS_LIKE_CF,
     InvalidIdentifier,
@@ -23,6 +25,8 @@ from app.taxpayers.identifiers import (
     validate_codice_fiscale,
 )
 from app.taxpayers.models import Taxpayer, TaxpayerAddress, TaxpayerContact
+
+ROME = ZoneInfo("Europe/Rome")
 
 
 @dataclass(slots=True)
@@ -79,12 +83,18 @@ class Card:
     addresses: list[TaxpayerAddress]
     contacts: list[TaxpayerContact]
     positions: list[Position]
-    balances: dict[int, PositionBalance]
+    balances: dict[int, Due]  # the amount due of each position (amounts.amounts_due)
     events: list[Event]
+    on: dt.date | None = None  # the day the amounts are due at
 
     @property
     def total_due_cents(self) -> int:
-        return sum(b.due_cents for b in self.balances.values())
+        return sum(b.total_cents for b in self.balances.values())
+
+    @property
+    def total_accrued_cents(self) -> int:
+        """Interest and oneri accrued and not yet booked in the ledger, included in the total due."""
+        return sum(b.accrued_cents for b in self.balances.values())
 
     @property
     def total_original_cents(self) -> int:
@@ -173,6 +183,7 @@ def get_card(
     )
     if as_of is not None:
         events_stmt = events_stmt.where(Event.occurred_dt <= as_of)
+    on = (as_of or dt.datetime.now(dt.UTC)).astimezone(ROME).date()
     return Card(
         taxpayer=taxpayer,
         as_of=as_of,
@@ -180,6 +191,7 @@ def get_card(
         addresses=addresses,
         contacts=contacts,
         positions=positions,
-        balances=balances(session, position_ids, as_of_dt=as_of),
+        balances=amounts_due(session, positions, on, booked_by=as_of),
         events=list(session.scalars(events_stmt)),
+        on=on,
     )

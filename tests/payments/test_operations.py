@@ -51,14 +51,17 @@ def test_desk_payment_allocates_and_prints_a_quietanza_with_a_verifiable_qr(sess
 
 
 def test_the_desk_refuses_more_than_what_is_due(session) -> None:
+    from app.positions.amounts import amounts_due_by_id, today_rome
+
     (p,) = open_positions(session)
+    due = amounts_due_by_id(session, [p.id], today_rome())[p.id].total_cents  # interest included
     with pytest.raises(DomainError, match="superiore al dovuto"):
         services.register_desk_payment(
             session,
             system_principal(session),
             ACTOR,
             position_id=p.id,
-            amount_cents=p.due + 1,
+            amount_cents=due + 1,
             channel="contanti",
         )
 

@@ -232,8 +232,11 @@ def _review_id_for_unmatched(app, client) -> int:
 
 
 def test_desk_payment_page_and_quietanza_pdf(app, personas) -> None:
+    from app.positions.amounts import amounts_due_by_id, today_rome
+
     with app.app_context():
         (p,) = open_positions(db.session)
+        p.due = amounts_due_by_id(db.session, [p.id], today_rome())[p.id].total_cents  # interest included
     client = personas.client("sportello")
     page = "/pagamenti/sportello"
     response = client.post(

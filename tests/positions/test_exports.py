@@ -26,11 +26,13 @@ def screen_rows(app, persona_enti: list[str]) -> list[dict]:
     from app.core.access import Principal
     from app.enti.models import Ente
     from app.extensions import db
+    from app.positions.amounts import today_rome, with_amount_due
     from app.positions.queries import position_rows_stmt
 
     with app.app_context():
         ids = frozenset(db.session.scalars(sa.select(Ente.id).where(Ente.code.in_(persona_enti))))
-        return [dict(r) for r in db.session.execute(position_rows_stmt(Principal("regione", ids))).mappings()]
+        rows = (dict(r) for r in db.session.execute(position_rows_stmt(Principal("regione", ids))).mappings())
+        return list(with_amount_due(db.session, rows, today_rome()))  # the amount due, interest included
 
 
 def libreoffice_to_csv(tmp_path: Path, name: str, content: bytes) -> list[list[str]]:
