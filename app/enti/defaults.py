@@ -269,17 +269,19 @@ ENTRATA_RULES = {
         "regola_dovuto", "2020-01-01", None,
         {"interest": {"start": "scadenza", "start_days": 0, "rate_table": "legale", "base": ["capitale"],
                       "surcharge_points": "0", "day_count": "ACT/365"}, "charges": None},
-        "Interessi al tasso legale (art. 1284 c.c.) sulla tassa, giorno per giorno dal giorno successivo "
-        "alla scadenza del pagamento (L. 296/2006, art. 1, c. 165); sanzioni escluse dalla base "
-        f"(DPR 602/1973, art. 30); {_NO_ONERI}", False),
+        "art. 1284 c.c. (saggio degli interessi legali); art. 1282 c.c.",
+        "Interessi al tasso legale sulla tassa, giorno per giorno dal giorno successivo alla scadenza; "
+        "sanzioni escluse dalla base (D.P.R. 602/1973, art. 30). L. 296/2006, art. 1, c. 165 citata a memoria "
+        f"(unconfirmed, non in domain.md); {_NO_ONERI}"),
     "SANZIONI": _row(
         "regola_dovuto", "2020-01-01", None, {"interest": None, "charges": None},
+        "L. 689/1981, art. 27, c. 6",
         "Nessun interesse sulle sanzioni amministrative: il ritardo è regolato dalla maggiorazione di un "
-        f"decimo per semestre (L. 689/1981, art. 27, c. 6), non applicata; {_NO_ONERI}", False),
+        f"decimo per semestre, non ancora applicata dal motore; {_NO_ONERI}"),
     "CANONI": _row(
         "regola_dovuto", "2020-01-01", None,
         {"interest": {"start": "scadenza", "start_days": 0, "rate_table": "legale", "base": ["capitale"],
                       "surcharge_points": "0", "day_count": "ACT/365"}, "charges": None},
-        "Interessi al tasso legale (artt. 1282 e 1284 c.c.) sul canone scaduto, dal giorno successivo alla "
-        f"scadenza; {_NO_ONERI}", False),
+        "art. 1284 c.c. (saggio degli interessi legali); art. 1282 c.c.",
+        f"Interessi al tasso legale sul canone scaduto, dal giorno successivo alla scadenza; {_NO_ONERI}"),
 }

@@ -115,7 +115,7 @@ def ensure_entrata_parameter(session: Session, entrata: Entrata, row: dict[str, 
             valid_to=_date(row.get("valid_to")),
             value=row["value"],
             source=row["source"],
-            confirmed=row.get("confirmed", True),
+            note=row.get("note"),
         )
     )
     session.flush()

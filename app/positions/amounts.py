@@ -57,7 +57,7 @@ class DueRule:
     oneri: str | None = None  # "oneri_l160"
     esecutivo_days: int = 60  # the title is esecutivo this many days after notification
     source: str = ""
-    confirmed: bool = True
+    verified: bool = True
 
     def description(self) -> str:
         """The rule in Italian, for the card."""
@@ -79,14 +79,14 @@ class DueRule:
 
 
 def rule_from_value(value: Mapping[str, Any] | None, *, rate_table: str, source: str = "",
-                    confirmed: bool = True) -> DueRule:
+                    verified: bool = True) -> DueRule:
     """A DueRule from the parameter value; no row: interest from the due date on the capital at the
     entrata's rate table, no oneri (the rule before rules were data)."""
     if value is None:
-        return DueRule(rate_table=rate_table, source=source, confirmed=confirmed)
+        return DueRule(rate_table=rate_table, source=source, verified=verified)
     interest = value.get("interest")
     charges = value.get("charges")
-    kwargs: dict[str, Any] = {"source": source, "confirmed": confirmed, "rate_table": rate_table}
+    kwargs: dict[str, Any] = {"source": source, "verified": verified, "rate_table": rate_table}
     if interest is None:
         kwargs["interest_start"] = None
     else:
@@ -108,7 +108,7 @@ def rule_from_rows(rows: Sequence[Mapping[str, Any]], on: dt.date, rate_table: s
     if row is None:
         return rule_from_value(None, rate_table=rate_table)
     return rule_from_value(row["value"], rate_table=rate_table, source=row["source"],
-                           confirmed=bool(row.get("confirmed", True)))
+                           verified=bool(row.get("verified", False)))
 
 
 _RULE_CACHE: OrderedDict[tuple[Any, ...], DueRule] = OrderedDict()

@@ -113,7 +113,7 @@ def test_card_list_self_service_api_and_exports_show_one_amount_due(app, session
     card = _get(staff, f"/contribuenti/{taxpayer.id}")
     assert _page_due(card, "card-total-due") == _eur(total)
     assert _eur(due.total_cents) in card and "Come è calcolato il dovuto" in card
-    assert "1284 c.c." in card and "DM MEF" in card  # the rule's and the rates' legal source
+    assert "1284 c.c." in card and "D.M. " in card  # the rule's and the rates' legal source
 
     own = _get(personas.client("contribuente"), "/la-mia-posizione")
     assert _page_due(own, "self-total") == _eur(total)
