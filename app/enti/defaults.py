@@ -271,8 +271,8 @@ ENTRATA_RULES = {
                       "surcharge_points": "0", "day_count": "ACT/365"}, "charges": None},
         "art. 1284 c.c. (saggio degli interessi legali); art. 1282 c.c.",
         "Interessi al tasso legale sulla tassa, giorno per giorno dal giorno successivo alla scadenza; "
-        "sanzioni escluse dalla base (D.P.R. 602/1973, art. 30). L. 296/2006, art. 1, c. 165 citata a memoria "
-        f"(unconfirmed, non in domain.md); {_NO_ONERI}"),
+        "sanzioni escluse dalla base (D.P.R. 602/1973, art. 30). L. 296/2006, art. 1, c. 165 citata "
+        f"a memoria (unconfirmed, non in domain.md); {_NO_ONERI}"),
     "SANZIONI": _row(
         "regola_dovuto", "2020-01-01", None, {"interest": None, "charges": None},
         "L. 689/1981, art. 27, c. 6",
