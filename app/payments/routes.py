@@ -186,12 +186,12 @@ PAYMENTS_SPEC = [
     Column("eccedenza_cents", "Eccedenza", "money"),
     Column("codice_avviso", "Codice avviso"),
     Column("iuv", "IUV"),
-    Column("esito", "Esito"),
+    Column("esito", "Esito", labels=OUTCOME_CODES),
     Column("codice_fiscale", "Codice fiscale"),
     Column("causale", "Causale", width=40),
     Column("canale", "Canale"),
-    Column("stato", "Stato"),
-    Column("abbinamento", "Abbinamento"),
+    Column("stato", "Stato", labels=PAYMENT_STATUSES),
+    Column("abbinamento", "Abbinamento", labels=MATCH_METHODS),
     Column("id_posizione", "Id posizione"),
 ]
 
@@ -488,12 +488,12 @@ def review_reject(review_id: int) -> Any:
 # --- anomalies and refunds ----------------------------------------------------------------------------------
 
 ANOMALY_SPEC_COLUMNS = [
-    Column("id", "N.", "int"),
-    Column("tipo", "Tipo"),
-    Column("stato", "Stato"),
+    Column("id", "N.", "int", grouping=False),
+    Column("tipo", "Tipo", labels=ANOMALY_KINDS),
+    Column("stato", "Stato", labels=ANOMALY_STATUSES),
     Column("rilevata", "Rilevata il", "datetime"),
     Column("ente", "Ente"),
-    Column("flusso", "Flusso", "int"),
+    Column("flusso", "Flusso", "int", grouping=False),
     Column("id_pagamento", "Id pagamento"),
     Column("data_pagamento", "Data pagamento", "date"),
     Column("id_posizione", "Posizione"),
@@ -545,9 +545,8 @@ def anomaly_export(fmt: str) -> Any:
     filters = _anomaly_filters()
     title = ANOMALY_KINDS.get(filters["kind"] or "", "Anomalie dei pagamenti")
     rows = db.session.execute(queries.anomalies_stmt(current_principal(), **filters)).mappings()
-    labelled = ({**r, "tipo": ANOMALY_KINDS.get(r["tipo"], r["tipo"])} for r in rows)
     return export_response(
-        labelled,
+        rows,
         ExportSpec(
             title=title,
             filename_stem="anomalie_pagamenti",
@@ -577,8 +576,8 @@ def anomaly_close(anomaly_id: int) -> Any:
 
 
 REFUND_COLUMNS = [
-    Column("id", "N.", "int"),
-    Column("stato", "Stato"),
+    Column("id", "N.", "int", grouping=False),
+    Column("stato", "Stato", labels=REFUND_STATUSES),
     Column("creato", "Creato il", "datetime"),
     Column("ente", "Ente"),
     Column("id_pagamento", "Id pagamento"),
@@ -611,9 +610,8 @@ def refund_export(fmt: str) -> Any:
     status = request.args.get("stato", "da_rimborsare")
     status = status if status in REFUND_STATUSES else None
     rows = db.session.execute(queries.refunds_stmt(current_principal(), status=status)).mappings()
-    labelled = ({**r, "stato": REFUND_STATUSES.get(r["stato"], r["stato"])} for r in rows)
     return export_response(
-        labelled,
+        rows,
         ExportSpec(
             title="Rimborsi", filename_stem="rimborsi", columns=REFUND_COLUMNS, totals=["importo_cents"]
         ),
@@ -745,8 +743,7 @@ def report_detail_export(fmt: str) -> Any:
 def unallocated_export(fmt: str) -> Any:
     _form, filters, _grouping = _report_form()
     rows = db.session.execute(reports.unallocated_stmt(current_principal(), filters)).mappings()
-    labelled = ({**r, "stato": PAYMENT_STATUSES.get(r["stato"], r["stato"])} for r in rows)
-    return export_response(labelled, reports.UNALLOCATED_SPEC, fmt)
+    return export_response(rows, reports.UNALLOCATED_SPEC, fmt)
 
 
 # --- riversamento -------------------------------------------------------------------------------------------
