@@ -51,11 +51,21 @@ def page_field(label: str = "Pagina") -> IntegerField:
     )
 
 
-def valid_query(form: F) -> F:
-    """``form`` once validated; otherwise ``abort(400)`` naming the first bad parameter in Italian."""
+def valid_query(form: F, *, shown_on_form: tuple[str, ...] = ()) -> F:
+    """``form`` once validated; otherwise ``abort(400)`` naming the first bad parameter in Italian.
+
+    ``shown_on_form`` names fields whose errors the page shows next to the field instead (a date the user
+    typed): those fields are left with their errors and ``data`` set to ``None``.
+    """
     if form.validate():
         return form
-    name, errors = next(iter(form.errors.items()))
+    for name in shown_on_form:
+        if form[name].errors:
+            form[name].data = None
+    bad = [(name, errors) for name, errors in form.errors.items() if name not in shown_on_form]
+    if not bad:
+        return form
+    name, errors = bad[0]
     label = form[name].label.text if name in form else name
     reason = next((e for e in errors if isinstance(e, str) and _is_ours(e)), "valore non ammesso")
     abort(400, f"Parametro «{label}» ({name}) non valido: {reason}.")

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
+from app.core.query_forms import valid_query
 from app.core.security import current_actor, local_path
 from app.enti.models import Ente
 from app.extensions import db
@@ -27,6 +28,7 @@ from app.payments.models import (
     REFUND_STATUSES,
     PaymentLayout,
 )
+from app.positions.models import COMPONENT_LABELS
 from app.reports.exports import FORMATS, Column, ExportSpec, export_response
 
 bp = Blueprint("payments", __name__, url_prefix="/pagamenti")
@@ -58,8 +60,11 @@ def _fail(exc: DomainError) -> None:
 @bp.route("/")
 @permission_required("position.read")
 def flow_list() -> Any:
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    source = request.args.get("fonte") or None
+    form = forms.FlowFilters(request.args)
+    form.fonte.choices = [("", "Tutte"), *FLOW_SOURCES.items()]
+    form = valid_query(form)
+    page = form.pagina.data or 1
+    source = form.fonte.data or None
     flows = queries.list_flows(db.session, current_principal(), source=source, page=page)
     return _render(
         "payments/flow_list.html",
@@ -151,8 +156,9 @@ def upload() -> Any:
 def flow_detail(flow_id: int) -> Any:
     principal = current_principal()
     flow = queries.get_flow(db.session, principal, flow_id)
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    status = request.args.get("stato") or None
+    form = _flow_payment_filters()
+    page = form.pagina.data or 1
+    status = form.stato.data or None
     rows = list(
         db.session.execute(
             queries.payments_stmt(principal, flow_id=flow.id, status=status)
@@ -179,6 +185,12 @@ def flow_detail(flow_id: int) -> Any:
     )
 
 
+def _flow_payment_filters() -> forms.FlowPaymentFilters:
+    form = forms.FlowPaymentFilters(request.args)
+    form.stato.choices = [("", "Tutti"), *PAYMENT_STATUSES.items()]
+    return valid_query(form)
+
+
 PAYMENTS_SPEC = [
     Column("id_pagamento", "Id pagamento / IUR"),
     Column("data_pagamento", "Data", "date"),
@@ -201,14 +213,16 @@ PAYMENTS_SPEC = [
 def flow_payments_export(flow_id: int, fmt: str) -> Any:
     principal = current_principal()
     flow = queries.get_flow(db.session, principal, flow_id)
+    status = _flow_payment_filters().stato.data or None
     spec = ExportSpec(
-        title=f"Pagamenti del flusso {flow.identifier}",
+        title=f"Pagamenti del flusso {flow.identifier}"
+        + (f" – {PAYMENT_STATUSES.get(status, status)}" if status else ""),
         filename_stem=f"pagamenti_flusso_{flow.id}",
         columns=PAYMENTS_SPEC,
         totals=["importo_cents", "eccedenza_cents"],
     )
     rows = db.session.execute(
-        queries.payments_stmt(principal, flow_id=flow.id).execution_options(yield_per=2000)
+        queries.payments_stmt(principal, flow_id=flow.id, status=status).execution_options(yield_per=2000)
     )
     return export_response(rows.mappings(), spec, fmt)
 
@@ -369,7 +383,7 @@ def desk() -> Any:
 @bp.route("/revisione")
 @permission_required("carichi.import")
 def review_list() -> Any:
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    page = valid_query(forms.PageFilters(request.args)).pagina.data or 1
     rows = queries.list_reviews(db.session, current_principal(), page=page)
     return _render(
         "payments/review_list.html",
@@ -506,21 +520,28 @@ ANOMALY_SPEC_COLUMNS = [
 ]
 
 
-def _anomaly_filters() -> dict[str, Any]:
-    kind = request.args.get("tipo") or None
-    status = request.args.get("stato", "aperta") or None
-    return {
-        "kind": kind if kind in ANOMALY_KINDS else None,
-        "status": status if status in ANOMALY_STATUSES else None,
-    }
+def _anomaly_form() -> forms.AnomalyFilters:
+    """Filters of the anomalies list and export: no `stato` means the open ones, `stato=tutte` (or empty)
+    every state."""
+    form = forms.AnomalyFilters(request.args)
+    form.tipo.choices = [("", "Tutti"), *ANOMALY_KINDS.items()]
+    form.stato.choices = [("", "Tutte"), ("tutte", "Tutte"), *ANOMALY_STATUSES.items()]
+    return valid_query(form)
+
+
+def _anomaly_filters(form: forms.AnomalyFilters | None = None) -> dict[str, Any]:
+    form = form or _anomaly_form()
+    status = form.stato.data if "stato" in request.args else "aperta"
+    return {"kind": form.tipo.data or None, "status": status if status in ANOMALY_STATUSES else None}
 
 
 @bp.route("/anomalie")
 @permission_required("position.read")
 def anomaly_list() -> Any:
     principal = current_principal()
-    filters = _anomaly_filters()
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    form = _anomaly_form()
+    filters = _anomaly_filters(form)
+    page = form.pagina.data or 1
     rows = list(
         db.session.execute(
             queries.anomalies_stmt(principal, **filters)
@@ -593,11 +614,18 @@ REFUND_COLUMNS = [
 ]
 
 
+def _refund_status() -> str | None:
+    """The refunds shown: those to pay when no `stato` is given, every one with `stato=tutti`."""
+    form = forms.RefundFilters(request.args)
+    form.stato.choices = [("", "Tutti"), ("tutti", "Tutti"), *REFUND_STATUSES.items()]
+    status = valid_query(form).stato.data if "stato" in request.args else "da_rimborsare"
+    return status if status in REFUND_STATUSES else None
+
+
 @bp.route("/rimborsi")
 @permission_required("position.read")
 def refund_list() -> Any:
-    status = request.args.get("stato", "da_rimborsare")
-    status = status if status in REFUND_STATUSES else None
+    status = _refund_status()
     rows = list(
         db.session.execute(queries.refunds_stmt(current_principal(), status=status).limit(500)).mappings()
     )
@@ -607,8 +635,7 @@ def refund_list() -> Any:
 @bp.route("/rimborsi/esporta.<fmt>")
 @permission_required("export")
 def refund_export(fmt: str) -> Any:
-    status = request.args.get("stato", "da_rimborsare")
-    status = status if status in REFUND_STATUSES else None
+    status = _refund_status()
     rows = db.session.execute(queries.refunds_stmt(current_principal(), status=status)).mappings()
     return export_response(
         rows,
@@ -653,26 +680,21 @@ def _report_form() -> tuple[forms.ReportForm, reports.Filters, tuple[str, ...]]:
         {(e.code, e.code) for e in queries.entrate_of(db.session, principal)}
     )
     form.per.choices = [(k, v[0]) for k, v in reports.DIMENSIONS.items()]
-    form.validate()
-    args = request.args
-
-    def integer(name: str) -> int | None:
-        value = args.get(name, "")
-        return int(value) if value.lstrip("-").isdigit() else None
-
+    form.componente.choices = [("", "Tutte"), *COMPONENT_LABELS.items()]
+    valid_query(form, shown_on_form=("dal", "al"))
     filters = reports.Filters(
-        dal=form.dal.data if not form.dal.errors else None,
-        al=form.al.data if not form.al.errors else None,
-        ente=args.get("ente") or None,
-        entrata=args.get("entrata") or None,
-        capitolo=args.get("capitolo") or None,
-        anno=integer("anno"),
-        componente=args.get("componente") or None,
-        canale=args.get("canale") or None,
-        mese=integer("mese"),
+        dal=form.dal.data,
+        al=form.al.data,
+        ente=form.ente.data or None,
+        entrata=form.entrata.data or None,
+        capitolo=form.capitolo.data or None,
+        anno=form.anno.data,
+        componente=form.componente.data or None,
+        canale=form.canale.data or None,
+        mese=form.mese.data,
     )
-    grouping = reports.grouping_of(args.getlist("per"))
-    if not args.getlist("per"):
+    grouping = reports.grouping_of(form.per.data or [])
+    if not request.args.getlist("per"):
         form.per.data = list(grouping)
     return form, filters, grouping
 
@@ -709,8 +731,8 @@ def report_export(fmt: str) -> Any:
 @bp.route("/rendicontazione/dettaglio")
 @permission_required("position.read")
 def report_detail() -> Any:
-    _form, filters, _grouping = _report_form()
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    form, filters, _grouping = _report_form()
+    page = form.pagina.data or 1
     rows = list(
         db.session.execute(
             reports.detail_stmt(current_principal(), filters)
