@@ -101,8 +101,12 @@ def test_callcenter_sees_no_export_link_on_any_list_page(app, personas, flow) ->
     assert seen >= 8
 
 
-@pytest.mark.parametrize("persona", ["admin", "backoffice", "sportello", "regione", "regione2"])
+FILE_LINK = re.compile(r'href="([^"]+\.(?:csv|xlsx|ods|pdf|xml)(?:\?[^"]*)?)"')
+
+
+@pytest.mark.parametrize("persona", ["admin", "backoffice", "sportello", "callcenter", "regione", "regione2"])
 def test_every_export_link_shown_answers_200(app, personas, flow, persona) -> None:
+    """Any link to a file on a list page, for any persona, downloads it (a link that answers 403 is a bug)."""
     client = personas.client(persona)
     links: set[str] = set()
     for path in list_pages(app, flow[0]):
@@ -110,12 +114,12 @@ def test_every_export_link_shown_answers_200(app, personas, flow, persona) -> No
         if response.status_code in (403, 404):
             continue
         assert response.status_code == 200, path
-        for hrefs in links_of(response.get_data(as_text=True)).values():
-            links.update(hrefs)
-    assert links
+        found = FILE_LINK.findall(response.get_data(as_text=True))
+        links.update(href.replace("&amp;", "&") for href in found)
+    assert links or persona == "callcenter"
     for href in sorted(links):
         response = client.get(href)
         body = response.get_data()  # a streamed export keeps its request open until read
         response.close()
         assert response.status_code == 200, (persona, href, body[:200])
-        assert "attachment" in response.headers["Content-Disposition"] and body
+        assert body
