@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.core.access import current_principal, permission_required
+from app.core.db import count_rows
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor, local_path
@@ -159,11 +160,10 @@ def flow_detail(flow_id: int) -> Any:
     form = _flow_payment_filters()
     page = form.pagina.data or 1
     status = form.stato.data or None
+    payments = queries.payments_stmt(principal, flow_id=flow.id, status=status)
     rows = list(
         db.session.execute(
-            queries.payments_stmt(principal, flow_id=flow.id, status=status)
-            .limit(queries.PAGE_SIZE + 1)
-            .offset((page - 1) * queries.PAGE_SIZE)
+            payments.limit(queries.PAGE_SIZE + 1).offset((page - 1) * queries.PAGE_SIZE)
         ).mappings()
     )
     anomalies = list(
@@ -178,6 +178,7 @@ def flow_detail(flow_id: int) -> Any:
         has_next=len(rows) > queries.PAGE_SIZE,
         page=page,
         status=status,
+        total=count_rows(db.session, payments),
         counts=queries.flow_counts(db.session, flow.id),
         anomalies=anomalies,
         credits=queries.list_bank_credits(db.session, principal, flow_id=flow.id),
@@ -542,11 +543,10 @@ def anomaly_list() -> Any:
     form = _anomaly_form()
     filters = _anomaly_filters(form)
     page = form.pagina.data or 1
+    anomalies = queries.anomalies_stmt(principal, **filters)
     rows = list(
         db.session.execute(
-            queries.anomalies_stmt(principal, **filters)
-            .limit(queries.PAGE_SIZE + 1)
-            .offset((page - 1) * queries.PAGE_SIZE)
+            anomalies.limit(queries.PAGE_SIZE + 1).offset((page - 1) * queries.PAGE_SIZE)
         ).mappings()
     )
     return _render(
@@ -555,6 +555,7 @@ def anomaly_list() -> Any:
         has_next=len(rows) > queries.PAGE_SIZE,
         page=page,
         filters=filters,
+        total=count_rows(db.session, anomalies),
         counts=queries.anomaly_counts(db.session, principal),
         form=forms.RequiredNoteForm(),
     )
@@ -626,10 +627,15 @@ def _refund_status() -> str | None:
 @permission_required("position.read")
 def refund_list() -> Any:
     status = _refund_status()
-    rows = list(
-        db.session.execute(queries.refunds_stmt(current_principal(), status=status).limit(500)).mappings()
+    refunds = queries.refunds_stmt(current_principal(), status=status)
+    rows = list(db.session.execute(refunds.limit(500)).mappings())
+    return _render(
+        "payments/refund_list.html",
+        rows=rows,
+        status=status,
+        total=count_rows(db.session, refunds),
+        form=forms.RefundForm(),
     )
-    return _render("payments/refund_list.html", rows=rows, status=status, form=forms.RefundForm())
 
 
 @bp.route("/rimborsi/esporta.<fmt>")
@@ -733,11 +739,10 @@ def report_export(fmt: str) -> Any:
 def report_detail() -> Any:
     form, filters, _grouping = _report_form()
     page = form.pagina.data or 1
+    detail = reports.detail_stmt(current_principal(), filters)
     rows = list(
         db.session.execute(
-            reports.detail_stmt(current_principal(), filters)
-            .limit(queries.PAGE_SIZE + 1)
-            .offset((page - 1) * queries.PAGE_SIZE)
+            detail.limit(queries.PAGE_SIZE + 1).offset((page - 1) * queries.PAGE_SIZE)
         ).mappings()
     )
     return _render(
@@ -746,6 +751,7 @@ def report_detail() -> Any:
         filters=filters,
         page=page,
         has_next=len(rows) > queries.PAGE_SIZE,
+        total=count_rows(db.session, detail),
         dimensions=reports.DIMENSIONS,
     )
 

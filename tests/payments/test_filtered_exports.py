@@ -48,6 +48,7 @@ def test_a_flow_filtered_by_state_exports_exactly_its_rows(personas, flow, fmt) 
     flow_id, matched, unmatched = flow
     client = personas.client("backoffice")
     page = client.get(f"/pagamenti/flussi/{flow_id}?stato=riconciliato").get_data(as_text=True)
+    assert 'data-testid="list-count">3 pagamenti</strong> riconciliato' in page
     (href,) = links_of(page)[fmt]
     assert "stato=riconciliato" in href
     response = client.get(href)
