@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.reports.readers import column_values
+from tests.reports.test_export_pdf_layout import overlapping, words_of
 
 FORMATS = ("csv", "xlsx", "ods", "pdf", "xml")
 HTMX = {"HX-Request": "true"}
@@ -91,6 +92,8 @@ def test_a_filtered_export_holds_exactly_the_filtered_rows(personas, chosen, fmt
     if fmt == "pdf":
         shown = [v for v in values if v in set(everything)]
         assert sorted(shown) == sorted(ids)
+        for words in words_of(response.get_data()):
+            assert overlapping(words) == []
     else:
         assert values == ids
 
