@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_card_flow import login_with_totp
+from app.reports.formatting import format_int
+from tests.browser.test_payments_flow import login
 
 pytestmark = pytest.mark.browser
 
@@ -38,14 +39,14 @@ def test_filtering_with_htmx_carries_the_filters_into_the_export(page: Page, liv
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     state, count = busiest_state(live_app)
-    login_with_totp(page, "backoffice")
+    login(page, live_app, "backoffice")
     page.goto("/posizioni/")
     total = page.get_by_test_id("position-count").inner_text()
     page.locator("#f-ente").select_option("R01")
     page.locator("#f-stato").select_option(state)
     page.get_by_role("button", name="Filtra").click()
     label = "posizione" if count == 1 else "posizioni"
-    expect(page.get_by_test_id("position-count")).to_have_text(f"{count} {label}")
+    expect(page.get_by_test_id("position-count")).to_have_text(f"{format_int(count)} {label}")
     assert page.get_by_test_id("position-count").inner_text() != total
     csv_link = page.get_by_test_id("export-links").get_by_role("link", name="CSV")
     query = parse_qs(urlsplit(csv_link.get_attribute("href")).query)
@@ -60,8 +61,8 @@ def test_filtering_with_htmx_carries_the_filters_into_the_export(page: Page, liv
     assert errors == []
 
 
-def test_the_call_center_sees_no_export_link(page: Page) -> None:
-    login_with_totp(page, "callcenter")
+def test_the_call_center_sees_no_export_link(page: Page, live_app) -> None:
+    login(page, live_app, "callcenter")
     page.goto("/posizioni/")
     expect(page.get_by_test_id("position-count")).to_be_visible()
     expect(page.get_by_text("Esporta")).to_have_count(0)
