@@ -1,10 +1,13 @@
-"""PDF: the rows as a table laid out by Typst (``templates/exports/table.typ``), A4 landscape.
+"""PDF: the rows as a table laid out by Typst (``templates/exports/table.typ``) on A4, portrait or landscape.
 
 A PDF is laid out as a whole, so it cannot be streamed: the formatted rows are held in memory and the
 document is compiled at the end. ``max_rows`` caps that (5,000 by default); beyond it
 :class:`ExportTooLarge` tells the user to choose CSV or XLSX. Every value is formatted here, in Python, to
-its Italian text (``1.234,56 €``, ``30/06/2025``); the template only lays it out. Column widths are computed
-here too: amounts, numbers and dates get the width of their longest value, text columns share the rest.
+its Italian text (``1.234,56 €``, ``30/06/2025``, labels for codes, years without separators); the template
+only lays it out. Column widths are computed here too, from the content measured with the font's advance
+widths (:class:`FontMetrics`): numbers and dates never wrap, a text column is never narrower than its longest
+word, and nothing prints over its neighbour (:func:`layout_columns`). Measured for 5,000 rows of 13 columns:
+0.6 s to format and measure, 3 s in all. The column headings repeat on every page.
 
 Typst runs in a child process (``typst_render.py``) by default: its layout caches are large (about 60 KB
 per row of 10 columns) and the typst package keeps them for the next ten compilations, which a web worker
