@@ -291,3 +291,283 @@ SPEC["paths"]["/payment-flows"] = {
         },
     }
 }
+
+
+# --- the calculator (formats.md §4), a stored position's quote, the document itself (issue 9) ---------------
+
+_AMOUNT = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "1000.00"}
+#: an amount in a request: euros with a dot and at most two decimals ("1000", "1000.5", "1000.00")
+_AMOUNT_IN = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "1000.00"}
+_DATE = {"type": "string", "format": "date", "example": "2025-06-30"}
+_COMPONENT_KINDS = ["capitale", "sanzioni", "interessi", "spese", "oneri"]
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_SEGMENT = {
+    "type": "object",
+    "required": ["from", "to", "days", "rate", "base", "amount"],
+    "properties": {
+        "from": {**_DATE, "description": "Primo giorno che matura interessi"},
+        "to": _DATE,
+        "days": {"type": "integer", "minimum": 0},
+        "rate": {"type": "string", "description": "Tasso annuo in punti percentuali", "example": "5.00"},
+        "base": _AMOUNT,
+        "amount": {**_AMOUNT, "description": "Interessi del periodo, arrotondati al centesimo"},
+        "source": {"type": "string", "description": "Atto che fissa il tasso (solo per le posizioni)"},
+    },
+}
+
+SPEC["components"]["schemas"].update(
+    {
+        "Amount": _AMOUNT,
+        "QuoteRequest": {
+            "type": "object",
+            "required": ["as_of", "components"],
+            "additionalProperties": False,
+            "properties": {
+                "as_of": _DATE,
+                "components": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {kind: _AMOUNT_IN for kind in _COMPONENT_KINDS},
+                },
+                "interest": {
+                    "type": "object",
+                    "required": ["from", "rate_table"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "from": _DATE,
+                        "base": {"type": "array", "items": {"type": "string", "enum": _COMPONENT_KINDS}},
+                        "rate_table": {"type": "string", "example": "legale"},
+                        "surcharge_points": {"type": "string", "example": "0"},
+                        "day_count": {"type": "string", "enum": ["ACT/365", "ACT/ACT"]},
+                    },
+                },
+                "charges": {
+                    "type": "object",
+                    "required": ["rule", "esecutivo_since"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "rule": {"type": "string", "enum": ["oneri_l160"]},
+                        "esecutivo_since": _DATE,
+                    },
+                },
+                "payments": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["date", "amount"],
+                        "additionalProperties": False,
+                        "properties": {"date": _DATE, "amount": _AMOUNT_IN},
+                    },
+                },
+            },
+        },
+        "Quote": {
+            "type": "object",
+            "required": ["as_of", "components", "total_due"],
+            "properties": {
+                "as_of": _DATE,
+                "interest": {
+                    "type": "object",
+                    "required": ["amount", "segments"],
+                    "properties": {"amount": _AMOUNT, "segments": {"type": "array", "items": _SEGMENT}},
+                },
+                "charges": {
+                    "type": "object",
+                    "properties": {"oneri_riscossione": _AMOUNT},
+                },
+                "components": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kind", "original", "paid", "due"],
+                        "properties": {
+                            "kind": {"type": "string", "enum": _COMPONENT_KINDS},
+                            "original": _AMOUNT,
+                            "paid": _AMOUNT,
+                            "due": _AMOUNT,
+                        },
+                    },
+                },
+                "credit": {**_AMOUNT, "description": "Eccedenza dei pagamenti (solo con `payments`)"},
+                "total_due": _AMOUNT,
+            },
+        },
+        "PositionQuote": {
+            "allOf": [
+                _ref("Quote"),
+                {
+                    "type": "object",
+                    "required": ["position"],
+                    "properties": {
+                        "position": {
+                            "type": "object",
+                            "required": ["id", "id_posizione", "ente", "entrata"],
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "id_posizione": {"type": "string"},
+                                "ente": {"type": "string"},
+                                "entrata": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+            ]
+        },
+        "InstallmentPlanRequest": {
+            "type": "object",
+            "required": ["amount", "installments", "first_due", "regime"],
+            "additionalProperties": False,
+            "properties": {
+                "amount": _AMOUNT_IN,
+                "installments": {"type": "integer", "minimum": 1},
+                "first_due": _DATE,
+                "regime": {"type": "string", "example": "l160"},
+                "annual_rate": {"type": "string", "example": "0"},
+            },
+        },
+        "InstallmentPlan": {
+            "type": "object",
+            "required": ["installments", "total_capital", "total_interest", "total"],
+            "properties": {
+                "installments": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["n", "due", "capital", "interest", "amount"],
+                        "properties": {
+                            "n": {"type": "integer", "minimum": 1},
+                            "due": _DATE,
+                            "capital": _AMOUNT,
+                            "interest": _AMOUNT,
+                            "amount": _AMOUNT,
+                        },
+                    },
+                },
+                "total_capital": _AMOUNT,
+                "total_interest": _AMOUNT,
+                "total": _AMOUNT,
+            },
+        },
+        "InstallmentPlanError": {
+            "allOf": [
+                _ref("Error"),
+                {
+                    "type": "object",
+                    "required": ["allowed"],
+                    "properties": {
+                        "allowed": {
+                            "type": "object",
+                            "nullable": True,
+                            "description": "Rate ammesse dal regime; null se l'importo non ammette "
+                            "rateazione",
+                            "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+                        }
+                    },
+                },
+            ]
+        },
+        "DeadlinesRequest": {
+            "type": "object",
+            "required": ["regime", "due_date"],
+            "additionalProperties": False,
+            "properties": {
+                "regime": {"type": "string", "enum": ["tassa_auto", "5y", "10y"]},
+                "due_date": _DATE,
+                "interruptions": {"type": "array", "items": _DATE},
+            },
+        },
+        "Deadlines": {
+            "type": "object",
+            "required": ["prescription_date", "term", "from", "source"],
+            "properties": {
+                "prescription_date": _DATE,
+                "term": {"type": "string", "example": "3 anni"},
+                "from": _DATE,
+                "source": {"type": "string", "description": "Norma che fissa il termine"},
+            },
+        },
+    }
+)
+
+_ENGINE_ERRORS = {
+    "400": _json(_ref("Error"), "JSON malformato o campo di tipo errato"),
+    "422": _json(_ref("Error"), "Richiesta valida ma non elaborabile (campo fuori dai valori ammessi)"),
+    "429": _json(_ref("Error"), "Troppe richieste dallo stesso indirizzo"),
+}
+
+
+def _engine(summary: str, request: str, response: str, errors: dict | None = None) -> dict:
+    return {
+        "post": {
+            "summary": summary,
+            "description": "Calcolatore senza dati personali (formats.md §4): nessun login, limite di "
+            "richieste per indirizzo.",
+            "security": [],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request)}}},
+            "responses": {
+                "200": _json(_ref(response), "Risultato del calcolo"),
+                **_ENGINE_ERRORS,
+                **(errors or {}),
+            },
+        }
+    }
+
+
+SPEC["paths"].update(
+    {
+        "/engine/quote": _engine(
+            "Dovuto a una data: interessi per periodo di tasso, oneri", "QuoteRequest", "Quote"
+        ),
+        "/engine/installment-plan": _engine(
+            "Simulazione di una rateazione",
+            "InstallmentPlanRequest",
+            "InstallmentPlan",
+            {"422": _json(_ref("InstallmentPlanError"), "Numero di rate fuori dal regime (con `allowed`)")},
+        ),
+        "/engine/deadlines": _engine("Data di prescrizione di un debito", "DeadlinesRequest", "Deadlines"),
+        "/positions/{position_id}/quote": {
+            "get": {
+                "summary": "Dovuto di una posizione registrata a una data, dal suo registro contabile",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "position_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {
+                        "name": "as_of",
+                        "in": "query",
+                        "required": False,
+                        "description": "Data del calcolo (predefinita: oggi)",
+                        "schema": _DATE,
+                    },
+                ],
+                "responses": {
+                    "200": _json(_ref("PositionQuote"), "Dovuto della posizione"),
+                    "400": _json(_ref("Error"), "Data non valida"),
+                    "401": _json(_ref("Error"), "Token mancante o revocato"),
+                    "403": _json(_ref("Error"), "Ambito mancante"),
+                    "404": _json(_ref("Error"), "Posizione inesistente o di un altro ente"),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "Questo documento (OpenAPI 3)",
+                "security": [],
+                "responses": {
+                    "200": {"description": "Il documento OpenAPI", "content": {"application/json": {}}}
+                },
+            }
+        },
+    }
+)
+# the path parameter is named as in the URL map (`<int:job_id>`)
+SPEC["paths"]["/jobs/{job_id}"] = SPEC["paths"].pop("/jobs/{id}")
+SPEC["paths"]["/jobs/{job_id}"]["get"]["parameters"][0]["name"] = "job_id"

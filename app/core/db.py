@@ -54,3 +54,9 @@ class Base(DeclarativeBase):
 
 class CreatedMixin:
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+def count_rows(session: Any, stmt: sa.Select) -> int:
+    """How many rows `stmt` returns (its ORDER BY, LIMIT and OFFSET aside): the total a list shows."""
+    inner = stmt.order_by(None).limit(None).offset(None).subquery()
+    return int(session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0)

@@ -69,3 +69,10 @@ def register(app: Flask) -> None:
         if current_user.is_authenticated:
             return {"nav_items": nav_for(current_user.role)}
         return {"nav_items": []}
+
+    # can("export"): whether the signed-in user's role has a permission (templates show only what it allows)
+    app.jinja_env.globals["can"] = user_can
+
+
+def user_can(permission: str) -> bool:
+    return bool(current_user.is_authenticated and current_user.role in PERMISSIONS[permission])

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from app.core.query_forms import PlainText, QueryForm, page_field
 from app.payments.parsing import parse_amount
 
 
@@ -123,16 +124,49 @@ class StornoForm(FlaskForm):
     )
 
 
-class ReportForm(FlaskForm):
-    class Meta:
-        csrf = False
+YEAR = "un numero da 1900 a 2200"
+MONTH = "un numero AAAAMM"
+
+
+class ReportForm(QueryForm):
+    """The rendicontazione's filters (page, detail and exports). Dates the user typed wrong are shown on the
+    form; any other bad parameter is a 400 (see `valid_query`)."""
 
     dal = DateField("Pagati dal", validators=[Optional()])
     al = DateField("al", validators=[Optional()])
     ente = SelectField("Ente", validators=[Optional()])
     entrata = SelectField("Entrata", validators=[Optional()])
-    canale = StringField("Canale", validators=[Optional(), Length(max=30)])
+    canale = StringField("Canale", validators=[Optional(), Length(max=30), PlainText()])
     per = SelectMultipleField("Raggruppa per", validators=[Optional()])
+    capitolo = StringField("Capitolo di bilancio", validators=[Optional(), Length(max=60), PlainText()])
+    anno = IntegerField("Anno di riferimento", validators=[Optional(), NumberRange(1900, 2200, YEAR)])
+    componente = SelectField("Componente", validators=[Optional()])
+    mese = IntegerField("Mese di pagamento", validators=[Optional(), NumberRange(190001, 220012, MONTH)])
+    pagina = page_field()
+
+
+class FlowFilters(QueryForm):
+    fonte = SelectField("Fonte", validators=[Optional()])
+    pagina = page_field()
+
+
+class FlowPaymentFilters(QueryForm):
+    stato = SelectField("Stato", validators=[Optional()])
+    pagina = page_field()
+
+
+class AnomalyFilters(QueryForm):
+    tipo = SelectField("Tipo", validators=[Optional()])
+    stato = SelectField("Stato", validators=[Optional()])
+    pagina = page_field()
+
+
+class RefundFilters(QueryForm):
+    stato = SelectField("Stato", validators=[Optional()])
+
+
+class PageFilters(QueryForm):
+    pagina = page_field()
 
 
 class RiversamentoForm(FlaskForm):

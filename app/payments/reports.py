@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from app.core.access import Principal, scoped
 from app.enti.models import Ente, Entrata
-from app.payments.models import Allocation, Payment, PaymentFlow
-from app.positions.models import Position
+from app.payments.models import PAYMENT_STATUSES, Allocation, Payment, PaymentFlow
+from app.positions.models import COMPONENT_LABELS, Position
 from app.reports.exports import Column, ExportSpec
 from app.taxpayers.models import Taxpayer
 
@@ -98,6 +98,14 @@ def collected_stmt(principal: Principal, grouping: tuple[str, ...], filters: Fil
     return stmt
 
 
+def dimension_column(key: str) -> Column:
+    """The export column of a dimension: years and months without separators, components as labels."""
+    header, _expression, kind = DIMENSIONS[key]
+    if kind == "int":
+        return Column(key, header, kind, grouping=False)
+    return Column(key, header, kind, labels=COMPONENT_LABELS if key == "componente" else None)
+
+
 def collected_spec(grouping: tuple[str, ...], filters: Filters) -> ExportSpec:
     period = ""
     if filters.dal or filters.al:
@@ -107,7 +115,7 @@ def collected_spec(grouping: tuple[str, ...], filters: Filters) -> ExportSpec:
         title=f"Riscossioni per {', '.join(DIMENSIONS[k][0].lower() for k in grouping)}{period}",
         filename_stem="rendicontazione",
         columns=[
-            *(Column(k, DIMENSIONS[k][0], DIMENSIONS[k][2]) for k in grouping),
+            *(dimension_column(k) for k in grouping),
             Column("importo_cents", "Importo riscosso", "money"),
             Column("pagamenti", "Pagamenti", "int"),
         ],
@@ -157,13 +165,13 @@ DETAIL_SPEC = ExportSpec(
         Column("ente", "Ente"),
         Column("entrata", "Entrata"),
         Column("capitolo", "Capitolo"),
-        Column("anno", "Anno", "int"),
+        Column("anno", "Anno", "int", grouping=False),
         Column("id_posizione", "Id posizione"),
         Column("codice_fiscale", "Codice fiscale"),
-        Column("componente", "Componente"),
+        Column("componente", "Componente", labels=COMPONENT_LABELS),
         Column("importo_cents", "Importo", "money"),
         Column("data_contabile", "Registrato il", "datetime"),
-        Column("storno_di", "Storno del movimento", "int"),
+        Column("storno_di", "Storno del movimento", "int", grouping=False),
     ],
     totals=["importo_cents"],
 )
@@ -206,7 +214,7 @@ UNALLOCATED_SPEC = ExportSpec(
     filename_stem="incassi_non_attribuiti",
     columns=[
         Column("ente", "Ente"),
-        Column("stato", "Stato"),
+        Column("stato", "Stato", labels=PAYMENT_STATUSES),
         Column("importo_cents", "Importo", "money"),
         Column("pagamenti", "Pagamenti", "int"),
     ],

@@ -34,7 +34,7 @@ from app.core.errors import DomainError
 from app.enti.models import Ente, Entrata
 from app.payments.models import Allocation, Payment, Riversamento
 from app.payments.parsing import ROME
-from app.positions.models import Position
+from app.positions.models import COMPONENT_LABELS, Position
 from app.reports.exports import Column, ExportSpec
 from app.reports.formatting import cents_to_machine
 from app.taxpayers.models import Taxpayer
@@ -108,8 +108,8 @@ SUMMARY_SPEC = ExportSpec(
     columns=[
         Column("capitolo", "Capitolo"),
         Column("codice_entrata", "Entrata"),
-        Column("anno_riferimento", "Anno", "int"),
-        Column("componente", "Componente"),
+        Column("anno_riferimento", "Anno", "int", grouping=False),
+        Column("componente", "Componente", labels=COMPONENT_LABELS),
         Column("movimenti", "Movimenti", "int"),
         Column("importo_cents", "Importo", "money"),
     ],

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.core.access import current_principal, permission_required
+from app.core.db import count_rows
 from app.core.errors import DomainError, NotFound
+from app.core.query_forms import valid_query
 from app.core.security import current_actor, local_path
 from app.enti.models import Ente
 from app.extensions import db
@@ -27,6 +29,7 @@ from app.payments.models import (
     REFUND_STATUSES,
     PaymentLayout,
 )
+from app.positions.models import COMPONENT_LABELS
 from app.reports.exports import FORMATS, Column, ExportSpec, export_response
 
 bp = Blueprint("payments", __name__, url_prefix="/pagamenti")
@@ -60,8 +63,11 @@ def _fail(exc: DomainError) -> None:
 @bp.route("/")
 @permission_required("position.read")
 def flow_list() -> Any:
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    source = request.args.get("fonte") or None
+    form = forms.FlowFilters(request.args)
+    form.fonte.choices = [("", "Tutte"), *FLOW_SOURCES.items()]
+    form = valid_query(form)
+    page = form.pagina.data or 1
+    source = form.fonte.data or None
     flows = queries.list_flows(db.session, current_principal(), source=source, page=page)
     return _render(
         "payments/flow_list.html",
@@ -153,13 +159,13 @@ def upload() -> Any:
 def flow_detail(flow_id: int) -> Any:
     principal = current_principal()
     flow = queries.get_flow(db.session, principal, flow_id)
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    status = request.args.get("stato") or None
+    form = _flow_payment_filters()
+    page = form.pagina.data or 1
+    status = form.stato.data or None
+    payments = queries.payments_stmt(principal, flow_id=flow.id, status=status)
     rows = list(
         db.session.execute(
-            queries.payments_stmt(principal, flow_id=flow.id, status=status)
-            .limit(queries.PAGE_SIZE + 1)
-            .offset((page - 1) * queries.PAGE_SIZE)
+            payments.limit(queries.PAGE_SIZE + 1).offset((page - 1) * queries.PAGE_SIZE)
         ).mappings()
     )
     anomalies = list(
@@ -174,11 +180,18 @@ def flow_detail(flow_id: int) -> Any:
         has_next=len(rows) > queries.PAGE_SIZE,
         page=page,
         status=status,
+        total=count_rows(db.session, payments),
         counts=queries.flow_counts(db.session, flow.id),
         anomalies=anomalies,
         credits=queries.list_bank_credits(db.session, principal, flow_id=flow.id),
         credit_form=forms.BankCreditForm(),
     )
+
+
+def _flow_payment_filters() -> forms.FlowPaymentFilters:
+    form = forms.FlowPaymentFilters(request.args)
+    form.stato.choices = [("", "Tutti"), *PAYMENT_STATUSES.items()]
+    return valid_query(form)
 
 
 PAYMENTS_SPEC = [
@@ -188,12 +201,12 @@ PAYMENTS_SPEC = [
     Column("eccedenza_cents", "Eccedenza", "money"),
     Column("codice_avviso", "Codice avviso"),
     Column("iuv", "IUV"),
-    Column("esito", "Esito"),
+    Column("esito", "Esito", labels=OUTCOME_CODES),
     Column("codice_fiscale", "Codice fiscale"),
     Column("causale", "Causale", width=40),
     Column("canale", "Canale"),
-    Column("stato", "Stato"),
-    Column("abbinamento", "Abbinamento"),
+    Column("stato", "Stato", labels=PAYMENT_STATUSES),
+    Column("abbinamento", "Abbinamento", labels=MATCH_METHODS),
     Column("id_posizione", "Id posizione"),
 ]
 
@@ -203,14 +216,16 @@ PAYMENTS_SPEC = [
 def flow_payments_export(flow_id: int, fmt: str) -> Any:
     principal = current_principal()
     flow = queries.get_flow(db.session, principal, flow_id)
+    status = _flow_payment_filters().stato.data or None
     spec = ExportSpec(
-        title=f"Pagamenti del flusso {flow.identifier}",
+        title=f"Pagamenti del flusso {flow.identifier}"
+        + (f" – {PAYMENT_STATUSES.get(status, status)}" if status else ""),
         filename_stem=f"pagamenti_flusso_{flow.id}",
         columns=PAYMENTS_SPEC,
         totals=["importo_cents", "eccedenza_cents"],
     )
     rows = db.session.execute(
-        queries.payments_stmt(principal, flow_id=flow.id).execution_options(yield_per=2000)
+        queries.payments_stmt(principal, flow_id=flow.id, status=status).execution_options(yield_per=2000)
     )
     return export_response(rows.mappings(), spec, fmt)
 
@@ -371,7 +386,7 @@ def desk() -> Any:
 @bp.route("/revisione")
 @permission_required("carichi.import")
 def review_list() -> Any:
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    page = valid_query(forms.PageFilters(request.args)).pagina.data or 1
     rows = queries.list_reviews(db.session, current_principal(), page=page)
     return _render(
         "payments/review_list.html",
@@ -490,12 +505,12 @@ def review_reject(review_id: int) -> Any:
 # --- anomalies and refunds ----------------------------------------------------------------------------------
 
 ANOMALY_SPEC_COLUMNS = [
-    Column("id", "N.", "int"),
-    Column("tipo", "Tipo"),
-    Column("stato", "Stato"),
+    Column("id", "N.", "int", grouping=False),
+    Column("tipo", "Tipo", labels=ANOMALY_KINDS),
+    Column("stato", "Stato", labels=ANOMALY_STATUSES),
     Column("rilevata", "Rilevata il", "datetime"),
     Column("ente", "Ente"),
-    Column("flusso", "Flusso", "int"),
+    Column("flusso", "Flusso", "int", grouping=False),
     Column("id_pagamento", "Id pagamento"),
     Column("data_pagamento", "Data pagamento", "date"),
     Column("id_posizione", "Posizione"),
@@ -508,26 +523,32 @@ ANOMALY_SPEC_COLUMNS = [
 ]
 
 
-def _anomaly_filters() -> dict[str, Any]:
-    kind = request.args.get("tipo") or None
-    status = request.args.get("stato", "aperta") or None
-    return {
-        "kind": kind if kind in ANOMALY_KINDS else None,
-        "status": status if status in ANOMALY_STATUSES else None,
-    }
+def _anomaly_form() -> forms.AnomalyFilters:
+    """Filters of the anomalies list and export: no `stato` means the open ones, `stato=tutte` (or empty)
+    every state."""
+    form = forms.AnomalyFilters(request.args)
+    form.tipo.choices = [("", "Tutti"), *ANOMALY_KINDS.items()]
+    form.stato.choices = [("", "Tutte"), ("tutte", "Tutte"), *ANOMALY_STATUSES.items()]
+    return valid_query(form)
+
+
+def _anomaly_filters(form: forms.AnomalyFilters | None = None) -> dict[str, Any]:
+    form = form or _anomaly_form()
+    status = form.stato.data if "stato" in request.args else "aperta"
+    return {"kind": form.tipo.data or None, "status": status if status in ANOMALY_STATUSES else None}
 
 
 @bp.route("/anomalie")
 @permission_required("position.read")
 def anomaly_list() -> Any:
     principal = current_principal()
-    filters = _anomaly_filters()
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    form = _anomaly_form()
+    filters = _anomaly_filters(form)
+    page = form.pagina.data or 1
+    anomalies = queries.anomalies_stmt(principal, **filters)
     rows = list(
         db.session.execute(
-            queries.anomalies_stmt(principal, **filters)
-            .limit(queries.PAGE_SIZE + 1)
-            .offset((page - 1) * queries.PAGE_SIZE)
+            anomalies.limit(queries.PAGE_SIZE + 1).offset((page - 1) * queries.PAGE_SIZE)
         ).mappings()
     )
     return _render(
@@ -536,6 +557,7 @@ def anomaly_list() -> Any:
         has_next=len(rows) > queries.PAGE_SIZE,
         page=page,
         filters=filters,
+        total=count_rows(db.session, anomalies),
         counts=queries.anomaly_counts(db.session, principal),
         form=forms.RequiredNoteForm(),
     )
@@ -547,9 +569,8 @@ def anomaly_export(fmt: str) -> Any:
     filters = _anomaly_filters()
     title = ANOMALY_KINDS.get(filters["kind"] or "", "Anomalie dei pagamenti")
     rows = db.session.execute(queries.anomalies_stmt(current_principal(), **filters)).mappings()
-    labelled = ({**r, "tipo": ANOMALY_KINDS.get(r["tipo"], r["tipo"])} for r in rows)
     return export_response(
-        labelled,
+        rows,
         ExportSpec(
             title=title,
             filename_stem="anomalie_pagamenti",
@@ -579,8 +600,8 @@ def anomaly_close(anomaly_id: int) -> Any:
 
 
 REFUND_COLUMNS = [
-    Column("id", "N.", "int"),
-    Column("stato", "Stato"),
+    Column("id", "N.", "int", grouping=False),
+    Column("stato", "Stato", labels=REFUND_STATUSES),
     Column("creato", "Creato il", "datetime"),
     Column("ente", "Ente"),
     Column("id_pagamento", "Id pagamento"),
@@ -596,26 +617,36 @@ REFUND_COLUMNS = [
 ]
 
 
+def _refund_status() -> str | None:
+    """The refunds shown: those to pay when no `stato` is given, every one with `stato=tutti`."""
+    form = forms.RefundFilters(request.args)
+    form.stato.choices = [("", "Tutti"), ("tutti", "Tutti"), *REFUND_STATUSES.items()]
+    status = valid_query(form).stato.data if "stato" in request.args else "da_rimborsare"
+    return status if status in REFUND_STATUSES else None
+
+
 @bp.route("/rimborsi")
 @permission_required("position.read")
 def refund_list() -> Any:
-    status = request.args.get("stato", "da_rimborsare")
-    status = status if status in REFUND_STATUSES else None
-    rows = list(
-        db.session.execute(queries.refunds_stmt(current_principal(), status=status).limit(500)).mappings()
+    status = _refund_status()
+    refunds = queries.refunds_stmt(current_principal(), status=status)
+    rows = list(db.session.execute(refunds.limit(500)).mappings())
+    return _render(
+        "payments/refund_list.html",
+        rows=rows,
+        status=status,
+        total=count_rows(db.session, refunds),
+        form=forms.RefundForm(),
     )
-    return _render("payments/refund_list.html", rows=rows, status=status, form=forms.RefundForm())
 
 
 @bp.route("/rimborsi/esporta.<fmt>")
 @permission_required("export")
 def refund_export(fmt: str) -> Any:
-    status = request.args.get("stato", "da_rimborsare")
-    status = status if status in REFUND_STATUSES else None
+    status = _refund_status()
     rows = db.session.execute(queries.refunds_stmt(current_principal(), status=status)).mappings()
-    labelled = ({**r, "stato": REFUND_STATUSES.get(r["stato"], r["stato"])} for r in rows)
     return export_response(
-        labelled,
+        rows,
         ExportSpec(
             title="Rimborsi", filename_stem="rimborsi", columns=REFUND_COLUMNS, totals=["importo_cents"]
         ),
@@ -657,26 +688,21 @@ def _report_form() -> tuple[forms.ReportForm, reports.Filters, tuple[str, ...]]:
         {(e.code, e.code) for e in queries.entrate_of(db.session, principal)}
     )
     form.per.choices = [(k, v[0]) for k, v in reports.DIMENSIONS.items()]
-    form.validate()
-    args = request.args
-
-    def integer(name: str) -> int | None:
-        value = args.get(name, "")
-        return int(value) if value.lstrip("-").isdigit() else None
-
+    form.componente.choices = [("", "Tutte"), *COMPONENT_LABELS.items()]
+    valid_query(form, shown_on_form=("dal", "al"))
     filters = reports.Filters(
-        dal=form.dal.data if not form.dal.errors else None,
-        al=form.al.data if not form.al.errors else None,
-        ente=args.get("ente") or None,
-        entrata=args.get("entrata") or None,
-        capitolo=args.get("capitolo") or None,
-        anno=integer("anno"),
-        componente=args.get("componente") or None,
-        canale=args.get("canale") or None,
-        mese=integer("mese"),
+        dal=form.dal.data,
+        al=form.al.data,
+        ente=form.ente.data or None,
+        entrata=form.entrata.data or None,
+        capitolo=form.capitolo.data or None,
+        anno=form.anno.data,
+        componente=form.componente.data or None,
+        canale=form.canale.data or None,
+        mese=form.mese.data,
     )
-    grouping = reports.grouping_of(args.getlist("per"))
-    if not args.getlist("per"):
+    grouping = reports.grouping_of(form.per.data or [])
+    if not request.args.getlist("per"):
         form.per.data = list(grouping)
     return form, filters, grouping
 
@@ -713,13 +739,12 @@ def report_export(fmt: str) -> Any:
 @bp.route("/rendicontazione/dettaglio")
 @permission_required("position.read")
 def report_detail() -> Any:
-    _form, filters, _grouping = _report_form()
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    form, filters, _grouping = _report_form()
+    page = form.pagina.data or 1
+    detail = reports.detail_stmt(current_principal(), filters)
     rows = list(
         db.session.execute(
-            reports.detail_stmt(current_principal(), filters)
-            .limit(queries.PAGE_SIZE + 1)
-            .offset((page - 1) * queries.PAGE_SIZE)
+            detail.limit(queries.PAGE_SIZE + 1).offset((page - 1) * queries.PAGE_SIZE)
         ).mappings()
     )
     return _render(
@@ -728,6 +753,7 @@ def report_detail() -> Any:
         filters=filters,
         page=page,
         has_next=len(rows) > queries.PAGE_SIZE,
+        total=count_rows(db.session, detail),
         dimensions=reports.DIMENSIONS,
     )
 
@@ -747,8 +773,7 @@ def report_detail_export(fmt: str) -> Any:
 def unallocated_export(fmt: str) -> Any:
     _form, filters, _grouping = _report_form()
     rows = db.session.execute(reports.unallocated_stmt(current_principal(), filters)).mappings()
-    labelled = ({**r, "stato": PAYMENT_STATUSES.get(r["stato"], r["stato"])} for r in rows)
-    return export_response(labelled, reports.UNALLOCATED_SPEC, fmt)
+    return export_response(rows, reports.UNALLOCATED_SPEC, fmt)
 
 
 # --- riversamento -------------------------------------------------------------------------------------------

@@ -7,9 +7,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.core.access import Principal
+from app.engine.states import STATES as STATE_LABELS
 from app.positions.amounts import today_rome, with_amount_due
 from app.positions.queries import position_rows_stmt
 from app.reports.exports import Column, ExportSpec, export_response
+
+TAXPAYER_KINDS = {"PF": "Persona fisica", "PG": "Persona giuridica"}
 
 POSITION_COLUMNS = (
     Column("ente", "Ente", "text"),
@@ -17,11 +20,11 @@ POSITION_COLUMNS = (
     Column("id_posizione", "Id posizione", "text"),
     Column("codice_fiscale", "Codice fiscale", "text"),
     Column("nominativo", "Nominativo", "text"),
-    Column("anno", "Anno", "int"),
+    Column("anno", "Anno", "int", grouping=False),
     Column("descrizione", "Descrizione", "text"),
     Column("riferimento", "Riferimento", "text"),
     Column("data_scadenza", "Scadenza", "date"),
-    Column("stato", "Stato", "text"),
+    Column("stato", "Stato", "text", labels=STATE_LABELS),
     Column("original_cents", "Importo originario", "money"),
     Column("paid_cents", "Pagato", "money"),
     Column("due_cents", "Dovuto", "money"),
@@ -31,7 +34,7 @@ TAXPAYER_SEARCH_SPEC = ExportSpec(
     title="Ricerca contribuenti",
     columns=(
         Column("codice_fiscale", "Codice fiscale", "text"),
-        Column("tipo", "Tipo", "text"),
+        Column("tipo", "Tipo", "text", labels=TAXPAYER_KINDS),
         Column("nominativo", "Nominativo", "text"),
         Column("data_nascita", "Data di nascita", "date"),
     ),

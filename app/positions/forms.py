@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.core.query_forms import QueryForm, page_field
+
 
 class QuoteForm(FlaskForm):
     class Meta:
@@ -24,3 +26,11 @@ class PlanForm(FlaskForm):
         "Scadenza della prima rata", validators=[DataRequired("Indica la data della prima rata.")]
     )
     tasso = DecimalField("Tasso annuo % sul capitale residuo", places=4, validators=[Optional()])
+
+
+class PositionFilters(QueryForm):
+    """The filters of the positions list and of its exports (choices set by the route)."""
+
+    ente = SelectField("Ente", validators=[Optional()])
+    stato = SelectField("Stato", validators=[Optional()])
+    pagina = page_field()

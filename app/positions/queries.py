@@ -190,3 +190,17 @@ def by_component(balances_: dict[int, PositionBalance]) -> dict[str, int]:
         for row in bal.rows():
             totals[row.component] += row.due_cents
     return dict(totals)
+
+
+def count_positions(
+    session: Session, principal: Principal, *, ente_code: str | None = None, state: str | None = None
+) -> int:
+    """How many positions the list shows with these filters (the same filters as `position_rows_stmt`)."""
+    from app.enti.models import Ente
+
+    stmt = sa.select(sa.func.count(Position.id)).join(Ente, Ente.id == Position.ente_id)
+    if ente_code:
+        stmt = stmt.where(Ente.code == ente_code)
+    if state:
+        stmt = stmt.where(Position.state == state)
+    return int(session.scalar(scoped(stmt, Position, principal)) or 0)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 
 from app.core.access import current_principal, permission_required
+from app.core.query_forms import valid_query
 from app.engine.states import STATES as STATE_LABELS
 from app.engine.wire import WireError
 from app.extensions import db
 from app.positions import amounts, exports, queries, quotes
-from app.positions.forms import PlanForm, QuoteForm
+from app.positions.forms import PlanForm, PositionFilters, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
 from app.reports.exports import FORMATS
 
@@ -19,26 +21,39 @@ bp = Blueprint("positions", __name__, url_prefix="/posizioni")
 PAGE_SIZE = 50
 
 
-def _filters() -> dict[str, Any]:
-    return {"ente_code": request.args.get("ente") or None, "state": request.args.get("stato") or None}
+def _filter_form() -> PositionFilters:
+    """The list's filters from the query string (400 on a bad one); the choices are the user's enti."""
+    form = PositionFilters(request.args)
+    form.ente.choices = [("", "Tutti")] + [(e.code, f"{e.code} – {e.name}") for e in current_user.enti]
+    form.stato.choices = [("", "Tutti"), *STATE_LABELS.items()]
+    return valid_query(form)
+
+
+def _filters(form: PositionFilters) -> dict[str, Any]:
+    return {"ente_code": form.ente.data or None, "state": form.stato.data or None}
 
 
 @bp.route("/")
 @permission_required("position.read")
 def position_list() -> Any:
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    stmt = queries.position_rows_stmt(current_principal(), **_filters())
+    form = _filter_form()
+    filters = _filters(form)
+    page = form.pagina.data or 1
+    principal = current_principal()
+    stmt = queries.position_rows_stmt(principal, **filters)
     found = [dict(r) for r in db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
              .mappings()]
     rows = list(amounts.with_amount_due(db.session, found[:PAGE_SIZE], amounts.today_rome()))
     template = "positions/_position_rows.html" if request.htmx else "positions/position_list.html"
     return render_template(
         template,
+        form=form,
         rows=rows,
         has_next=len(found) > PAGE_SIZE,
         page=page,
-        filters=_filters(),
-        states=STATE_LABELS,
+        total=queries.count_positions(db.session, principal, **filters),
+        filters=filters,
+        query={"ente": form.ente.data or None, "stato": form.stato.data or None},
         formats=FORMATS,
     )
 
@@ -48,9 +63,10 @@ def position_list() -> Any:
 def position_export(fmt: str) -> Any:
     if fmt not in FORMATS:
         abort(404)
-    return exports.positions_export(
-        db.session, current_principal(), fmt, title="Posizioni debitorie", **_filters()
-    )
+    form = _filter_form()
+    chosen = [form.ente.data, STATE_LABELS.get(form.stato.data or "")]
+    title = " – ".join(["Posizioni debitorie", *filter(None, chosen)])
+    return exports.positions_export(db.session, current_principal(), fmt, title=title, **_filters(form))
 
 
 @bp.route("/<int:position_id>")

@@ -1,6 +1,7 @@
 """The one export mechanism every list and report uses: a column spec plus rows, in five formats.
 
-Usage in a route (rows stream from the database; nothing is materialised except for the PDF)::
+Usage in a route (rows stream from the database into a spooled file; nothing is materialised in memory
+except for the PDF)::
 
     SPEC = ExportSpec(
         title="Posizioni aperte",
@@ -25,6 +26,7 @@ euros); see :mod:`app.reports.export_formats.spec` for every kind.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -78,6 +80,9 @@ MIMETYPES = {
     "xml": "application/xml",
 }
 
+_SPOOL_MAX = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
+
 _WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "ods": write_ods, "pdf": write_pdf, "xml": write_xml}
 
 
@@ -130,34 +135,41 @@ def export_response(
 ) -> Any:
     """A Flask response that downloads the export of ``rows`` in ``fmt`` as an attachment.
 
-    The writer runs up to its first chunk before the response is returned, so a PDF or XLSX/ODS error
-    (:class:`ExportTooLarge`, a bad value) is raised here, where the route can turn it into a message; CSV and
-    XML then stream the rest. Inside a request the body is wrapped in ``stream_with_context``, so a rows
-    iterable that reads the database keeps its session until the last row.
+    Every row is read here, in the view, while the request's database session is open: the file is written to
+    a spooled temporary file (in memory up to 16 MiB, then on disk) and the response streams that file. Rows
+    may come from a server-side cursor (``yield_per``): Flask tears the request's session down as soon as the
+    view returns (before a streamed body is read), which closes such a cursor, so a body that read the
+    database lazily would break after its first batch. An error (:class:`ExportTooLarge`, a bad value) is
+    therefore always raised here, where the route can turn it into a message.
 
     :raise 400: ``fmt`` is not in :data:`FORMATS` (``abort(400)`` with an Italian description).
     :raise ExportTooLarge: see :func:`write_export`.
     """
-    from flask import Response, abort, has_request_context, stream_with_context
+    from flask import Response, abort
 
     if fmt not in FORMATS:
         abort(400, description=f"Formato di esportazione non supportato: {fmt}")
     generated_at = generated_at or datetime.now(UTC)
-    chunks = write_export(rows, spec, fmt, generated_at=generated_at, pdf_max_rows=pdf_max_rows)
-    first = next(chunks, b"")
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX)  # noqa: SIM115 - closed by the body
+    try:
+        for chunk in write_export(rows, spec, fmt, generated_at=generated_at, pdf_max_rows=pdf_max_rows):
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
     headers = {
         "Content-Disposition": f'attachment; filename="{export_filename(spec, fmt, generated_at)}"',
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
+        "Content-Length": str(spool.tell()),
     }
-    if fmt == "pdf":
-        return Response(first, mimetype=MIMETYPES[fmt], headers=headers)
-    body: Iterable[bytes] = _prepend(first, chunks)
-    if has_request_context():
-        body = stream_with_context(body)
-    return Response(body, mimetype=MIMETYPES[fmt], headers=headers)
+    spool.seek(0)
+    return Response(_read_and_close(spool), mimetype=MIMETYPES[fmt], headers=headers)
 
 
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
+def _read_and_close(spool: Any) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(_CHUNK):
+            yield chunk
+    finally:
+        spool.close()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, render_template, request
 
 from app.core.access import current_principal, permission_required
+from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.extensions import db
 from app.positions import exports as position_exports
@@ -23,7 +24,7 @@ ROME = ZoneInfo("Europe/Rome")
 @bp.route("/")
 @permission_required("taxpayer.read")
 def search() -> Any:
-    form = SearchForm(request.args)
+    form = valid_query(SearchForm(request.args))
     result = None
     if form.q.data:
         result = queries.search_taxpayers(db.session, current_principal(), form.q.data)
@@ -36,9 +37,8 @@ def search() -> Any:
 def search_export(fmt: str) -> Any:
     if fmt not in FORMATS:
         abort(404)
-    result = queries.search_taxpayers(
-        db.session, current_principal(), request.args.get("q", ""), limit=10_000
-    )
+    form = valid_query(SearchForm(request.args))
+    result = queries.search_taxpayers(db.session, current_principal(), form.q.data or "", limit=10_000)
     rows = (
         {
             "codice_fiscale": t.codice_fiscale,

@@ -3,7 +3,7 @@ import logging
 import pypdfium2 as pdfium
 import pytest
 
-from app.reports.export_formats.pdf_writer import column_fractions, render_pdf, table_data
+from app.reports.export_formats.pdf_writer import layout_columns, render_pdf, table_data
 from app.reports.exports import Column, ExportSpec, ExportTooLarge, write_pdf
 from app.reports.formatting import format_eur, format_int
 
@@ -115,12 +115,14 @@ def test_table_data_is_formatted_in_python(spec, sample_rows, generated_at):
 
 def test_number_columns_get_the_width_of_their_longest_value():
     spec = ExportSpec("T", [Column("t", "Testo"), Column("a", "Importo", "money")], "t")
-    narrow, wide = column_fractions(spec, [10, 10]), column_fractions(spec, [10, 20])
+    narrow = layout_columns(spec, [5, 5], [5, 5], [2, 2]).fractions
+    wide = layout_columns(spec, [5, 10], [5, 10], [2, 2]).fractions
     assert wide[1] > narrow[1]
     assert sum(wide) <= 1
 
 
 def test_many_number_columns_shrink_to_fit_the_line():
     spec = ExportSpec("T", [Column(f"a{i}", f"Importo {i}", "money") for i in range(30)], "t")
-    fractions = column_fractions(spec, [20] * 30)
-    assert 0.999 < sum(fractions) <= 1
+    layout = layout_columns(spec, [6] * 30, [6] * 30, [3] * 30)
+    assert 0.999 < sum(layout.fractions) <= 1
+    assert layout.orientation == "landscape" and layout.font_pt < 8

@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape, quoteattr  # nosec B406 (they write XML, th
 from app.reports.export_formats.spec import (
     DISPLAY_FORMATTERS,
     TOTAL_LABEL,
+    Column,
     ExportSpec,
     Totals,
     iter_values,
@@ -93,6 +94,9 @@ _DATA_STYLES = (
     f'<number:number-style style:name="N_INT" {_ITALIAN}>'
     '<number:number number:decimal-places="0" number:min-decimal-places="0" number:min-integer-digits="1"'
     ' number:grouping="true"/></number:number-style>'
+    f'<number:number-style style:name="N_YEAR" {_ITALIAN}>'
+    '<number:number number:decimal-places="0" number:min-decimal-places="0" number:min-integer-digits="1"'
+    ' number:grouping="false"/></number:number-style>'
     f'<number:currency-style style:name="N_EUR_POS" style:volatile="true" {_ITALIAN}>'
     '<number:number number:decimal-places="2" number:min-decimal-places="2" number:min-integer-digits="1"'
     ' number:grouping="true"/><number:text> </number:text>'
@@ -116,6 +120,7 @@ _DATA_STYLES = (
 )
 _DATA_STYLE_OF_KIND = {
     "int": "N_INT",
+    "year": "N_YEAR",
     "money": "N_EUR",
     "percent": "N_PCT",
     "date": "N_DATE",
@@ -208,7 +213,7 @@ def _content(rows: Iterable[Any], spec: ExportSpec, name: str) -> Iterator[str]:
         )
         + "</table:table-row></table:table-header-rows>"
     )
-    renderers = [_cell_renderer(column.kind, f"ce_{column.kind}") for column in spec.columns]
+    renderers = [_column_renderer(column) for column in spec.columns]
     totals = Totals(spec)
     batch: list[str] = []
     row_count = 0
@@ -255,12 +260,23 @@ def _totals_row(spec: ExportSpec, totals: Totals, row_count: int) -> str:
     return "<table:table-row>" + "".join(cells) + "</table:table-row>"
 
 
-def _cell_renderer(kind: str, style: str, extra: str = "") -> Callable[[Any], str]:
+def _column_renderer(column: Column) -> Callable[[Any], str]:
+    """The renderer of a column's cells: labels for coded text, years without grouping."""
+    if column.labels is not None:
+        return lambda code: _text_cell(column.display(code))
+    if column.number_style == "year":
+        return _cell_renderer("int", "ce_year", display=str)
+    return _cell_renderer(column.kind, f"ce_{column.kind}")
+
+
+def _cell_renderer(
+    kind: str, style: str, extra: str = "", display: Callable[[Any], str] | None = None
+) -> Callable[[Any], str]:
     """A function that renders one value of ``kind`` as a table cell with its typed value and Italian text."""
     if kind == "text":
         return _text_cell
     value_attributes = _VALUE_ATTRIBUTES[kind]
-    display = DISPLAY_FORMATTERS[kind]
+    display = display or DISPLAY_FORMATTERS[kind]
     opening = f'<table:table-cell table:style-name="{style}"{extra} office:value-type='
 
     def render(value: Any) -> str:

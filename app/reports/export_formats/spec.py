@@ -17,6 +17,14 @@ percent    ``Decimal`` or ``int`` fraction (0.05 = 5 %)  ``Decimal``
 ========== ============================================= ==================================
 
 ``None`` stays ``None`` (an empty cell) for every kind. Floats are refused for money and percent.
+
+Codes and labels. A ``text`` column may carry ``labels`` (code → Italian label, e.g. the position states).
+The formats meant for people (PDF, XLSX, ODS) show the label; the machine formats (CSV, XML) keep the code,
+which is what another system imports and matches on (a code never changes with the wording of a label). A
+code with no label is shown as it is.
+
+Years. An ``int`` column with ``grouping=False`` (a year, a number that is a code) is shown without thousands
+separators (``2019``, not ``2.019``) in every format.
 """
 
 from __future__ import annotations
@@ -58,12 +66,17 @@ class Column:
     """One exported column: ``key`` reads the row, ``header`` is the Italian label people see.
 
     ``width`` is in characters; when omitted a width suited to the kind and the header is used.
+    ``labels`` (text columns): the label people read for each code (PDF, XLSX, ODS); CSV and XML keep
+    the code.
+    ``grouping`` (int columns): ``False`` for years and other numbers shown without thousands separators.
     """
 
     key: str
     header: str
     kind: Kind = "text"
     width: float | None = None
+    labels: Mapping[str, str] | None = field(default=None, compare=False)
+    grouping: bool = True
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -72,6 +85,10 @@ class Column:
             raise ValueError(f"column {self.key!r}: unknown kind {self.kind!r}, expected one of {KINDS}")
         if self.width is not None and not self.width > 0:
             raise ValueError(f"column {self.key!r}: width must be positive")
+        if self.labels is not None and self.kind != "text":
+            raise ValueError(f"column {self.key!r}: labels are for text columns")
+        if not self.grouping and self.kind != "int":
+            raise ValueError(f"column {self.key!r}: grouping applies to int columns")
 
     @property
     def display_width(self) -> float:
@@ -83,6 +100,19 @@ class Column:
     @property
     def is_numeric(self) -> bool:
         return self.kind in NUMERIC_KINDS
+
+    @property
+    def number_style(self) -> str:
+        """How a spreadsheet formats the cells: the kind, or ``"year"`` for an int without grouping."""
+        return "year" if self.kind == "int" and not self.grouping else self.kind
+
+    def display(self, value: Any) -> str:
+        """A normalised non-``None`` value as the Italian text people read (the label of a code)."""
+        if self.labels is not None:
+            return self.labels.get(value, value)
+        if self.number_style == "year":
+            return str(value)
+        return DISPLAY_FORMATTERS[self.kind](value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from app.reports.export_formats.spec import (
     TOTAL_LABEL,
+    Column,
     ExportSpec,
     ExportTooLarge,
     Totals,
@@ -38,6 +39,7 @@ _CHUNK = 64 * 1024
 _SPOOL_MAX = 16 * 1024 * 1024
 _NUM_FORMATS = {
     "int": "#,##0",
+    "year": "0",
     "money": '#,##0.00 "€"',
     "percent": "0.00%",
     "date": "dd/mm/yyyy",
@@ -123,7 +125,7 @@ def _fill(workbook: Workbook, rows: Iterable[Any], spec: ExportSpec, generated_a
     for index, column in enumerate(spec.columns):
         sheet.write_string(0, index, column.header, header_format)
 
-    writers = [_cell_writer(sheet, column.kind, formats.get(column.kind)) for column in spec.columns]
+    writers = [_cell_writer(sheet, column, formats.get(column.number_style)) for column in spec.columns]
     totals = Totals(spec)
     row_index = 0
     for values in iter_values(rows, spec):
@@ -140,7 +142,7 @@ def _fill(workbook: Workbook, rows: Iterable[Any], spec: ExportSpec, generated_a
     if totals.enabled:
         total_row = last_data_row + 1
         for col_index, value in enumerate(totals.row()):
-            kind = spec.columns[col_index].kind
+            kind = spec.columns[col_index].number_style
             if col_index == totals.label_index:
                 sheet.write_string(total_row, col_index, TOTAL_LABEL, total_label_format)
             elif value is None:
@@ -155,8 +157,11 @@ def _fill(workbook: Workbook, rows: Iterable[Any], spec: ExportSpec, generated_a
                     sheet.write_number(total_row, col_index, cached, total_formats[kind])
 
 
-def _cell_writer(sheet: Any, kind: str, cell_format: Any) -> Callable[[int, int, Any], Any]:
+def _cell_writer(sheet: Any, column: Column, cell_format: Any) -> Callable[[int, int, Any], Any]:
+    kind = column.kind
     if kind == "text":
+        if column.labels is not None:
+            return lambda row, col, code: sheet.write_string(row, col, column.display(code))
         return sheet.write_string
     if kind == "int":
         return lambda row, col, value: sheet.write_number(row, col, value, cell_format)
