@@ -100,12 +100,20 @@ def api_token(app) -> str:
     return token
 
 
+def _value(rule, arg: str, ids: dict[str, int]) -> object:
+    """A valid value for a URL argument: one of an `any(...)` converter's items, an export format, an id."""
+    items = getattr(rule._converters.get(arg), "items", None)
+    if items:
+        return sorted(items)[0]
+    return "csv" if arg in ("fmt", "kind") else ids.get(arg, 1)
+
+
 def get_routes(app, ids: dict[str, int]) -> list[tuple[str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in SKIP_ENDPOINTS:
             continue
-        values = {arg: "csv" if arg in ("fmt", "kind") else ids.get(arg, 1) for arg in rule.arguments}
+        values = {arg: _value(rule, arg, ids) for arg in rule.arguments}
         with app.test_request_context():
             from flask import url_for
 
