@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.access import linked, register_scope
 from app.core.db import Base, CreatedMixin, JsonDoc, UTCDateTime
 
 user_enti = sa.Table(
@@ -74,3 +75,8 @@ class ApiToken(CreatedMixin, Base):
     last_used_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     ente = relationship("Ente")
+
+
+# Who sees what (app.core.access): a user belongs to the enti of user_enti, an API token to its ente.
+register_scope(User, ente=linked(user_enti.c.user_id, user_enti.c.ente_id))
+register_scope(ApiToken, ente=ApiToken.ente_id)
