@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from app.core.access import Principal, scoped
+from app.core.access import Principal, scoped, scoped_join
 from app.core.audit import Actor
 from app.core.errors import DomainError
 from app.enti.models import Ente, Entrata
@@ -119,8 +119,13 @@ SUMMARY_SPEC = ExportSpec(
 
 def detail_stmt(principal: Principal, ente_id: int, dal: dt.date, al: dt.date) -> sa.Select:
     return (
-        _period(principal, ente_id, dal, al)
-        .outerjoin(Taxpayer, Taxpayer.id == Position.taxpayer_id)
+        scoped_join(
+            _period(principal, ente_id, dal, al),
+            Taxpayer,
+            Taxpayer.id == Position.taxpayer_id,
+            principal,
+            isouter=True,
+        )
         .add_columns(
             Allocation.id.label("id_movimento"),
             Allocation.booked_dt.label("booked_dt"),
