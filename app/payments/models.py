@@ -211,6 +211,9 @@ class Payment(CreatedMixin, Base):
     receipt_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)  # desk quietanza
     payer_name: Mapped[str | None] = mapped_column(sa.String(200))
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The key of the desk form that registered it (generated when the form is shown): the same form posted
+    # twice (a double click, a reload) finds this payment instead of making a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     flow: Mapped[PaymentFlow] = relationship()
     position = relationship("Position")
@@ -224,6 +227,13 @@ class Payment(CreatedMixin, Base):
             unique=True,
             postgresql_where=sa.text("status <> 'sostituito'"),
             sqlite_where=sa.text("status <> 'sostituito'"),
+        ),
+        sa.Index(
+            "uq_payments_idempotency_key",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+            sqlite_where=sa.text("idempotency_key IS NOT NULL"),
         ),
         sa.Index("ix_payments_flow_status", "flow_id", "status"),
         sa.Index("ix_payments_ente_iuv", "ente_id", "iuv"),

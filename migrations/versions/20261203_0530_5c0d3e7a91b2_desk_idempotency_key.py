@@ -1,0 +1,40 @@
+"""payments: the idempotency key of the desk form (one payment per form, however many times it is posted)
+
+A nullable column (metadata only on PostgreSQL: no rewrite of the payments table) and a partial unique index
+that holds only the desk payments that carry a key.
+
+Revision ID: 5c0d3e7a91b2
+Revises: 4eb0edd13950
+Create Date: 2026-12-03 05:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '5c0d3e7a91b2'
+down_revision = '4eb0edd13950'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('idempotency_key', sa.String(length=64), nullable=True))
+        batch_op.create_index(
+            'uq_payments_idempotency_key',
+            ['idempotency_key'],
+            unique=True,
+            postgresql_where=sa.text('idempotency_key IS NOT NULL'),
+            sqlite_where=sa.text('idempotency_key IS NOT NULL'),
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(
+            'uq_payments_idempotency_key',
+            postgresql_where=sa.text('idempotency_key IS NOT NULL'),
+            sqlite_where=sa.text('idempotency_key IS NOT NULL'),
+        )
+        batch_op.drop_column('idempotency_key')
