@@ -3,6 +3,10 @@
 A nullable column (metadata only on PostgreSQL: no rewrite of the payments table) and a partial unique index
 that holds only the desk payments that carry a key.
 
+Data: payments (and their refunds) that the codice fiscale heuristics had attached to a taxpayer not linked to
+the paying ente lose that link (issue 10: matching happens only within the paying ente; the other ente's
+taxpayer showed on the refunds). Not reversible: downgrade leaves them detached.
+
 Revision ID: 5c0d3e7a91b2
 Revises: 4eb0edd13950
 Create Date: 2026-12-03 05:30:00.000000
@@ -27,6 +31,12 @@ def upgrade():
             unique=True,
             postgresql_where=sa.text('idempotency_key IS NOT NULL'),
             sqlite_where=sa.text('idempotency_key IS NOT NULL'),
+        )
+    for table in ('payments', 'payment_refunds'):
+        op.execute(
+            f"UPDATE {table} SET taxpayer_id = NULL WHERE taxpayer_id IS NOT NULL AND NOT EXISTS ("
+            f"SELECT 1 FROM taxpayer_enti te WHERE te.taxpayer_id = {table}.taxpayer_id "
+            f"AND te.ente_id = {table}.ente_id)"
         )
 
 
