@@ -173,3 +173,34 @@ def test_joins_to_a_taxpayer_go_through_scoped_join() -> None:
             ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_of_ente_matches_within_one_ente_also_correlated_to_the_enclosing_statement(session) -> None:
+    """What reconciliation uses to find a payer: rows tied to one ente, given as an id or as a column of the
+    statement (the ente a payment was made to), through columns, links and foreign keys alike."""
+    from app.core.access import of_ente
+    from app.enti.models import Ente
+    from app.positions.models import Movement, Position
+    from app.taxpayers.models import Taxpayer, TaxpayerAddress
+
+    ids = dict(session.execute(sa.select(Ente.code, Ente.id)).tuples().all())
+    mario = _mario_id(session)
+    marios_positions = sa.select(Position.id).where(Position.taxpayer_id == mario)
+    cases = (
+        (Taxpayer, Taxpayer.id == mario),  # a link table
+        (TaxpayerAddress, TaxpayerAddress.taxpayer_id == mario),  # a foreign key to a linked row
+        (Movement, Movement.position_id.in_(marios_positions)),  # a foreign key to a row with ente_id
+    )
+    for model, marios in cases:
+        for code, expected in (("R01", True), ("R02", False)):
+            stmt = sa.select(sa.func.count()).select_from(model).where(marios, of_ente(model, ids[code]))
+            found = session.scalar(stmt)
+            assert bool(found) == expected, (model, code)
+        # correlated: pair every ente with Mario's rows tied to it; only R01 comes out
+        paired = session.scalars(
+            sa.select(Ente.code)
+            .distinct()
+            .join_from(Ente, model, sa.true())
+            .where(marios, of_ente(model, Ente.id))
+        ).all()
+        assert paired == ["R01"], model

@@ -125,8 +125,10 @@ class Through:
 
     def __call__(self, model: type, test: IdTest, kind: str) -> sa.ColumnElement[bool]:
         parent, key = _referenced(self.column)
-        # uncorrelated: the statement being scoped may select from the parent's table too
-        return self.column.in_(sa.select(key).where(_condition(parent, kind, test)).correlate(None))
+        # the parent's table is the subquery's own (the statement being scoped may select from it too);
+        # anything else the test names (e.g. `of_ente(..., Payment.ente_id)`) stays the enclosing statement's
+        subquery = sa.select(key).where(_condition(parent, kind, test))
+        return self.column.in_(subquery.correlate_except(sa.inspect(parent).local_table))
 
 
 @dataclass(frozen=True, slots=True)
