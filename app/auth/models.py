@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from app.core.access import linked, register_scope
 from app.core.db import Base, CreatedMixin, JsonDoc, UTCDateTime
 
 user_enti = sa.Table(
@@ -95,3 +96,8 @@ class ApiToken(CreatedMixin, Base):
     last_used_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     ente = relationship("Ente")
+
+
+# Who sees what (app.core.access): a user belongs to the enti of user_enti, an API token to its ente.
+register_scope(User, ente=linked(user_enti.c.user_id, user_enti.c.ente_id))
+register_scope(ApiToken, ente=ApiToken.ente_id)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.access import register_scope
 from app.core.db import Base, Cents, CreatedMixin, JsonDoc, UTCDateTime, utcnow
 
 LAYOUT_FORMATS = {
@@ -105,3 +106,7 @@ class ImportLayout(Base):
     @property
     def flow_label(self) -> str:
         return LAYOUT_FLOWS.get(self.flow, self.flow)
+
+
+# Who sees what (app.core.access): a carico belongs to the ente that handed it over.
+register_scope(Carico, ente=Carico.ente_id)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from app.core.access import register_scope, through
 from app.core.db import Base, JsonDoc, UTCDateTime, utcnow
 
 EVENT_KINDS: dict[str, str] = {
@@ -89,6 +90,12 @@ class AccessLog(Base):
     taxpayer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("taxpayers.id"), index=True)
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+
+# Who sees what (app.core.access): an event belongs to the ente it happened for; a read of a card goes with
+# the taxpayer it read.
+register_scope(Event, ente=Event.ente_id)
+register_scope(AccessLog, ente=through(AccessLog.taxpayer_id))
 
 
 def record_event(

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.access import register_scope
 from app.core.db import Base, CreatedMixin, JsonDoc, Rate, UTCDateTime
 
 
@@ -109,3 +110,11 @@ class Parameter(LegalRowMixin, Base):
         sa.UniqueConstraint("code", "ente_id", "entrata_id", "valid_from"),
         sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_range"),
     )
+
+
+# Who sees what (app.core.access): an entrata belongs to its ente; a parameter too, and the national defaults
+# (no ente) are everyone's.
+register_scope(Entrata, ente=Entrata.ente_id)
+register_scope(
+    Parameter, ente=lambda allowed: sa.or_(Parameter.ente_id.is_(None), allowed(Parameter.ente_id))
+)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.access import register_scope, through
 from app.core.db import Base, CreatedMixin, JsonDoc, UTCDateTime, utcnow
 from app.jobs.files import STORED_FILE
 
@@ -107,3 +108,9 @@ class BatchJobError(Base):
         sa.CheckConstraint("kind IN ('rejected','duplicate')", name="kind"),
         sa.Index("ix_batch_job_errors_job_line", "batch_job_id", "line"),
     )
+
+
+# Who sees what (app.core.access): a job belongs to its ente (a job of no ente is seen by no one through the
+# scoping helper), its error rows go with it.
+register_scope(BatchJob, ente=BatchJob.ente_id)
+register_scope(BatchJobError, ente=through(BatchJobError.batch_job_id))

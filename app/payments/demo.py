@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.core.access import Principal, scoped_join
 from app.core.audit import Actor
 from app.enti.models import Ente
 from app.payments.fdr_writer import FdrRow, build_fdr
@@ -76,13 +77,13 @@ def _demo_flows(session: Session) -> None:
     from app.positions.queries import balances
 
     ente = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
+    stmt = sa.select(Position.id, NoticeNumber.iuv, Taxpayer.codice_fiscale, Position.external_id).join(
+        NoticeNumber,
+        sa.and_(NoticeNumber.position_id == Position.id, NoticeNumber.item_kind == "posizione"),
+    )
+    principal = Principal(role="admin", ente_ids=frozenset({ente.id}))
     rows = session.execute(
-        sa.select(Position.id, NoticeNumber.iuv, Taxpayer.codice_fiscale, Position.external_id)
-        .join(
-            NoticeNumber,
-            sa.and_(NoticeNumber.position_id == Position.id, NoticeNumber.item_kind == "posizione"),
-        )
-        .join(Taxpayer, Taxpayer.id == Position.taxpayer_id)
+        scoped_join(stmt, Taxpayer, Taxpayer.id == Position.taxpayer_id, principal)
         .where(
             Position.ente_id == ente.id,
             Position.state.in_(("caricata", "notificata")),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.core.query_forms import PlainText, QueryForm, page_field
@@ -100,6 +102,18 @@ class DeskForm(FlaskForm):
     payer_name = StringField(
         "Versante (se diverso dal contribuente)", validators=[Optional(), Length(max=200)]
     )
+    # Made when the form is shown; the payment keeps it, so the same form posted twice registers one payment.
+    idempotency_key = HiddenField(
+        default=lambda: secrets.token_urlsafe(24),
+        validators=[
+            DataRequired("Modulo scaduto: ricarica la pagina e inserisci di nuovo il pagamento."),
+            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="Modulo non valido: ricarica la pagina."),
+        ],
+    )
+
+    def fresh_key(self) -> None:
+        """A new key, for a form shown again after its key registered a payment."""
+        self.idempotency_key.data = secrets.token_urlsafe(24)
 
 
 class NoteForm(FlaskForm):

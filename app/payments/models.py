@@ -1,7 +1,8 @@
 """Payments in (issue 5): notice numbers, flows, payments, their allocations to the ledger, the review queue,
 anomalies, refunds, bank credits, layouts of bank/postal files and the riversamento flows sent back.
 
-Amounts are integer cents. Every row carries `ente_id`, so `app.core.access.scoped` scopes all of them.
+Amounts are integer cents. Every row carries `ente_id`: that is the scope each model declares at the end of
+the module (`app.core.access.register_scope`).
 Allocations are append-only like the ledger: a reversal is a new row with the opposite sign that names the row
 it reverses (and points at the reversing ledger movement).
 """
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.access import register_scope
 from app.core.db import Base, Cents, CreatedMixin, JsonDoc, UTCDateTime, utcnow
 from app.jobs.files import STORED_FILE
 
@@ -209,6 +211,9 @@ class Payment(CreatedMixin, Base):
     receipt_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)  # desk quietanza
     payer_name: Mapped[str | None] = mapped_column(sa.String(200))
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The key of the desk form that registered it (generated when the form is shown): the same form posted
+    # twice (a double click, a reload) finds this payment instead of making a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     flow: Mapped[PaymentFlow] = relationship()
     position = relationship("Position")
@@ -222,6 +227,13 @@ class Payment(CreatedMixin, Base):
             unique=True,
             postgresql_where=sa.text("status <> 'sostituito'"),
             sqlite_where=sa.text("status <> 'sostituito'"),
+        ),
+        sa.Index(
+            "uq_payments_idempotency_key",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+            sqlite_where=sa.text("idempotency_key IS NOT NULL"),
         ),
         sa.Index("ix_payments_flow_status", "flow_id", "status"),
         sa.Index("ix_payments_ente_iuv", "ente_id", "iuv"),
@@ -411,3 +423,20 @@ class Riversamento(CreatedMixin, Base):
     actor_label: Mapped[str] = mapped_column(sa.String(120), default="")
 
     ente = relationship("Ente")
+
+
+# Who sees what (app.core.access): every row of the payments module belongs to the ente it was paid to.
+# Taxpayer accounts see none of them (no `taxpayer` rule): a payment's taxpayer is a guess until matched.
+for _model in (
+    NoticeNumber,
+    NoticeCounter,
+    PaymentFlow,
+    Payment,
+    Allocation,
+    ReviewItem,
+    Anomaly,
+    Refund,
+    BankCredit,
+    Riversamento,
+):
+    register_scope(_model, ente=_model.ente_id)

@@ -1,5 +1,6 @@
 """Reads of flows, payments, allocations, the review queue, anomalies and refunds. Every query goes through
-`app.core.access.scoped` (all these tables carry `ente_id`)."""
+`app.core.access.scoped` (all these tables carry `ente_id`); every join to a taxpayer goes through
+`scoped_join`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from app.core.access import Principal, scoped
+from app.core.access import Principal, scoped, scoped_join
 from app.core.audit import Actor, log_access
 from app.core.errors import NotFound
 from app.enti.models import Ente, Entrata
@@ -358,13 +359,14 @@ def refunds_stmt(principal: Principal, *, status: str | None = "da_rimborsare") 
             Refund.refunded_label.label("rimborsato_da"),
             Refund.refunded_dt.label("rimborsato_il"),
             Refund.reference.label("riferimento"),
-            Refund.taxpayer_id.label("taxpayer_id"),
+            Taxpayer.id.label("taxpayer_id"),  # NULL when out of the user's scope
         )
         .join(Ente, Ente.id == Refund.ente_id)
         .join(Payment, Payment.id == Refund.payment_id)
-        .outerjoin(Taxpayer, Taxpayer.id == Refund.taxpayer_id)
         .order_by(Refund.created_dt.desc(), Refund.id.desc())
     )
+    # the beneficiary's name only when the user may see that taxpayer (else the payer's name of the payment)
+    stmt = scoped_join(stmt, Taxpayer, Taxpayer.id == Refund.taxpayer_id, principal, isouter=True)
     if status:
         stmt = stmt.where(Refund.status == status)
     return scoped(stmt, Refund, principal)

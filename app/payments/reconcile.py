@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.core.access import of_ente
 from app.core.audit import Actor, record_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
@@ -761,8 +762,10 @@ def _to_review_for_order(session: Session, flow: PaymentFlow, payment_ids: list[
 
 
 def _heuristics(session: Session, flow: PaymentFlow, result: ReconcileResult) -> None:
-    """Set-based on every database: resolve the payer by codice fiscale (or partita IVA), score the payer's
-    open positions of the ente, and queue the best one for an operator; no candidate -> senza debito."""
+    """Set-based on every database: resolve the payer by codice fiscale (or partita IVA) among the taxpayers
+    of the paying ente only (a taxpayer of another ente stays unknown here: attaching it would show that
+    ente's data, the name first, to this one), score the payer's open positions of the ente, and queue the
+    best one for an operator; no candidate -> senza debito."""
     pending = (
         Payment.flow_id == flow.id,
         Payment.status == "da_riconciliare",
@@ -778,6 +781,7 @@ def _heuristics(session: Session, flow: PaymentFlow, result: ReconcileResult) ->
                 Payment.codice_fiscale.is_not(None),
                 Payment.taxpayer_id.is_(None),
                 column == Payment.codice_fiscale,
+                of_ente(Taxpayer, Payment.ente_id),
             )
             .values(taxpayer_id=Taxpayer.id)
             .execution_options(synchronize_session=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.core.access import Principal, scoped
+from app.core.access import Principal, scoped, scoped_join
 from app.enti.models import Ente, Entrata
 from app.payments.models import PAYMENT_STATUSES, Allocation, Payment, PaymentFlow
 from app.positions.models import COMPONENT_LABELS, Position
@@ -126,8 +126,9 @@ def collected_spec(grouping: tuple[str, ...], filters: Filters) -> ExportSpec:
 def detail_stmt(principal: Principal, filters: Filters) -> sa.Select:
     """Every allocation behind a total: payment, position, component, amount (negative for a reversal)."""
     return (
-        _base(principal, filters)
-        .outerjoin(Taxpayer, Taxpayer.id == Position.taxpayer_id)
+        scoped_join(
+            _base(principal, filters), Taxpayer, Taxpayer.id == Position.taxpayer_id, principal, isouter=True
+        )
         .join(PaymentFlow, PaymentFlow.id == Payment.flow_id)
         .add_columns(
             Allocation.id.label("id_movimento"),

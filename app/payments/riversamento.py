@@ -7,6 +7,12 @@ reversal, negative) is reported exactly once, in the period in which it was book
 riversamenti add up. Money received and not allocated is reported as `importoNonAttribuito` (credits and
 unmatched payments received in the period) and is not part of the total.
 
+The CSV is opened in a spreadsheet by the Regione's staff: its text cells follow the rule of every other
+CSV export (`app.reports.export_formats.csv_writer.escape_formula`: a value starting with `=`, `+`, `-`, `@`,
+tab or CR gets a leading `'`, so an id_pagamento like `=HYPERLINK(...)` from a bank file is shown, never run).
+Amounts (negative for reversals), ids and dates are written as they are. The XML, for the Regione's systems,
+carries every value raw.
+
 Both files are written streaming (a month of a large Regione is millions of rows) into the content-addressed
 file store; the XML is validated against the XSD before it is kept (files up to `VALIDATE_MAX_BYTES`; larger
 ones come from the same writer, whose output the tests validate).
@@ -28,13 +34,14 @@ import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from app.core.access import Principal, scoped
+from app.core.access import Principal, scoped, scoped_join
 from app.core.audit import Actor
 from app.core.errors import DomainError
 from app.enti.models import Ente, Entrata
 from app.payments.models import Allocation, Payment, Riversamento
 from app.payments.parsing import ROME
 from app.positions.models import COMPONENT_LABELS, Position
+from app.reports.export_formats.csv_writer import escape_formula
 from app.reports.exports import Column, ExportSpec
 from app.reports.formatting import cents_to_machine
 from app.taxpayers.models import Taxpayer
@@ -119,8 +126,13 @@ SUMMARY_SPEC = ExportSpec(
 
 def detail_stmt(principal: Principal, ente_id: int, dal: dt.date, al: dt.date) -> sa.Select:
     return (
-        _period(principal, ente_id, dal, al)
-        .outerjoin(Taxpayer, Taxpayer.id == Position.taxpayer_id)
+        scoped_join(
+            _period(principal, ente_id, dal, al),
+            Taxpayer,
+            Taxpayer.id == Position.taxpayer_id,
+            principal,
+            isouter=True,
+        )
         .add_columns(
             Allocation.id.label("id_movimento"),
             Allocation.booked_dt.label("booked_dt"),
@@ -168,6 +180,10 @@ def _text(parent: Any, tag: str, value: Any) -> None:
         return
     el = etree.SubElement(parent, f"{{{NS}}}{tag}")
     el.text = str(value)
+
+
+def _text_cell(value: Any) -> str:
+    return "" if value is None else escape_formula(str(value))
 
 
 def _day(value: dt.datetime) -> str:
@@ -227,21 +243,21 @@ def write_files(
                     amount = cents_to_machine(int(row["importo_cents"]))
                     writer.writerow(
                         (
-                            ente.code,
+                            _text_cell(ente.code),
                             dal.isoformat(),
                             al.isoformat(),
                             row["id_movimento"],
                             _day(row["booked_dt"]),
                             row["data_pagamento"].isoformat(),
-                            row["canale"],
-                            row["id_pagamento"],
-                            row["iuv"] or "",
-                            row["codice_fiscale"] or "",
-                            row["id_posizione"],
-                            row["codice_entrata"],
-                            row["capitolo"] or "",
+                            _text_cell(row["canale"]),
+                            _text_cell(row["id_pagamento"]),
+                            _text_cell(row["iuv"]),
+                            _text_cell(row["codice_fiscale"]),
+                            _text_cell(row["id_posizione"]),
+                            _text_cell(row["codice_entrata"]),
+                            _text_cell(row["capitolo"]),
                             row["anno_riferimento"],
-                            row["componente"],
+                            _text_cell(row["componente"]),
                             amount,
                             row["storno_di"] or "",
                         )

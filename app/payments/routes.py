@@ -370,10 +370,19 @@ def desk() -> Any:
                     amount_cents=forms.amount_cents(form.amount),
                     channel=form.channel.data,
                     payer_name=form.payer_name.data or None,
+                    idempotency_key=form.idempotency_key.data,
                 )
                 db.session.commit()
                 flash(f"Pagamento registrato: quietanza n. {payment.receipt_number}.", "success")
                 return redirect(url_for("payments.payment_detail", payment_id=payment.id))
+            except services.DeskFormReplayed as replay:  # the same form again: its payment, not a second one
+                db.session.rollback()
+                flash(replay.message, "info")
+                return redirect(url_for("payments.payment_detail", payment_id=replay.payment_id))
+            except services.DeskFormReused as exc:
+                db.session.rollback()
+                form.fresh_key()
+                form.amount.errors = [*form.amount.errors, exc.message]
             except DomainError as exc:
                 db.session.rollback()
                 form.amount.errors = [*form.amount.errors, exc.message]

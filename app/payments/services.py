@@ -635,6 +635,7 @@ def register_desk_payment(
     paid_date: dt.date | None = None,
     payer_name: str | None = None,
     booked_dt: dt.datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Payment:
     """A payment taken at the sportello for one position, allocated at once; returns it with its receipt
     number (the quietanza is printed from it).
@@ -642,7 +643,13 @@ def register_desk_payment(
     The cap is the amount due at the payment date (`amounts.amount_due`: interest and oneri included); a
     payment that reaches the ledger balance first books the accrued interest and oneri
     (`amounts.crystallise_for_payment`), so a payoff of exactly the amount due leaves nothing owed. A lower
-    amount is a partial payment, the operator's decision (no anomaly)."""
+    amount is a partial payment, the operator's decision (no anomaly).
+
+    `idempotency_key` (the desk form's, made when the form was shown): if a payment was already registered
+    with it, nothing is written and `DeskFormReplayed` names that payment (same position, amount and channel)
+    or `DeskFormReused` says the form was used for another one. Checked again under the position's lock, so
+    a double click waits for the first request and finds its payment; the partial unique index
+    `uq_payments_idempotency_key` settles any other race."""
     from app.positions.amounts import amount_due, crystallise_for_payment
     from app.positions.queries import get_position
 
@@ -656,6 +663,7 @@ def register_desk_payment(
     day = paid_date or dt.datetime.now(ROME).date()
     lock_ente(session, position.ente_id, shared=True)
     lock_positions(session, [position.id])
+    _check_desk_replay(session, principal, idempotency_key, position.id, amount_cents, channel)
     due = amount_due(session, position, day).total_cents
     if amount_cents > due:
         raise DomainError(f"Importo superiore al dovuto della posizione ({format_eur(due)}).")
@@ -677,9 +685,19 @@ def register_desk_payment(
         causale=f"{position.description or ''} {position.external_id}".strip()[:300],
         recorded_by_id=actor.user_id,
         credit_cents=0,
+        idempotency_key=idempotency_key,
     )
-    session.add(payment)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except sa.exc.IntegrityError:
+        if idempotency_key is None:
+            raise
+        _check_desk_replay(
+            session, principal, idempotency_key, position.id, amount_cents, channel, after_conflict=True
+        )
+        raise
     ente = session.get(Ente, position.ente_id)
     assert ente is not None
     receipt = f"{ente.code}-{day.year}-{payment.id:08d}"
@@ -704,6 +722,45 @@ def register_desk_payment(
     flow.declared_total_cents = flow.computed_total_cents
     session.flush()
     return payment
+
+
+class DeskFormReplayed(Conflict):
+    """The desk form was posted again: its payment is already registered (show that one's quietanza)."""
+
+    def __init__(self, payment: Payment) -> None:
+        super().__init__(f"Pagamento già registrato con questo modulo: quietanza n. {payment.receipt_number}")
+        self.payment_id, self.receipt_number = payment.id, payment.receipt_number
+
+
+class DeskFormReused(Conflict):
+    """The desk form that registered one payment came back with other data (e.g. after the Back button)."""
+
+
+def _check_desk_replay(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    position_id: int,
+    amount_cents: int,
+    channel: str,
+    *,
+    after_conflict: bool = False,
+) -> None:
+    if key is None:
+        return
+    done = session.scalars(
+        scoped(sa.select(Payment).where(Payment.idempotency_key == key), Payment, principal)
+    ).first()
+    if done is None:
+        if after_conflict:  # the key is taken by a payment this user may not see
+            raise Conflict("Modulo non valido: ricarica la pagina e riprova.")
+        return
+    if (done.position_id, done.amount_cents, done.channel) == (position_id, amount_cents, channel):
+        raise DeskFormReplayed(done)
+    raise DeskFormReused(
+        f"Questo modulo ha già registrato la quietanza n. {done.receipt_number}: controlla i dati e "
+        "premi di nuovo il pulsante per registrare un altro pagamento."
+    )
 
 
 # --- review queue -------------------------------------------------------------------------------------------

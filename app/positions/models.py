@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.access import register_scope, through
 from app.core.db import Base, Cents, CreatedMixin, UTCDateTime, utcnow
 
 COMPONENTS = ("capitale", "sanzioni", "interessi", "spese", "oneri")
@@ -78,3 +79,9 @@ class Movement(Base):
         sa.CheckConstraint(
             "kind IN ('carico','sgravio','interessi','oneri','spese','pagamento','rimborso')", name="kind"),
     )
+
+
+# Who sees what (app.core.access): a position belongs to its ente and its taxpayer, a movement to its
+# position.
+register_scope(Position, ente=Position.ente_id, taxpayer=Position.taxpayer_id)
+register_scope(Movement, ente=through(Movement.position_id), taxpayer=through(Movement.position_id))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from app.core.access import Principal, scoped
+from app.core.access import Principal, scoped, scoped_join
 from app.positions.models import COMPONENTS, Movement, Position
 
 # Movement kinds that make up the "original" amount, and those that are payments.
@@ -145,10 +145,10 @@ def position_rows_stmt(
         )
         .join(Ente, Ente.id == Position.ente_id)
         .join(Entrata, Entrata.id == Position.entrata_id)
-        .join(Taxpayer, Taxpayer.id == Position.taxpayer_id)
         .outerjoin(ledger, ledger.c.position_id == Position.id)
         .order_by(Position.due_date, Position.id)
     )
+    stmt = scoped_join(stmt, Taxpayer, Taxpayer.id == Position.taxpayer_id, principal)
     if taxpayer_id is not None:
         stmt = stmt.where(Position.taxpayer_id == taxpayer_id)
     if ente_code:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.core.access import Principal
+from app.core.access import Principal, scoped
 from app.enti.models import Ente
 from app.positions.amounts import amounts_due
 from app.positions.models import COMPONENTS
@@ -35,7 +35,11 @@ def positions_report(
     cf = validate_codice_fiscale(codice_fiscale)
     principal = principal or system_principal(session)
     taxpayer_id = session.scalars(
-        sa.select(Taxpayer.id).where(sa.or_(Taxpayer.codice_fiscale == cf, Taxpayer.partita_iva == cf))
+        scoped(
+            sa.select(Taxpayer.id).where(sa.or_(Taxpayer.codice_fiscale == cf, Taxpayer.partita_iva == cf)),
+            Taxpayer,
+            principal,
+        )
     ).first()
     if taxpayer_id is None:
         return []

@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.access import linked, register_scope, through
 from app.core.db import Base, CreatedMixin, UTCDateTime, utcnow
 
 ADDRESS_KINDS = {"residenza": "Residenza", "domicilio": "Domicilio", "sede_legale": "Sede legale"}
@@ -116,3 +117,11 @@ class TaxpayerContact(_ValidTime, Base):
     @property
     def kind_label(self) -> str:
         return CONTACT_KINDS.get(self.kind, self.kind)
+
+
+# Who sees what (app.core.access): a taxpayer is seen by the enti it is linked to (taxpayer_enti) and by its
+# own account; its addresses, contacts and links go with it.
+register_scope(Taxpayer, ente=linked(TaxpayerEnte.taxpayer_id, TaxpayerEnte.ente_id), taxpayer=Taxpayer.id)
+register_scope(TaxpayerEnte, ente=TaxpayerEnte.ente_id, taxpayer=TaxpayerEnte.taxpayer_id)
+for _model in (TaxpayerAddress, TaxpayerContact):
+    register_scope(_model, ente=through(_model.taxpayer_id), taxpayer=_model.taxpayer_id)

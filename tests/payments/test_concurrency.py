@@ -117,3 +117,63 @@ def test_two_concurrent_reconciliations_allocate_each_payment_exactly_once(
         assert events == n  # one event per payment, not two
         check_invariants(db.session)
         db.session.remove()
+
+
+@pytest.mark.parametrize("same_position", [True, False], ids=["same-form", "key-on-another-position"])
+def test_the_same_desk_form_posted_twice_at_once_registers_one_payment(own_app, same_position) -> None:
+    """A double click: two requests with the same idempotency key race; one payment, one quietanza. On the
+    same position the second waits for the first's lock and finds its payment; with the key sent for another
+    position (no common lock) the unique index stops the second."""
+    from app.core.access import Principal
+    from app.extensions import db
+    from app.payments import services
+    from app.payments.models import Payment
+
+    with own_app.app_context():
+        a, b = open_positions(db.session, 2, skip=20)
+        principal = Principal("sportello", frozenset({1, 2}), user_id=None)
+    key = f"race-{same_position}-0123456789abcdef"
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def worker(position_id: int) -> None:
+        with own_app.app_context():
+            try:
+                db.session.connection()
+                barrier.wait(timeout=30)
+                payment = services.register_desk_payment(
+                    db.session,
+                    principal,
+                    ACTOR,
+                    position_id=position_id,
+                    amount_cents=100,
+                    channel="contanti",
+                    idempotency_key=key,
+                )
+                db.session.commit()
+                results.append(payment.receipt_number)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    targets = (a.id, a.id) if same_position else (a.id, b.id)
+    threads = [threading.Thread(target=worker, args=(t,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    receipts = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if not isinstance(r, str)]
+    assert len(receipts) == 1 and len(refused) == 1, results
+    if same_position:
+        assert isinstance(refused[0], services.DeskFormReplayed), refused
+        assert refused[0].receipt_number == receipts[0]
+    else:
+        assert isinstance(refused[0], services.DeskFormReused), refused
+    with own_app.app_context():
+        rows = db.session.scalars(sa.select(Payment).where(Payment.idempotency_key == key)).all()
+        assert [p.receipt_number for p in rows] == receipts
+        check_invariants(db.session)
+        db.session.remove()

@@ -237,12 +237,14 @@ def test_desk_payment_page_and_quietanza_pdf(app, personas) -> None:
     with app.app_context():
         (p,) = open_positions(db.session)
         p.due = amounts_due_by_id(db.session, [p.id], today_rome())[p.id].total_cents  # interest included
+    from tests.payments.test_desk_idempotency import desk_form
+
     client = personas.client("sportello")
     page = "/pagamenti/sportello"
     response = client.post(
         page,
         data={
-            "csrf_token": csrf_token(client, page),
+            **desk_form(client),
             "ente": "R01",
             "reference": p.notice,
             "amount": euro(p.due + 1),
@@ -253,7 +255,7 @@ def test_desk_payment_page_and_quietanza_pdf(app, personas) -> None:
     response = client.post(
         page,
         data={
-            "csrf_token": csrf_token(client, page),
+            **desk_form(client),
             "ente": "R01",
             "reference": p.external_id,
             "amount": euro(p.due),

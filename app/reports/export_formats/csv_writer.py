@@ -41,7 +41,7 @@ def write_csv(
     The "Totale" row is written only with ``include_totals=True``: a machine consumer would take it for data.
     """
     formatters: list[Callable[[Any], str]] = [
-        _escape_formula if escape_formulas and column.kind == "text" else MACHINE_FORMATTERS[column.kind]
+        escape_formula if escape_formulas and column.kind == "text" else MACHINE_FORMATTERS[column.kind]
         for column in spec.columns
     ]
     totals = Totals(spec)
@@ -75,5 +75,6 @@ def _drain(buffer: io.StringIO) -> bytes:
     return data
 
 
-def _escape_formula(value: str) -> str:
+def escape_formula(value: str) -> str:
+    """The rule every CSV written for people follows (the exports, the riversamento): a leading ``'``."""
     return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
