@@ -5,9 +5,11 @@ of an import. Routes, the API, the CLI and the RQ task all go through here. Neve
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -224,6 +226,21 @@ def preview_file(
     rows, labels, _ = pipeline.preview(path, target.spec, ctx, limit=limit)
     fields = [f for f in FIELDS[target.layout.flow] if f in ctx.mapped or f in target.spec.mapped_fields]
     return {"rows": rows, "labels": labels, "fields": fields}
+
+
+def preview_sample(
+    session: Session, layout: ImportLayout, ente_id: int, stream: BinaryIO, today: dt.date, *, limit: int = 10
+) -> dict[str, Any]:
+    """The layout editor's preview: the first rows of a sample file as `layout` (a draft, maybe unsaved)
+    reads them for the ente. The sample is kept only while it is read."""
+    ente = session.get(Ente, ente_id)
+    if ente is None:
+        raise DomainError("Ente sconosciuto.", field="ente")
+    suffix = {"xlsx": ".xlsx", "xml": ".xml"}.get(layout.format, ".txt")
+    with tempfile.NamedTemporaryFile(suffix=suffix) as sample:
+        shutil.copyfileobj(stream, sample)
+        sample.flush()
+        return preview_file(session, Target(ente, None, layout), sample.name, today, limit=limit)
 
 
 def prepare_import(

@@ -76,9 +76,16 @@ def test_upload_preview_confirm_and_follow_the_progress_live(page: Page, live_ap
     page.get_by_role("link", name="Nuova importazione").click()
     expect(page.get_by_role("heading", name=re.compile("Importa una lista di carico"))).to_be_visible()
     assert violations(page) == []
+    # the form opens on the canonical layout; the entrate follow the ente (an HTMX swap of the select)
+    expect(page.locator("#layout_id option:checked")).to_have_text(
+        "canonico – CSV (testo delimitato), Lista di carico"
+    )
+    page.locator("#ente_id").select_option(label="R02 – Regione Seconda")
+    expect(page.locator("#entrata_id option")).to_have_count(2)
+    expect(page.locator("#entrata_id option:checked")).to_have_text("TASSA_AUTO – Tassa automobilistica")
     page.locator("#ente_id").select_option(label="R01 – Regione Demo")
-    page.locator("#entrata_id").select_option(label="R01 · TASSA_AUTO – Tassa automobilistica")
-    page.locator("#layout_id").select_option(label="canonico – CSV (testo delimitato), Lista di carico")
+    expect(page.locator("#entrata_id option")).to_have_count(4)
+    page.locator("#entrata_id").select_option(label="TASSA_AUTO – Tassa automobilistica")
     dropped = page.evaluate("""() => {
         const data = new DataTransfer();
         data.items.add(new File(["id_posizione;codice_fiscale\\n"], "trascinato.csv", {type: "text/csv"}));
