@@ -256,21 +256,23 @@ OPTION_FIELDS = ("record_length", "record_type", "sheet", "row_tag", "root_tag")
 
 def mapping_rows(flow: str, columns: Any) -> list[dict[str, Any]]:
     """One row per canonical field of the flow: where the layout's `columns` find it (name or positions)."""
+    return rows_for(FIELDS.get(flow, ()), columns)
+
+
+def rows_for(fields: tuple[str, ...], columns: Any) -> list[dict[str, Any]]:
+    """One editor row per field: its name in the file (`columns` a dict) or its positions (a list)."""
     items = columns if isinstance(columns, list) else []
     fixed = {str(c.get("field")): c for c in items if isinstance(c, dict)}
     named = columns if isinstance(columns, dict) else {}
-    rows = []
-    for name in FIELDS.get(flow, ()):
-        item = fixed.get(name, {})
-        rows.append(
-            {
-                "field": name,
-                "source": named.get(name, ""),
-                "start": item.get("start"),
-                "length": item.get("length"),
-            }
-        )
-    return rows
+    return [
+        {
+            "field": name,
+            "source": named.get(name, ""),
+            "start": fixed.get(name, {}).get("start"),
+            "length": fixed.get(name, {}).get("length"),
+        }
+        for name in fields
+    ]
 
 
 def columns_from_rows(format: str, rows: list[dict[str, Any]]) -> tuple[Any, list[str]]:
