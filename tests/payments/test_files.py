@@ -182,3 +182,15 @@ def test_a_configured_layout_row_maps_other_column_names(session) -> None:
 def test_a_file_with_only_a_header_is_refused(session) -> None:
     with pytest.raises(FlowRefused, match="non contiene pagamenti"):
         import_flow(session, (CSV_HEADER + "\n").encode(), ACTOR, fmt="csv", ente_code="R01")
+
+
+def test_a_missing_published_spec_fails_in_ci_and_skips_elsewhere() -> None:
+    """The copies of ../shared are compared with them; without ../shared a CI run fails instead of skipping."""
+    import pytest
+
+    from tests.payments.support import shared_file
+
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        shared_file("data/nothing-here.xsd", environ={"CI": "true"})
+    with pytest.raises(pytest.skip.Exception):
+        shared_file("data/nothing-here.xsd", environ={})
