@@ -185,7 +185,7 @@ def test_a_file_with_only_a_header_is_refused(session) -> None:
 
 
 def test_a_missing_published_spec_fails_in_ci_and_skips_elsewhere() -> None:
-    """The copies of ../shared are compared with them; without ../shared a CI run fails instead of skipping."""
+    """Without ../shared a CI run fails instead of skipping the comparison of the copies."""
     import pytest
 
     from tests.payments.support import shared_file
