@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,6 +16,8 @@ from app.positions.queries import balances, list_positions_of_taxpayer
 from app.reports.formatting import cents_to_machine
 from app.taxpayers.identifiers import validate_codice_fiscale
 from app.taxpayers.models import Taxpayer
+
+ROME = ZoneInfo("Europe/Rome")
 
 
 def system_principal(session: Session) -> Principal:
@@ -38,7 +41,8 @@ def positions_report(
     if taxpayer_id is None:
         return []
     positions = list_positions_of_taxpayer(session, principal, taxpayer_id)
-    bals = balances(session, [p.id for p in positions])
+    end_of_day = dt.datetime.combine(as_of, dt.time.max, tzinfo=ROME)  # what was booked by the end of `as_of`
+    bals = balances(session, [p.id for p in positions], as_of_dt=end_of_day)
     from app.payments.notices import notice_numbers_of_positions
 
     notices = notice_numbers_of_positions(session, [p.id for p in positions])
