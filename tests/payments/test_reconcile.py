@@ -40,6 +40,36 @@ def test_a_partial_payment_allocates_in_the_entrata_order(session, method) -> No
 
 
 @pytest.mark.parametrize("method", ["sql", "engine"])
+def test_an_entratas_own_allocation_order_wins_over_the_default(session, method) -> None:
+    """An entrata whose regulation pays the capital first: a partial payment goes to capitale, not to spese
+    (reconciliation using the default order everywhere would pass the test above, not this one)."""
+    from app.enti.models import Parameter
+
+    (p,) = open_positions(session, min_components=3)
+    position = session.get(Position, p.id)
+    own = ("capitale", "sanzioni", "interessi", "spese")
+    session.add(
+        Parameter(
+            code="allocation_order",
+            ente_id=position.ente_id,
+            entrata_id=position.entrata_id,
+            valid_from=dt.date(2000, 1, 1),
+            valid_to=None,
+            value={"order": list(own)},
+            source="Regolamento regionale delle entrate, art. 12 (ordine di imputazione)",
+            confirmed=True,
+        )
+    )
+    session.flush()
+    first_two = [c for c in own if c in p.components][:2]
+    assert first_two != [c for c in ORDER if c in p.components][:2]  # the orders differ on this position
+    amount = p.components[first_two[0]] + p.components[first_two[1]] // 2
+    import_flow(session, fdr([row(p.iuv, "IUR-OWN", amount)]), ACTOR, method=method)
+    expected = {first_two[0]: p.components[first_two[0]], first_two[1]: p.components[first_two[1]] // 2}
+    assert allocations(session, "IUR-OWN") == {k: v for k, v in expected.items() if v}
+
+
+@pytest.mark.parametrize("method", ["sql", "engine"])
 def test_an_overpayment_becomes_a_credit_to_refund(session, method) -> None:
     (p,) = open_positions(session)
     summary = import_flow(session, fdr([row(p.iuv, "IUR-OVER", p.due + 1234)]), ACTOR, method=method)
