@@ -226,3 +226,37 @@ def test_the_invariant_check_catches_an_allocation_without_payment_amount(sessio
     with pytest.raises(AssertionError, match="invariant violated"):
         check_invariants(session)
     session.rollback()
+
+
+def test_among_several_positions_of_the_payer_the_best_scored_is_suggested_on_postgresql(session) -> None:
+    """The ranking of candidates (score, then the earliest due date, then the id) in PostgreSQL, where the
+    window functions run (the other test of several candidates runs on SQLite only)."""
+    from collections import defaultdict
+
+    from app.taxpayers.models import Taxpayer
+
+    assert session.get_bind().dialect.name == "postgresql"
+    by_payer = defaultdict(list)
+    for p in open_positions(session, 200):
+        by_payer[p.codice_fiscale].append(p)
+    cf, mine = next((cf, ps) for cf, ps in by_payer.items() if len(ps) >= 2)
+    taxpayer_id = session.scalars(sa.select(Taxpayer.id).where(Taxpayer.codice_fiscale == cf)).one()
+    ente_id = session.get(Position, mine[0].id).ente_id
+    ids = session.scalars(
+        sa.select(Position.id).where(Position.taxpayer_id == taxpayer_id, Position.ente_id == ente_id)
+    ).all()
+    owing = [pid for pid, bal in balances(session, ids).items() if bal.due_cents > 0]
+    assert len(owing) >= 2
+    target = max(mine, key=lambda p: p.id)  # not the first by id nor (necessarily) by due date
+    earliest = min(owing, key=lambda pid: (session.get(Position, pid).due_date, pid))
+    data = csv_file(
+        f"MULTI-1;2026-11-18;;{euro(target.due)};;{cf};Saldo {target.external_id};bonifico",
+        f"MULTI-2;2026-11-18;;0,37;;{cf};versamento;bonifico",
+    )
+    summary = import_flow(session, data, ACTOR, fmt="csv", ente_code="R01", method="sql")
+    assert summary.review == 2
+    best = session.scalars(sa.select(ReviewItem).join(Payment).where(Payment.external_id == "MULTI-1")).one()
+    assert best.suggested_position_id == target.id and best.score >= 80  # amount 50 (+ notice 40) + ref. 30
+    assert best.reason.startswith(f"Codice fiscale del pagatore: {len(owing)} posizioni aperte")
+    tie = session.scalars(sa.select(ReviewItem).join(Payment).where(Payment.external_id == "MULTI-2")).one()
+    assert tie.suggested_position_id == earliest and tie.score == 0  # nothing tells them apart
