@@ -29,6 +29,8 @@ def shared_file(relative: str, environ: dict[str, str] | None = None) -> Path:
             pytest.fail(message + " (required in CI)")
         pytest.skip(message)
     return path
+
+
 ACTOR = Actor.system("test pagamenti")
 CSV_HEADER = "id_pagamento;data_pagamento;data_valuta;importo;codice_avviso;codice_fiscale;causale;canale"
 
