@@ -146,6 +146,7 @@ def test_a_layout_is_edited_as_fields_and_previewed_on_a_sample(page: Page, live
     page.goto("/carichi/tracciati/nuovo")
     expect(page.get_by_role("heading", name="Nuovo tracciato")).to_be_visible()
     expect(page.get_by_label("id_posizione: nome nel file")).to_be_visible()
+    assert violations(page) == []
     page.locator("#format").select_option("fixed")
     expect(page.get_by_label("id_posizione: inizio")).to_be_visible()
     expect(page.get_by_label("id_posizione: nome nel file")).to_have_count(0)
@@ -168,4 +169,8 @@ def test_a_layout_is_edited_as_fields_and_previewed_on_a_sample(page: Page, live
     expect(rows).to_contain_text("P-1")
     expect(rows).to_contain_text("Rossi")
     expect(page.get_by_role("heading", name="Nuovo tracciato")).to_be_visible()  # no page change
+    assert violations(page) == []
+    page.goto("/pagamenti/tracciati/nuovo")
+    expect(page.get_by_label("importo: colonna nel file")).to_be_visible()
+    assert violations(page) == []
     assert errors == []
