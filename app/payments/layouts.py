@@ -90,6 +90,9 @@ def check(values: dict[str, Any]) -> list[str]:
     fields = [c["field"] for c in columns] if isinstance(columns, list) else list(columns)
     if not fields:
         problems.append("Indicare dove il file riporta almeno i campi obbligatori.")
+    unknown = sorted(set(fields) - set(CANONICAL_FIELDS))
+    if unknown:
+        problems.append("Campi sconosciuti: " + ", ".join(unknown) + ".")
     missing = [f for f in REQUIRED_FIELDS if f not in fields]
     if missing:
         problems.append("Campi obbligatori non mappati: " + ", ".join(missing) + ".")
