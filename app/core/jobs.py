@@ -57,15 +57,15 @@ def _stop_started_servers() -> None:
     if os.getpid() not in _STARTED_BY:  # a forked child (RQ work-horse, scheduler) never stops its parent's
         return
     for sock, server in list(_EMBEDDED_SERVERS.items()):
-        _disconnect_pools(sock)
-        with contextlib.suppress(redis.RedisError, OSError):
-            if _other_clients(server):
-                server.connection_pool.disconnect()
-                continue
-            pid = server.pid
-            server.shutdown(save=True)
-            _wait_exit(pid)
         _EMBEDDED_SERVERS.pop(sock, None)
+        _disconnect_pools(sock)
+        probe = redis.Redis(unix_socket_path=sock, retry=NO_RETRY)  # no 3 s of retries on a server gone
+        with contextlib.suppress(redis.RedisError, OSError):
+            if _other_clients(probe):
+                continue
+            probe.shutdown(save=True)
+            _wait_exit(server.pid)
+        probe.close()
 
 
 def _disconnect_pools(sock: str) -> None:
