@@ -332,6 +332,46 @@ def option_fields(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+LAYOUT_ATTRIBUTES = (
+    "name",
+    "description",
+    "flow",
+    "format",
+    "encoding",
+    "separator",
+    "decimal_separator",
+    "date_formats",
+    "max_error_rate",
+    "ignore_unknown_columns",
+    "active",
+)
+
+
+def layout_values(
+    data: dict[str, Any], rows: list[dict[str, Any]], kept_options: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """A layout row's values from the editor's fields and mapping rows, with the reasons (Italian) why they
+    cannot be used (empty when they can)."""
+    columns, problems = columns_from_rows(data["format"], rows)
+    options = options_from_fields(data["format"], kept_options, data)
+    problems += check_layout(
+        flow=data["flow"],
+        format=data["format"],
+        columns=columns,
+        options=options,
+        date_formats=data["date_formats"],
+        decimal=data["decimal_separator"],
+        encoding=data["encoding"],
+        separator=data["separator"],
+        max_error_rate=data["max_error_rate"],
+    )
+    values = {name: data[name] for name in LAYOUT_ATTRIBUTES}
+    values["description"] = values["description"] or ""
+    values["default_entrata"] = (data.get("default_entrata") or "").upper() or None
+    values["columns"], values["options"] = columns, options
+    return values, problems
+
+
 def check_layout(
     *,
     flow: str,

@@ -15,13 +15,12 @@ from app.carichi.forms import ConfirmForm, LayoutForm, UploadForm
 from app.carichi.layouts import (
     CANONICAL,
     ENCODINGS,
+    LAYOUT_ATTRIBUTES,
     SEPARATORS,
-    check_layout,
-    columns_from_rows,
     ensure_default_layouts,
+    layout_values,
     mapping_rows,
     option_fields,
-    options_from_fields,
 )
 from app.carichi.models import LAYOUT_FLOWS, LAYOUT_FORMATS, ImportLayout
 from app.carichi.reading import FileRefused
@@ -212,21 +211,6 @@ def layout_list() -> Any:
     )
 
 
-LAYOUT_ATTRIBUTES = (
-    "name",
-    "description",
-    "flow",
-    "format",
-    "encoding",
-    "separator",
-    "decimal_separator",
-    "date_formats",
-    "max_error_rate",
-    "ignore_unknown_columns",
-    "active",
-)
-
-
 def _layout_data(layout: ImportLayout | None) -> dict[str, Any]:
     """The editor's fields for a layout row (a new one starts as a canonical-like CSV lista di carico)."""
     if layout is None:
@@ -282,25 +266,8 @@ def _reset_rows(form: LayoutForm) -> None:
 
 
 def _layout_values(form: LayoutForm, layout: ImportLayout | None) -> tuple[dict[str, Any], list[str]]:
-    """The row's values from the editor, with the reasons (Italian) why they cannot be used."""
-    columns, problems = columns_from_rows(form.format.data, _rows(form))
-    options = options_from_fields(form.format.data, dict(layout.options or {}) if layout else {}, form.data)
-    problems += check_layout(
-        flow=form.flow.data,
-        format=form.format.data,
-        columns=columns,
-        options=options,
-        date_formats=form.date_formats.data,
-        decimal=form.decimal_separator.data,
-        encoding=form.encoding.data,
-        separator=form.separator.data,
-        max_error_rate=form.max_error_rate.data,
-    )
-    values = {name: getattr(form, name).data for name in LAYOUT_ATTRIBUTES}
-    values["description"] = values["description"] or ""
-    values["default_entrata"] = (form.default_entrata.data or "").upper() or None
-    values["columns"], values["options"] = columns, options
-    return values, problems
+    rows = [entry.form.data for entry in form.columns]
+    return layout_values(form.data, rows, dict(layout.options or {}) if layout else {})
 
 
 @bp.route("/tracciati/colonne")
