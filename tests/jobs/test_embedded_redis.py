@@ -101,3 +101,45 @@ def test_a_command_leaves_alone_the_redis_it_did_not_start(instance: Path) -> No
 def test_a_burst_worker_stops_the_redis_it_started(instance: Path) -> None:
     _esattoria(instance, "worker", "--burst")
     assert _gone(instance), "the worker left its embedded redis-server running"
+
+
+def test_make_run_shares_one_server_between_worker_and_other_processes(instance: Path) -> None:
+    """As `make run`: the worker starts the server, another process (the web app, a command) uses the same
+    one and leaves it running; the worker, stopped last (SIGTERM, as run.sh does), stops it."""
+    import signal
+
+    worker = subprocess.Popen(
+        [str(ESATTORIA), "worker"], env=_env(instance), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _servers(instance) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (server,) = _servers(instance)
+        job = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import time\n"
+                "from app import create_app\n"
+                "from app.core.jobs import queue\n"
+                "app = create_app()\n"
+                "with app.app_context():\n"
+                "    job = queue('default').enqueue('builtins.len', [1, 2, 3])\n"
+                "    for _ in range(300):\n"
+                "        if job.get_status(refresh=True) == 'finished':\n"
+                "            break\n"
+                "        time.sleep(0.1)\n"
+                "    print(job.return_value())\n",
+            ],
+            env=_env(instance),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert job.stdout.strip() == "3", job.stderr  # run by the worker, through the one shared server
+        assert [p.pid for p in _servers(instance)] == [server.pid]  # still the worker's, still running
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert _gone(instance, 10), "the worker left the server it started running"
