@@ -5,7 +5,10 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}
-$BIN/esattoria worker >instance/worker.log 2>&1 &
+LOG=${INSTANCE_DIR:-instance}/worker.log
+mkdir -p "$(dirname "$LOG")"
+# web app and worker share one embedded Redis: whichever needs it first starts it, the last one out stops it
+$BIN/esattoria worker >"$LOG" 2>&1 &
 WORKER=$!
 stop() {
   kill -TERM "$WORKER" 2>/dev/null; wait "$WORKER" 2>/dev/null
@@ -23,7 +26,7 @@ cat <<MSG
     regione       Regione Demo (solo R01)
     regione2      Regione Seconda (solo R02)
     contribuente  Mario Rossi, RSSMRA80A01H501U (area personale)
-  Worker dei lavori in background: PID $WORKER (log in instance/worker.log)
+  Worker dei lavori in background: PID $WORKER (log in $LOG)
 
 MSG
 $BIN/esattoria run --host "$HOST" --port "$PORT" --no-reload

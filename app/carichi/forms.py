@@ -7,7 +7,11 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DecimalField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -32,6 +36,15 @@ class ConfirmForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
 
 
+class ColumnRow(Form):
+    """One canonical field of the flow and where the file has it (a header/element name, or positions)."""
+
+    field = HiddenField()
+    source = StringField("Nome nel file", validators=[Optional(), Length(max=100)])
+    start = IntegerField("Inizio", validators=[Optional(), NumberRange(1, 100_000)])
+    length = IntegerField("Lunghezza", validators=[Optional(), NumberRange(1, 10_000)])
+
+
 class LayoutForm(FlaskForm):
     name = StringField(
         "Nome",
@@ -44,11 +57,7 @@ class LayoutForm(FlaskForm):
             ),
         ],
     )
-    description = TextAreaField(
-        "Descrizione",
-        validators=[Length(max=4000)],
-        description="Per i tracciati a lunghezza fissa, riportare le posizioni dei campi.",
-    )
+    description = TextAreaField("Descrizione", validators=[Length(max=4000)])
     flow = SelectField("Flusso", validators=[DataRequired()])
     format = SelectField("Formato", validators=[DataRequired()])
     encoding = SelectField("Codifica", validators=[DataRequired()])
@@ -57,16 +66,28 @@ class LayoutForm(FlaskForm):
     date_formats = SelectMultipleField(
         "Formati delle date", validators=[DataRequired("Scegli almeno un formato.")]
     )
-    columns = TextAreaField(
-        "Colonne (JSON)",
-        validators=[DataRequired("Indica le colonne.")],
-        description='CSV, XLSX, XML: {"campo canonico": "nome nel file"}. Lunghezza fissa: '
-        '[{"field": ..., "start": 1, "length": 16}, ...].',
+    columns = FieldList(FormField(ColumnRow), label="Colonne")
+    record_length = IntegerField(
+        "Lunghezza del record", validators=[Optional(), NumberRange(1, 100_000)],
+        description="Caratteri di ogni riga del file (lunghezza fissa).",
     )
-    options = TextAreaField(
-        "Opzioni (JSON)",
-        validators=[Optional()],
-        description="record_length e record_type (lunghezza fissa), sheet (XLSX), row_tag e root_tag (XML).",
+    record_type_start = IntegerField("Tipo record: inizio", validators=[Optional(), NumberRange(1, 100_000)])
+    record_type_length = IntegerField("Tipo record: lunghezza", validators=[Optional(), NumberRange(1, 100)])
+    record_type_value = StringField(
+        "Tipo record dei dettagli", validators=[Optional(), Length(max=20)], description="Es. D."
+    )
+    record_type_ignore = StringField(
+        "Tipi record da ignorare", validators=[Optional(), Length(max=100)],
+        description="Separati da virgola, es. H, T (testata e coda).",
+    )
+    sheet = StringField(
+        "Foglio", validators=[Optional(), Length(max=100)], description="Vuoto: il primo foglio."
+    )
+    row_tag = StringField(
+        "Elemento di una riga", validators=[Optional(), Length(max=100)], description="Es. posizione."
+    )
+    root_tag = StringField(
+        "Elemento radice", validators=[Optional(), Length(max=100)], description="Es. lista_di_carico."
     )
     default_entrata = StringField("Entrata predefinita (codice)", validators=[Optional(), Length(max=40)])
     max_error_rate = DecimalField(
@@ -76,6 +97,10 @@ class LayoutForm(FlaskForm):
     )
     ignore_unknown_columns = BooleanField("Ignora le colonne sconosciute")
     active = BooleanField("Attivo", default=True)
+    sample = FileField(
+        "File di prova", description="Non viene importato: serve a vedere come il tracciato lo legge."
+    )
+    preview_ente = SelectField("Ente dell'anteprima", coerce=int, validators=[Optional()])
 
 
 class ActionForm(FlaskForm):

@@ -75,7 +75,7 @@ DEFAULT_LAYOUTS: tuple[dict[str, Any], ...] = (
         "name": CANONICAL,
         "flow": "carico",
         "format": "csv",
-        "description": "CSV canonico della lista di carico (formats.md §1): separatore ; (o , rilevato), "
+        "description": "CSV canonico della lista di carico: separatore ; (o , rilevato), "
         "intestazione con i nomi dei campi in qualsiasi ordine, importi con , o . decimale, date "
         "AAAA-MM-GG o GG/MM/AAAA, codifica UTF-8 (anche con BOM) o Windows-1252.",
         "columns": {f: f for f in FIELDS["carico"]},
@@ -93,7 +93,8 @@ DEFAULT_LAYOUTS: tuple[dict[str, Any], ...] = (
         "name": "canonico-xml",
         "flow": "carico",
         "format": "xml",
-        "description": "XML conforme a schemas/lista_di_carico.xsd: radice <lista_di_carico>, un elemento "
+        "description": "XML della lista di carico (schema XSD pubblicato con l'applicazione): radice "
+        "<lista_di_carico>, un elemento "
         "<posizione> per debito con un elemento figlio per campo (nomi del CSV canonico).",
         "columns": {f: f for f in FIELDS["carico"]},
         "date_formats": ["AAAA-MM-GG", "GG/MM/AAAA"],
@@ -120,9 +121,7 @@ DEFAULT_LAYOUTS: tuple[dict[str, Any], ...] = (
         "name": "variazioni-anagrafiche",
         "flow": "anagrafica",
         "format": "csv",
-        "description": "Variazioni anagrafiche dalla Regione (docs/formats/variazioni.md §1): "
-        "indirizzo, PEC, "
-        "data di decesso.",
+        "description": "Variazioni anagrafiche dalla Regione: indirizzo, PEC, data di decesso.",
         "columns": {f: f for f in FIELDS["anagrafica"]},
         "date_formats": ["AAAA-MM-GG", "GG/MM/AAAA"],
     },
@@ -130,21 +129,34 @@ DEFAULT_LAYOUTS: tuple[dict[str, Any], ...] = (
         "name": "variazioni-posizioni",
         "flow": "variazioni",
         "format": "csv",
-        "description": "Sgravi, sospensioni e revoche di sospensione disposti dall'ente "
-        "(docs/formats/variazioni.md "
-        "§2).",
+        "description": "Sgravi, sospensioni e revoche di sospensione disposti dall'ente.",
         "columns": {f: f for f in FIELDS["variazioni"]},
         "date_formats": ["AAAA-MM-GG", "GG/MM/AAAA"],
     },
 )
 
 
+# What earlier versions wrote into the default rows' descriptions: paths of the repository, which are no
+# description for an operator. A row still holding one of these gets the current text (a versioned edit).
+LEGACY_DESCRIPTIONS = {
+    "canonico": ("formats.md §1",),
+    "canonico-xml": ("schemas/lista_di_carico.xsd",),
+    "variazioni-anagrafiche": ("docs/formats/variazioni.md",),
+    "variazioni-posizioni": ("docs/formats/variazioni.md",),
+}
+
+
 def ensure_default_layouts(session: Session) -> int:
-    """Create the default layouts that are missing (by name). Idempotent; returns how many were added."""
-    existing = set(session.scalars(sa.select(ImportLayout.name)))
+    """Create the default layouts that are missing (by name), refresh the descriptions left by earlier
+    versions. Idempotent; returns how many rows were added or refreshed."""
+    existing = {row.name: row for row in session.scalars(sa.select(ImportLayout))}
     added = 0
     for spec in DEFAULT_LAYOUTS:
-        if spec["name"] in existing:
+        row = existing.get(spec["name"])
+        if row is not None:
+            if any(old in (row.description or "") for old in LEGACY_DESCRIPTIONS.get(row.name, ())):
+                row.description = spec["description"]
+                added += 1
             continue
         session.add(
             ImportLayout(
@@ -237,6 +249,129 @@ class LayoutSpec:
         return frozenset(self.columns)
 
 
+# --- the editor's rows and fields <-> the row's `columns` and `options` ------------------------------------
+
+OPTION_FIELDS = ("record_length", "record_type", "sheet", "row_tag", "root_tag")
+
+
+def mapping_rows(flow: str, columns: Any) -> list[dict[str, Any]]:
+    """One row per canonical field of the flow: where the layout's `columns` find it (name or positions)."""
+    return rows_for(FIELDS.get(flow, ()), columns)
+
+
+def rows_for(fields: tuple[str, ...], columns: Any) -> list[dict[str, Any]]:
+    """One editor row per field: its name in the file (`columns` a dict) or its positions (a list)."""
+    items = columns if isinstance(columns, list) else []
+    fixed = {str(c.get("field")): c for c in items if isinstance(c, dict)}
+    named = columns if isinstance(columns, dict) else {}
+    return [
+        {
+            "field": name,
+            "source": named.get(name, ""),
+            "start": fixed.get(name, {}).get("start"),
+            "length": fixed.get(name, {}).get("length"),
+        }
+        for name in fields
+    ]
+
+
+def columns_from_rows(format: str, rows: list[dict[str, Any]]) -> tuple[Any, list[str]]:
+    """The `columns` of a layout from the editor's rows (rows left empty are fields the file lacks)."""
+    problems: list[str] = []
+    if format == "fixed":
+        fixed = []
+        for row in rows:
+            start, length = row.get("start"), row.get("length")
+            if start is None and length is None:
+                continue
+            if start is None or length is None:
+                problems.append(f"{row['field']}: indicare sia l'inizio sia la lunghezza.")
+                continue
+            fixed.append({"field": row["field"], "start": int(start), "length": int(length)})
+        return fixed, problems
+    return {
+        row["field"]: str(row["source"]).strip() for row in rows if str(row.get("source") or "").strip()
+    }, []
+
+
+def options_from_fields(format: str, kept: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The `options` of a layout: those the editor shows (for the chosen format) plus any other key it had."""
+    options = {k: v for k, v in kept.items() if k not in OPTION_FIELDS}
+    if format == "fixed":
+        if values.get("record_length"):
+            options["record_length"] = int(values["record_length"])
+        if values.get("record_type_value"):
+            ignore = [x.strip() for x in str(values.get("record_type_ignore") or "").split(",") if x.strip()]
+            options["record_type"] = {
+                "start": int(values.get("record_type_start") or 1),
+                "length": int(values.get("record_type_length") or len(values["record_type_value"])),
+                "value": str(values["record_type_value"]).strip(),
+                **({"ignore": ignore} if ignore else {}),
+            }
+    elif format == "xlsx" and values.get("sheet"):
+        options["sheet"] = str(values["sheet"]).strip()
+    elif format == "xml":
+        for key in ("row_tag", "root_tag"):
+            if values.get(key):
+                options[key] = str(values[key]).strip()
+    return options
+
+
+def option_fields(options: dict[str, Any]) -> dict[str, Any]:
+    """The editor's fields of `options` (the inverse of `options_from_fields`)."""
+    rtype = options.get("record_type") or {}
+    return {
+        "record_length": options.get("record_length"),
+        "record_type_start": rtype.get("start"),
+        "record_type_length": rtype.get("length"),
+        "record_type_value": rtype.get("value"),
+        "record_type_ignore": ", ".join(str(x) for x in rtype.get("ignore", ())),
+        "sheet": options.get("sheet"),
+        "row_tag": options.get("row_tag"),
+        "root_tag": options.get("root_tag"),
+    }
+
+
+LAYOUT_ATTRIBUTES = (
+    "name",
+    "description",
+    "flow",
+    "format",
+    "encoding",
+    "separator",
+    "decimal_separator",
+    "date_formats",
+    "max_error_rate",
+    "ignore_unknown_columns",
+    "active",
+)
+
+
+def layout_values(
+    data: dict[str, Any], rows: list[dict[str, Any]], kept_options: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """A layout row's values from the editor's fields and mapping rows, with the reasons (Italian) why they
+    cannot be used (empty when they can)."""
+    columns, problems = columns_from_rows(data["format"], rows)
+    options = options_from_fields(data["format"], kept_options, data)
+    problems += check_layout(
+        flow=data["flow"],
+        format=data["format"],
+        columns=columns,
+        options=options,
+        date_formats=data["date_formats"],
+        decimal=data["decimal_separator"],
+        encoding=data["encoding"],
+        separator=data["separator"],
+        max_error_rate=data["max_error_rate"],
+    )
+    values = {name: data[name] for name in LAYOUT_ATTRIBUTES}
+    values["description"] = values["description"] or ""
+    values["default_entrata"] = (data.get("default_entrata") or "").upper() or None
+    values["columns"], values["options"] = columns, options
+    return values, problems
+
+
 def check_layout(
     *,
     flow: str,
@@ -269,14 +404,10 @@ def check_layout(
     mapped: set[str] = set()
     if format == "fixed":
         if not isinstance(columns, list) or not columns:
-            return [
-                *problems,
-                "Per un tracciato a lunghezza fissa le colonne sono un elenco di "
-                '{"field", "start", "length"}.',
-            ]
+            return [*problems, "Indicare inizio e lunghezza di almeno un campo."]
         length = options.get("record_length")
         if not isinstance(length, int) or length <= 0:
-            problems.append("Indicare options.record_length (lunghezza del record, intero positivo).")
+            problems.append("Indicare la lunghezza del record (intero positivo).")
             length = 10**6
         taken: list[tuple[int, int, str]] = []
         rtype = options.get("record_type")
@@ -286,12 +417,12 @@ def check_layout(
                     (int(rtype["start"]), int(rtype["start"]) + int(rtype["length"]) - 1, "tipo_record")
                 )
             except (KeyError, TypeError, ValueError):
-                problems.append("options.record_type richiede start, length e value.")
+                problems.append("Il tipo record richiede inizio, lunghezza e valore.")
         for item in columns:
             try:
                 name, start, size = str(item["field"]), int(item["start"]), int(item["length"])
             except (KeyError, TypeError, ValueError):
-                problems.append(f"Campo non valido nel tracciato: {item!r}")
+                problems.append(f"Campo non valido nel tracciato: {item}")
                 continue
             if name not in fields:
                 problems.append(f"Campo sconosciuto: {name}")
@@ -309,7 +440,7 @@ def check_layout(
                 problems.append(f"I campi {n1} e {n2} si sovrappongono (posizione {s2})")
     else:
         if not isinstance(columns, dict) or not columns:
-            return [*problems, 'Le colonne sono un oggetto {"campo canonico": "nome nel file"}.']
+            return [*problems, "Indicare il nome nel file di almeno un campo."]
         names: set[str] = set()
         for name, source in columns.items():
             if name not in fields:
@@ -322,7 +453,7 @@ def check_layout(
             names.add(source.strip().lower())
             mapped.add(name)
         if format == "xml" and not options.get("row_tag"):
-            problems.append("Indicare options.row_tag (l'elemento che contiene una riga, es. posizione).")
+            problems.append("Indicare l'elemento di una riga (es. posizione).")
     missing = sorted(REQUIRED_COLUMNS[flow] - OPTIONAL_IN_LAYOUT - mapped)
     if missing:
         problems.append("Campi obbligatori non mappati: " + ", ".join(missing))

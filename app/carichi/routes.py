@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +12,19 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.carichi import queries, services
 from app.carichi.forms import ConfirmForm, LayoutForm, UploadForm
-from app.carichi.layouts import ENCODINGS, SEPARATORS, check_layout, ensure_default_layouts
+from app.carichi.layouts import (
+    CANONICAL,
+    ENCODINGS,
+    LAYOUT_ATTRIBUTES,
+    SEPARATORS,
+    ensure_default_layouts,
+    layout_values,
+    mapping_rows,
+    option_fields,
+)
 from app.carichi.models import LAYOUT_FLOWS, LAYOUT_FORMATS, ImportLayout
-from app.carichi.validation import DATE_FORMATS, DECIMAL_MODES
+from app.carichi.reading import FileRefused
+from app.carichi.validation import DATE_FORMATS, DECIMAL_MODES, OPTIONAL_IN_LAYOUT, REQUIRED_COLUMNS
 from app.core.access import current_principal, permission_required
 from app.core.errors import Conflict, DomainError
 from app.core.history import versions_of
@@ -51,18 +60,46 @@ def carico_list() -> Any:
 
 
 def _upload_form() -> UploadForm:
+    """The upload form: the user's enti, the entrate of the chosen ente only, the active layouts (the
+    canonical lista di carico first and preselected)."""
     principal = current_principal()
     form = UploadForm()
-    form.ente_id.choices = [(e.id, f"{e.code} – {e.name}") for e in list_enti(db.session, principal.ente_ids)]
-    form.entrata_id.choices = [(0, "— nessuna (solo variazioni anagrafiche) —")] + [
-        (e.id, f"{e.ente.code} · {e.code} – {e.name}")
-        for e in queries.list_entrate(db.session, principal.ente_ids)
-    ]
+    enti = list_enti(db.session, principal.ente_ids)
+    form.ente_id.choices = [(e.id, f"{e.code} – {e.name}") for e in enti]
+    allowed = {e.id for e in enti}
+    if request.method == "GET" and form.ente_id.data not in allowed:
+        form.ente_id.data = enti[0].id if enti else None
+    _entrata_choices(form, form.ente_id.data if form.ente_id.data in allowed else None)
+    layouts = sorted(
+        queries.list_layouts(db.session, active_only=True), key=lambda lay: (lay.name != CANONICAL, lay.flow)
+    )
     form.layout_id.choices = [
-        (layout.id, f"{layout.name} – {layout.format_label}, {layout.flow_label}")
-        for layout in queries.list_layouts(db.session, active_only=True)
+        (layout.id, f"{layout.name} – {layout.format_label}, {layout.flow_label}") for layout in layouts
     ]
+    if request.method == "GET" and layouts:
+        form.layout_id.data = layouts[0].id
     return form
+
+
+def _entrata_choices(form: UploadForm, ente_id: int | None) -> None:
+    entrate = queries.list_entrate(db.session, frozenset({ente_id})) if ente_id else []
+    form.entrata_id.choices = [(0, "— nessuna (solo variazioni anagrafiche) —")] + [
+        (e.id, f"{e.code} – {e.name}") for e in entrate
+    ]
+    if request.method == "GET" and form.entrata_id.data not in {e.id for e in entrate}:
+        form.entrata_id.data = entrate[0].id if len(entrate) == 1 else 0  # an ente with one entrata
+
+
+@bp.route("/nuovo/entrate")
+@permission_required("carichi.import")
+def entrata_field() -> Any:
+    """HTMX: the entrata select for the ente just chosen (only that ente's entrate)."""
+    ente_id = request.args.get("ente_id", type=int)
+    if ente_id not in current_principal().ente_ids:
+        abort(404)
+    form = UploadForm(formdata=None)
+    _entrata_choices(form, ente_id)
+    return render_template("carichi/_entrata_field.html", form=form)
 
 
 @bp.route("/nuovo", methods=["GET", "POST"])
@@ -72,9 +109,7 @@ def upload() -> Any:
         db.session.commit()
     form = _upload_form()
     if not form.validate_on_submit():
-        if request.method == "GET" and not form.entrata_id.data:
-            form.entrata_id.data = next((c[0] for c in form.entrata_id.choices if c[0]), 0)
-        return render_template("carichi/carico_upload.html", form=form)
+        return render_template("carichi/carico_upload.html", form=form), 422 if form.errors else 200
     try:
         target = services.resolve_target(
             db.session,
@@ -200,23 +235,78 @@ def layout_list() -> Any:
     )
 
 
-def _layout_form(layout: ImportLayout | None) -> LayoutForm:
-    form = LayoutForm(obj=None if request.method == "POST" else layout)
+def _layout_data(layout: ImportLayout | None) -> dict[str, Any]:
+    """The editor's fields for a layout row (a new one starts as a canonical-like CSV lista di carico)."""
+    if layout is None:
+        return {
+            "flow": "carico",
+            "format": "csv",
+            "encoding": "auto",
+            "separator": "auto",
+            "decimal_separator": "auto",
+            "date_formats": ["AAAA-MM-GG", "GG/MM/AAAA"],
+            "max_error_rate": Decimal("5"),
+            "active": True,
+            "columns": mapping_rows("carico", {}),
+        }
+    return {
+        **{name: getattr(layout, name) for name in LAYOUT_ATTRIBUTES},
+        "default_entrata": layout.default_entrata,
+        "columns": mapping_rows(layout.flow, layout.columns),
+        **option_fields(layout.options or {}),
+    }
+
+
+def _layout_form(layout: ImportLayout | None, formdata: Any = None) -> LayoutForm:
+    if formdata is not None:
+        form = LayoutForm(formdata=formdata)
+    elif request.method == "POST":
+        form = LayoutForm()
+    else:
+        form = LayoutForm(data=_layout_data(layout))
     form.flow.choices = list(LAYOUT_FLOWS.items())
     form.format.choices = list(LAYOUT_FORMATS.items())
     form.encoding.choices = list(ENCODINGS.items())
     form.separator.choices = list(SEPARATORS.items())
     form.decimal_separator.choices = list(DECIMAL_MODES.items())
     form.date_formats.choices = [(k, f"{k} (es. {v})") for k, v in DATE_FORMATS.items()]
-    if request.method == "GET":
-        if layout is not None:
-            form.columns.data = json.dumps(layout.columns, ensure_ascii=False, indent=1)
-            form.options.data = json.dumps(layout.options or {}, ensure_ascii=False, indent=1)
-        else:
-            form.max_error_rate.data = Decimal("5")
-            form.date_formats.data = ["AAAA-MM-GG", "GG/MM/AAAA"]
-            form.options.data = "{}"
+    form.preview_ente.choices = [
+        (e.id, f"{e.code} – {e.name}") for e in list_enti(db.session, current_principal().ente_ids)
+    ]
     return form
+
+
+def _rows(form: LayoutForm) -> list[dict[str, Any]]:
+    return [entry.form.data for entry in form.columns]
+
+
+def _reset_rows(form: LayoutForm) -> None:
+    """The mapping rows for the form's flow, keeping what was typed for fields of the same name."""
+    typed = {row["field"]: row for row in _rows(form)}
+    while form.columns.entries:
+        form.columns.pop_entry()
+    for row in mapping_rows(form.flow.data, {}):
+        form.columns.append_entry({**row, **{k: v for k, v in typed.get(row["field"], {}).items() if v}})
+
+
+def _layout_values(form: LayoutForm, layout: ImportLayout | None) -> tuple[dict[str, Any], list[str]]:
+    rows = [entry.form.data for entry in form.columns]
+    return layout_values(form.data, rows, dict(layout.options or {}) if layout else {})
+
+
+@bp.route("/tracciati/colonne")
+@permission_required("admin.users")
+def layout_columns() -> Any:
+    """HTMX: the mapping rows (and the format's options) after the flow or the format changed."""
+    form = _layout_form(None, formdata=request.args)
+    if form.flow.data not in LAYOUT_FLOWS or form.format.data not in LAYOUT_FORMATS:
+        abort(400)
+    _reset_rows(form)
+    return render_template(
+        "carichi/_layout_columns.html",
+        form=form,
+        required=REQUIRED_COLUMNS[form.flow.data] - OPTIONAL_IN_LAYOUT,
+    )
 
 
 @bp.route("/tracciati/nuovo", methods=["GET", "POST"], defaults={"layout_id": None})
@@ -227,53 +317,57 @@ def layout_edit(layout_id: int | None) -> Any:
     if layout_id and layout is None:
         abort(404, "Tracciato non trovato.")
     form = _layout_form(layout)
+    problems: list[str] = []
+    preview: dict[str, Any] | None = None
     if form.validate_on_submit():
-        problems: list[str] = []
-        try:
-            columns = json.loads(form.columns.data)
-            options = json.loads(form.options.data or "{}")
-            if not isinstance(options, dict):
-                raise ValueError
-        except ValueError:
-            problems.append("Colonne e opzioni devono essere JSON valido (le opzioni un oggetto).")
+        values, problems = _layout_values(form, layout)
+        if "anteprima" in request.form:
+            preview = _sample_preview(form, values, problems)
+            if request.headers.get("HX-Request"):
+                return render_template("carichi/_layout_preview.html", preview=preview)
         else:
-            problems = check_layout(
-                flow=form.flow.data,
-                format=form.format.data,
-                columns=columns,
-                options=options,
-                date_formats=form.date_formats.data,
-                decimal=form.decimal_separator.data,
-                encoding=form.encoding.data,
-                separator=form.separator.data,
-                max_error_rate=form.max_error_rate.data,
-            )
-        other = db.session.scalars(db.select(ImportLayout).where(ImportLayout.name == form.name.data)).first()
-        if other is not None and other is not layout:
-            problems.append(f"Esiste già un tracciato di nome «{form.name.data}».")
-        if not problems:
-            layout = layout or ImportLayout()
-            for name in (
-                "name",
-                "description",
-                "flow",
-                "format",
-                "encoding",
-                "separator",
-                "decimal_separator",
-                "date_formats",
-                "max_error_rate",
-                "ignore_unknown_columns",
-                "active",
-            ):
-                setattr(layout, name, getattr(form, name).data)
-            layout.description = layout.description or ""
-            layout.default_entrata = (form.default_entrata.data or "").upper() or None
-            layout.columns, layout.options = columns, options
-            db.session.add(layout)
-            db.session.commit()
-            flash(f"Tracciato «{layout.name}» salvato.", "success")
-            return redirect(url_for("carichi.layout_edit", layout_id=layout.id))
-        form.columns.errors = list(form.columns.errors) + problems
+            other = db.session.scalars(
+                db.select(ImportLayout).where(ImportLayout.name == form.name.data)
+            ).first()
+            if other is not None and other is not layout:
+                problems.append(f"Esiste già un tracciato di nome «{form.name.data}».")
+            if not problems:
+                layout = layout or ImportLayout()
+                for name, value in values.items():
+                    setattr(layout, name, value)
+                db.session.add(layout)
+                db.session.commit()
+                flash(f"Tracciato «{layout.name}» salvato.", "success")
+                return redirect(url_for("carichi.layout_edit", layout_id=layout.id))
+    elif request.method == "POST" and "anteprima" in request.form and request.headers.get("HX-Request"):
+        preview = {"problems": ["Correggere gli errori del modulo e riprovare."]}
+        return render_template("carichi/_layout_preview.html", preview=preview), 422
     versions = versions_of(db.session, layout) if layout is not None else []
-    return render_template("carichi/layout_edit.html", form=form, layout=layout, versions=versions)
+    return render_template(
+        "carichi/layout_edit.html",
+        form=form,
+        layout=layout,
+        versions=versions,
+        problems=problems if preview is None else [],
+        preview=preview,
+        required=REQUIRED_COLUMNS.get(form.flow.data, frozenset()) - OPTIONAL_IN_LAYOUT,
+    )
+
+
+def _sample_preview(form: LayoutForm, values: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The first rows of the sample file as the layout being edited reads them (nothing is saved)."""
+    if problems:
+        return {"problems": problems}
+    sample = form.sample.data
+    if not sample or not getattr(sample, "filename", None):
+        return {"problems": ["Scegliere un file di prova."]}
+    if form.preview_ente.data not in current_principal().ente_ids:
+        return {"problems": ["Scegliere l'ente dell'anteprima."]}
+    draft = ImportLayout(**values)  # transient: never added to the session
+    try:
+        rows = services.preview_sample(
+            db.session, draft, form.preview_ente.data, sample.stream, dt.date.today()
+        )
+    except FileRefused as exc:
+        return {"refused": exc.message, "file_name": sample.filename}
+    return {**rows, "file_name": sample.filename}

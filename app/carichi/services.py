@@ -5,9 +5,11 @@ of an import. Routes, the API, the CLI and the RQ task all go through here. Neve
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -289,6 +291,19 @@ def preview_result(session: Session, target: Target, path: Path, today: dt.date)
         {"line": r.line, "values": r.values, "errors": [list(e) for e in r.errors]} for r in preview["rows"]
     ]
     return {"preview": {**preview, "rows": rows, "fields": list(preview["fields"])}}
+def preview_sample(
+    session: Session, layout: ImportLayout, ente_id: int, stream: BinaryIO, today: dt.date, *, limit: int = 10
+) -> dict[str, Any]:
+    """The layout editor's preview: the first rows of a sample file as `layout` (a draft, maybe unsaved)
+    reads them for the ente. The sample is kept only while it is read."""
+    ente = session.get(Ente, ente_id)
+    if ente is None:
+        raise DomainError("Ente sconosciuto.", field="ente")
+    suffix = {"xlsx": ".xlsx", "xml": ".xml"}.get(layout.format, ".txt")
+    with tempfile.NamedTemporaryFile(suffix=suffix) as sample:
+        shutil.copyfileobj(stream, sample)
+        sample.flush()
+        return preview_file(session, Target(ente, None, layout), sample.name, today, limit=limit)
 
 
 def prepare_import(

@@ -104,7 +104,9 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t("in_procedura", "sgravio", "sgravata")
     + _t("in_procedura", "dichiarazione_inesigibilita", "inesigibile")
     + _t("in_procedura", "prescrizione", "prescritta")
-    + _t("sospesa", "revoca_sospensione", *(s for s in _OPEN if s != "caricata"))
+    # the revocation resumes the state the position had when suspended: any open one, "caricata" included
+    # (a suspension ordered before the notice, e.g. on a self-protection request, must be revocable too)
+    + _t("sospesa", "revoca_sospensione", *_OPEN)
     + _t("sospesa", "pagamento", "pagata")
     + _t("sospesa", "sgravio", "sgravata")
     + _t("pagata", "storno_pagamento", *_OPEN)

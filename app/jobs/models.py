@@ -21,6 +21,7 @@ JOB_STATUSES = {
     "cancelled": "Annullato",
 }
 ACTIVE_STATUSES = ("queued", "running")
+REFUSED_OUTCOMES = ("rifiutato", "duplicato")  # result["status"] of a job whose input was refused
 ERROR_KINDS = {"rejected": "Scartata", "duplicate": "Duplicata"}
 STALE_AFTER_SECONDS = 600
 
@@ -79,6 +80,15 @@ class BatchJob(CreatedMixin, Base):
             and self.heartbeat_dt is not None
             and (utcnow() - self.heartbeat_dt).total_seconds() > STALE_AFTER_SECONDS
         )
+
+    @property
+    def retryable(self) -> bool:
+        """Whether running it again can change the outcome: a crash, a timeout, the database or the file store
+        unavailable (outcome "errore", or no outcome written), or a worker gone silent. Never a refused or
+        duplicate file: the same file would be refused again (it is corrected and uploaded anew)."""
+        if self.stale:
+            return True
+        return self.status == "failed" and (self.result or {}).get("status") not in REFUSED_OUTCOMES
 
     @property
     def percent(self) -> int:

@@ -184,8 +184,14 @@ def stop_rq_job(connection: Any, rq_job_id: str) -> str:
 
 
 def retry_job(session: Session, job: BatchJob) -> None:
-    """Queue again a job that failed, or one still marked running whose worker stopped answering."""
-    if job.status != "failed" and not job.stale:
+    """Queue again a job that failed for a reason a new attempt can fix, or one still marked running whose
+    worker stopped answering (`BatchJob.retryable`)."""
+    if job.status == "failed" and not job.retryable:
+        raise Conflict(
+            "Il file è stato rifiutato: rilanciarlo darebbe lo stesso esito. "
+            "Correggerlo e caricarlo di nuovo."
+        )
+    if not job.retryable:
         raise Conflict("Si può rilanciare solo un'elaborazione non riuscita o interrotta.")
     job.status = "queued"
     job.phase = "In coda (nuovo tentativo)"

@@ -8,7 +8,10 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
+    FieldList,
+    FormField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -18,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from app.carichi.forms import ColumnRow
 from app.core.query_forms import PlainText, QueryForm, page_field
 from app.payments.parsing import parse_amount
 
@@ -49,11 +53,16 @@ LAYOUT_DECIMALS = [
 ]
 
 
-def layout_form() -> LayoutForm:
-    form = LayoutForm()
+def layout_form(**kwargs: Any) -> LayoutForm:
+    from app.payments.layouts import ENCODINGS
+    from app.payments.parsing import DATE_FORMATS
+
+    form = LayoutForm(**kwargs)
     form.format.choices = LAYOUT_FORMATS
+    form.encoding.choices = list(ENCODINGS.items())
     form.separator.choices = LAYOUT_SEPARATORS
     form.decimal_separator.choices = LAYOUT_DECIMALS
+    form.date_formats.choices = [(k, k) for k in DATE_FORMATS]
     return form
 
 
@@ -197,6 +206,8 @@ class RiversamentoForm(FlaskForm):
 
 
 class LayoutForm(FlaskForm):
+    """A payments tracciato as fields: a row per canonical field (ColumnRow), the format's options."""
+
     name = StringField(
         "Nome",
         validators=[
@@ -207,22 +218,23 @@ class LayoutForm(FlaskForm):
     )
     description = TextAreaField("Descrizione", validators=[Optional(), Length(max=2000)])
     format = SelectField("Formato")
-    separator = SelectField("Separatore")
+    encoding = SelectField("Codifica")
+    separator = SelectField("Separatore (CSV)")
     decimal_separator = SelectField("Importi")
-    date_formats = StringField(
-        "Formati delle date", default="GG/MM/AAAA, AAAA-MM-GG", validators=[DataRequired()]
+    date_formats = SelectMultipleField(
+        "Formati delle date", validators=[DataRequired("Scegli almeno un formato.")]
     )
     channel = StringField("Canale", default="bonifico", validators=[DataRequired(), Length(max=30)])
-    columns = TextAreaField(
-        "Colonne (JSON)",
-        validators=[DataRequired()],
-        description='CSV: {"id_pagamento": "Riferimento", "importo": "Importo", ...}; '
-        'lunghezza fissa: [{"field": "importo", "start": 34, "length": 12}, ...]',
+    columns = FieldList(FormField(ColumnRow), label="Colonne")
+    record_length = IntegerField("Lunghezza del record", validators=[Optional(), NumberRange(1, 100_000)])
+    record_type_start = IntegerField("Tipo record: inizio", validators=[Optional(), NumberRange(1, 100_000)])
+    record_type_length = IntegerField("Tipo record: lunghezza", validators=[Optional(), NumberRange(1, 100)])
+    record_type_value = StringField("Tipo record dei dettagli", validators=[Optional(), Length(max=20)])
+    record_type_ignore = StringField(
+        "Tipi record da ignorare", validators=[Optional(), Length(max=100)], description="Es. H, T."
     )
-    options = TextAreaField(
-        "Opzioni (JSON)",
-        default="{}",
-        validators=[Optional()],
-        description='Es. {"ignore_unknown_columns": true} o {"record_length": 140, '
-        '"record_type": {"start": 1, "length": 1, "value": "D", "ignore": ["H", "T"]}}',
+    ignore_unknown_columns = BooleanField("Ignora le colonne sconosciute (CSV)")
+    active = BooleanField("Attivo", default=True)
+    sample = FileField(
+        "File di prova", description="Non viene importato: serve a vedere come il tracciato lo legge."
     )

@@ -93,15 +93,18 @@ def _segregation(session: Session, ente_id: int) -> str:
     return code
 
 
-# The check digits in SQL: int("3" + segregation + base) mod 93, on bigint (16 digits < 2^63).
+def pg_check_digits_sql(base: str) -> str:
+    """The check digits in PostgreSQL of the IUV base `base` (a SQL expression) for the segregation code bound
+    as `:seg`: int("3" + segregation + base) mod 93 on bigint (16 digits < 2^63), two digits zero-padded."""
+    return f"lpad(((3000000000000000 + CAST(:seg AS bigint) * 10000000000000 + {base}) % 93)::text, 2, '0')"
+
+
 _PG_NOTICE_SQL = """
 INSERT INTO notice_numbers (ente_id, position_id, item_kind, item_ref, iuv_base, notice_number, iuv,
                             amount_cents, issued_date, created_dt)
 SELECT t.ente_id, t.id, 'posizione', '', t.base,
-       '3' || :seg || lpad(t.base::text, 13, '0')
-           || lpad(((3000000000000000 + CAST(:seg AS bigint) * 10000000000000 + t.base) % 93)::text, 2, '0'),
-       :seg || lpad(t.base::text, 13, '0')
-           || lpad(((3000000000000000 + CAST(:seg AS bigint) * 10000000000000 + t.base) % 93)::text, 2, '0'),
+       '3' || :seg || lpad(t.base::text, 13, '0') || {check_digits},
+       :seg || lpad(t.base::text, 13, '0') || {check_digits},
        greatest(coalesce(b.due, 0), 0), :issued, :now
 FROM (SELECT p.id, p.ente_id, nextval(CAST(:seq AS regclass)) AS base
       FROM (SELECT p.id, p.ente_id FROM positions p
@@ -112,7 +115,7 @@ FROM (SELECT p.id, p.ente_id, nextval(CAST(:seq AS regclass)) AS base
 LEFT JOIN (SELECT m.position_id, sum(m.amount_cents) AS due FROM movements m
            JOIN positions p ON p.id = m.position_id
            WHERE {where} AND p.ente_id = :ente GROUP BY m.position_id) b ON b.position_id = t.id
-"""
+""".replace("{check_digits}", pg_check_digits_sql("t.base"))
 
 
 def assign_notice_numbers_for_carico(

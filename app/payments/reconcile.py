@@ -1030,19 +1030,29 @@ def reverse_payments(
         .values(status=new_status, credit_cents=0)
         .execution_options(synchronize_session=False)
     )
+    # A surplus already paid back to the payer: the refund stays what it was (money did leave), and an
+    # anomaly on the payment's position says how much to recover and from which transfer.
     refunded = session.execute(
-        sa.select(Refund.payment_id, Refund.ente_id, Refund.amount_cents).where(
-            Refund.payment_id.in_(ids), Refund.status == "rimborsato"
+        sa.select(
+            Refund.payment_id, Refund.ente_id, Refund.amount_cents, Refund.reference, Payment.position_id,
+            Payment.flow_id,
         )
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Refund.payment_id.in_(ids), Refund.status == "rimborsato")
     ).all()
-    for pid, ente_id, amount in refunded:
+    for pid, ente_id, amount, reference, position_id, flow_id in refunded:
         session.add(
             Anomaly(
                 ente_id=ente_id,
                 kind="rimborso_eseguito",
                 payment_id=pid,
+                position_id=position_id,
+                flow_id=flow_id,
                 amount_cents=amount,
-                detail=f"Pagamento {new_status}: verificare il rimborso già eseguito",
+                detail=(
+                    f"Pagamento {new_status} dopo il rimborso di {format_eur(amount)} già eseguito"
+                    f"{f' (rif. {reference})' if reference else ''}: la somma è da recuperare"
+                )[:500],
             )
         )
     session.execute(

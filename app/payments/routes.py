@@ -4,7 +4,6 @@ payments with their quietanza, rendicontazione, riversamento, layouts, and the t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -866,56 +865,69 @@ def riversamento_summary_export(fmt: str) -> Any:
 # --- layouts ------------------------------------------------------------------------------------------------
 
 
-@bp.route("/tracciati", methods=["GET", "POST"])
+@bp.route("/tracciati")
 @permission_required("carichi.import")
 def layout_list() -> Any:
-    form = forms.layout_form()
+    rows = list(db.session.scalars(sa.select(PaymentLayout).order_by(PaymentLayout.name)))
+    return _render("payments/layouts.html", builtin=services.BUILTIN_LAYOUTS, rows=rows)
+
+
+@bp.route("/tracciati/nuovo", methods=["GET", "POST"], defaults={"layout_id": None})
+@bp.route("/tracciati/<int:layout_id>", methods=["GET", "POST"])
+@permission_required("admin.users")
+def layout_edit(layout_id: int | None) -> Any:
+    """A payments tracciato edited as fields, with the preview of a sample file (nothing saved for it)."""
+    from app.payments import layouts
+    from app.payments.parsing import REQUIRED_FIELDS
+
+    layout = db.session.get(PaymentLayout, layout_id) if layout_id else None
+    if layout_id and layout is None:
+        abort(404, "Tracciato non trovato.")
     if request.method == "POST":
-        if not current_principal().can("admin.users"):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                layout = _layout_from_form(form)
+        form = forms.layout_form()
+    else:
+        form = forms.layout_form(data=layouts.editor_data(layout))
+    problems: list[str] = []
+    preview: dict[str, Any] | None = None
+    wants_preview = "anteprima" in request.form
+    if form.validate_on_submit():
+        rows = [entry.form.data for entry in form.columns]
+        values, problems = layouts.row_values(form.data, rows, dict(layout.options or {}) if layout else {})
+        if wants_preview:
+            sample = form.sample.data
+            if problems:
+                preview = {"problems": problems}
+            elif not sample or not getattr(sample, "filename", None):
+                preview = {"problems": ["Scegliere un file di prova."]}
+            else:
+                preview = {
+                    **layouts.preview_sample(values, sample.stream.read(), dt.date.today()),
+                    "file_name": sample.filename,
+                }
+        else:
+            same_name = sa.select(PaymentLayout).where(PaymentLayout.name == values["name"])
+            other = db.session.scalars(same_name).first()
+            if other is not None and other is not layout:
+                problems.append(f"Esiste già un tracciato di nome «{values['name']}».")
+            if not problems:
+                layout = layout or PaymentLayout()
+                for name, value in values.items():
+                    setattr(layout, name, value)
                 db.session.add(layout)
                 db.session.commit()
                 flash(f"Tracciato «{layout.name}» salvato.", "success")
-                return redirect(url_for("payments.layout_list"))
-            except (ValueError, DomainError, sa.exc.IntegrityError) as exc:
-                db.session.rollback()
-                flash(f"Tracciato non salvato: {getattr(exc, 'message', None) or exc}", "danger")
-    rows = list(db.session.scalars(sa.select(PaymentLayout).order_by(PaymentLayout.name)))
-    return _render("payments/layouts.html", builtin=services.BUILTIN_LAYOUTS, rows=rows, form=form)
-
-
-def _layout_from_form(form: forms.LayoutForm) -> PaymentLayout:
-    from app.payments.parsing import CANONICAL_FIELDS, DATE_FORMATS, REQUIRED_FIELDS
-
-    columns = json.loads(form.columns.data)
-    options = json.loads(form.options.data or "{}")
-    dates = [d.strip() for d in form.date_formats.data.split(",") if d.strip()]
-    if any(d not in DATE_FORMATS for d in dates):
-        raise ValueError("formati di data ammessi: " + ", ".join(DATE_FORMATS))
-    fields = {c["field"] for c in columns} if isinstance(columns, list) else set(columns or {})
-    if not fields <= set(CANONICAL_FIELDS):
-        raise ValueError("campi sconosciuti: " + ", ".join(sorted(fields - set(CANONICAL_FIELDS))))
-    if not set(REQUIRED_FIELDS) <= fields:
-        raise ValueError("campi obbligatori non mappati: " + ", ".join(sorted(set(REQUIRED_FIELDS) - fields)))
-    if (form.format.data == "fixed") != isinstance(columns, list):
-        raise ValueError(
-            "le colonne di un tracciato a lunghezza fissa sono un elenco, quelle di un CSV un oggetto"
-        )
-    return PaymentLayout(
-        name=form.name.data,
-        description=form.description.data or "",
-        format=form.format.data,
-        separator=form.separator.data,
-        decimal_separator=form.decimal_separator.data,
-        date_formats=dates,
-        columns=columns,
-        options=options,
-        channel=form.channel.data,
-        encoding="auto",
-        active=True,
+                return redirect(url_for("payments.layout_edit", layout_id=layout.id))
+    elif wants_preview:
+        preview = {"problems": ["Correggere gli errori del modulo e riprovare."]}
+    if wants_preview and request.headers.get("HX-Request"):
+        return _render("payments/_layout_preview.html", preview=preview)
+    return _render(
+        "payments/layout_edit.html",
+        form=form,
+        layout=layout,
+        problems=[] if wants_preview else problems,
+        preview=preview,
+        required=REQUIRED_FIELDS,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,6 +17,8 @@ from app.positions.queries import list_positions_of_taxpayer
 from app.reports.formatting import cents_to_machine
 from app.taxpayers.identifiers import validate_codice_fiscale
 from app.taxpayers.models import Taxpayer
+
+ROME = ZoneInfo("Europe/Rome")
 
 
 def system_principal(session: Session) -> Principal:
@@ -44,7 +47,8 @@ def positions_report(
     if taxpayer_id is None:
         return []
     positions = list_positions_of_taxpayer(session, principal, taxpayer_id)
-    bals = amounts_due(session, positions, as_of)
+    end_of_day = dt.datetime.combine(as_of, dt.time.max, tzinfo=ROME)  # what was booked by the end of `as_of`
+    bals = amounts_due(session, positions, as_of, booked_by=end_of_day)
     from app.payments.notices import notice_numbers_of_positions
 
     notices = notice_numbers_of_positions(session, [p.id for p in positions])

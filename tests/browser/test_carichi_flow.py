@@ -77,9 +77,16 @@ def test_upload_preview_confirm_and_follow_the_progress_live(page: Page, live_ap
     page.get_by_role("link", name="Nuova importazione").click()
     expect(page.get_by_role("heading", name=re.compile("Importa una lista di carico"))).to_be_visible()
     assert violations(page) == []
+    # the form opens on the canonical layout; the entrate follow the ente (an HTMX swap of the select)
+    expect(page.locator("#layout_id option:checked")).to_have_text(
+        "canonico – CSV (testo delimitato), Lista di carico"
+    )
+    page.locator("#ente_id").select_option(label="R02 – Regione Seconda")
+    expect(page.locator("#entrata_id option")).to_have_count(2)
+    expect(page.locator("#entrata_id option:checked")).to_have_text("TASSA_AUTO – Tassa automobilistica")
     page.locator("#ente_id").select_option(label="R01 – Regione Demo")
-    page.locator("#entrata_id").select_option(label="R01 · TASSA_AUTO – Tassa automobilistica")
-    page.locator("#layout_id").select_option(label="canonico – CSV (testo delimitato), Lista di carico")
+    expect(page.locator("#entrata_id option")).to_have_count(4)
+    page.locator("#entrata_id").select_option(label="TASSA_AUTO – Tassa automobilistica")
     dropped = page.evaluate("""() => {
         const data = new DataTransfer();
         data.items.add(new File(["id_posizione;codice_fiscale\\n"], "trascinato.csv", {type: "text/csv"}));
@@ -131,4 +138,43 @@ def test_upload_preview_confirm_and_follow_the_progress_live(page: Page, live_ap
         job.get_by_role("link", name="CSV").click()
     report = download.value.path().read_bytes().decode("utf-8-sig")
     assert f"{ROWS + 1};cap;CAP non valido: attese 5 cifre;ABC;Scartata" in report
+    assert errors == []
+
+
+def test_a_layout_is_edited_as_fields_and_previewed_on_a_sample(page: Page, live_app) -> None:
+    """Format change swaps the mapping rows (HTMX), the sample preview lands under the form; no console
+    error (CSP included) along the way."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    login(page, live_app, "admin")
+    page.goto("/carichi/tracciati/nuovo")
+    expect(page.get_by_role("heading", name="Nuovo tracciato")).to_be_visible()
+    expect(page.get_by_label("id_posizione: nome nel file")).to_be_visible()
+    assert violations(page) == []
+    page.locator("#format").select_option("fixed")
+    expect(page.get_by_label("id_posizione: inizio")).to_be_visible()
+    expect(page.get_by_label("id_posizione: nome nel file")).to_have_count(0)
+    page.locator("#format").select_option("csv")
+    page.locator("#name").fill("prova-browser")
+    page.locator("#separator").select_option(";")
+    header = ("id_posizione", "codice_fiscale", "cognome", "indirizzo", "cap", "comune", "provincia")
+    header += ("anno_riferimento", "capitale", "data_scadenza")
+    for field in header:
+        page.get_by_label(f"{field}: nome nel file").fill(field.upper())
+    content = (
+        ";".join(h.upper() for h in header) + "\n"
+        "P-1;RSSMRA80A01H501U;Rossi;Via Roma 1;00100;Roma;RM;2024;100,00;2024-01-31\n"
+    ).encode()
+    page.locator("#sample").set_input_files(
+        files=[{"name": "prova.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    page.get_by_role("button", name="Mostra l'anteprima").click()
+    rows = page.get_by_test_id("layout-preview-rows")
+    expect(rows).to_contain_text("P-1")
+    expect(rows).to_contain_text("Rossi")
+    expect(page.get_by_role("heading", name="Nuovo tracciato")).to_be_visible()  # no page change
+    assert violations(page) == []
+    page.goto("/pagamenti/tracciati/nuovo")
+    expect(page.get_by_label("importo: colonna nel file")).to_be_visible()
+    assert violations(page) == []
     assert errors == []

@@ -30,7 +30,7 @@ def _upload(
     content: bytes,
     *,
     layout: str = "canonico",
-    entrata: str = "R01 · TASSA_AUTO",
+    entrata: str = "TASSA_AUTO",
     name: str = "lista.csv",
 ):
     html = client.get("/carichi/nuovo").get_data(as_text=True)
@@ -92,6 +92,73 @@ def test_upload_shows_a_preview_with_errors_then_confirm_queues_the_job(app, sto
             "Bruno Back Office",
         )
         assert job.rq_job_id == f"batch-{job.id}"
+
+
+def _selected(html: str, name: str) -> str:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.search(r'<option selected value="\d+">([^<]+)</option>', select).group(1)
+
+
+def test_the_upload_form_starts_on_the_canonical_layout_and_the_entrate_of_the_chosen_ente(
+    app, store, personas
+) -> None:
+    client = personas.client("backoffice")
+    html = client.get("/carichi/nuovo").get_data(as_text=True)
+    assert _selected(html, "layout_id").startswith("canonico – CSV")
+    assert _selected(html, "ente_id").startswith("R01")
+    nothing = "— nessuna (solo variazioni anagrafiche) —"
+    assert set(_options(html, "entrata_id")) == {nothing, "CANONI", "SANZIONI", "TASSA_AUTO"}
+    assert _selected(html, "entrata_id") == nothing  # three entrate: the operator picks one
+    # the ente select swaps the entrata select (HTMX), no inline script
+    ente = re.search(r'<select[^>]*name="ente_id"[^>]*>', html).group(0)
+    assert 'hx-get="/carichi/nuovo/entrate"' in ente and 'hx-target="#entrata-field"' in ente
+    r02 = _options(html, "ente_id")["R02"]
+    fragment = client.get(f"/carichi/nuovo/entrate?ente_id={r02}").get_data(as_text=True)
+    assert fragment.strip().startswith('<div id="entrata-field">') and "<script" not in fragment
+    assert set(_options(fragment, "entrata_id")) == {nothing, "TASSA_AUTO"}
+    assert _selected(fragment, "entrata_id") == "TASSA_AUTO – Tassa automobilistica"  # the only one
+    # only importers, and only for their enti
+    assert personas.client("regione").get(f"/carichi/nuovo/entrate?ente_id={r02}").status_code == 403
+    assert client.get("/carichi/nuovo/entrate?ente_id=999999").status_code == 404
+
+
+def test_a_canonical_file_sent_with_the_defaults_is_previewed(app, store, personas) -> None:
+    """The form as it opens (canonical layout) plus the entrata: a canonical CSV is read, not refused."""
+    client = personas.client("backoffice")
+    html = client.get("/carichi/nuovo").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(client, "/carichi/nuovo"),
+        "ente_id": _options(html, "ente_id")["R01"],
+        "entrata_id": _options(html, "entrata_id")["TASSA_AUTO"],
+        "layout_id": re.search(
+            r'<select[^>]*name="layout_id"[^>]*>.*?<option selected value="(\d+)"', html, re.S
+        ).group(1),
+        "file": (io.BytesIO(csv_bytes([row(1), row(2)])), "lista.csv"),
+    }
+    response = client.post("/carichi/nuovo", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    run_previews(app)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="preview-rows"' in page and "TEST-000002" in page and "Conferma e avvia" in page
+
+
+def test_an_entrata_of_another_ente_is_refused(app, store, personas) -> None:
+    client = personas.client("backoffice")
+    html = client.get("/carichi/nuovo").get_data(as_text=True)
+    r02 = _options(html, "ente_id")["R02"]
+    fragment = client.get(f"/carichi/nuovo/entrate?ente_id={r02}").get_data(as_text=True)
+    r02_entrata = _options(fragment, "entrata_id")
+    data = {
+        "csrf_token": csrf_token(client, "/carichi/nuovo"),
+        "ente_id": _options(html, "ente_id")["R01"],
+        "entrata_id": r02_entrata["TASSA_AUTO"],
+        "layout_id": _options(html, "layout_id")["canonico"],
+        "file": (io.BytesIO(csv_bytes([row(1)])), "lista.csv"),
+    }
+    response = client.post("/carichi/nuovo", data=data, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'data-testid="preview-rows"' not in page
+    assert "Non è una opzione valida" in page
 
 
 def test_a_tampered_confirmation_is_refused(app, store, personas) -> None:
@@ -159,6 +226,22 @@ def test_the_carichi_list_shows_loaded_rolls(app, store, personas) -> None:
     assert "ruolo-2024.csv" in html and f"<td>{job.result['carico']}</td>" in html
 
 
+def _rows(flow: str, mapping: dict) -> dict[str, str]:
+    """The editor's mapping rows as posted: one per canonical field of the flow (empty = not in the file).
+    `mapping`: field -> column name, or field -> (start, length) for a fixed-width layout."""
+    from app.carichi.validation import FIELDS
+
+    data = {}
+    for i, name in enumerate(FIELDS[flow]):
+        data[f"columns-{i}-field"] = name
+        where = mapping.get(name)
+        if isinstance(where, tuple):
+            data[f"columns-{i}-start"], data[f"columns-{i}-length"] = str(where[0]), str(where[1])
+        elif where:
+            data[f"columns-{i}-source"] = where
+    return data
+
+
 def test_an_admin_edits_a_layout_and_the_previous_version_is_kept(app, store, personas) -> None:
     client = personas.client("admin")
     assert client.get("/carichi/tracciati").status_code == 200
@@ -166,7 +249,10 @@ def test_an_admin_edits_a_layout_and_the_previous_version_is_kept(app, store, pe
     with app.app_context():
         layout = db.session.scalars(sa.select(ImportLayout).where(ImportLayout.name == "canonico")).one()
     page = client.get(f"/carichi/tracciati/{layout.id}").get_data(as_text=True)
-    assert "id_posizione" in page
+    # the mapping is a row per field, with the column's name in an input (no JSON to write)
+    assert 'name="columns-0-field" type="hidden" value="id_posizione"' in page
+    assert re.search(r'name="columns-0-source" [^>]*value="id_posizione"', page)
+    assert "Colonne (JSON)" not in page and "Opzioni (JSON)" not in page
     form = {
         "csrf_token": csrf_token(client, f"/carichi/tracciati/{layout.id}"),
         "name": "canonico",
@@ -177,25 +263,23 @@ def test_an_admin_edits_a_layout_and_the_previous_version_is_kept(app, store, pe
         "separator": "auto",
         "decimal_separator": "auto",
         "date_formats": ["AAAA-MM-GG", "GG/MM/AAAA"],
-        "columns": '{"id_posizione": "id_posizione"}',
-        "options": "{}",
         "default_entrata": "",
         "max_error_rate": "10",
         "active": "y",
+        **_rows("carico", {"id_posizione": "id_posizione"}),
     }
     refused = client.post(f"/carichi/tracciati/{layout.id}", data=form)
     assert refused.status_code == 200
     assert "Campi obbligatori non mappati" in refused.get_data(as_text=True)
-    import json
-
     from app.carichi.validation import CARICO_FIELDS
 
-    form["columns"] = json.dumps({f: f for f in CARICO_FIELDS})
+    form.update(_rows("carico", {f: f for f in CARICO_FIELDS}))
     saved = client.post(f"/carichi/tracciati/{layout.id}", data=form)
     assert saved.status_code == 302
     with app.app_context():
         layout = db.session.get(ImportLayout, layout.id)
         assert layout.max_error_rate_bp == 1000 and layout.ignore_unknown_columns is False
+        assert layout.columns == {f: f for f in CARICO_FIELDS}
         version = db.session.scalars(
             sa.select(RowVersion).where(
                 RowVersion.table_name == "import_layouts", RowVersion.row_id == layout.id
@@ -205,27 +289,35 @@ def test_an_admin_edits_a_layout_and_the_previous_version_is_kept(app, store, pe
     assert "Versioni precedenti" in client.get(f"/carichi/tracciati/{layout.id}").get_data(as_text=True)
 
 
-def test_a_new_fixed_width_layout_is_a_row_not_code(app, store, personas) -> None:
-    import json
+FIXED_COLUMNS = {
+    "id_posizione": (1, 10),
+    "codice_fiscale": (11, 16),
+    "cognome": (27, 10),
+    "nome": (37, 10),
+    "indirizzo": (47, 20),
+    "cap": (67, 5),
+    "comune": (72, 10),
+    "provincia": (82, 2),
+    "anno_riferimento": (84, 4),
+    "capitale": (88, 8),
+    "data_scadenza": (96, 8),
+}
 
-    from tests.carichi.support import run_file
 
-    client = personas.client("admin")
-    columns = [
-        {"field": "id_posizione", "start": 1, "length": 10},
-        {"field": "codice_fiscale", "start": 11, "length": 16},
-        {"field": "cognome", "start": 27, "length": 10},
-        {"field": "nome", "start": 37, "length": 10},
-        {"field": "indirizzo", "start": 47, "length": 20},
-        {"field": "cap", "start": 67, "length": 5},
-        {"field": "comune", "start": 72, "length": 10},
-        {"field": "provincia", "start": 82, "length": 2},
-        {"field": "anno_riferimento", "start": 84, "length": 4},
-        {"field": "capitale", "start": 88, "length": 8},
-        {"field": "data_scadenza", "start": 96, "length": 8},
-    ]
-    form = {
-        "csrf_token": csrf_token(client, "/carichi/tracciati/nuovo"),
+def _fixed_record(n: int) -> str:
+    from tests.carichi.support import make_cf
+
+    record = (
+        f"{f'X-{n}':<10}{make_cf(4 + n)}{'Bianchi':<10}{'Anna':<10}{'Via Roma 1':<20}00100{'Roma':<10}RM2022"
+        f"{'00012345'}31012023"
+    )
+    assert len(record) == 103
+    return record
+
+
+def _fixed_form(client, url: str) -> dict:
+    return {
+        "csrf_token": csrf_token(client, url),
         "name": "regione-x",
         "description": "",
         "flow": "carico",
@@ -234,26 +326,96 @@ def test_a_new_fixed_width_layout_is_a_row_not_code(app, store, personas) -> Non
         "separator": "auto",
         "decimal_separator": "cents",
         "date_formats": ["GGMMAAAA"],
-        "columns": json.dumps(columns),
-        "options": '{"record_length": 103}',
+        "record_length": "103",
         "default_entrata": "tassa_auto",
         "max_error_rate": "5",
         "active": "y",
+        **_rows("carico", FIXED_COLUMNS),
     }
-    response = client.post("/carichi/tracciati/nuovo", data=form)
-    assert response.status_code == 302, re.findall(
-        r"invalid-feedback[^>]*>([^<]+)", response.get_data(as_text=True)
-    )
-    from tests.carichi.support import make_cf
 
-    record = (
-        f"{'X-1':<10}{make_cf(5)}{'Bianchi':<10}{'Anna':<10}{'Via Roma 1':<20}00100{'Roma':<10}RM2022"
-        f"{'00012345'}31012023"
-    )
-    assert len(record) == 103
+
+def test_a_new_fixed_width_layout_is_a_row_not_code(app, store, personas) -> None:
+    from tests.carichi.support import run_file
+
+    client = personas.client("admin")
+    response = client.post("/carichi/tracciati/nuovo", data=_fixed_form(client, "/carichi/tracciati/nuovo"))
+    assert response.status_code == 302, re.findall(r"<li>([^<]+)</li>", response.get_data(as_text=True))
     with app.app_context():
-        job = run_file(app, (record + "\n").encode(), layout="regione-x", entrata=None)
+        layout = db.session.scalars(sa.select(ImportLayout).where(ImportLayout.name == "regione-x")).one()
+        assert layout.columns[1] == {"field": "codice_fiscale", "start": 11, "length": 16}
+        assert layout.options == {"record_length": 103}
+        job = run_file(app, (_fixed_record(1) + "\n").encode(), layout="regione-x", entrata=None)
         assert job.status == "done" and job.result["accepted"] == 1, job.error_message
+
+
+def test_the_layout_editor_previews_a_sample_file_with_the_mapping_being_edited(app, store, personas) -> None:
+    """Nothing is saved: the preview reads the sample with the fields as they are in the form."""
+    client = personas.client("admin")
+    url = "/carichi/tracciati/nuovo"
+    form = _fixed_form(client, url)
+    sample = (_fixed_record(1) + "\n" + _fixed_record(2)[:90] + "\n").encode("ascii")
+    page = client.get(url).get_data(as_text=True)
+    form["preview_ente"] = _options(page, "preview_ente")["R01"]
+    form["anteprima"] = "1"
+    form["sample"] = (io.BytesIO(sample), "prova.txt")
+    response = client.post(url, data=form, content_type="multipart/form-data", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.startswith('<div id="layout-preview"'), html[:300]
+    assert 'data-testid="layout-preview-rows"' in html
+    assert "X-1" in html and "Bianchi" in html and "codice_fiscale<br>" in html
+    assert "1 righe su 2 hanno errori" in html and "campo obbligatorio mancante" in html  # the short record
+    with app.app_context():
+        assert (
+            db.session.scalars(sa.select(ImportLayout).where(ImportLayout.name == "regione-x")).first()
+            is None
+        )
+    # with another mapping (cognome read from the wrong positions) the same sample reads differently
+    form.update(_rows("carico", {**FIXED_COLUMNS, "cognome": (29, 8)}))
+    form["sample"] = (io.BytesIO(sample), "prova.txt")
+    html = client.post(
+        url, data=form, content_type="multipart/form-data", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "anchi" in html and "Bianchi" not in html
+    # a layout that cannot be used says why instead of a preview
+    form = {k: v for k, v in form.items() if not k.startswith("columns-")}
+    form.update(_rows("carico", {"id_posizione": (1, 10)}))
+    form["sample"] = (io.BytesIO(sample), "prova.txt")
+    html = client.post(
+        url, data=form, content_type="multipart/form-data", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "Anteprima non disponibile" in html and "Campi obbligatori non mappati" in html
+
+
+def test_changing_flow_or_format_swaps_the_mapping_rows(app, store, personas) -> None:
+    client = personas.client("admin")
+    page = client.get("/carichi/tracciati/nuovo").get_data(as_text=True)
+    flow = re.search(r'<select[^>]*name="flow"[^>]*>', page).group(0)
+    assert 'hx-get="/carichi/tracciati/colonne"' in flow and 'hx-target="#layout-columns"' in flow
+    fragment = client.get(
+        "/carichi/tracciati/colonne",
+        query_string={
+            "flow": "anagrafica",
+            "format": "csv",
+            "columns-0-field": "codice_fiscale",
+            "columns-0-source": "CF",
+        },
+    ).get_data(as_text=True)
+    assert fragment.strip().startswith('<div id="layout-columns">')
+    assert re.findall(r'data-field="([a-z_]+)"', fragment) == [
+        "codice_fiscale",
+        "indirizzo",
+        "cap",
+        "comune",
+        "provincia",
+        "pec",
+        "data_decesso",
+    ]
+    assert re.search(r'name="columns-0-source" [^>]*value="CF"', fragment)  # what was typed is kept
+    fixed = client.get(
+        "/carichi/tracciati/colonne", query_string={"flow": "carico", "format": "fixed"}
+    ).get_data(as_text=True)
+    assert 'name="columns-0-start"' in fixed and 'name="record_length"' in fixed
+    assert 'name="columns-0-source"' not in fixed
 
 
 @pytest.mark.parametrize("layout", ["canonico-xlsx", "canonico-xml"])
@@ -310,3 +472,27 @@ def test_a_preview_gone_from_redis_says_so(app, store, personas) -> None:
         Job.fetch(data["preview"], connection=connection()).delete()
     html = client.get(location).get_data(as_text=True)
     assert "Anteprima scaduta o non più disponibile" in html and "Conferma e avvia" not in html
+REPOSITORY_PATH = re.compile(r"docs/|schemas/|\b[\w-]+\.(?:md|xsd|py)\b|/work/|/tmp/|instance/")
+
+
+def test_no_screen_shows_a_repository_path(app, store, personas) -> None:
+    """Descriptions and help on screens name formats and acts, never files of the repository."""
+    from pathlib import Path
+
+    templates = Path(app.root_path).parent / "templates"
+    for template in templates.rglob("*.html"):
+        text = re.sub(r"{#.*?#}", "", template.read_text(encoding="utf-8"), flags=re.S)
+        text = re.sub(r"{{.*?}}|{%.*?%}", "", text, flags=re.S)  # url_for(...), static file names
+        assert not REPOSITORY_PATH.search(text), (template.name, REPOSITORY_PATH.search(text).group(0))
+    with app.app_context():  # a default layout saved by an earlier version keeps the text it had then
+        from app.carichi.layouts import ensure_default_layouts
+
+        ensure_default_layouts(db.session)
+        layout = db.session.scalars(sa.select(ImportLayout).where(ImportLayout.name == "canonico-xml")).one()
+        layout.description = "XML conforme a schemas/lista_di_carico.xsd: radice <lista_di_carico>"
+        db.session.commit()
+    client = personas.client("admin")
+    for url in ("/carichi/tracciati", "/carichi/nuovo", "/pagamenti/tracciati", "/pagamenti/riversamento"):
+        html = client.get(url).get_data(as_text=True)
+        body = re.sub(r'(?:href|src|action|hx-get|hx-post)="[^"]*"', "", html)
+        assert not REPOSITORY_PATH.search(body), (url, REPOSITORY_PATH.search(body).group(0))

@@ -91,3 +91,21 @@ def test_dpr602_art19_eight_unpaid_even_non_consecutive() -> None:
 
 def test_dpr602_art19_seven_unpaid_is_not_decadenza() -> None:
     assert check_decadenza(plan({1, 3, 4, 5, 6, 8, 9}), END, ART19) is None
+
+
+def test_decadenza_waits_for_the_sollecito_term() -> None:
+    """A rule giving the taxpayer N days after the sollecito: decadenza on the sollecito + N, not before
+    (with the national rule's term of 0 days, a mutation ignoring the term would pass every other test)."""
+    from dataclasses import replace
+
+    rule = replace(L160, sollecito_term_days=30)
+    sollecito = date(2027, 3, 15)
+    assert check_decadenza(plan({1, 2}), date(2027, 4, 13), rule, sollecito_on=sollecito) is None
+    result = check_decadenza(plan({1, 2}), date(2027, 4, 14), rule, sollecito_on=sollecito)
+    assert result is not None and result.date == date(2027, 4, 14) and result.unpaid == (1, 2)
+    # a payment of both within the term cures them: no decadenza
+    cured = plan(set(), late={1: date(2027, 4, 1), 2: date(2027, 4, 1)})
+    assert check_decadenza(cured, END, rule, sollecito_on=sollecito) is None
+    # the term counts from the sollecito even when the second miss comes later
+    late_miss = check_decadenza(plan({3, 4}), END, rule, sollecito_on=date(2027, 3, 1))
+    assert late_miss is not None and late_miss.date == date(2027, 4, 30)

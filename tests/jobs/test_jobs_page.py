@@ -99,18 +99,38 @@ def test_the_rejected_rows_report_downloads_as_csv_and_xlsx(app, store, personas
     assert "CAP non valido: attese 5 cifre" in detail and "scarti.xlsx" in detail
 
 
-def test_a_failed_job_can_be_run_again(app, store, personas) -> None:
+def test_a_refused_file_offers_no_retry_and_a_crashed_job_does(app, store, personas) -> None:
+    """"Riprova" only where a new attempt can change the outcome: not for a refused file."""
+    from app.jobs import services as job_services
+
     with app.app_context():
-        job = run_file(app, csv_bytes([row(1, cap="x"), row(2)]))
-        job_id = job.id
-        assert job.status == "failed"
+        job = run_file(app, csv_bytes([row(1, cap="x"), row(2)]))  # over the error rate: refused
+        refused_id = job.id
+        assert job.status == "failed" and job.result["status"] == "rifiutato"
     client = personas.client("backoffice")
+    rows = client.get("/elaborazioni/").get_data(as_text=True)
+    assert f"/elaborazioni/{refused_id}/riprova" not in rows
     response = client.post(
-        f"/elaborazioni/{job_id}/riprova", data={"csrf_token": csrf_token(client, "/elaborazioni/")}
+        f"/elaborazioni/{refused_id}/riprova", data={"csrf_token": csrf_token(client, "/elaborazioni/")}
     )
     assert response.status_code == 302
-    job = _job(app, job_id)
-    assert job.status == "queued" and job.rq_job_id == f"batch-{job_id}-2"
+    assert _job(app, refused_id).status == "failed"  # not queued again
+    assert "rilanciarlo darebbe lo stesso esito" in client.get("/elaborazioni/").get_data(as_text=True)
+    # a worker that crashed (an internal error, the database gone): the same file may well load next time
+    crashed_id = _queued_job(app)
+    with app.app_context():
+        claim = job_services.claim_job(db.session, crashed_id)
+        job_services.finish_job(
+            db.session, claim, status="failed", result={"status": "errore"}, error_message="Errore interno"
+        )
+        db.session.commit()
+    assert f"/elaborazioni/{crashed_id}/riprova" in client.get("/elaborazioni/").get_data(as_text=True)
+    response = client.post(
+        f"/elaborazioni/{crashed_id}/riprova", data={"csrf_token": csrf_token(client, "/elaborazioni/")}
+    )
+    assert response.status_code == 302
+    job = _job(app, crashed_id)
+    assert job.status == "queued" and job.rq_job_id == f"batch-{crashed_id}-2"
 
 
 def test_jobs_of_an_ente_outside_the_users_scope_are_not_shown(app, store, personas) -> None:

@@ -12,6 +12,25 @@ from app.core.audit import Actor
 from app.payments.fdr_writer import FdrRow, build_fdr
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
+SHARED = Path(__file__).resolve().parents[3] / "shared"  # the published specs, next to the checkout
+
+
+def shared_file(relative: str, environ: dict[str, str] | None = None) -> Path:
+    """A published spec under ../shared; its absence skips the comparison on a developer's machine but
+    fails it in CI (CI=true), where a silent skip would leave the copies unchecked."""
+    import os
+
+    import pytest
+
+    path = SHARED / relative
+    if not path.exists():
+        message = f"../shared/{relative} not present next to the checkout"
+        if (os.environ if environ is None else environ).get("CI", "").lower() == "true":
+            pytest.fail(message + " (required in CI)")
+        pytest.skip(message)
+    return path
+
+
 ACTOR = Actor.system("test pagamenti")
 CSV_HEADER = "id_pagamento;data_pagamento;data_valuta;importo;codice_avviso;codice_fiscale;causale;canale"
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -308,11 +307,9 @@ def fetch(session: Any, stub: FdrStub, **kw: Any) -> list[Any]:
 
 def test_the_spec_copy_is_the_published_one() -> None:
     """samples/fdr_organization.json is a byte-identical copy of shared/data/specs/fdr (domain.md §6.5)."""
-    shared = (
-        Path(__file__).resolve().parents[3] / "shared" / "data" / "specs" / "fdr" / "fdr_organization.json"
-    )
-    if not shared.is_file():
-        pytest.skip("shared/data/specs/fdr not present next to the checkout")
+    from tests.payments.support import shared_file
+
+    shared = shared_file("data/specs/fdr/fdr_organization.json")
     assert SPEC_PATH.read_bytes() == shared.read_bytes()
     assert SPEC["info"]["version"] == "1.1.54"
 

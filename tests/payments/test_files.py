@@ -182,3 +182,47 @@ def test_a_configured_layout_row_maps_other_column_names(session) -> None:
 def test_a_file_with_only_a_header_is_refused(session) -> None:
     with pytest.raises(FlowRefused, match="non contiene pagamenti"):
         import_flow(session, (CSV_HEADER + "\n").encode(), ACTOR, fmt="csv", ente_code="R01")
+
+
+def test_a_missing_published_spec_fails_in_ci_and_skips_elsewhere() -> None:
+    """Without ../shared a CI run fails instead of skipping the comparison of the copies."""
+    import pytest
+
+    from tests.payments.support import shared_file
+
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        shared_file("data/nothing-here.xsd", environ={"CI": "true"})
+    with pytest.raises(pytest.skip.Exception):
+        shared_file("data/nothing-here.xsd", environ={})
+
+
+def test_a_payments_layout_is_checked_before_it_is_saved() -> None:
+    from app.payments.layouts import check
+
+    base = {
+        "date_formats": ["GG/MM/AAAA"],
+        "format": "csv",
+        "options": {},
+        "columns": {"id_pagamento": "ID", "data_pagamento": "DATA", "importo": "IMPORTO"},
+    }
+    assert check(base) == []
+    assert check({**base, "columns": {**base["columns"], "importo_lordo": "X"}}) == [
+        "Campi sconosciuti: importo_lordo."
+    ]
+    assert check({**base, "columns": {**base["columns"], "causale": "id"}}) == [
+        "Colonne associate a più campi: id."
+    ]
+    fixed = {
+        **base,
+        "format": "fixed",
+        "options": {"record_length": 20},
+        "columns": [
+            {"field": "id_pagamento", "start": 1, "length": 10},
+            {"field": "data_pagamento", "start": 8, "length": 8},
+            {"field": "importo", "start": 16, "length": 8},
+        ],
+    }
+    assert check(fixed) == [
+        "importo: posizioni 16-23 fuori dal record di 20 caratteri.",
+        "I campi id_pagamento e data_pagamento si sovrappongono (posizione 8).",
+    ]

@@ -282,13 +282,11 @@ def test_an_overwrite_repeating_a_revocation_keeps_the_payment_revoked(session) 
 
 def test_the_xsd_copies_are_the_published_ones() -> None:
     """app/payments/xsd holds byte-identical copies of ../shared/data/pagopa (domain.md §6.4)."""
-    from pathlib import Path
 
     from app.payments.parsing import XSD_DIR
+    from tests.payments.support import shared_file
 
-    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "pagopa"
-    if not shared.is_dir():
-        pytest.skip("shared/data/pagopa not present next to the checkout")
+    shared = shared_file("data/pagopa")
     for name in (
         "FlussoRiversamento_1_0_4.xsd",
         "FlussoRiversamento_1_0_4_SANP-3.8.1.xsd",

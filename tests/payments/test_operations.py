@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 import zxingcpp
 
+from app.core.audit import Event
 from app.core.errors import Conflict, DomainError
 from app.payments import services
 from app.payments.models import Allocation, Anomaly, Payment, Refund, ReviewItem
@@ -250,3 +251,61 @@ def test_the_review_queue_of_one_ente_is_invisible_to_another(session) -> None:
     other = Principal(role="backoffice", ente_ids=frozenset({2}))
     with pytest.raises(Exception, match="non trovato"):
         services.confirm_review(session, other, ACTOR, review.id)
+
+
+def _state_and_due(session, position_id: int) -> tuple[str, int]:
+    session.expire_all()
+    return session.get(Position, position_id).state, balances(session, [position_id])[position_id].due_cents
+
+
+def test_storno_of_a_payment_split_over_two_positions_restores_both(session) -> None:
+    a, b = open_positions(session, 2)
+    before = {p.id: _state_and_due(session, p.id) for p in (a, b)}
+    review = _review_for(session, a, a.due + 1000)
+    payment = services.split_review(
+        session, system_principal(session), ACTOR, review.id, [(a.id, a.due), (b.id, 600)]
+    )
+    assert _state_and_due(session, a.id)[0] == "pagata"
+    assert _state_and_due(session, b.id) == ("parzialmente_pagata", b.due - 600)
+    services.reverse_payment(
+        session, system_principal(session), ACTOR, payment.id, reason="bonifico respinto"
+    )
+    assert {p.id: _state_and_due(session, p.id) for p in (a, b)} == before  # both, not only the first
+    allocations = session.execute(
+        sa.select(Allocation.position_id, sa.func.sum(Allocation.amount_cents))
+        .where(Allocation.payment_id == payment.id)
+        .group_by(Allocation.position_id)
+    ).all()
+    assert dict(allocations) == {a.id: 0, b.id: 0}
+    refund = session.scalars(sa.select(Refund).where(Refund.payment_id == payment.id)).one()
+    assert refund.status == "annullato"  # the 4,00 € surplus is not owed any more
+    events = session.scalars(
+        sa.select(Event.position_id).where(
+            Event.kind == "payment.reversed", Event.position_id.in_([a.id, b.id])
+        )
+    ).all()
+    assert sorted(events) == sorted([a.id, b.id])
+
+
+def test_storno_of_a_payment_whose_refund_was_already_paid(session) -> None:
+    """The surplus already went back to the payer: the storno takes back what was allocated, and the refund
+    paid out stays on record as an anomaly to recover (never silently cancelled, never a negative credit)."""
+    (p,) = open_positions(session)
+    before = _state_and_due(session, p.id)
+    services.import_flow(session, fdr([row(p.iuv, "IUR-RIMB", p.due + 1234)]), ACTOR)
+    payment = session.scalars(sa.select(Payment).where(Payment.iur == "IUR-RIMB")).one()
+    refund = session.scalars(sa.select(Refund).where(Refund.payment_id == payment.id)).one()
+    services.mark_refunded(session, system_principal(session), ACTOR, refund.id, reference="CRO-1")
+    services.reverse_payment(
+        session, system_principal(session), ACTOR, payment.id, reason="addebito revocato"
+    )
+    assert _state_and_due(session, p.id) == before
+    session.refresh(payment)
+    assert (payment.status, payment.credit_cents) == ("stornato", 0)
+    session.refresh(refund)
+    assert (refund.status, refund.reference) == ("rimborsato", "CRO-1")  # what happened stays true
+    anomaly = session.scalars(
+        sa.select(Anomaly).where(Anomaly.payment_id == payment.id, Anomaly.kind == "rimborso_eseguito")
+    ).one()
+    assert (anomaly.status, anomaly.amount_cents) == ("aperta", 1234)
+    assert anomaly.position_id == p.id and "12,34" in anomaly.detail

@@ -40,6 +40,36 @@ def test_a_partial_payment_allocates_in_the_entrata_order(session, method) -> No
 
 
 @pytest.mark.parametrize("method", ["sql", "engine"])
+def test_an_entratas_own_allocation_order_wins_over_the_default(session, method) -> None:
+    """An entrata whose regulation pays the capital first: a partial payment goes to capitale, not to spese
+    (reconciliation using the default order everywhere would pass the test above, not this one)."""
+    from app.enti.models import Parameter
+
+    (p,) = open_positions(session, min_components=3)
+    position = session.get(Position, p.id)
+    own = ("capitale", "sanzioni", "interessi", "spese")
+    session.add(
+        Parameter(
+            code="allocation_order",
+            ente_id=position.ente_id,
+            entrata_id=position.entrata_id,
+            valid_from=dt.date(2000, 1, 1),
+            valid_to=None,
+            value={"order": list(own)},
+            source="Regolamento regionale delle entrate, art. 12 (ordine di imputazione)",
+            confirmed=True,
+        )
+    )
+    session.flush()
+    first_two = [c for c in own if c in p.components][:2]
+    assert first_two != [c for c in ORDER if c in p.components][:2]  # the orders differ on this position
+    amount = p.components[first_two[0]] + p.components[first_two[1]] // 2
+    import_flow(session, fdr([row(p.iuv, "IUR-OWN", amount)]), ACTOR, method=method)
+    expected = {first_two[0]: p.components[first_two[0]], first_two[1]: p.components[first_two[1]] // 2}
+    assert allocations(session, "IUR-OWN") == {k: v for k, v in expected.items() if v}
+
+
+@pytest.mark.parametrize("method", ["sql", "engine"])
 def test_an_overpayment_becomes_a_credit_to_refund(session, method) -> None:
     (p,) = open_positions(session)
     summary = import_flow(session, fdr([row(p.iuv, "IUR-OVER", p.due + 1234)]), ACTOR, method=method)
@@ -196,3 +226,37 @@ def test_the_invariant_check_catches_an_allocation_without_payment_amount(sessio
     with pytest.raises(AssertionError, match="invariant violated"):
         check_invariants(session)
     session.rollback()
+
+
+def test_among_several_positions_of_the_payer_the_best_scored_is_suggested_on_postgresql(session) -> None:
+    """The ranking of candidates (score, then the earliest due date, then the id) in PostgreSQL, where the
+    window functions run (the other test of several candidates runs on SQLite only)."""
+    from collections import defaultdict
+
+    from app.taxpayers.models import Taxpayer
+
+    assert session.get_bind().dialect.name == "postgresql"
+    by_payer = defaultdict(list)
+    for p in open_positions(session, 200):
+        by_payer[p.codice_fiscale].append(p)
+    cf, mine = next((cf, ps) for cf, ps in by_payer.items() if len(ps) >= 2)
+    taxpayer_id = session.scalars(sa.select(Taxpayer.id).where(Taxpayer.codice_fiscale == cf)).one()
+    ente_id = session.get(Position, mine[0].id).ente_id
+    ids = session.scalars(
+        sa.select(Position.id).where(Position.taxpayer_id == taxpayer_id, Position.ente_id == ente_id)
+    ).all()
+    owing = [pid for pid, bal in balances(session, ids).items() if bal.due_cents > 0]
+    assert len(owing) >= 2
+    target = max(mine, key=lambda p: p.id)  # not the first by id nor (necessarily) by due date
+    earliest = min(owing, key=lambda pid: (session.get(Position, pid).due_date, pid))
+    data = csv_file(
+        f"MULTI-1;2026-11-18;;{euro(target.due)};;{cf};Saldo {target.external_id};bonifico",
+        f"MULTI-2;2026-11-18;;0,37;;{cf};versamento;bonifico",
+    )
+    summary = import_flow(session, data, ACTOR, fmt="csv", ente_code="R01", method="sql")
+    assert summary.review == 2
+    best = session.scalars(sa.select(ReviewItem).join(Payment).where(Payment.external_id == "MULTI-1")).one()
+    assert best.suggested_position_id == target.id and best.score >= 80  # amount 50 (+ notice 40) + ref. 30
+    assert best.reason.startswith(f"Codice fiscale del pagatore: {len(owing)} posizioni aperte")
+    tie = session.scalars(sa.select(ReviewItem).join(Payment).where(Payment.external_id == "MULTI-2")).one()
+    assert tie.suggested_position_id == earliest and tie.score == 0  # nothing tells them apart

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lxml import etree
 
 from app.extensions import db
-from app.payments.models import Anomaly, Payment, PaymentFlow, Refund, ReviewItem, Riversamento
+from app.payments.models import Anomaly, Payment, Refund, ReviewItem, Riversamento
 from tests.conftest import csrf_token
 from tests.payments.support import ACTOR, csv_file, euro, fdr, open_positions, row
 
@@ -377,44 +377,93 @@ def test_card_fragment_shows_payments_and_logs_the_read(app, personas) -> None:
     assert personas.client("regione2").get(f"/pagamenti/contribuenti/{taxpayer_id}").status_code in (403, 404)
 
 
-def test_layouts_page_lists_builtin_and_admin_adds_one(app, personas) -> None:
+def _layout_rows(mapping: dict) -> dict[str, str]:
+    """The editor's rows as posted: field -> column header, or field -> (start, length)."""
+    from app.payments.parsing import CANONICAL_FIELDS
+
+    data = {}
+    for i, name in enumerate(CANONICAL_FIELDS):
+        data[f"columns-{i}-field"] = name
+        where = mapping.get(name)
+        if isinstance(where, tuple):
+            data[f"columns-{i}-start"], data[f"columns-{i}-length"] = str(where[0]), str(where[1])
+        elif where:
+            data[f"columns-{i}-source"] = where
+    return data
+
+
+def _layout_form(client, url: str, mapping: dict, **fields: str) -> dict:
+    return {
+        "csrf_token": csrf_token(client, url),
+        "name": "banca-y",
+        "format": "csv",
+        "encoding": "auto",
+        "separator": ";",
+        "decimal_separator": ",",
+        "date_formats": ["GG/MM/AAAA"],
+        "channel": "bonifico",
+        "active": "y",
+        **_layout_rows(mapping),
+        **fields,
+    }
+
+
+def test_layouts_page_lists_builtin_and_admin_adds_and_edits_one(app, personas) -> None:
+    from app.payments.models import PaymentLayout
+
     client = personas.client("admin")
-    page = "/pagamenti/tracciati"
-    assert "poste-bollettini" in client.get(page).get_data(as_text=True)
-    response = client.post(
-        page,
-        data={
-            "csrf_token": csrf_token(client, page),
-            "name": "banca-y",
-            "format": "csv",
-            "separator": ";",
-            "decimal_separator": ",",
-            "date_formats": "GG/MM/AAAA",
-            "channel": "bonifico",
-            "columns": '{"id_pagamento": "ID", "data_pagamento": "DATA", "importo": "IMPORTO"}',
-            "options": "{}",
-        },
-    )
+    page = client.get("/pagamenti/tracciati").get_data(as_text=True)
+    assert "poste-bollettini" in page and "{&#34;" not in page and '{"field"' not in page  # no JSON shown
+    new = "/pagamenti/tracciati/nuovo"
+    form = client.get(new).get_data(as_text=True)
+    assert 'name="columns-0-field" type="hidden" value="id_pagamento"' in form and "(JSON)" not in form
+    bad = client.post(new, data=_layout_form(client, new, {"id_pagamento": "ID"}))
+    assert bad.status_code == 200
+    assert "Campi obbligatori non mappati: data_pagamento, importo" in bad.get_data(as_text=True)
+    mapping = {"id_pagamento": "ID", "data_pagamento": "DATA", "importo": "IMPORTO"}
+    response = client.post(new, data=_layout_form(client, new, mapping))
     assert response.status_code == 302
-    assert "banca-y" in client.get(page).get_data(as_text=True)
-    bad = client.post(
-        page,
-        data={
-            "csrf_token": csrf_token(client, page),
-            "name": "banca-z",
-            "format": "csv",
-            "separator": ";",
-            "decimal_separator": ",",
-            "date_formats": "GG/MM/AAAA",
-            "channel": "bonifico",
-            "columns": '{"id_pagamento": "ID"}',
-            "options": "{}",
-        },
-        follow_redirects=True,
-    )
-    assert "campi obbligatori non mappati" in bad.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(PaymentFlow)) >= 0
+        row = db.session.scalars(sa.select(PaymentLayout).where(PaymentLayout.name == "banca-y")).one()
+        assert row.columns == mapping and row.date_formats == ["GG/MM/AAAA"] and row.options == {}
+        layout_id = row.id
+    assert "banca-y" in client.get("/pagamenti/tracciati").get_data(as_text=True)
+    edit = f"/pagamenti/tracciati/{layout_id}"
+    assert re.search(r'name="columns-3-source" [^>]*value="IMPORTO"', client.get(edit).get_data(as_text=True))
+    saved = client.post(
+        edit, data=_layout_form(client, edit, {**mapping, "causale": "CAUSALE"}, ignore_unknown_columns="y")
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        row = db.session.get(PaymentLayout, layout_id)
+        assert row.columns["causale"] == "CAUSALE" and row.options == {"ignore_unknown_columns": True}
+    assert personas.client("backoffice").get(edit).status_code == 403
+    assert personas.client("backoffice").get("/pagamenti/tracciati").status_code == 200
+
+
+def test_a_payments_layout_previews_a_sample_file_before_it_is_saved(app, personas) -> None:
+    from app.payments.models import PaymentLayout
+
+    client = personas.client("admin")
+    new = "/pagamenti/tracciati/nuovo"
+    mapping = {"id_pagamento": "ID", "data_pagamento": "DATA", "importo": "IMPORTO"}
+    sample = b"ID;DATA;IMPORTO\nP-1;18/11/2026;1.234,56\nP-2;19/11/2026;10,00\n"
+    data = _layout_form(client, new, mapping, anteprima="1")
+    data["sample"] = (io.BytesIO(sample), "banca.csv")
+    response = client.post(new, data=data, content_type="multipart/form-data", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.startswith('<div id="layout-preview"'), html[:300]
+    assert "2 pagamenti letti" in html and "P-1" in html and "1.234,56" in html and "18/11/2026" in html
+    # the same sample with the wrong date format: refused, with the line
+    data = _layout_form(client, new, mapping, anteprima="1", date_formats="AAAA-MM-GG")
+    data["sample"] = (io.BytesIO(sample), "banca.csv")
+    html = client.post(
+        new, data=data, content_type="multipart/form-data", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "sarebbe rifiutato" in html and "Riga 2" in html
+    with app.app_context():
+        stmt = sa.select(PaymentLayout).where(PaymentLayout.name == "banca-y")
+        assert db.session.scalars(stmt).first() is None
 
 
 def test_closing_an_anomaly_never_redirects_to_another_site(app, personas) -> None:
