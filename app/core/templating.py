@@ -65,5 +65,10 @@ def register(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, Any]:
         if current_user.is_authenticated:
-            return {"nav_items": nav_for(current_user.role)}
-        return {"nav_items": []}
+            return {"nav_items": nav_for(current_user.role), "can": can}
+        return {"nav_items": [], "can": can}
+
+
+def can(permission: str) -> bool:
+    """Templates show a link only when the server would let the user follow it: `{% if can("export") %}`."""
+    return bool(current_user.is_authenticated and current_user.role in PERMISSIONS[permission])
