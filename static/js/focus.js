@@ -34,22 +34,30 @@
     }
   });
 
+  /* Capture phase: runs before Bootstrap Italia's own Escape handler (which closes the navigation but leaves
+   * the focus inside it), so what was open is still known. */
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape") { return; }
     var toggler = document.querySelector(".custom-navbar-toggler");
     var nav = document.getElementById("esa-nav");
     if (toggler && nav && toggler.getAttribute("aria-expanded") === "true") {
-      var close = nav.querySelector(".close-menu");
-      if (close) { close.click(); }
-      toggler.focus();
+      setTimeout(function () {
+        if (toggler.getAttribute("aria-expanded") === "true") {
+          var close = nav.querySelector(".close-menu");
+          if (close) { close.click(); }
+        }
+        toggler.focus();
+      }, 0);
       return;
     }
     var userButton = document.getElementById("esa-user-menu-button");
     if (userButton && userButton.getAttribute("aria-expanded") === "true") {
-      if (window.bootstrap && window.bootstrap.Dropdown) {
-        window.bootstrap.Dropdown.getOrCreateInstance(userButton).hide();
-      }
-      userButton.focus();
+      setTimeout(function () {
+        if (userButton.getAttribute("aria-expanded") === "true" && window.bootstrap && window.bootstrap.Dropdown) {
+          window.bootstrap.Dropdown.getOrCreateInstance(userButton).hide();
+        }
+        userButton.focus();
+      }, 0);
     }
-  });
+  }, true);
 })();

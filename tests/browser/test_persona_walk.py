@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 PERSONAS = [username for username, *_ in USERS]
 NAV_LINKS = "#esa-nav a.nav-link[href]"
 SUBNAV_LINKS = "main nav a.nav-link[href]"  # the tab bars (payments, administration)
+FOOTER_LINKS = "#footer a[href^='/']"  # privacy notice, accessibility statement
 HORIZONTAL_SCROLL = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
 
 
@@ -39,7 +40,8 @@ def login(page: Page, app, username: str) -> None:
             secret = enrol.inner_text().strip()
         else:
             with app.app_context():
-                secret = db.session.scalars(sa.select(User.totp_secret).where(User.username == username)).one()
+                query = sa.select(User.totp_secret).where(User.username == username)
+                secret = db.session.scalars(query).one()
         page.get_by_label("Codice di verifica (6 cifre)").fill(pyotp.TOTP(secret).now())
         page.get_by_role("button", name=re.compile("^(Attiva|Verifica)$")).click()
     expect(page.locator("#esa-user-menu-button")).to_be_attached()  # logged in: the user menu
@@ -57,6 +59,7 @@ def _hrefs(page: Page, selector: str) -> list[str]:
 def _visit(page: Page, path: str, problems: list[str]) -> None:
     response = page.goto(path)
     page.wait_for_load_state("networkidle")  # the HTMX panels loaded on "load"
+    page.evaluate("() => document.fonts.ready.then(() => true)")  # measure with the final fonts
     status = response.status if response else 0
     if status in (403, 404) or status >= 500:
         problems.append(f"{path}: HTTP {status}")
@@ -79,10 +82,13 @@ def test_each_persona_walks_its_navigation_without_errors(
     page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
     try:
         login(page, live_app, username)
+        page.wait_for_load_state("networkidle")
+        page.evaluate("() => document.fonts.ready.then(() => true)")
         if page.evaluate(HORIZONTAL_SCROLL):
             problems.append("home: scorre in orizzontale a 1280 px")
         nav = [_path(page, h) for h in _hrefs(page, NAV_LINKS)]
         assert nav, "no navigation links"
+        nav += [_path(page, h) for h in _hrefs(page, FOOTER_LINKS)]
         seen: set[str] = set()
         queue = list(nav)
         while queue:

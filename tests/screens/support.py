@@ -34,7 +34,10 @@ def mario_position(session) -> DemoPosition:
     row = session.execute(
         sa.select(Position, NoticeNumber.notice_number, NoticeNumber.iuv, Ente.code, Ente.codice_fiscale)
         .join(Taxpayer, Taxpayer.id == Position.taxpayer_id)
-        .join(NoticeNumber, sa.and_(NoticeNumber.position_id == Position.id, NoticeNumber.item_kind == "posizione"))
+        .join(
+            NoticeNumber,
+            sa.and_(NoticeNumber.position_id == Position.id, NoticeNumber.item_kind == "posizione"),
+        )
         .join(Ente, Ente.id == Position.ente_id)
         .where(Taxpayer.codice_fiscale == MARIO_ROSSI_CF)
         .order_by(Position.id)
@@ -48,7 +51,10 @@ def qr_texts(html: str) -> list[str]:
     texts = []
     for svg in re.findall(r'<svg[^>]*class="esa-qr".*?</svg>', html, flags=re.S):
         svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
-        source = '#set page(width: 6cm, height: 6cm, margin: 0.5cm)\n#image(bytes(sys.inputs.qr), format: "svg", width: 5cm)'
+        source = (
+            "#set page(width: 6cm, height: 6cm, margin: 0.5cm)\n"
+            '#image(bytes(sys.inputs.qr), format: "svg", width: 5cm)'
+        )
         pdf = typst.compile(source.encode(), sys_inputs={"qr": svg})
         image = pdfium.PdfDocument(pdf)[0].render(scale=200 / 72).to_pil()
         texts += [b.text for b in zxingcpp.read_barcodes(image)]

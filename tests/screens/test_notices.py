@@ -1,6 +1,7 @@
-"""Point 4 of issue 9: a notice you can pay. The codice avviso (in groups of four), the amount and the pagoPA QR
-code are on the card, the position page and the self-service page; the QR decodes to the pagoPA payload with
-the amount of `notice_amount_cents`; "Incassa allo sportello" opens the desk form filled for the position."""
+"""Point 4 of issue 9: a notice you can pay. The codice avviso (in groups of four), the amount and the pagoPA
+QR code are on the card, the position page and the self-service page; the QR decodes to the pagoPA payload
+with the amount of `notice_amount_cents`; "Incassa allo sportello" opens the desk form filled for the
+position."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import re
 import pytest
 
 from app.extensions import db
-from app.positions.notice_view import grouped, notice_amount_cents, today, qr_payload
 from app.positions.models import Position
+from app.positions.notice_view import grouped, notice_amount_cents, qr_payload, today
 from app.reports.formatting import format_eur
 from tests.screens.support import mario_position, qr_texts
 
@@ -46,7 +47,11 @@ def test_the_notice_is_on_the_page_and_its_qr_decodes_to_the_pagopa_payload(
 ) -> None:
     p, amount = mario
     assert amount > 0
-    html = personas.client(persona).get(path.format(taxpayer=p.taxpayer_id, position=p.id)).get_data(as_text=True)
+    html = (
+        personas.client(persona)
+        .get(path.format(taxpayer=p.taxpayer_id, position=p.id))
+        .get_data(as_text=True)
+    )
     block = re.search(rf'data-testid="notice-{p.id}".*?</div>\s*</div>', html, flags=re.S)
     assert block, "no notice block"
     text = html_lib.unescape(block.group(0))

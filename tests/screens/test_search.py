@@ -1,5 +1,6 @@
-"""Point 4 of issue 9: the header search finds a position by codice avviso (with or without spaces) or IUV, and a
-taxpayer by phone number or e-mail, normalised ("+39 06 5551234" is a phone number, not a bad partita IVA)."""
+"""Point 4 of issue 9: the header search finds a position by codice avviso (with or without spaces) or IUV,
+and a taxpayer by phone number or e-mail, normalised ("+39 06 5551234" is a phone number, not a bad
+partita IVA)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ def _search(personas, persona: str, query: str) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["+39 06 5551234", "39 06 5551234", "06 5551234", "+39-06-555.1234", "0039 065551234"])
+@pytest.mark.parametrize(
+    "query", ["+39 06 5551234", "39 06 5551234", "06 5551234", "+39-06-555.1234", "0039 065551234"]
+)
 def test_a_phone_number_finds_its_taxpayer(personas, query) -> None:
     html = _search(personas, "callcenter", query)
     assert MARIO_ROSSI_CF in html, query
@@ -36,8 +39,11 @@ def test_an_email_address_finds_its_taxpayer(personas, query) -> None:
 
 
 def test_a_codice_avviso_with_or_without_spaces_and_an_iuv_find_the_position(personas, mario) -> None:
-    for query in (mario.notice_number, " ".join(mario.notice_number[i : i + 4] for i in range(0, 18, 4)),
-                  mario.iuv):
+    for query in (
+        mario.notice_number,
+        " ".join(mario.notice_number[i : i + 4] for i in range(0, 18, 4)),
+        mario.iuv,
+    ):
         html = _search(personas, "sportello", query)
         assert 'data-testid="search-positions"' in html, query
         assert f'href="/posizioni/{mario.id}"' in html and mario.external_id in html

@@ -1,5 +1,5 @@
-"""Point 5 of issue 9 (self-service basics) and the taxpayer's quietanze (point 4): states as labels, the amount
-of the notice helper, no staff search box, one landing page, own receipts only."""
+"""Point 5 of issue 9 (self-service basics) and the taxpayer's quietanze (point 4): states as labels, the
+amount of the notice helper, no staff search box, one landing page, own receipts only."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def _other_taxpayers_position(app, taxpayer_id: int) -> int:
 
     with app.app_context():
         return db.session.scalars(
-            sa.select(Position.id).where(Position.taxpayer_id != taxpayer_id, Position.state != "pagata")
+            sa.select(Position.id)
+            .where(Position.taxpayer_id != taxpayer_id, Position.state != "pagata")
             .order_by(Position.id)
         ).first()
 
@@ -100,16 +101,28 @@ def test_the_legal_pages_are_reachable_without_login_and_linked_from_the_footer(
 
 def test_the_privacy_notice_has_the_article_13_contents(client) -> None:
     html = client.get("/privacy").get_data(as_text=True)
-    for heading in ("Titolare del trattamento", "Finalità", "Base giuridica", "Destinatari", "Conservazione",
-                    "Diritti dell'interessato", "Reclamo"):
+    for heading in (
+        "Titolare del trattamento",
+        "Finalità",
+        "Base giuridica",
+        "Destinatari",
+        "Conservazione",
+        "Diritti dell'interessato",
+        "Reclamo",
+    ):
         assert heading in html, heading
     assert "art. 13" in html and "Garante per la protezione dei dati personali" in html
 
 
 def test_the_accessibility_statement_follows_the_agid_model(client) -> None:
     html = client.get("/accessibilita").get_data(as_text=True)
-    for heading in ("Dichiarazione di accessibilità", "Stato di conformità", "Contenuti non accessibili",
-                    "Redazione della dichiarazione", "Meccanismo di feedback e informazioni di contatto",
-                    "Procedura di attuazione"):
+    for heading in (
+        "Dichiarazione di accessibilità",
+        "Stato di conformità",
+        "Contenuti non accessibili",
+        "Redazione della dichiarazione",
+        "Meccanismo di feedback e informazioni di contatto",
+        "Procedura di attuazione",
+    ):
         assert heading in html, heading
     assert "Legge 9 gennaio 2004, n. 4" in html and "Difensore civico per il digitale" in html
