@@ -38,6 +38,15 @@ def test_focus_goes_to_the_first_invalid_field_after_an_htmx_validation_error(pa
     page.locator("#quote-al").fill("2026-12-03")
     page.locator("#quote-panel").get_by_role("button", name="Calcola").click()
     expect(page.get_by_test_id("quote-result")).to_be_visible()
+    # the interest periods fit the panel's column (no table wider than the card body)
+    overflow = page.evaluate(
+        """() => {
+            const body = document.querySelector('#quote-panel .card-body');
+            const table = document.querySelector('[data-testid="quote-segments"]');
+            return table.getBoundingClientRect().right - body.getBoundingClientRect().right;
+        }"""
+    )
+    assert overflow <= 0, f"the quote table sticks out of its column by {overflow} px"
     page.locator("#plan-rate").fill("6")
     page.locator("#plan-prima").fill("2027-01-31")
     page.locator("#plan-panel").get_by_role("button", name="Simula").click()
