@@ -111,3 +111,17 @@ def test_the_quietanza_labels_do_not_run_into_their_values(app) -> None:
         w["text"].startswith("pagamentoCarta") or w["text"].startswith("Versante") and len(w["text"]) > 8
         for w in words
     )
+
+
+def test_a_one_payment_flow_says_so_in_the_singular(app, personas) -> None:
+    from app.payments.services import import_flow
+    from tests.payments.support import ACTOR, fdr, open_positions, row
+
+    with app.app_context():
+        (p,) = open_positions(db.session)
+        summary = import_flow(db.session, fdr([row(p.iuv, "IUR-PLURAL-1", p.due)]), ACTOR)
+        db.session.commit()
+        flow_id = summary.flow_id
+    html = personas.client("backoffice").get(f"/pagamenti/flussi/{flow_id}").get_data(as_text=True)
+    assert "1 pagamento," in html and "1 riga," in html
+    assert "1 pagamenti" not in html and "1 righe" not in html
