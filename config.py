@@ -91,6 +91,11 @@ class Config:
     # i18n
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    # Legal pages (footer, reachable without login): the data controller and the contacts they name
+    CONTROLLER_NAME = env_str("CONTROLLER_NAME", "") or BRAND_NAME
+    PRIVACY_EMAIL = env_str("PRIVACY_EMAIL", "privacy@esattoria.invalid")
+    DPO_EMAIL = env_str("DPO_EMAIL", "dpo@esattoria.invalid")
+    ACCESSIBILITY_EMAIL = env_str("ACCESSIBILITY_EMAIL", "accessibilita@esattoria.invalid")
     # Jobs and search
     RQ_QUEUES = ("default", "imports", "reports", "ocr", "index", "periodic")
     ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")

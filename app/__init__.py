@@ -54,12 +54,13 @@ def register_blueprints(app: Flask) -> None:
     from app.carichi.routes import bp as carichi_bp
     from app.enti.routes import bp as admin_bp
     from app.jobs.routes import bp as jobs_bp
+    from app.legal.routes import bp as legal_bp
     from app.payments.routes import bp as payments_bp
     from app.positions.routes import bp as positions_bp
     from app.taxpayers.routes import bp as taxpayers_bp
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
-               payments_bp):
+               payments_bp, legal_bp):
         app.register_blueprint(bp)
 
 

@@ -192,5 +192,14 @@ def self_service() -> Any:
         remote_addr=request.remote_addr,
         action="self_service",
     )
+    from app.payments.queries import own_receipts
+    from app.positions import notice_view
+
+    today = notice_view.today()
+    notices = notice_view.notices_of(db.session, card.positions, today)
+    amounts = notice_view.amounts_due(db.session, card.positions, today)
+    receipts = own_receipts(db.session, principal)
     db.session.commit()  # the access log row
-    return render_template("main/self_service.html", card=card)
+    return render_template(
+        "main/self_service.html", card=card, notices=notices, amounts=amounts, receipts=receipts
+    )

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from app.carichi.pipeline import ErrorSpool, Prepared
 from app.carichi.validation import STAGE_COLUMNS, parse_copy_line
 from app.core.db import UTCDateTime
+from app.reports.formatting import format_int
 
 # bandit B608 (`# nosec B608` below): the statements interpolate only this module's constants (the stage
 # table, component and contact names, dialect expressions); every value of the file is a bound parameter.
@@ -105,6 +106,11 @@ class LoadResult:
 Phase = Callable[[str], None]
 
 
+def _percent(value: Decimal) -> str:
+    """12.3 -> "12,3%", 10 -> "10%" (never "1E+1%", which `str(Decimal("10").normalize())` gives)."""
+    return format(value.normalize(), "f").replace(".", ",") + "%"
+
+
 def check_error_rate(rejected: int, rows: int, limit: Decimal) -> None:
     """Refused when the rejected share of the data rows exceeds the layout's limit (percent)."""
     if rows == 0:
@@ -112,8 +118,8 @@ def check_error_rate(rejected: int, rows: int, limit: Decimal) -> None:
     if Decimal(rejected) * 100 > limit * rows:
         rate = (Decimal(rejected) * 100 / rows).quantize(Decimal("0.1"))
         raise Refused(
-            f"Righe scartate: {rejected} su {rows} ({str(rate).replace('.', ',')}%), oltre il limite del "
-            f"{str(limit.normalize()).replace('.', ',')}% del tracciato: nessuna riga è stata caricata. "
+            f"Righe scartate: {format_int(rejected)} su {format_int(rows)} ({_percent(rate)}), oltre il "
+            f"limite del {_percent(limit)} del tracciato: nessuna riga è stata caricata. "
             "Correggere gli errori segnalati e inviare di nuovo il file."
         )
 

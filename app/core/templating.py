@@ -22,7 +22,7 @@ class NavItem:
 
 
 NAV = (
-    NavItem("main.home", "Home", "it-pa"),
+    NavItem("main.home", "Home", "it-pa", "taxpayer.read"),  # a taxpayer's home is "La mia posizione"
     NavItem("taxpayers.search", "Contribuenti", "it-user", "taxpayer.read"),
     NavItem("positions.position_list", "Posizioni", "it-files", "position.read"),
     NavItem("carichi.carico_list", "Carichi", "it-upload", "carichi.import"),
@@ -62,6 +62,9 @@ def register(app: Flask) -> None:
         component_label=lambda code: COMPONENT_LABELS.get(code, code),
         machine_eur=lambda text: format_eur(Decimal(text)),  # "1234.56" of the engine's JSON -> 1.234,56 €
         iso_date_it=lambda text: format_date_it(dt.date.fromisoformat(text)),
+        # "0.05" (percent, the engine's JSON) -> 0,05%
+        machine_percent=lambda text: format_percent_it(Decimal(text).scaleb(-2)),
+        plural_it=plural_it,
     )
 
     @app.context_processor
@@ -71,8 +74,16 @@ def register(app: Flask) -> None:
         return {"nav_items": []}
 
     # can("export"): whether the signed-in user's role has a permission (templates show only what it allows)
-    app.jinja_env.globals["can"] = user_can
+    app.jinja_env.globals["can"] = can
 
 
-def user_can(permission: str) -> bool:
+def plural_it(count: int, singular: str, plural: str) -> str:
+    """`1 | plural_it("posizione aperta", "posizioni aperte")` -> "1 posizione aperta"; 1.234 with a dot."""
+    from app.reports.formatting import format_int
+
+    return f"{format_int(count)} {singular if count == 1 else plural}"
+
+
+def can(permission: str) -> bool:
+    """Templates show a link only when the server would let the user follow it: `{% if can("export") %}`."""
     return bool(current_user.is_authenticated and current_user.role in PERMISSIONS[permission])

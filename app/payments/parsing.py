@@ -27,6 +27,7 @@ from lxml import etree
 
 from app.core.errors import DomainError
 from app.engine.notice import is_valid_notice
+from app.reports.formatting import format_eur, format_int
 
 NS = "http://www.digitpa.gov.it/schemas/2011/Pagamenti/"
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
@@ -603,9 +604,8 @@ def parse_fdr(data: bytes, *, today: dt.date | None = None) -> ParsedFlow:
             {
                 "line": None,
                 "column": "numeroTotalePagamenti/importoTotalePagamenti",
-                "reason": f"totali dichiarati ({declared_count} pagamenti, {declared_total / 100:.2f} "
-                f"euro) diversi dalle righe ({len(payments)} pagamenti, "
-                f"{computed_total / 100:.2f} euro)",
+                "reason": f"totali dichiarati ({_count_it(declared_count)}, {format_eur(declared_total)}) "
+                f"diversi dalle righe ({_count_it(len(payments))}, {format_eur(computed_total)})",
                 "value": None,
             }
         )
@@ -688,3 +688,8 @@ def payment_key(iur: str, transfer_index: int | None) -> str:
     """The key of a pagoPA payment among its source's: the IUR, plus "#index" for the 2nd-5th transfer of the
     same receipt. File and FdR REST use it alike, so a payment seen by both is one payment."""
     return f"{iur}#{transfer_index}" if transfer_index is not None and transfer_index > 1 else iur
+
+
+def _count_it(count: int) -> str:
+    """"1 pagamento", "1.234 pagamenti": Italian digits and the right plural."""
+    return f"{format_int(count)} {'pagamento' if count == 1 else 'pagamenti'}"

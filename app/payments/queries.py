@@ -457,3 +457,25 @@ def today_rome() -> dt.date:
     from app.payments.parsing import ROME
 
     return dt.datetime.now(ROME).date()
+
+
+def own_receipts_stmt(principal: Principal) -> sa.Select:
+    """The desk receipts (quietanze) of the taxpayers `principal` may see: for a self-service account, its own
+    payments only (scoped through the taxpayer). Revocations carry no receipt."""
+    visible = scoped(sa.select(Taxpayer.id), Taxpayer, principal)
+    return (
+        sa.select(Payment)
+        .where(Payment.taxpayer_id.in_(visible), Payment.receipt_number.is_not(None))
+        .order_by(Payment.paid_date.desc(), Payment.id.desc())
+    )
+
+
+def own_receipts(session: Session, principal: Principal) -> list[Payment]:
+    return list(session.scalars(own_receipts_stmt(principal)))
+
+
+def get_own_receipt(session: Session, principal: Principal, payment_id: int) -> Payment:
+    payment = session.scalars(own_receipts_stmt(principal).where(Payment.id == payment_id)).first()
+    if payment is None:
+        raise NotFound("Quietanza non trovata.")
+    return payment

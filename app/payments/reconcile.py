@@ -902,7 +902,8 @@ def _heuristics(session: Session, flow: PaymentFlow, result: ReconcileResult) ->
 
 def _reason(score: int, candidates: int) -> str:
     return (
-        f"Codice fiscale del pagatore: {candidates} posizion{'e' if candidates == 1 else 'i'} aperte "
+        f"Codice fiscale del pagatore: {candidates} "
+        f"{'posizione aperta' if candidates == 1 else 'posizioni aperte'} "
         f"dell'ente; punteggio {score} (importo uguale al dovuto 50, all'avviso 40, riferimento nella "
         f"causale 30, anno 5, unica candidata 20)"
     )

@@ -336,18 +336,57 @@ def receipt_pdf(payment_id: int) -> Any:
     )
 
 
+@bp.route("/le-mie-quietanze/<int:payment_id>.pdf")
+@permission_required("self_service")
+def own_receipt_pdf(payment_id: int) -> Any:
+    """Self-service: a taxpayer downloads the quietanza of one of their own desk payments."""
+    from app.core.audit import log_access
+    from app.payments.receipts import render_receipt
+
+    payment = queries.get_own_receipt(db.session, current_principal(), payment_id)
+    pdf = render_receipt(db.session, payment, secret=current_app.config["SECRET_KEY"])
+    log_access(
+        db.session,
+        current_actor(),
+        "quietanza_pdf",
+        taxpayer_id=payment.taxpayer_id,
+        remote_addr=request.remote_addr,
+        detail={"payment_id": payment.id},
+    )
+    db.session.commit()
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="quietanza_{payment.receipt_number}.pdf"'},
+    )
+
+
 # --- desk ---------------------------------------------------------------------------------------------------
+
+
+def _desk_prefill(principal: Any) -> dict[str, str]:
+    """`?posizione=<id>` (the card's "Incassa allo sportello"): ente, id posizione and the notice's amount
+    of the position, if the user can see it; else `?riferimento=&ente=` as given."""
+    from app.positions.notice_view import notice_amount_cents, today
+    from app.positions.queries import get_position
+
+    position_id = request.args.get("posizione", type=int)
+    position = get_position(db.session, principal, position_id) if position_id else None
+    if position is None:
+        return {"reference": request.args.get("riferimento", ""), "ente": request.args.get("ente", "")}
+    cents = notice_amount_cents(db.session, position, today())
+    return {
+        "ente": position.ente.code,
+        "reference": position.external_id,
+        "amount": f"{cents // 100},{cents % 100:02d}" if cents > 0 else "",
+    }
 
 
 @bp.route("/sportello", methods=["GET", "POST"])
 @permission_required("taxpayer.edit")
 def desk() -> Any:
     principal = current_principal()
-    form = forms.DeskForm(
-        data={"reference": request.args.get("riferimento", ""), "ente": request.args.get("ente", "")}
-        if request.method == "GET"
-        else None
-    )
+    form = forms.DeskForm(data=_desk_prefill(principal) if request.method == "GET" else None)
     enti = queries.enti_of(db.session, principal)
     form.ente.choices = [(e.code, f"{e.code} – {e.name}") for e in enti]
     form.channel.choices = list(services.DESK_CHANNELS.items())

@@ -12,7 +12,7 @@ from app.core.query_forms import valid_query
 from app.engine.states import STATES as STATE_LABELS
 from app.engine.wire import WireError
 from app.extensions import db
-from app.positions import amounts, exports, queries, quotes
+from app.positions import amounts, exports, notice_view, queries, quotes
 from app.positions.forms import PlanForm, PositionFilters, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
 from app.reports.exports import FORMATS
@@ -78,9 +78,11 @@ def position_detail(position_id: int) -> Any:
         abort(404, "Posizione non trovata.")
     movements = queries.list_movements(db.session, principal, position_id)
     balance = amounts.amount_due(db.session, position, amounts.today_rome())
+    notice = notice_view.notices_of(db.session, [position], notice_view.today()).get(position_id)
     return render_template(
         "positions/position_detail.html",
         position=position,
+        notice=notice,
         movements=movements,
         balance=balance,
         component_labels=COMPONENT_LABELS,

@@ -61,3 +61,32 @@ def search_key(*parts: str | None) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", text).strip().upper()
+
+
+PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
+
+
+def phone_variants(value: str) -> list[str]:
+    """The forms a phone number may be stored in once separators are dropped: "+39 06 5551234" ->
+    ["065551234", "+39065551234", "0039065551234", "39065551234"]; [] when `value` is not shaped like one
+    (an Italian number starts with 0 or 3 and has 6 to 11 digits; a foreign one needs its + or 00 prefix)."""
+    text = PHONE_SEPARATORS.sub("", value or "")
+    international = text.startswith(("+", "00"))
+    rest = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+    if not rest.isdigit():
+        return []
+    if international and not rest.startswith("39"):
+        return [f"+{rest}", f"00{rest}"] if 6 <= len(rest) <= 15 else []
+    nationals = [rest[2:]] if international else [rest]
+    if not international and rest.startswith("39") and len(rest) > 8:
+        nationals.append(rest[2:])  # "39 06 5551234" typed without the +
+    variants: list[str] = []
+    for national in nationals:
+        if 6 <= len(national) <= 11 and national[0] in "03":
+            variants += [national, f"+39{national}", f"0039{national}", f"39{national}"]
+    return variants
+
+
+def looks_like_email(value: str) -> bool:
+    text = (value or "").strip()
+    return bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text))

@@ -8,12 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.core.access import Principal, scoped
 from app.core.audit import Actor, Event, log_access
 from app.core.errors import NotFound
 from app.core.history import state_as_of
+from app.payments.models import NoticeNumber
 from app.positions.amounts import Due, amounts_due
 from app.positions.models import Position
 from app.positions.queries import list_positions_of_taxpayer
@@ -21,38 +22,91 @@ from app.taxpayers.identifiers import (
     LOOKS_LIKE_CF,
     InvalidIdentifier,
     compact,
+    looks_like_email,
+    phone_variants,
     search_key,
     validate_codice_fiscale,
 )
 from app.taxpayers.models import Taxpayer, TaxpayerAddress, TaxpayerContact
 
 ROME = ZoneInfo("Europe/Rome")
+PHONE_KINDS = ("telefono", "cellulare", "fax")
+EMAIL_KINDS = ("email", "pec")
 
 
 @dataclass(slots=True)
 class SearchResult:
     query: str
-    mode: str = ""  # codice_fiscale | partita_iva | nome | riferimento
+    mode: str = ""  # codice_fiscale | partita_iva | nome | riferimento | telefono | email | avviso | iuv
     taxpayers: list[Taxpayer] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)  # the positions a codice avviso / IUV names
     error: str | None = None
     truncated: bool = False
 
 
+MODE_LABELS = {
+    "codice_fiscale": "codice fiscale",
+    "partita_iva": "partita IVA",
+    "nome": "nominativo",
+    "riferimento": "riferimento o id posizione",
+    "telefono": "numero di telefono",
+    "email": "indirizzo e-mail",
+    "avviso": "codice avviso",
+    "iuv": "IUV",
+}
+
+
 def search_taxpayers(session: Session, principal: Principal, query: str, *, limit: int = 50) -> SearchResult:
-    """Find taxpayers by codice fiscale / partita IVA (exact, validated), by position reference or
-    id_posizione (exact), or by name (prefix, accent- and case-insensitive)."""
+    """Find taxpayers by codice fiscale / partita IVA (exact, validated), by codice avviso (18 digits, spaces
+    allowed) or IUV (17 digits) of one of their positions, by phone number or e-mail (normalised), by position
+    reference or id_posizione (exact), or by name (prefix, accent- and case-insensitive)."""
     result = SearchResult(query=query.strip())
     code = compact(query)
     if not code:
         return result
-    if (len(code) == 11 and code.isdigit()) or LOOKS_LIKE_CF.match(code):
+    phones = phone_variants(query)
+    if looks_like_email(query):
+        result.mode = "email"
+        stmt = sa.select(Taxpayer).where(Taxpayer.id.in_(_by_email(query)))
+    elif code.isdigit() and len(code) in (17, 18):
+        result.mode = "avviso" if len(code) == 18 else "iuv"
+        column = NoticeNumber.notice_number if len(code) == 18 else NoticeNumber.iuv
+        positions = scoped(
+            sa.select(Position)
+            .join(NoticeNumber, NoticeNumber.position_id == Position.id)
+            .where(column == code)
+            .options(joinedload(Position.entrata), joinedload(Position.ente))
+            .order_by(Position.id),
+            Position,
+            principal,
+        )
+        result.positions = list(session.scalars(positions).unique())
+        stmt = sa.select(Taxpayer).where(Taxpayer.id.in_([p.taxpayer_id for p in result.positions]))
+    elif (len(code) == 11 and code.isdigit()) or LOOKS_LIKE_CF.match(code):
         try:
             cf = validate_codice_fiscale(code)
         except InvalidIdentifier as exc:
-            result.error = str(exc)
-            return result
-        result.mode = "partita_iva" if len(cf) == 11 else "codice_fiscale"
-        stmt = sa.select(Taxpayer).where(sa.or_(Taxpayer.codice_fiscale == cf, Taxpayer.partita_iva == cf))
+            # "39 06 5551234" is a phone number, not a bad partita IVA: the message only if no phone matches
+            stmt = sa.select(Taxpayer).where(Taxpayer.id.in_(_by_phone(phones))) if phones else None
+            if stmt is None or not session.scalars(scoped(stmt.limit(1), Taxpayer, principal)).first():
+                result.error = str(exc)
+                return result
+            result.mode = "telefono"
+        else:
+            result.mode = "partita_iva" if len(cf) == 11 else "codice_fiscale"
+            stmt = sa.select(Taxpayer).where(
+                sa.or_(Taxpayer.codice_fiscale == cf, Taxpayer.partita_iva == cf)
+            )
+    elif phones and (query.strip().startswith(("+", "00")) or code.isdigit()):
+        result.mode = "telefono"
+        by_ref = scoped(
+            sa.select(Position.taxpayer_id).where(
+                sa.or_(Position.reference == code, Position.external_id == query.strip())
+            ),
+            Position,
+            principal,
+        )
+        stmt = sa.select(Taxpayer).where(sa.or_(Taxpayer.id.in_(_by_phone(phones)), Taxpayer.id.in_(by_ref)))
     elif any(ch.isdigit() for ch in code):
         result.mode = "riferimento"
         by_ref = sa.select(Position.taxpayer_id).where(
@@ -73,6 +127,26 @@ def search_taxpayers(session: Session, principal: Principal, query: str, *, limi
     result.truncated = len(rows) > limit
     result.taxpayers = rows[:limit]
     return result
+
+
+def _normalised_contact() -> sa.ColumnElement[str]:
+    """The contact value without the separators `phone_variants` drops (portable SQL: nested replace)."""
+    value: sa.ColumnElement[str] = TaxpayerContact.value
+    for sep in (" ", ".", "-", "/", "(", ")"):
+        value = sa.func.replace(value, sep, "")
+    return value
+
+
+def _by_phone(variants: list[str]) -> sa.Select:
+    return sa.select(TaxpayerContact.taxpayer_id).where(
+        TaxpayerContact.kind.in_(PHONE_KINDS), _normalised_contact().in_(variants)
+    )
+
+
+def _by_email(query: str) -> sa.Select:
+    return sa.select(TaxpayerContact.taxpayer_id).where(
+        TaxpayerContact.kind.in_(EMAIL_KINDS), sa.func.lower(TaxpayerContact.value) == query.strip().lower()
+    )
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.extensions import db
 from app.positions import exports as position_exports
+from app.positions import notice_view
 from app.reports.exports import FORMATS, export_response
 from app.taxpayers import queries
 from app.taxpayers.forms import AsOfForm, SearchForm
@@ -72,9 +73,10 @@ def card(taxpayer_id: int) -> Any:
         as_of=as_of,
         actor=current_actor(),
     )
+    notices = {} if as_of else notice_view.notices_of(db.session, card.positions, notice_view.today())
     db.session.commit()  # the access log row
     template = "taxpayers/_card_body.html" if request.htmx else "taxpayers/taxpayer_card.html"
-    return render_template(template, card=card, form=form, formats=FORMATS)
+    return render_template(template, card=card, form=form, formats=FORMATS, notices=notices)
 
 
 @bp.route("/<int:taxpayer_id>/posizioni.<fmt>")
