@@ -132,6 +132,14 @@ class DeskForm(FlaskForm):
         self.idempotency_key.data = secrets.token_urlsafe(24)
 
 
+class DeskPrefill(QueryForm):
+    """`?posizione=<id>` (the card's "Incassa allo sportello"), or `?riferimento=&ente=`."""
+
+    posizione = IntegerField("Posizione", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")])
+    riferimento = StringField("Riferimento", validators=[Optional(), PlainText(), Length(max=64)])
+    ente = StringField("Ente", validators=[Optional(), PlainText(), Length(max=16)])
+
+
 class NoteForm(FlaskForm):
     note = TextAreaField("Nota", validators=[Optional(), Length(max=500)])
 

@@ -370,10 +370,10 @@ def _desk_prefill(principal: Any) -> dict[str, str]:
     from app.positions.notice_view import notice_amount_cents, today
     from app.positions.queries import get_position
 
-    position_id = request.args.get("posizione", type=int)
-    position = get_position(db.session, principal, position_id) if position_id else None
+    args = valid_query(forms.DeskPrefill(request.args))
+    position = get_position(db.session, principal, args.posizione.data) if args.posizione.data else None
     if position is None:
-        return {"reference": request.args.get("riferimento", ""), "ente": request.args.get("ente", "")}
+        return {"reference": args.riferimento.data or "", "ente": args.ente.data or ""}
     cents = notice_amount_cents(db.session, position, today())
     return {
         "ente": position.ente.code,
