@@ -230,7 +230,7 @@ def test_ensure_ready_is_idempotent(backend: SearchBackend) -> None:
     assert backend.versions() == {1: 1}
 
 
-# --- the embedded backend's own contract with the app ----------------------------------------------------------
+# --- the embedded backend's own contract with the app ---------------------------------------------------
 
 
 def test_schema_statements_build_the_table_the_backend_uses(search_pg_engine: sa.Engine, tmp_path) -> None:
