@@ -20,6 +20,9 @@ Progress goes to stdout; the LAST line is one JSON object:
     {"pages": N, "our_seconds": ..., "anchor_seconds": ..., "pages_per_s": ..., "ratio": ...,
      "floor_seconds": ..., "floor_ratio": ..., "read_exactly": ...}
 with ratio = our_seconds / anchor_seconds (goal <= 0.55) and floor_ratio = floor_seconds / anchor_seconds.
+The CPU seconds of the anchor and of our workers (their tesseract processes included) are printed too: on a
+machine shared with other work, two processes may not get two cores, and the CPU time shows the cost per page
+whatever the load: cpu_ratio = our CPU / the anchor's CPU, so on two free cores ratio ~ cpu_ratio / 2.
 To add a section: a function (args, workdir, result) -> None that adds its keys to `result`, registered in
 SECTIONS.
 """
@@ -30,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -88,7 +92,15 @@ def worker_main(url: str, queue_name: str) -> None:
     worker = SimpleWorker([Queue(queue_name, connection=connection)], connection=connection)
     print("ready", flush=True)
     sys.stdin.readline()
+    before = cpu_seconds()
     worker.work(burst=True, logging_level="WARNING")
+    print(f"cpu {cpu_seconds() - before:.3f}", flush=True)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of the children it has waited for (tesseract runs)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -119,11 +131,12 @@ def tesseract_cli(png: Path) -> None:
     )
 
 
-def run_anchor(pages: list[Path]) -> float:
-    start = time.perf_counter()
+def run_anchor(pages: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds of the tesseract CLI on each page in turn."""
+    start, cpu = time.perf_counter(), cpu_seconds()
     for png in pages:
         tesseract_cli(png)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds() - cpu
 
 
 def run_floor(pages: list[Path]) -> float:
@@ -133,7 +146,8 @@ def run_floor(pages: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def run_ours(pages: list[Path], workdir: Path) -> tuple[float, list[Any]]:
+def run_ours(pages: list[Path], workdir: Path) -> tuple[float, float, list[Any]]:
+    """Wall seconds, CPU seconds of the workers (their tesseract runs included) and the pages read."""
     with redis_url(workdir) as url:
         connection = redis.Redis.from_url(url)
         queue = Queue(f"bench-ocr-{os.getpid()}", connection=connection)
@@ -158,12 +172,13 @@ def run_ours(pages: list[Path], workdir: Path) -> tuple[float, list[Any]]:
         for worker in workers:
             worker.wait()
         seconds = time.perf_counter() - start
+        cpu = sum(float(worker.stdout.read().split()[-1]) for worker in workers)  # type: ignore[union-attr]
         results = [job.return_value() for job in jobs]
         queue.delete(delete_jobs=True)
     failed = [png.name for png, result in zip(pages, results, strict=True) if result is None]
     if failed:
         raise SystemExit(f"jobs failed: {failed}")
-    return seconds, results
+    return seconds, cpu, results
 
 
 def section_ocr(args: argparse.Namespace, workdir: Path, result: dict[str, Any]) -> None:
@@ -172,11 +187,12 @@ def section_ocr(args: argparse.Namespace, workdir: Path, result: dict[str, Any])
     say(f"ocr: making {args.n} scanned pages (A4, 300 dpi, noise, skew +-1.5 degrees)")
     pages = make_pages(pages_dir, args.n)
     say("ocr: anchor, tesseract CLI single-threaded, one page at a time")
-    anchor = run_anchor(pages)
-    say(f"ocr: anchor {anchor:.2f} s ({anchor / args.n:.2f} s/page)")
+    anchor, anchor_cpu = run_anchor(pages)
+    say(f"ocr: anchor {anchor:.2f} s ({anchor / args.n:.2f} s/page), CPU {anchor_cpu:.2f} s")
     say(f"ocr: ours, ocr_page as RQ jobs on {WORKERS} worker processes")
-    ours, texts = run_ours(pages, workdir)
+    ours, ours_cpu, texts = run_ours(pages, workdir)
     say(f"ocr: ours {ours:.2f} s ({args.n / ours:.2f} pages/s), ratio {ours / anchor:.3f}")
+    say(f"ocr: CPU ours {ours_cpu:.2f} s against the anchor's {anchor_cpu:.2f} s")
     say(f"ocr: floor, tesseract CLI on {WORKERS} processes in parallel")
     floor = run_floor(pages)
     say(f"ocr: floor {floor:.2f} s, ratio {floor / anchor:.3f}")
@@ -193,6 +209,9 @@ def section_ocr(args: argparse.Namespace, workdir: Path, result: dict[str, Any])
         ratio=round(ours / anchor, 3),
         floor_seconds=round(floor, 2),
         floor_ratio=round(floor / anchor, 3),
+        anchor_cpu_seconds=round(anchor_cpu, 2),
+        our_cpu_seconds=round(ours_cpu, 2),
+        cpu_ratio=round(ours_cpu / anchor_cpu, 3),
         read_exactly=f"{exact}/{args.n}",
         mean_confidence=round(sum(confidences) / len(confidences), 1) if confidences else None,
     )
