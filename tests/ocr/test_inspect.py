@@ -65,6 +65,8 @@ def test_it_refuses_a_zip_renamed_pdf(tmp_path: Path) -> None:
         pytest.param("caffè".encode("latin-1") * 10, "non è di un tipo riconosciuto", id="latin-1-text"),
         pytest.param(b"GIF89a\x01\x00\x01\x00", "è un'immagine GIF", id="gif"),
         pytest.param(b"", "Il file è vuoto", id="empty"),
+        pytest.param(b"%PDF-1.7\nnot a pdf at all\n", "Il PDF è danneggiato o illeggibile", id="broken-pdf"),
+        pytest.param(b"\x89PNG\r\n\x1a\nbroken", "L'immagine è danneggiata o illeggibile", id="broken-png"),
     ],
 )
 def test_it_refuses_what_it_does_not_accept(tmp_path: Path, content: bytes, reason: str) -> None:
