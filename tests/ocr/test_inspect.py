@@ -182,3 +182,23 @@ def test_an_encrypted_pdf_is_flagged_not_refused(tmp_path: Path, user_password: 
     info = inspect(locked)
     assert (info.kind, info.encrypted) == ("pdf", True)
     assert info.pages == (1 if user_password == "" else 0)  # unreadable without the password: not counted
+
+
+def test_a_content_stream_that_inflates_past_256_mb_is_refused(tmp_path: Path) -> None:
+    bomb = hostile.flate_bomb_pdf(tmp_path / "flusso.pdf")  # 300 MB of spaces in ~300 KB
+    assert bomb.stat().st_size < 1_000_000
+    baseline = _inspect_in_a_child(Path(""))
+    child = _inspect_in_a_child(bomb)
+    assert child["answer"] == (
+        "Il PDF contiene un flusso compresso che decompresso supera 256 MB: il limite è 256 MB"
+        " (possibile decompression bomb)"
+    )
+    assert child["rss_mb"] - baseline["rss_mb"] < 100  # inflated a megabyte at a time, kept nowhere
+
+
+def test_an_image_inside_a_pdf_over_the_pixel_limit_is_refused(tmp_path: Path) -> None:
+    bomb = hostile.image_bomb_pdf(tmp_path / "immagine.pdf")
+    assert refusal(bomb) == (
+        "Il PDF contiene un'immagine di 10.000.000.000 pixel (100000 x 100000): il limite è 89.478.485"
+        " (possibile decompression bomb)"
+    )
