@@ -13,7 +13,7 @@ import pytest
 import typst
 from PIL import Image
 
-from ocr import FileInfo, Limits, Refused, inspect
+from ocr import FileInfo, Limits, Refused, extract, inspect
 from tests.ocr import hostile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,6 +182,7 @@ def test_an_encrypted_pdf_is_flagged_not_refused(tmp_path: Path, user_password: 
     info = inspect(locked)
     assert (info.kind, info.encrypted) == ("pdf", True)
     assert info.pages == (1 if user_password == "" else 0)  # unreadable without the password: not counted
+    assert extract(locked).pages == [] and extract(locked).source == "none"  # stored and flagged, never read
 
 
 def test_a_content_stream_that_inflates_past_256_mb_is_refused(tmp_path: Path) -> None:
