@@ -23,16 +23,18 @@ BATCH = 500
 
 
 def backend() -> SearchBackend:
-    """The configured backend (Elasticsearch with ELASTICSEARCH_URL, the database's own full text otherwise),
-    built once per application."""
+    """The configured backend: Elasticsearch with ELASTICSEARCH_URL (one client per application), otherwise
+    the database's own full text on the session's connection, so its writes commit (or roll back) with the
+    outbox rows they drain."""
     from app.extensions import db
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    url = app.config.get("ELASTICSEARCH_URL")
+    if not url:
+        return search.backend_from_settings(None, db.session.connection())
     found = app.extensions.get("archive_search")
     if found is None:
-        found = search.backend_from_settings(  # type: ignore[attr-defined]
-            app.config.get("ELASTICSEARCH_URL"), db.engine
-        )
+        found = search.backend_from_settings(url, db.engine, index=app.config["ELASTICSEARCH_INDEX"])
         app.extensions["archive_search"] = found
     return found
 
@@ -166,7 +168,7 @@ def verify(session: Session, engine: SearchBackend, *, repair: bool = True) -> V
 
     engine.ensure_ready()
     indexed = engine.versions(None)
-    wanted = dict(session.execute(sa.select(Document.id, Document.version).where(_indexable())).tuples())
+    wanted = dict(session.execute(sa.select(Document.id, Document.version).where(_indexable())).tuples().all())
     missing = [i for i in wanted if i not in indexed]
     stale = [i for i, v in wanted.items() if i in indexed and indexed[i] != v]
     extra = [i for i in indexed if i not in wanted]

@@ -25,7 +25,7 @@ CF_PATTERN = re.compile(
 )
 PIVA_PATTERN = re.compile(r"(?<!\d)\d{11}(?!\d)")
 NOTICE_PATTERN = re.compile(r"(?<!\d)3\d{17}(?!\d)")
-NOTICE_GROUPED = re.compile(r"(?<![\d ])(3\d{3}) (\d{4}) (\d{4}) (\d{4}) (\d{2})(?![\d])")
+NOTICE_GROUPED = re.compile(r"(?<!\d)(?<!\d[ \u00a0])(3\d{3})[ \u00a0]?(\d{4})[ \u00a0]?(\d{4})[ \u00a0]?(\d{4})[ \u00a0]?(\d{2})(?!\d)")
 IUV_PATTERN = re.compile(r"(?<!\d)\d{17}(?!\d)")
 
 
@@ -159,7 +159,7 @@ def _fill_labels(session: Session, matches: dict[tuple[str, int], Match]) -> Non
                 sa.select(Taxpayer.id, Taxpayer.codice_fiscale).where(
                     Taxpayer.id.in_([k[1] for k in need_cf])
                 )
-            ).tuples()
+            ).tuples().all()
         )
         for key in need_cf:
             m = matches[key]
