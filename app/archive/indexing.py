@@ -168,7 +168,9 @@ def verify(session: Session, engine: SearchBackend, *, repair: bool = True) -> V
 
     engine.ensure_ready()
     indexed = engine.versions(None)
-    wanted = dict(session.execute(sa.select(Document.id, Document.version).where(_indexable())).tuples().all())
+    wanted = dict(
+        session.execute(sa.select(Document.id, Document.version).where(_indexable())).tuples().all()
+    )
     missing = [i for i in wanted if i not in indexed]
     stale = [i for i, v in wanted.items() if i in indexed and indexed[i] != v]
     extra = [i for i in indexed if i not in wanted]

@@ -25,7 +25,8 @@ CF_PATTERN = re.compile(
 )
 PIVA_PATTERN = re.compile(r"(?<!\d)\d{11}(?!\d)")
 NOTICE_PATTERN = re.compile(r"(?<!\d)3\d{17}(?!\d)")
-NOTICE_GROUPED = re.compile(r"(?<!\d)(?<!\d[ \u00a0])(3\d{3})[ \u00a0]?(\d{4})[ \u00a0]?(\d{4})[ \u00a0]?(\d{4})[ \u00a0]?(\d{2})(?!\d)")
+# as printed on the avviso, groups of 4 digits (a line may break between two groups)
+NOTICE_GROUPED = re.compile(r"(?<!\d)(?<!\d\s)(3\d{3})\s?(\d{4})\s?(\d{4})\s?(\d{4})\s?(\d{2})(?!\d)")
 IUV_PATTERN = re.compile(r"(?<!\d)\d{17}(?!\d)")
 
 
@@ -159,7 +160,9 @@ def _fill_labels(session: Session, matches: dict[tuple[str, int], Match]) -> Non
                 sa.select(Taxpayer.id, Taxpayer.codice_fiscale).where(
                     Taxpayer.id.in_([k[1] for k in need_cf])
                 )
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         for key in need_cf:
             m = matches[key]

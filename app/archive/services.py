@@ -424,7 +424,9 @@ def links_json(session: Session, document: Document) -> list[dict[str, str]]:
             sa.select(Taxpayer.id, Taxpayer.codice_fiscale).where(
                 Taxpayer.id.in_([link.target_id for link in links if link.kind == "taxpayer"])
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     notices = notice_numbers_of_positions(
         session, [link.target_id for link in links if link.kind == "position"]
