@@ -135,6 +135,13 @@ def reading_progress(session: Session, document: Document) -> tuple[int, int]:
     return int(done), max(document.pages, 1)
 
 
+def taxpayer_visible(session: Session, principal: Principal, taxpayer_id: int) -> bool:
+    from app.taxpayers.models import Taxpayer
+
+    stmt = scoped(sa.select(Taxpayer.id), Taxpayer, principal).where(Taxpayer.id == taxpayer_id)
+    return session.scalar(stmt) is not None
+
+
 def get_link(session: Session, principal: Principal, document_id: int, link_id: int) -> DocumentLink | None:
     document = get_document(session, principal, document_id)
     if document is None:

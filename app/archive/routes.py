@@ -163,5 +163,7 @@ def document_upload() -> Any:
 @permission_required("archive.read")
 def taxpayer_documents(taxpayer_id: int) -> Any:
     """The card's "Documenti" section (loaded by htmx): that taxpayer's documents in the user's scope."""
+    if not queries.taxpayer_visible(db.session, current_principal(), taxpayer_id):
+        abort(404)
     result = queries.list_documents(db.session, current_principal(), per_page=20, taxpayer_id=taxpayer_id)
     return render_template("archive/_taxpayer_documents.html", result=result, taxpayer_id=taxpayer_id)
