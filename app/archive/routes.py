@@ -55,6 +55,7 @@ def document_detail(document_id: int) -> Any:
     if document is None:
         abort(404)
     threshold = services.review_threshold(db.session, document.ente_id)
+    end = services.retention_end(document)
     done, total = queries.reading_progress(db.session, document)
     template = (
         "archive/_progress.html" if request.headers.get("HX-Request") else "archive/document_detail.html"
@@ -67,6 +68,8 @@ def document_detail(document_id: int) -> Any:
         done=done,
         total=total,
         form=forms.LinkDecisionForm(),
+        retention_end=end,
+        deletable=end is not None and end <= dt.date.today(),
     )
 
 
@@ -91,6 +94,26 @@ def link_decide(document_id: int, link_id: int) -> Any:
         "success",
     )
     return redirect(url_for("archive.document_detail", document_id=document_id))
+
+
+@bp.route("/<int:document_id>/elimina", methods=["POST"])
+@permission_required("admin.users")
+def document_delete(document_id: int) -> Any:
+    """Deletion at the end of retention, by an administrator only."""
+    document = queries.get_document(db.session, current_principal(), document_id)
+    if document is None:
+        abort(404)
+    if not forms.DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_document(db.session, document, current_actor(), today=dt.date.today())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("archive.document_detail", document_id=document_id))
+    db.session.commit()
+    flash(f"Documento {document.protocol} eliminato.", "success")
+    return redirect(url_for("archive.document_list"))
 
 
 @bp.route("/<int:document_id>/originale")

@@ -509,6 +509,46 @@ def decide_link(session: Session, link: DocumentLink, decision: str, actor: Acto
     touch(session, document)
 
 
+def retention_end(document: Document) -> dt.date | None:
+    """The first day the document may be deleted: received date + its type's retention years (None: kept)."""
+    years = document.doc_type.retention_years
+    if years is None:
+        return None
+    received = document.received_date
+    try:
+        return received.replace(year=received.year + years)
+    except ValueError:  # 29 February
+        return received.replace(year=received.year + years, day=28)
+
+
+def delete_document(session: Session, document: Document, actor: Actor, *, today: dt.date) -> None:
+    """Deletion at the end of retention (the route lets administrators only): the text is dropped, the
+    index forgets it, an event on the timeline of every taxpayer it concerned."""
+    if document.status == "deleted":
+        return
+    end = retention_end(document)
+    if end is None or today < end:
+        when = f"dal {end:%d/%m/%Y}" if end else "mai (conservazione illimitata)"
+        raise DomainError(f"Il documento {document.protocol} è in conservazione: eliminabile {when}.")
+    taxpayers = _taxpayers_of(document)
+    document.status = "deleted"
+    document.text = ""
+    for page in document.page_rows:
+        page.text = ""
+    summary = f"Documento {document.protocol} eliminato a fine conservazione"
+    for taxpayer_id in taxpayers or [None]:
+        record_event(
+            session,
+            actor,
+            "document.deleted",
+            summary,
+            taxpayer_id=taxpayer_id,
+            ente_id=document.ente_id,
+            payload={"document": document.id},
+        )
+    touch(session, document)
+
+
 def record_download(session: Session, document: Document, actor: Actor) -> None:
     """Every download of an original is an event (on each taxpayer's timeline it concerns)."""
     summary = f"Documento {document.protocol} scaricato: {document.file_name}"

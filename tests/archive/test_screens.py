@@ -4,6 +4,7 @@ the letter."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -226,3 +227,51 @@ def test_upload_at_the_desk_reads_in_a_job_then_links(app, personas, tmp_path, s
     assert document.get("status") == "indexed" and document.get("text_source") == "text_layer"
     assert [(kind, state) for _, kind, state in document.links()] == [("taxpayer", "proposed")]
     assert _events(app, debtor.taxpayer_id, "document.link_proposed")
+
+
+def test_only_an_administrator_deletes_and_only_at_the_end_of_retention(
+    app, personas, tmp_path, store
+) -> None:
+    from app.archive.services import IncomingFile, file_documents
+    from app.archive.tasks import drain_index
+    from app.core.audit import Actor
+    from app.enti.models import Ente
+    from app.extensions import db
+
+    recent, debtor = _file(app, tmp_path)
+    with app.app_context():
+        debtor_cf = db.session.scalar(
+            sa.text("SELECT codice_fiscale FROM taxpayers WHERE id = :i"), {"i": debtor.taxpayer_id}
+        )
+        old = typst_pdf(tmp_path / "vecchia.pdf", f"Una lettera del 2012 di {debtor_cf}.")
+        r01 = db.session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
+        (filed,) = file_documents(
+            db.session,
+            [IncomingFile(old.name, old)],
+            r01,
+            "posta",
+            "corrispondenza",
+            Actor.system("test"),
+            file_store=app.config["FILE_STORE"],
+            mode="sync",
+            received_date=dt.date(2012, 3, 1),
+        )
+        db.session.commit()
+    aged = Filed(app, filed.document)
+    admin, backoffice = personas.client("admin"), personas.client("backoffice")
+    token = csrf_token(backoffice, f"/archivio/{aged.id}")
+    assert backoffice.post(f"/archivio/{aged.id}/elimina", data={"csrf_token": token}).status_code == 403
+    token = csrf_token(admin, f"/archivio/{recent.id}")
+    admin.post(f"/archivio/{recent.id}/elimina", data={"csrf_token": token})
+    assert recent.get("status") == "indexed"  # ten years of retention (art. 2220 c.c.) are not over
+    assert "Elimina (fine conservazione)" in admin.get(f"/archivio/{aged.id}").get_data(as_text=True)
+    assert admin.post(f"/archivio/{aged.id}/elimina", data={"csrf_token": token}).status_code == 302
+    assert aged.get("status") == "deleted" and aged.get("text") == ""
+    assert admin.get(f"/archivio/{aged.id}").status_code == 404
+    (deleted,) = _events(app, debtor.taxpayer_id, "document.deleted")
+    assert deleted["payload"]["document"] == aged.id
+    with app.app_context():
+        from app.archive.indexing import backend
+
+        drain_index()
+        assert aged.id not in backend().versions(["R01"])
