@@ -57,11 +57,11 @@ def document_detail(document_id: int) -> Any:
     threshold = services.review_threshold(db.session, document.ente_id)
     end = services.retention_end(document)
     done, total = queries.reading_progress(db.session, document)
-    template = (
-        "archive/_progress.html" if request.headers.get("HX-Request") else "archive/document_detail.html"
-    )
+    polling = bool(request.headers.get("HX-Request"))
+    if polling and document.status not in ("received", "reading"):
+        return "", 200, {"HX-Refresh": "true"}  # read: the whole page again, with its text and links
     return render_template(
-        template,
+        "archive/_progress.html" if polling else "archive/document_detail.html",
         document=document,
         targets=queries.link_targets(db.session, document.links),
         threshold=threshold,
