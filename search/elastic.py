@@ -89,6 +89,7 @@ class ElasticBackend:
         self.alias = index
         self.refresh = refresh
         self.shards = shards
+        self._ready = False
 
     # --- indices ------------------------------------------------------------------------------------------
 
@@ -110,6 +111,7 @@ class ElasticBackend:
             aliases={self.alias: {}} if aliased else None)
 
     def ensure_ready(self) -> None:
+        self._ready = True
         if self._aliased():
             return
         if self.client.indices.exists(index=self.alias):
@@ -147,6 +149,8 @@ class ElasticBackend:
 
     def index(self, docs: Iterable[SearchDoc]) -> int:
         """Upserts; a document older than the indexed one (409 conflict) is skipped, not counted."""
+        if not self._ready:  # a write to a missing alias would auto-create a plain index under its name
+            self.ensure_ready()
         return self._bulk(self._actions(docs, self.alias), refresh=self.refresh, ignore=409)
 
     def delete(self, ids: Iterable[int]) -> None:

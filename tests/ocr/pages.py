@@ -109,3 +109,13 @@ def write_scan(
     image.save(png, dpi=(DPI, DPI))
     image.save(pdf, "PDF", resolution=DPI)
     return png, pdf
+
+
+def text_image(lines: list[str], width: int = 1600) -> Image.Image:
+    """A few clean lines at 300 dpi on a small canvas: quick to OCR (tests of plumbing, not of accuracy)."""
+    font = ImageFont.truetype(str(FONT), size=46)
+    image = Image.new("L", (width, 120 + 80 * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(lines):
+        draw.text((60, 60 + 80 * n), line, font=font, fill=0)
+    return image

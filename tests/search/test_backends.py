@@ -230,7 +230,7 @@ def test_ensure_ready_is_idempotent(backend: SearchBackend) -> None:
     assert backend.versions() == {1: 1}
 
 
-# --- the embedded backend's own contract with the app ----------------------------------------------------------
+# --- the embedded backend's own contract with the app ---------------------------------------------------
 
 
 def test_schema_statements_build_the_table_the_backend_uses(search_pg_engine: sa.Engine, tmp_path) -> None:
@@ -279,3 +279,26 @@ def test_backend_from_settings_picks_elasticsearch_only_with_a_url(osmem_url: st
     es.ensure_ready()
     es.client.indices.delete(index="test-settings-v*")
     engine.dispose()
+
+
+def test_elastic_first_write_creates_the_versioned_index_behind_the_alias(osmem_url: str) -> None:
+    """Writing to a missing alias would make Elasticsearch auto-create a plain index under the alias' name."""
+    alias = f"test-search-{uuid.uuid4().hex[:12]}"
+    backend = ElasticBackend(osmem_url, index=alias, compat_plain_json=True)
+    try:
+        assert backend.index(CORPUS[:1]) == 1
+        assert list(backend.client.indices.get_alias(name=alias).body) == [f"{alias}-v1"]
+        assert ids(backend.search("pignoramento", entes=["R01"])) == [1]
+    finally:
+        backend.client.indices.delete(index=f"{alias}*", ignore_unavailable=True)
+
+
+def test_elastic_refuses_a_plain_index_named_like_the_alias(osmem_url: str) -> None:
+    alias = f"test-search-{uuid.uuid4().hex[:12]}"
+    backend = ElasticBackend(osmem_url, index=alias, compat_plain_json=True)
+    backend.client.indices.create(index=alias)
+    try:
+        with pytest.raises(RuntimeError, match="not the alias"):
+            backend.ensure_ready()
+    finally:
+        backend.client.indices.delete(index=alias)
