@@ -51,7 +51,11 @@ def _filtered(
     ente_id: int | None = None,
     status: str | None = None,
     taxpayer_id: int | None = None,
+    to_link: bool = False,
+    to_review: Any = None,
 ) -> sa.Select:
+    """`to_link`: the "da collegare" work list (documents with proposed links); `to_review`: documents with a
+    page read below that OCR confidence."""
     stmt = scoped(sa.select(Document), Document, principal).where(Document.status != "deleted")
     if ente_id:
         stmt = stmt.where(Document.ente_id == ente_id)
@@ -64,6 +68,14 @@ def _filtered(
                     DocumentLink.taxpayer_id == taxpayer_id, DocumentLink.state != "rejected"
                 )
             )
+        )
+    if to_link:
+        stmt = stmt.where(
+            Document.id.in_(sa.select(DocumentLink.document_id).where(DocumentLink.state == "proposed"))
+        )
+    if to_review is not None:
+        stmt = stmt.where(
+            Document.id.in_(sa.select(DocumentPage.document_id).where(DocumentPage.confidence < to_review))
         )
     return stmt
 
@@ -79,7 +91,9 @@ def list_documents(
     )
     items = list(
         session.scalars(
-            stmt.options(selectinload(Document.doc_type), selectinload(Document.ente))
+            stmt.options(
+                selectinload(Document.doc_type), selectinload(Document.ente), selectinload(Document.links)
+            )
             .order_by(Document.received_date.desc(), Document.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)

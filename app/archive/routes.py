@@ -32,19 +32,22 @@ def document_list() -> Any:
     page = max(request.args.get("pagina", 1, type=int), 1)
     status = request.args.get("stato") or None
     ente_id = request.args.get("ente", type=int)
+    work = request.args.get("lista") or ""  # "da_collegare" | "da_rivedere"
     result = queries.list_documents(
         db.session,
         current_principal(),
         page=page,
         status=status if status in DOCUMENT_STATUSES else None,
         ente_id=ente_id,
+        to_link=work == "da_collegare",
+        to_review=services.national_review_threshold(db.session) if work == "da_rivedere" else None,
     )
     return render_template(
         "archive/document_list.html",
         result=result,
         statuses=DOCUMENT_STATUSES,
         enti=_enti(),
-        filters={"stato": status or "", "ente": ente_id or ""},
+        filters={"stato": status or "", "ente": ente_id or "", "lista": work},
     )
 
 
@@ -93,6 +96,8 @@ def link_decide(document_id: int, link_id: int) -> Any:
         "Collegamento confermato." if form.decision.data == "confirm" else "Collegamento rifiutato.",
         "success",
     )
+    if request.form.get("ritorno") == "scheda":  # confirmed from the taxpayer card
+        return redirect(url_for("taxpayers.card", taxpayer_id=link.taxpayer_id))
     return redirect(url_for("archive.document_detail", document_id=document_id))
 
 
@@ -189,4 +194,14 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
     if not queries.taxpayer_visible(db.session, current_principal(), taxpayer_id):
         abort(404)
     result = queries.list_documents(db.session, current_principal(), per_page=20, taxpayer_id=taxpayer_id)
-    return render_template("archive/_taxpayer_documents.html", result=result, taxpayer_id=taxpayer_id)
+    proposed = {
+        d.id: [lk for lk in d.links if lk.taxpayer_id == taxpayer_id and lk.state == "proposed"]
+        for d in result.items
+    }
+    return render_template(
+        "archive/_taxpayer_documents.html",
+        result=result,
+        taxpayer_id=taxpayer_id,
+        proposed=proposed,
+        form=forms.LinkDecisionForm(),
+    )

@@ -96,6 +96,15 @@ def auto_link_enabled(session: Session, ente_id: int) -> bool:
     return bool(value.get("enabled")) if isinstance(value, dict) else bool(value)
 
 
+def national_review_threshold(session: Session) -> Decimal:
+    """The national threshold (the work list spans enti; an ente's own threshold shows on its documents)."""
+    from app.enti.queries import in_force, parameter_rows
+
+    row = in_force(parameter_rows(session), REVIEW_THRESHOLD, dt.date.today())
+    value = row["value"] if row else None
+    return Decimal(str(value.get("confidence", 60))) if isinstance(value, dict) else Decimal(60)
+
+
 def review_threshold(session: Session, ente_id: int) -> Decimal:
     value = ente_setting(session, ente_id, REVIEW_THRESHOLD)
     return Decimal(str(value.get("confidence", 60))) if isinstance(value, dict) else Decimal(60)

@@ -275,3 +275,25 @@ def test_only_an_administrator_deletes_and_only_at_the_end_of_retention(
 
         drain_index()
         assert aged.id not in backend().versions(["R01"])
+
+
+def test_the_work_list_da_collegare_and_a_confirmation_from_the_card(app, personas, tmp_path, store) -> None:
+    document, debtor = _file(app, tmp_path)
+    protocol = document.get("protocol")
+    client = personas.client("sportello")
+    assert protocol in client.get("/archivio/?lista=da_collegare").get_data(as_text=True)
+    fragment = client.get(f"/archivio/contribuente/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert 'data-testid="card-confirm-link"' in fragment
+    links = {kind: link_id for link_id, kind, _ in document.links()}
+    token = csrf_token(client, f"/contribuenti/{debtor.taxpayer_id}")
+    for kind in ("taxpayer", "position"):
+        answer = client.post(
+            f"/archivio/{document.id}/collegamenti/{links[kind]}",
+            data={"decision": "confirm", "ritorno": "scheda", "csrf_token": token},
+        )
+        assert answer.headers["Location"].endswith(f"/contribuenti/{debtor.taxpayer_id}")
+    assert [state for _, _, state in document.links()] == ["confirmed", "confirmed"]
+    assert protocol not in client.get("/archivio/?lista=da_collegare").get_data(as_text=True)
+    assert 'data-testid="card-confirm-link"' not in client.get(
+        f"/archivio/contribuente/{debtor.taxpayer_id}"
+    ).get_data(as_text=True)
