@@ -40,7 +40,7 @@ def document_list() -> Any:
         status=status if status in DOCUMENT_STATUSES else None,
         ente_id=ente_id,
         to_link=work == "da_collegare",
-        to_review=services.national_review_threshold(db.session) if work == "da_rivedere" else None,
+        to_review=current_app.config["OCR_CONFIDENCE_REVIEW"] if work == "da_rivedere" else None,
     )
     return render_template(
         "archive/document_list.html",
@@ -57,7 +57,9 @@ def document_detail(document_id: int) -> Any:
     document = queries.get_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
-    threshold = services.review_threshold(db.session, document.ente_id)
+    threshold = services.review_threshold(
+        db.session, document.ente_id, current_app.config["OCR_CONFIDENCE_REVIEW"]
+    )
     end = services.retention_end(document)
     done, total = queries.reading_progress(db.session, document)
     polling = bool(request.headers.get("HX-Request"))

@@ -36,8 +36,9 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.enti.models import Ente
 
-AUTO_LINK = "archivio_collega_automatico"  # ente setting: {"enabled": true} links unambiguous taxpayers
-REVIEW_THRESHOLD = "archivio_soglia_revisione_ocr"  # {"confidence": 60}: pages below go to review
+# Settings an ente may give itself as parameter rows (none is seeded: they are choices, not legal numbers).
+AUTO_LINK = "archivio_collega_automatico"  # {"enabled": true}: an unambiguous taxpayer is linked at once
+REVIEW_THRESHOLD = "archivio_soglia_revisione_ocr"  # {"confidence": 70}: instead of OCR_CONFIDENCE_REVIEW
 DEFAULT_TYPE = "altro"
 Mode = Literal["sync", "jobs"]
 
@@ -96,18 +97,13 @@ def auto_link_enabled(session: Session, ente_id: int) -> bool:
     return bool(value.get("enabled")) if isinstance(value, dict) else bool(value)
 
 
-def national_review_threshold(session: Session) -> Decimal:
-    """The national threshold (the work list spans enti; an ente's own threshold shows on its documents)."""
-    from app.enti.queries import in_force, parameter_rows
-
-    row = in_force(parameter_rows(session), REVIEW_THRESHOLD, dt.date.today())
-    value = row["value"] if row else None
-    return Decimal(str(value.get("confidence", 60))) if isinstance(value, dict) else Decimal(60)
-
-
-def review_threshold(session: Session, ente_id: int) -> Decimal:
+def review_threshold(session: Session, ente_id: int, default: Decimal | int) -> Decimal:
+    """The OCR confidence under which a page is listed for review: the ente's parameter row when it has one,
+    else the configured default (OCR_CONFIDENCE_REVIEW)."""
     value = ente_setting(session, ente_id, REVIEW_THRESHOLD)
-    return Decimal(str(value.get("confidence", 60))) if isinstance(value, dict) else Decimal(60)
+    if isinstance(value, dict) and "confidence" in value:
+        return Decimal(str(value["confidence"]))
+    return Decimal(str(default))
 
 
 # --- numbers, types, outbox -----------------------------------------------------------------------------

@@ -297,3 +297,34 @@ def test_the_work_list_da_collegare_and_a_confirmation_from_the_card(app, person
     assert 'data-testid="card-confirm-link"' not in client.get(
         f"/archivio/contribuente/{debtor.taxpayer_id}"
     ).get_data(as_text=True)
+
+
+def test_pages_read_below_the_confidence_threshold_are_listed_for_review(
+    app, personas, tmp_path, store
+) -> None:
+    from decimal import Decimal
+
+    from app.archive.models import DocumentPage
+    from app.extensions import db
+
+    document, _ = _file(app, tmp_path)
+    protocol = document.get("protocol")
+    client = personas.client("backoffice")
+    assert protocol not in client.get("/archivio/?lista=da_rivedere").get_data(as_text=True)
+    with app.app_context():
+        page = db.session.scalars(
+            sa.select(DocumentPage).where(DocumentPage.document_id == document.id)
+        ).one()
+        page.source, page.confidence = "ocr", Decimal("41.5")  # as Tesseract would score a poor scan
+        page.document.text_source, page.document.ocr_confidence = "ocr", Decimal("41.5")
+        db.session.commit()
+    assert protocol in client.get("/archivio/?lista=da_rivedere").get_data(as_text=True)
+    detail = client.get(f"/archivio/{document.id}").get_data(as_text=True)
+    assert "Pagine da rivedere" in detail and "pagina 1 (41,50%)" in detail
+    assert "affidabilità media 41,50%" in detail
+    assert "(41,50%)" in client.get("/archivio/").get_data(as_text=True)
+    app.config["OCR_CONFIDENCE_REVIEW"] = 40
+    try:
+        assert protocol not in client.get("/archivio/?lista=da_rivedere").get_data(as_text=True)
+    finally:
+        app.config["OCR_CONFIDENCE_REVIEW"] = 60
