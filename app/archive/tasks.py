@@ -160,7 +160,8 @@ def verify_index(reschedule: bool = True) -> dict[str, Any]:
 def sweep_intake(reschedule: bool = True, mode: str = "jobs") -> list[dict[str, Any]]:
     """File what waits in ARCHIVE_INTAKE_DIR/<ente>/ (channel scansione), one commit per file, then move it
     to done/ or refused/."""
-    from app.archive.services import file_documents, intake_files, move_swept
+    from app.archive.services import file_documents
+    from app.archive.sweep import intake_files, move_swept
 
     root = current_app.config.get("ARCHIVE_INTAKE_DIR")
     out: list[dict[str, Any]] = []
