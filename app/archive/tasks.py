@@ -48,6 +48,7 @@ def read_document(document_id: int) -> str | None:
     from app.archive import text as text_lib
     from app.archive.models import Document, DocumentPage
     from app.archive.services import complete_reading
+    from app.core.db import utcnow
     from app.core.jobs import enqueue_after_commit
 
     session = db.session
@@ -63,15 +64,28 @@ def read_document(document_id: int) -> str | None:
     document = session.get(Document, document_id)
     if document is None:
         return None
-    pages = text_lib.text_layer(_path(document)) if document.mime_type == "application/pdf" else None
-    if pages is not None:
-        complete_reading(session, document, pages, SYSTEM)
+    path = _path(document)
+    if document.mime_type in ("text/plain", "message/rfc822"):  # text and e-mail: read at once
+        complete_reading(session, document, text_lib.extract(path).pages, SYSTEM)
         session.commit()
         return "text_layer"
-    known = {p.number for p in document.page_rows}
+    layer = text_lib.text_layer(path) if document.mime_type == "application/pdf" else None
+    with_text = [p for p in layer or [] if p.text.strip()]
+    if layer is not None and len(with_text) == len(layer):
+        complete_reading(session, document, layer, SYSTEM)
+        session.commit()
+        return "text_layer"
+    existing = {p.number: p for p in document.page_rows}
+    own_text = {p.number: p for p in with_text}  # a born-digital page keeps its text; scans bound in get OCR
     for number in range(1, max(document.pages, 1) + 1):
-        if number not in known:
-            session.add(DocumentPage(document_id=document.id, number=number, text=None, source="ocr"))
+        row = existing.get(number)
+        if row is None:
+            row = DocumentPage(document_id=document.id, number=number, text=None, source="ocr")
+            session.add(row)
+        if row.text is None and number in own_text:
+            row.text, row.source, row.read_dt = own_text[number].text, own_text[number].source, utcnow()
+        if row.text is not None:
+            continue
         enqueue_after_commit(
             session,
             ocr_document_page,

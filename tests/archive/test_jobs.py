@@ -130,3 +130,59 @@ def test_the_intake_folder_is_swept_into_done_and_refused(app, session, cli, tmp
     assert (intake / "XXX" / "a.pdf").exists()
     document = session.get(Document, out[0]["document"])
     assert document.channel == "scansione" and document.created_by_label == "acquisizione massiva"
+
+
+def _jobs_filing(app, session, path, name: str):  # type: ignore[no-untyped-def]
+    from app.archive.services import IncomingFile, file_documents
+    from app.core.audit import Actor
+    from app.enti.models import Ente
+
+    r01 = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
+    (result,) = file_documents(
+        session,
+        [IncomingFile(name, path)],
+        r01,
+        "email",
+        None,
+        Actor.system("test"),
+        file_store=app.config["FILE_STORE"],
+        mode="jobs",
+    )
+    session.commit()
+    return result
+
+
+def test_a_text_file_is_read_at_once_and_a_scan_bound_in_a_pdf_gets_ocr_for_its_page(
+    app, session, tmp_path, store
+) -> None:
+    import pikepdf
+
+    from app.archive.models import Document
+    from app.archive.tasks import ocr_document_page, read_document
+
+    (_, _, notice), cf = _mario(session)
+    text = tmp_path / "messaggio.txt"
+    text.write_text(f"Buongiorno, sono il contribuente {cf}.", encoding="utf-8")
+    result = _jobs_filing(app, session, text, "messaggio.txt")
+    assert read_document(result.document) == "text_layer"
+    assert [lk.kind for lk in session.get(Document, result.document).links] == ["taxpayer"]
+
+    first = typst_pdf(tmp_path / "prima.pdf", "Pagina nata digitale, senza riferimenti.")
+    _, scan = write_scan(tmp_path, letter=Letter(codice_fiscale=cf, notice=notice))
+    mixed = tmp_path / "misto.pdf"
+    with pikepdf.open(first) as out, pikepdf.open(scan) as scanned_pdf:
+        out.pages.extend(scanned_pdf.pages)
+        out.save(mixed)
+    result = _jobs_filing(app, session, mixed, "misto.pdf")
+    assert result.pages == 2
+    assert read_document(result.document) == "ocr"
+    document = session.get(Document, result.document)
+    assert [(p.number, p.source, p.text is None) for p in document.page_rows] == [
+        (1, "text_layer", False),
+        (2, "ocr", True),
+    ]
+    assert ocr_document_page(result.document, 2) is True
+    session.expire_all()
+    assert document.status == "indexed" and document.text_source == "ocr"
+    own, scanned_text = document.text.split("\f")
+    assert "Pagina nata digitale" in own and cf in scanned_text
