@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.archive.models import Document, DocumentLink, DocumentPage
 from app.core.access import Principal, scoped
+from app.core.audit import Actor, log_access
 
 PAGE_SIZE = 25
 
@@ -154,6 +155,27 @@ def taxpayer_visible(session: Session, principal: Principal, taxpayer_id: int) -
 
     stmt = scoped(sa.select(Taxpayer.id), Taxpayer, principal).where(Taxpayer.id == taxpayer_id)
     return session.scalar(stmt) is not None
+
+
+def log_reads(
+    session: Session,
+    actor: Actor,
+    action: str,
+    taxpayer_ids: list[int],
+    *,
+    remote_addr: str | None,
+    document_id: int | None = None,
+) -> None:
+    """GDPR accountability: a document page or the card's Documenti section shows these taxpayers' data."""
+    for taxpayer_id in dict.fromkeys(taxpayer_ids):
+        log_access(
+            session,
+            actor,
+            action,
+            taxpayer_id=taxpayer_id,
+            remote_addr=remote_addr,
+            detail={"document": document_id} if document_id else None,
+        )
 
 
 def get_link(session: Session, principal: Principal, document_id: int, link_id: int) -> DocumentLink | None:

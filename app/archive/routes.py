@@ -57,25 +57,35 @@ def document_detail(document_id: int) -> Any:
     document = queries.get_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
-    threshold = services.review_threshold(
-        db.session, document.ente_id, current_app.config["OCR_CONFIDENCE_REVIEW"]
+    done, total = queries.reading_progress(db.session, document)
+    if request.headers.get("HX-Request"):  # the reading progress, polled while the text is read
+        if document.status not in ("received", "reading"):
+            return "", 200, {"HX-Refresh": "true"}  # read: the whole page again, with its text and links
+        return render_template("archive/_progress.html", document=document, done=done, total=total)
+    queries.log_reads(
+        db.session,
+        current_actor(),
+        "archive_document",
+        [lk.taxpayer_id for lk in document.links if lk.state != "rejected"],
+        remote_addr=request.remote_addr,
+        document_id=document.id,
     )
     end = services.retention_end(document)
-    done, total = queries.reading_progress(db.session, document)
-    polling = bool(request.headers.get("HX-Request"))
-    if polling and document.status not in ("received", "reading"):
-        return "", 200, {"HX-Refresh": "true"}  # read: the whole page again, with its text and links
-    return render_template(
-        "archive/_progress.html" if polling else "archive/document_detail.html",
+    page = render_template(
+        "archive/document_detail.html",
         document=document,
         targets=queries.link_targets(db.session, document.links),
-        threshold=threshold,
+        threshold=services.review_threshold(
+            db.session, document.ente_id, current_app.config["OCR_CONFIDENCE_REVIEW"]
+        ),
         done=done,
         total=total,
         form=forms.LinkDecisionForm(),
         retention_end=end,
         deletable=end is not None and end <= dt.date.today(),
     )
+    db.session.commit()  # the access log rows
+    return page
 
 
 @bp.route("/<int:document_id>/collegamenti/<int:link_id>", methods=["POST"])
@@ -196,6 +206,10 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
     if not queries.taxpayer_visible(db.session, current_principal(), taxpayer_id):
         abort(404)
     result = queries.list_documents(db.session, current_principal(), per_page=20, taxpayer_id=taxpayer_id)
+    queries.log_reads(
+        db.session, current_actor(), "card_documents", [taxpayer_id], remote_addr=request.remote_addr
+    )
+    db.session.commit()  # the access log row
     proposed = {
         d.id: [lk for lk in d.links if lk.taxpayer_id == taxpayer_id and lk.state == "proposed"]
         for d in result.items

@@ -328,3 +328,24 @@ def test_pages_read_below_the_confidence_threshold_are_listed_for_review(
         assert protocol not in client.get("/archivio/?lista=da_rivedere").get_data(as_text=True)
     finally:
         app.config["OCR_CONFIDENCE_REVIEW"] = 60
+
+
+def test_reading_a_document_or_the_cards_documents_is_logged(app, personas, tmp_path, store) -> None:
+    from app.core.audit import AccessLog
+    from app.extensions import db
+
+    document, debtor = _file(app, tmp_path)
+    client = personas.client("callcenter")
+    client.get(f"/archivio/{document.id}")
+    client.get(f"/archivio/contribuente/{debtor.taxpayer_id}")
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(AccessLog.action, AccessLog.taxpayer_id, AccessLog.detail)
+            .where(AccessLog.taxpayer_id == debtor.taxpayer_id)
+            .order_by(AccessLog.id)
+        ).all()
+    assert [(r.action, r.taxpayer_id) for r in rows] == [
+        ("archive_document", debtor.taxpayer_id),
+        ("card_documents", debtor.taxpayer_id),
+    ]
+    assert rows[0].detail == {"document": document.id}
