@@ -161,10 +161,50 @@ def drain_index() -> int:
     return done
 
 
+def requeue_stuck(older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Documents whose reading stopped (a worker died, Redis lost its queue): enqueued again. Safe to repeat:
+    a page already read is skipped, a received document is claimed once."""
+    from app.archive.models import Document
+    from app.core.db import utcnow
+    from app.core.jobs import enqueue_after_commit
+
+    session = db.session
+    limit = utcnow() - older_than
+    stuck = list(
+        session.scalars(
+            sa.select(Document).where(
+                Document.status.in_(("received", "reading")), Document.created_dt < limit
+            )
+        )
+    )
+    for document in stuck:
+        pending = [p.number for p in document.page_rows if p.text is None]
+        if document.status == "reading" and not document.page_rows:
+            document.status = "received"  # claimed, then lost before its pages were created
+        if document.status == "received":
+            enqueue_after_commit(session, read_document, document.id, queue_name=OCR_QUEUE)
+            continue
+        for number in pending:
+            enqueue_after_commit(
+                session,
+                ocr_document_page,
+                document.id,
+                number,
+                queue_name=OCR_QUEUE,
+                job_id=f"ocr-{document.id}-{number}",
+            )
+        if not pending:
+            enqueue_after_commit(session, finish_document, document.id, queue_name=OCR_QUEUE)
+    session.commit()
+    return len(stuck)
+
+
 def verify_index(reschedule: bool = True) -> dict[str, Any]:
+    """The nightly check: readings that stopped are started again, then index and database compared."""
     from app.archive.indexing import backend, verify
 
-    report = verify(db.session, backend()).as_json()
+    requeued = requeue_stuck()
+    report = {**verify(db.session, backend()).as_json(), "requeued": requeued}
     db.session.commit()
     if reschedule:
         schedule_verify_index()

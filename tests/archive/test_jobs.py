@@ -186,3 +186,30 @@ def test_a_text_file_is_read_at_once_and_a_scan_bound_in_a_pdf_gets_ocr_for_its_
     assert document.status == "indexed" and document.text_source == "ocr"
     own, scanned_text = document.text.split("\f")
     assert "Pagina nata digitale" in own and cf in scanned_text
+
+
+def test_a_reading_that_stopped_is_started_again_by_the_nightly_check(app, session, tmp_path, store) -> None:
+    import datetime as dt
+
+    from app.archive.models import Document
+    from app.archive.tasks import read_document, requeue_stuck, verify_index
+    from app.core.jobs import queue
+
+    result = _jobs_filing(
+        app, session, typst_pdf(tmp_path / "persa.pdf", "Lettera rimasta a metà."), "persa.pdf"
+    )
+    document = session.get(Document, result.document)
+    document.status = "reading"  # claimed by a worker that died before creating its pages
+    document.created_dt = document.created_dt - dt.timedelta(hours=2)
+    session.commit()
+    ocr = queue("ocr")
+    ocr.empty()
+    report = verify_index(reschedule=False)
+    assert report["requeued"] == 1
+    jobs = [j for j in ocr.get_jobs() if j.func_name == "app.archive.tasks.read_document"]
+    assert [j.args for j in jobs] == [(document.id,)]
+    ocr.empty()
+    session.expire_all()
+    assert document.status == "received"
+    assert read_document(document.id) == "text_layer"
+    assert requeue_stuck() == 0
