@@ -141,7 +141,7 @@ def run(url: str, n: int, *, reuse: bool = False) -> dict[str, float]:
     with engine.connect() as conn:
         if reuse and conn.exec_driver_sql("SELECT count(*) FROM search_document").scalar() == n:
             say("  already indexed (--database): index_docs_per_s is not measured")
-            stream, done, seconds = iter(()), n, float("nan")
+            stream, done, seconds = iter(()), n, 0.0
     while True:
         batch = [doc for _, doc in zip(range(BATCH), stream, strict=False)]
         if not batch:
@@ -155,9 +155,9 @@ def run(url: str, n: int, *, reuse: bool = False) -> dict[str, float]:
         conn.exec_driver_sql("ANALYZE search_document")  # autovacuum's job after a bulk load
         size = conn.exec_driver_sql(
             "SELECT pg_size_pretty(pg_total_relation_size('search_document'))").scalar()
-    say(f"indexed {done} in {seconds:.1f} s; table with indexes: {size}")
+    say(f"{done} documents (indexed in {seconds:.1f} s); table with indexes: {size}")
 
-    plan = queries(words, rng, WARM_UP + QUERIES)
+    plan = queries(words, random.Random(3), WARM_UP + QUERIES)  # the same queries whether indexed now or not
     ours, matches = [], []
     for i, (text, ente) in enumerate(plan):
         started = time.perf_counter()
@@ -181,7 +181,7 @@ def run(url: str, n: int, *, reuse: bool = False) -> dict[str, float]:
     say(f"anchor: p50 {percentile(anchor, 50):.1f} ms, p95 {percentile(anchor, 95):.1f} ms")
     engine.dispose()
     p95, anchor95 = percentile(ours, 95), percentile(anchor, 95)
-    return {"docs": n, "index_docs_per_s": round(done / seconds, 1),
+    return {"docs": n, "index_docs_per_s": round(done / seconds, 1) if seconds else None,
             "search_p50_ms": round(percentile(ours, 50), 2),
             "search_p95_ms": round(p95, 2), "anchor_p50_ms": round(percentile(anchor, 50), 2),
             "anchor": round(anchor95, 2), "ratio": round(p95 / anchor95, 3)}
