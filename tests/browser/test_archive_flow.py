@@ -90,4 +90,9 @@ def test_upload_read_confirm_and_see_it_on_the_card(page: Page, live_app, tmp_pa
     with live_app.app_context():
         status = db.session.scalar(sa.select(Document.status).where(Document.protocol == protocol))
     assert status == "indexed"
+    assert violations(page) == []  # the card with its Documenti section
+    page.goto("/archivio/?lista=da_collegare")
+    expect(page.get_by_test_id("documents")).to_contain_text(protocol)  # its position link is still proposed
+    expect(page.get_by_test_id("documents")).not_to_contain_text("altra.pdf")  # nothing to link there
+    assert violations(page) == []
     assert errors == []
