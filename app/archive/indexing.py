@@ -48,6 +48,7 @@ def _indexable() -> Any:
 def search_docs(session: Session, document_ids: Collection[int]) -> list[SearchDoc]:
     """The search documents of the given ids that belong in the index (others are left out)."""
     from app.archive.models import Document, DocumentLink
+    from app.core.access import of_ente
     from app.enti.models import Ente
     from app.taxpayers.models import Taxpayer
 
@@ -65,9 +66,16 @@ def search_docs(session: Session, document_ids: Collection[int]) -> list[SearchD
     codes: dict[int, list[str]] = {}
     if rows:
         for doc_id, cf in session.execute(
+            # the linked taxpayers of each document, only as the document's own ente knows them
             sa.select(DocumentLink.document_id, Taxpayer.codice_fiscale)
-            .join(Taxpayer, Taxpayer.id == DocumentLink.taxpayer_id)
-            .where(DocumentLink.document_id.in_([d.id for d, _ in rows]), DocumentLink.state != "rejected")
+            .select_from(DocumentLink)
+            .join(Document, Document.id == DocumentLink.document_id)
+            .where(
+                Taxpayer.id == DocumentLink.taxpayer_id,
+                of_ente(Taxpayer, Document.ente_id),
+                DocumentLink.document_id.in_([d.id for d, _ in rows]),
+                DocumentLink.state != "rejected",
+            )
             .order_by(DocumentLink.id)
         ):
             if cf not in codes.setdefault(doc_id, []):

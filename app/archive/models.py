@@ -197,9 +197,12 @@ class SearchOutbox(Base):
 
 
 # Who sees what (app.core.access): a document belongs to its ente; pages, links and outbox rows to their
-# document. Until the scoping registry lands, `scoped()` reads `ente_id` and the rest is reached through a
-# scoped Document.
-if hasattr(access, "register_scope"):
-    access.register_scope(Document, ente=Document.ente_id)
-    access.register_scope(DocumentPage, ente=access.through(DocumentPage.document_id))
-    access.register_scope(DocumentLink, ente=access.through(DocumentLink.document_id))
+# document; document types are national (no ente) or an ente's own, like parameters.
+access.register_scope(Document, ente=Document.ente_id)
+access.register_scope(DocumentPage, ente=access.through(DocumentPage.document_id))
+access.register_scope(DocumentLink, ente=access.through(DocumentLink.document_id))
+access.register_scope(SearchOutbox, ente=access.through(SearchOutbox.document_id))
+access.register_scope(ProtocolCounter, ente=ProtocolCounter.ente_id)
+access.register_scope(
+    DocumentType, ente=lambda allowed: sa.or_(DocumentType.ente_id.is_(None), allowed(DocumentType.ente_id))
+)
