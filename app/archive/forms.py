@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.archive.models import DOCUMENT_STATUSES
+from app.core.query_forms import QueryForm, page_field
 
 
 class UploadForm(FlaskForm):
@@ -17,7 +20,7 @@ class UploadForm(FlaskForm):
     )
     sender = StringField("Mittente", validators=[Optional(), Length(max=250)])
     subject = StringField("Oggetto", validators=[Optional(), Length(max=500)])
-    taxpayer_id = HiddenField(validators=[Optional()])  # filed from the taxpayer's card
+    taxpayer_id = HiddenField(validators=[Optional(), Length(max=10)])  # filed from the taxpayer's card
     files = MultipleFileField("File", validators=[InputRequired("Scegli almeno un file.")])
 
 
@@ -27,3 +30,12 @@ class LinkDecisionForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     """Nothing but the CSRF token."""
+
+
+class DocumentFilters(QueryForm):
+    """The archive list's filters, read from the query string (a bad one is a 400, never a 500)."""
+
+    stato = StringField("Stato", validators=[Optional(), AnyOf(list(DOCUMENT_STATUSES), "un valore ammesso")])
+    ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")])
+    lista = StringField("Lista", validators=[Optional(), AnyOf(["da_collegare", "da_rivedere"], "un valore ammesso")])
+    pagina = page_field()

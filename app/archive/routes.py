@@ -14,6 +14,7 @@ from app.archive import forms, queries, services
 from app.archive.models import CHANNELS, DOCUMENT_STATUSES
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
+from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.extensions import db
 
@@ -29,10 +30,11 @@ def _enti() -> list[Any]:
 @bp.route("/")
 @permission_required("archive.read")
 def document_list() -> Any:
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    status = request.args.get("stato") or None
-    ente_id = request.args.get("ente", type=int)
-    work = request.args.get("lista") or ""  # "da_collegare" | "da_rivedere"
+    args = valid_query(forms.DocumentFilters(request.args))
+    page = args.pagina.data or 1
+    status = args.stato.data or None
+    ente_id = args.ente.data
+    work = args.lista.data or ""  # "da_collegare" | "da_rivedere"
     result = queries.list_documents(
         db.session,
         current_principal(),
@@ -171,7 +173,7 @@ def document_upload() -> Any:
         form.doc_type.data = form.doc_type.data or services.DEFAULT_TYPE
         form.taxpayer_id.data = request.args.get("contribuente", "")
     taxpayer = None
-    if (form.taxpayer_id.data or "").isdigit():
+    if (form.taxpayer_id.data or "").isdigit() and len(form.taxpayer_id.data) < 10:
         taxpayer = get_taxpayer(db.session, current_principal(), int(form.taxpayer_id.data))  # 404 outside
     results = None
     if form.validate_on_submit():
