@@ -94,6 +94,9 @@ class Config:
     # Jobs and search
     RQ_QUEUES = ("default", "imports", "reports", "ocr", "index", "periodic")
     ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
+    ELASTICSEARCH_INDEX = env_str("ELASTICSEARCH_INDEX", "esattoria-documents")  # an alias over versions
+    # the archive's bulk intake folder: files in <dir>/<ente code>/ are filed by `esattoria archivio sweep`
+    ARCHIVE_INTAKE_DIR = env_str("ARCHIVE_INTAKE_DIR")
     SEARCH_PAGE_SIZE = 25
     # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")

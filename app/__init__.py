@@ -43,12 +43,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def _import_models() -> None:
-    from app import auth, carichi, enti, jobs, payments, positions, taxpayers  # noqa: F401
+    from app import archive, auth, carichi, enti, jobs, payments, positions, taxpayers  # noqa: F401
     from app.core import audit, history  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
+    from app.archive.routes import bp as archive_bp
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
     from app.carichi.routes import bp as carichi_bp
@@ -59,7 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from app.taxpayers.routes import bp as taxpayers_bp
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
-               payments_bp):
+               payments_bp, archive_bp):
         app.register_blueprint(bp)
 
 

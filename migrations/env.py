@@ -46,6 +46,15 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Autogenerate leaves alone the tables the search library owns (created by the archive's migration)."""
+    if type_ == "table" and reflected and compare_to is None:
+        from search.embedded import owned_tables
+
+        return name not in owned_tables("postgresql") | owned_tables("sqlite")
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -86,6 +95,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

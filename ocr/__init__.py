@@ -1,6 +1,7 @@
 """Text of the documents taxpayers send (R-C1): pdfplumber for born-digital PDFs, Tesseract (ita) for scans.
 
-A standalone library: it imports nothing of the app. Functions (implemented in ocr/reading.py):
+A standalone library: it imports nothing of the app. Functions (ocr/reading.py, ocr/sniff.py, ocr/pdf.py,
+ocr/tesseract.py):
 - `inspect(path, limits=Limits()) -> FileInfo`: type by magic bytes, size/page/pixel/object limits,
   decompression bombs, encryption; raises `Refused(reason_it)`;
 - `text_layer(path) -> list[PageText] | None`: a PDF's own text, None when it has none worth reading;
@@ -10,5 +11,19 @@ A standalone library: it imports nothing of the app. Functions (implemented in o
 """
 
 from ocr.protocol import Extraction, FileInfo, Limits, OcrEngine, OcrResult, PageText, Refused, TextSource
+from ocr.reading import extract, inspect, ocr_page, text_layer
 
-__all__ = ["Extraction", "FileInfo", "Limits", "OcrEngine", "OcrResult", "PageText", "Refused", "TextSource"]
+__all__ = [
+    "Extraction",
+    "FileInfo",
+    "Limits",
+    "OcrEngine",
+    "OcrResult",
+    "PageText",
+    "Refused",
+    "TextSource",
+    "extract",
+    "inspect",
+    "ocr_page",
+    "text_layer",
+]

@@ -4,6 +4,25 @@ stemmer) by default, Elasticsearch (official client) when ELASTICSEARCH_URL is s
 imports nothing of the app. Taxpayer search lives in app/taxpayers/queries.py.
 """
 
+from __future__ import annotations
+
+import sqlalchemy as sa
+
 from search.protocol import Hit, SearchBackend, SearchDoc, SearchResult
 
-__all__ = ["Hit", "SearchBackend", "SearchDoc", "SearchResult"]
+DEFAULT_INDEX = "esattoria-documents"
+
+__all__ = ["DEFAULT_INDEX", "Hit", "SearchBackend", "SearchDoc", "SearchResult", "backend_from_settings"]
+
+
+def backend_from_settings(elasticsearch_url: str | None, engine: sa.Engine | sa.Connection, *,
+                          index: str = DEFAULT_INDEX, compat: bool = False) -> SearchBackend:
+    """Elasticsearch when a URL is configured (`compat`: an OpenSearch-API server, plain JSON media type),
+    otherwise the database's own full text on `engine`."""
+    if elasticsearch_url:
+        from search.elastic import ElasticBackend
+
+        return ElasticBackend(elasticsearch_url, index=index, compat_plain_json=compat)
+    from search.embedded import SqlBackend
+
+    return SqlBackend(engine)

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "taxpayer.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "taxpayer.edit": frozenset({"admin", "backoffice", "sportello"}),
     "position.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "archive.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "archive.write": frozenset({"admin", "backoffice", "sportello"}),
     "export": frozenset({"admin", "backoffice", "sportello", "regione"}),
     "carichi.import": frozenset({"admin", "backoffice"}),
     "admin.users": frozenset({"admin"}),

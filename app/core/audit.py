@@ -30,6 +30,11 @@ EVENT_KINDS: dict[str, str] = {
     "act.notified": "Atto notificato",
     "contact.logged": "Contatto registrato",
     "document.linked": "Documento collegato",
+    "document.filed": "Documento protocollato",
+    "document.link_proposed": "Collegamento di un documento proposto",
+    "document.unlinked": "Collegamento di un documento rimosso",
+    "document.downloaded": "Documento scaricato",
+    "document.deleted": "Documento eliminato",
     "parameter.added": "Nuovo periodo di un parametro normativo",
     "parameter.verified": "Parametro normativo verificato",
 }

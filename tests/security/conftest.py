@@ -172,6 +172,20 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["position_id"] = db.session.scalars(
                 sa.select(Position.id).where(Position.ente_id == ente_rows[code].id).order_by(Position.id)
             ).first()
+            # a document of this ente naming that taxpayer, with its proposed link (the archive's ids)
+            from app.archive.models import DocumentLink
+            from app.archive.services import IncomingFile, file_documents
+
+            letter = store / f"lettera-{code}.txt"
+            cf = db.session.get(Taxpayer, data.ids["taxpayer_id"]).codice_fiscale
+            letter.write_text(f"Lettera del contribuente {cf} all'ente {code}.", encoding="utf-8")
+            (filed,) = file_documents(db.session, [IncomingFile(letter.name, letter)], ente_rows[code], "posta",
+                                      None, ACTOR, file_store=str(store), mode="sync")
+            db.session.commit()
+            data.ids["document_id"] = filed.document
+            data.ids["document_link_id"] = db.session.scalars(
+                sa.select(DocumentLink.id).where(DocumentLink.document_id == filed.document)
+            ).first()
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
@@ -223,6 +237,7 @@ WATCHED_TABLES = (
     "carichi", "batch_jobs", "batch_job_errors", "import_layouts", "payment_flows", "payments",
     "payment_allocations", "payment_reviews", "payment_anomalies", "payment_refunds", "bank_credits",
     "riversamenti", "notice_numbers", "events", "row_versions", "parameters",
+    "documents", "document_links", "document_pages", "document_outbox",
 )
 
 

@@ -34,6 +34,8 @@ ID_KINDS = {
     "token_id": "token_id",
     "layout_id": "layout_id",
     "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
+    "document_id": "document_id",  # the archive
+    "link_id": "document_link_id",
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

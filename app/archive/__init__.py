@@ -1,0 +1,1 @@
+from app.archive import models  # noqa: F401

@@ -1,0 +1,24 @@
+"""Forms of the archive screens (choices come in from the routes; no queries here)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+
+class UploadForm(FlaskForm):
+    ente_id = SelectField("Ente", coerce=int, validators=[DataRequired("Scegli l'ente.")])
+    channel = SelectField("Canale", validators=[DataRequired("Scegli il canale.")])
+    doc_type = SelectField("Tipo di documento", validators=[DataRequired("Scegli il tipo.")])
+    received_date = DateField(
+        "Data di ricezione", validators=[Optional()], description="Lascia vuoto per oggi."
+    )
+    sender = StringField("Mittente", validators=[Optional(), Length(max=250)])
+    subject = StringField("Oggetto", validators=[Optional(), Length(max=500)])
+    files = MultipleFileField("File", validators=[InputRequired("Scegli almeno un file.")])
+
+
+class LinkDecisionForm(FlaskForm):
+    decision = HiddenField(validators=[DataRequired()])

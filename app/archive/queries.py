@@ -1,0 +1,149 @@
+"""Reads of the archive, every one through the scoping helper (app/core/access.py `scoped`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from app.archive.models import Document, DocumentLink, DocumentPage
+from app.core.access import Principal, scoped
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of a list with its total count (the shape templates/_macros/forms.html `pagination` reads)."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _filtered(
+    principal: Principal,
+    *,
+    ente_id: int | None = None,
+    status: str | None = None,
+    taxpayer_id: int | None = None,
+) -> sa.Select:
+    stmt = scoped(sa.select(Document), Document, principal).where(Document.status != "deleted")
+    if ente_id:
+        stmt = stmt.where(Document.ente_id == ente_id)
+    if status:
+        stmt = stmt.where(Document.status == status)
+    if taxpayer_id:
+        stmt = stmt.where(
+            Document.id.in_(
+                sa.select(DocumentLink.document_id).where(
+                    DocumentLink.taxpayer_id == taxpayer_id, DocumentLink.state != "rejected"
+                )
+            )
+        )
+    return stmt
+
+
+def list_documents(
+    session: Session, principal: Principal, *, page: int = 1, per_page: int = PAGE_SIZE, **filters: Any
+) -> Page:
+    """The newest first, one page, with the total the user may see (counted in the database, keyset-free:
+    the (ente, received, id) index serves both)."""
+    stmt = _filtered(principal, **filters)
+    total = session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.with_only_columns(Document.id).subquery())
+    )
+    items = list(
+        session.scalars(
+            stmt.options(selectinload(Document.doc_type), selectinload(Document.ente))
+            .order_by(Document.received_date.desc(), Document.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items, page, per_page, int(total or 0))
+
+
+def get_document(session: Session, principal: Principal, document_id: int) -> Document | None:
+    """A document the user may see (None otherwise: the route answers 404, never 403)."""
+    return session.scalars(
+        scoped(sa.select(Document), Document, principal)
+        .where(Document.id == document_id, Document.status != "deleted")
+        .options(
+            selectinload(Document.links), selectinload(Document.page_rows), selectinload(Document.doc_type)
+        )
+    ).first()
+
+
+def link_targets(session: Session, links: list[DocumentLink]) -> dict[int, dict[str, Any]]:
+    """What each link points at, for the screen: the taxpayer's name and CF, the position's id."""
+    from app.positions.models import Position
+    from app.taxpayers.models import Taxpayer
+
+    taxpayer_ids = {link.taxpayer_id for link in links}
+    position_ids = {link.position_id for link in links if link.position_id}
+    names = {t.id: t for t in session.scalars(sa.select(Taxpayer).where(Taxpayer.id.in_(taxpayer_ids)))}
+    positions = {p.id: p for p in session.scalars(sa.select(Position).where(Position.id.in_(position_ids)))}
+    out: dict[int, dict[str, Any]] = {}
+    for link in links:
+        taxpayer = names.get(link.taxpayer_id)
+        position = positions.get(link.position_id) if link.position_id else None
+        out[link.id] = {
+            "taxpayer": taxpayer,
+            "taxpayer_name": (taxpayer.company_name or f"{taxpayer.surname} {taxpayer.given_name}")
+            if taxpayer
+            else "",
+            "position": position,
+        }
+    return out
+
+
+def reading_progress(session: Session, document: Document) -> tuple[int, int]:
+    """(pages read, pages) of a document being read."""
+    done = (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(DocumentPage)
+            .where(DocumentPage.document_id == document.id, DocumentPage.text.is_not(None))
+        )
+        or 0
+    )
+    return int(done), max(document.pages, 1)
+
+
+def taxpayer_visible(session: Session, principal: Principal, taxpayer_id: int) -> bool:
+    from app.taxpayers.models import Taxpayer
+
+    stmt = scoped(sa.select(Taxpayer.id), Taxpayer, principal).where(Taxpayer.id == taxpayer_id)
+    return session.scalar(stmt) is not None
+
+
+def get_link(session: Session, principal: Principal, document_id: int, link_id: int) -> DocumentLink | None:
+    document = get_document(session, principal, document_id)
+    if document is None:
+        return None
+    return next((link for link in document.links if link.id == link_id), None)

@@ -1,0 +1,169 @@
+"""Screens of the archive: the list, a document's page (text, links to confirm, download of the original),
+the multi-file upload, and the taxpayer card's "Documenti" fragment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+
+from app.archive import forms, queries, services
+from app.archive.models import CHANNELS, DOCUMENT_STATUSES
+from app.core.access import current_principal, permission_required
+from app.core.errors import DomainError
+from app.core.security import current_actor
+from app.extensions import db
+
+bp = Blueprint("archive", __name__, url_prefix="/archivio")
+
+
+def _enti() -> list[Any]:
+    from app.enti.queries import list_enti
+
+    return list_enti(db.session, current_principal().ente_ids)
+
+
+@bp.route("/")
+@permission_required("archive.read")
+def document_list() -> Any:
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    status = request.args.get("stato") or None
+    ente_id = request.args.get("ente", type=int)
+    result = queries.list_documents(
+        db.session,
+        current_principal(),
+        page=page,
+        status=status if status in DOCUMENT_STATUSES else None,
+        ente_id=ente_id,
+    )
+    return render_template(
+        "archive/document_list.html",
+        result=result,
+        statuses=DOCUMENT_STATUSES,
+        enti=_enti(),
+        filters={"stato": status or "", "ente": ente_id or ""},
+    )
+
+
+@bp.route("/<int:document_id>")
+@permission_required("archive.read")
+def document_detail(document_id: int) -> Any:
+    document = queries.get_document(db.session, current_principal(), document_id)
+    if document is None:
+        abort(404)
+    threshold = services.review_threshold(db.session, document.ente_id)
+    done, total = queries.reading_progress(db.session, document)
+    template = (
+        "archive/_progress.html" if request.headers.get("HX-Request") else "archive/document_detail.html"
+    )
+    return render_template(
+        template,
+        document=document,
+        targets=queries.link_targets(db.session, document.links),
+        threshold=threshold,
+        done=done,
+        total=total,
+        form=forms.LinkDecisionForm(),
+    )
+
+
+@bp.route("/<int:document_id>/collegamenti/<int:link_id>", methods=["POST"])
+@permission_required("archive.write")
+def link_decide(document_id: int, link_id: int) -> Any:
+    link = queries.get_link(db.session, current_principal(), document_id, link_id)
+    if link is None:
+        abort(404)
+    form = forms.LinkDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.decide_link(db.session, link, form.decision.data, current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("archive.document_detail", document_id=document_id))
+    db.session.commit()
+    flash(
+        "Collegamento confermato." if form.decision.data == "confirm" else "Collegamento rifiutato.",
+        "success",
+    )
+    return redirect(url_for("archive.document_detail", document_id=document_id))
+
+
+@bp.route("/<int:document_id>/originale")
+@permission_required("archive.read")
+def document_download(document_id: int) -> Any:
+    from app.jobs.files import path_of
+
+    document = queries.get_document(db.session, current_principal(), document_id)
+    if document is None:
+        abort(404)
+    services.record_download(db.session, document, current_actor())
+    db.session.commit()
+    return send_file(
+        path_of(current_app.config["FILE_STORE"], document.file_path),
+        mimetype=document.mime_type,
+        as_attachment=True,
+        download_name=document.file_name,
+    )
+
+
+@bp.route("/nuovo", methods=["GET", "POST"])
+@permission_required("archive.write")
+def document_upload() -> Any:
+    form = forms.UploadForm()
+    enti = _enti()
+    form.ente_id.choices = [(e.id, f"{e.code} – {e.name}") for e in enti]
+    form.channel.choices = list(CHANNELS.items())
+    form.doc_type.choices = [
+        (t.code, t.label)
+        for t in {t.code: t for t in services.document_types(db.session, [e.id for e in enti])}.values()
+    ]
+    if request.method == "GET":
+        form.channel.data = form.channel.data or "sportello"
+        form.doc_type.data = form.doc_type.data or services.DEFAULT_TYPE
+    results = None
+    if form.validate_on_submit():
+        ente = next(e for e in enti if e.id == form.ente_id.data)
+        with tempfile.TemporaryDirectory() as tmp:
+            incoming = []
+            for n, upload in enumerate(f for f in form.files.data if f and f.filename):
+                path = Path(tmp) / f"{n:04d}"
+                upload.save(path)
+                incoming.append(services.IncomingFile(upload.filename or path.name, path))
+            if not incoming:
+                form.files.errors = ["Scegli almeno un file."]
+            else:
+                try:
+                    results = services.file_documents(
+                        db.session,
+                        incoming,
+                        ente,
+                        form.channel.data,
+                        form.doc_type.data,
+                        current_actor(),
+                        file_store=current_app.config["FILE_STORE"],
+                        mode="jobs",
+                        received_date=form.received_date.data or dt.date.today(),
+                        sender=form.sender.data or None,
+                        subject=form.subject.data or None,
+                    )
+                except DomainError as exc:
+                    db.session.rollback()
+                    form.doc_type.errors = [exc.message]
+                else:
+                    db.session.commit()
+    return render_template("archive/document_upload.html", form=form, results=results)
+
+
+@bp.route("/contribuente/<int:taxpayer_id>")
+@permission_required("archive.read")
+def taxpayer_documents(taxpayer_id: int) -> Any:
+    """The card's "Documenti" section (loaded by htmx): that taxpayer's documents in the user's scope."""
+    if not queries.taxpayer_visible(db.session, current_principal(), taxpayer_id):
+        abort(404)
+    result = queries.list_documents(db.session, current_principal(), per_page=20, taxpayer_id=taxpayer_id)
+    return render_template("archive/_taxpayer_documents.html", result=result, taxpayer_id=taxpayer_id)

@@ -1,0 +1,214 @@
+"""RQ jobs of the archive. Each takes ids, re-fetches, returns quietly when the row is gone, is idempotent and
+commits its own work (style.md B.5).
+
+- `read_document(document_id)` ("ocr" queue): a born-digital PDF's text layer at once; otherwise one
+  `ocr_document_page` job per page;
+- `ocr_document_page(document_id, number)` ("ocr" queue): one page through Tesseract; the job that reads the
+  last page assembles the text, links and indexes (`finish_document`, under the document's row lock);
+- `drain_index()` ("index" queue): the outbox pushed to the search backend;
+- `verify_index()` and `sweep_intake()` (periodic queue): the consistency check of index and database, and
+  the bulk intake folder; each schedules its next run (`schedule_verify_index`, `schedule_sweep_intake`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.core.audit import Actor
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+OCR_QUEUE = "ocr"
+INDEX_QUEUE = "index"
+PERIODIC_QUEUE = "periodic"
+VERIFY_AT = dt.time(3, 30)  # Europe/Rome, every night
+SWEEP_EVERY = dt.timedelta(minutes=5)
+# Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
+PERIODIC_JOBS = (
+    ("app.archive.tasks.verify_index", "ogni notte alle 03:30, confronto e riparazione dell'indice"),
+    ("app.archive.tasks.sweep_intake", "ogni 5 minuti, la cartella di acquisizione massiva"),
+)
+SYSTEM = Actor.system("archivio")
+
+
+def _path(document: Any) -> Path:
+    from app.jobs.files import path_of
+
+    return path_of(current_app.config["FILE_STORE"], document.file_path)
+
+
+def read_document(document_id: int) -> str | None:
+    """Claim a received document (compare-and-set) and read its text layer, or fan out one job per page."""
+    from app.archive import text as text_lib
+    from app.archive.models import Document, DocumentPage
+    from app.archive.services import complete_reading
+    from app.core.jobs import enqueue_after_commit
+
+    session = db.session
+    claimed = session.execute(
+        sa.update(Document)
+        .where(Document.id == document_id, Document.status == "received")
+        .values(status="reading")
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        return None
+    session.commit()
+    document = session.get(Document, document_id)
+    if document is None:
+        return None
+    pages = text_lib.text_layer(_path(document)) if document.mime_type == "application/pdf" else None
+    if pages is not None:
+        complete_reading(session, document, pages, SYSTEM)
+        session.commit()
+        return "text_layer"
+    known = {p.number for p in document.page_rows}
+    for number in range(1, max(document.pages, 1) + 1):
+        if number not in known:
+            session.add(DocumentPage(document_id=document.id, number=number, text=None, source="ocr"))
+        enqueue_after_commit(
+            session,
+            ocr_document_page,
+            document.id,
+            number,
+            queue_name=OCR_QUEUE,
+            job_id=f"ocr-{document.id}-{number}",
+        )
+    session.commit()
+    return "ocr"
+
+
+def ocr_document_page(document_id: int, number: int) -> bool:
+    """OCR one page (skipped when already read), then finish the document when it was the last one."""
+    from app.archive import text as text_lib
+    from app.archive.models import Document, DocumentPage
+    from app.core.db import utcnow
+
+    session = db.session
+    page = session.scalars(
+        sa.select(DocumentPage).where(DocumentPage.document_id == document_id, DocumentPage.number == number)
+    ).first()
+    document = session.get(Document, document_id)
+    if page is None or document is None or document.status != "reading":
+        session.rollback()
+        return False
+    if page.text is None:
+        result = text_lib.ocr_page(_path(document), number)
+        page.text, page.source, page.read_dt = result.text, result.source, utcnow()
+        page.confidence = None if result.confidence is None else round(result.confidence, 1)  # type: ignore[assignment]
+        session.commit()
+    finish_document(document_id)
+    return True
+
+
+def finish_document(document_id: int) -> bool:
+    """When every page is read: the text assembled, links, index. The row lock on the document makes the two
+    jobs of the last two pages finish it once."""
+    from app.archive.models import Document, DocumentPage
+    from app.archive.services import complete_reading
+
+    session = db.session
+    document = session.scalars(
+        sa.select(Document).where(Document.id == document_id).with_for_update()
+    ).first()
+    if document is None or document.status != "reading":
+        session.rollback()
+        return False
+    pending = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(DocumentPage)
+        .where(DocumentPage.document_id == document_id, DocumentPage.text.is_(None))
+    )
+    if pending:
+        session.rollback()
+        return False
+    from app.archive.text import PageText
+
+    pages = [
+        PageText(p.number, p.text or "", p.source, None if p.confidence is None else float(p.confidence))
+        for p in document.page_rows
+    ]
+    complete_reading(session, document, pages, SYSTEM)
+    session.commit()
+    return True
+
+
+def drain_index() -> int:
+    from app.archive.indexing import backend, drain_outbox
+
+    done = drain_outbox(db.session, backend())
+    db.session.commit()
+    return done
+
+
+def verify_index(reschedule: bool = True) -> dict[str, Any]:
+    from app.archive.indexing import backend, verify
+
+    report = verify(db.session, backend()).as_json()
+    db.session.commit()
+    if reschedule:
+        schedule_verify_index()
+    return report
+
+
+def sweep_intake(reschedule: bool = True, mode: str = "jobs") -> list[dict[str, Any]]:
+    """File what waits in ARCHIVE_INTAKE_DIR/<ente>/ (channel scansione), one commit per file, then move it
+    to done/ or refused/."""
+    from app.archive.services import file_documents, intake_files, move_swept
+
+    root = current_app.config.get("ARCHIVE_INTAKE_DIR")
+    out: list[dict[str, Any]] = []
+    if root:
+        session = db.session
+        actor = Actor.system("acquisizione massiva")
+        for item in intake_files(session, root):
+            from app.archive.services import IncomingFile
+
+            (result,) = file_documents(
+                session,
+                [IncomingFile(item.path.name, item.path)],
+                item.ente,
+                "scansione",
+                None,
+                actor,
+                file_store=current_app.config["FILE_STORE"],
+                mode=mode,  # type: ignore[arg-type]
+            )
+            session.commit()
+            move_swept(item, result)
+            out.append({"ente": item.ente.code, **result.as_json()})
+    if reschedule:
+        schedule_sweep_intake()
+    return out
+
+
+def schedule_verify_index() -> str:
+    """Tomorrow night's consistency check (idempotent through the job id)."""
+    from app.core.jobs import queue
+    from app.payments.parsing import ROME
+
+    now = dt.datetime.now(ROME)
+    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), VERIFY_AT, tzinfo=ROME)
+    job_id = f"archivio-verifica-{run_at:%Y%m%d}"
+    queue(PERIODIC_QUEUE).enqueue_at(
+        run_at.astimezone(dt.UTC), verify_index, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
+    )
+    return job_id
+
+
+def schedule_sweep_intake() -> str:
+    """The next sweep in SWEEP_EVERY (one job per slot: the job id names the slot)."""
+    from app.core.jobs import queue
+
+    run_at = dt.datetime.now(dt.UTC) + SWEEP_EVERY
+    job_id = f"archivio-sweep-{run_at:%Y%m%d%H%M}"
+    queue(PERIODIC_QUEUE).enqueue_at(
+        run_at, sweep_intake, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
+    )
+    return job_id

@@ -1,0 +1,228 @@
+"""The archive's screens: scoping (another ente's document is 404), events on the taxpayer card's
+timeline, the download logged, links confirmed with CSRF, and the multi-file upload whose reading job links
+the letter."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.archive.support import debtor_of, grouped, typst_pdf
+from tests.conftest import csrf_token
+
+# No `session` fixture here: its request context would be shared by every client's request (and with it
+# Flask-Login's cached user). Database work runs in app contexts of its own.
+
+
+def _file(app, tmp_path: Path, ente: str = "R01"):  # type: ignore[no-untyped-def]
+    """A letter naming a seeded debtor of `ente`, filed and committed through the intake service; returns
+    the document's id, its links as (id, kind) and the debtor."""
+    from app.archive.services import IncomingFile, file_documents
+    from app.core.audit import Actor
+    from app.enti.models import Ente
+    from app.extensions import db
+
+    with app.app_context():
+        session = db.session
+        debtor = debtor_of(session, ente)
+        pdf = typst_pdf(
+            tmp_path / f"lettera-{ente}.pdf",
+            f"Il contribuente {debtor.codice_fiscale} scrive "
+            f"in merito all'avviso {grouped(debtor.notice_number)}: chiede una rateazione.",
+        )
+        ente_row = session.scalars(sa.select(Ente).where(Ente.code == ente)).one()
+        (result,) = file_documents(
+            session,
+            [IncomingFile(pdf.name, pdf)],
+            ente_row,
+            "sportello",
+            "istanza_rateazione",
+            Actor.system("test"),
+            file_store=app.config["FILE_STORE"],
+            mode="sync",
+        )
+        session.commit()
+        return Filed(app, result.document), debtor
+
+
+class Filed:
+    """A filed document, re-read from the database at each access."""
+
+    def __init__(self, app, document_id: int) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.id = app, document_id
+
+    def get(self, name: str):  # type: ignore[no-untyped-def]
+        from app.archive.models import Document
+        from app.extensions import db
+
+        with self.app.app_context():
+            document = db.session.get(Document, self.id)
+            return getattr(document, name)
+
+    def links(self) -> list[tuple[int, str, str]]:
+        from app.archive.models import DocumentLink
+        from app.extensions import db
+
+        with self.app.app_context():
+            return list(
+                db.session.execute(
+                    sa.select(DocumentLink.id, DocumentLink.kind, DocumentLink.state)
+                    .where(DocumentLink.document_id == self.id)
+                    .order_by(DocumentLink.id)
+                ).tuples()
+            )
+
+    def link(self, link_id: int, name: str):  # type: ignore[no-untyped-def]
+        from app.archive.models import DocumentLink
+        from app.extensions import db
+
+        with self.app.app_context():
+            return getattr(db.session.get(DocumentLink, link_id), name)
+
+
+def _events(app, taxpayer_id: int, kind: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    from app.core.audit import Event
+    from app.extensions import db
+
+    with app.app_context():
+        return [
+            {"summary": e.summary, "actor": e.actor_label, "position_id": e.position_id, "payload": e.payload}
+            for e in db.session.scalars(
+                sa.select(Event)
+                .where(Event.taxpayer_id == taxpayer_id, Event.kind == kind)
+                .order_by(Event.id)
+            )
+        ]
+
+
+def test_another_entes_user_gets_404_for_the_document_its_file_and_its_links(
+    app, personas, tmp_path, store
+) -> None:
+    document, debtor = _file(app, tmp_path)
+    protocol = document.get("protocol")
+    link_id = document.links()[0][0]
+    regione2 = personas.client("regione2")
+    assert regione2.get(f"/archivio/{document.id}").status_code == 404
+    assert regione2.get(f"/archivio/{document.id}/originale").status_code == 404
+    assert protocol not in regione2.get("/archivio/").get_data(as_text=True)
+    fragment = regione2.get(f"/archivio/contribuente/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert protocol not in fragment
+    token = csrf_token(regione2, "/archivio/")
+    answer = regione2.post(
+        f"/archivio/{document.id}/collegamenti/{link_id}", data={"decision": "confirm", "csrf_token": token}
+    )
+    assert answer.status_code == 403  # the Regione reads, never writes
+    assert not _events(app, debtor.taxpayer_id, "document.downloaded")
+    # the Regione of the document's own ente sees it
+    regione = personas.client("regione")
+    page = regione.get(f"/archivio/{document.id}")
+    assert page.status_code == 200 and protocol in page.get_data(as_text=True)
+    assert protocol in regione.get("/archivio/").get_data(as_text=True)
+
+
+def test_filing_and_the_links_are_events_on_the_cards_timeline(app, personas, tmp_path, store) -> None:
+    document, debtor = _file(app, tmp_path)
+    protocol = document.get("protocol")
+    client = personas.client("backoffice")
+    card = client.get(f"/contribuenti/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert "Documento protocollato" in card and protocol in card
+    assert "Collegamento di un documento proposto" in card
+    assert 'data-testid="card-documents-section"' in card
+    fragment = client.get(f"/archivio/contribuente/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert protocol in fragment
+
+    links = {kind: link_id for link_id, kind, _ in document.links()}
+    token = csrf_token(client, f"/archivio/{document.id}")
+    assert (
+        client.post(
+            f"/archivio/{document.id}/collegamenti/{links['taxpayer']}", data={"decision": "confirm"}
+        ).status_code
+        == 400
+    )  # no CSRF token: refused
+    assert document.link(links["taxpayer"], "state") == "proposed"
+    answer = client.post(
+        f"/archivio/{document.id}/collegamenti/{links['taxpayer']}",
+        data={"decision": "confirm", "csrf_token": token},
+    )
+    assert answer.status_code == 302
+    assert document.link(links["taxpayer"], "state") == "confirmed"
+    assert document.link(links["taxpayer"], "decided_by_label") == "Bruno Back Office"
+    (linked,) = _events(app, debtor.taxpayer_id, "document.linked")
+    assert linked["actor"] == "Bruno Back Office" and protocol in linked["summary"]
+    assert "Documento collegato" in client.get(f"/contribuenti/{debtor.taxpayer_id}").get_data(as_text=True)
+
+    client.post(
+        f"/archivio/{document.id}/collegamenti/{links['position']}",
+        data={"decision": "reject", "csrf_token": token},
+    )
+    assert document.link(links["position"], "state") == "rejected"
+    (removed,) = _events(app, debtor.taxpayer_id, "document.unlinked")
+    assert removed["position_id"] == debtor.position_id
+    assert document.get("version") == 3  # each change moves the version the index compares
+
+
+def test_every_download_of_the_original_is_an_event(app, personas, tmp_path, store) -> None:
+    document, debtor = _file(app, tmp_path)
+    pdf_bytes = (store / document.get("file_path")).read_bytes()
+    client = personas.client("callcenter")
+    for _ in range(2):
+        answer = client.get(f"/archivio/{document.id}/originale")
+        assert answer.status_code == 200 and answer.data == pdf_bytes
+        assert "attachment" in answer.headers["Content-Disposition"]
+    downloads = _events(app, debtor.taxpayer_id, "document.downloaded")
+    assert len(downloads) == 2
+    assert {e["actor"] for e in downloads} == {"Carla Call Center"}
+    assert all(e["payload"]["document"] == document.id for e in downloads)
+
+
+def test_upload_at_the_desk_reads_in_a_job_then_links(app, personas, tmp_path, store) -> None:
+    from app.archive.models import Document
+    from app.archive.tasks import drain_index, read_document
+    from app.enti.models import Ente
+    from app.extensions import db
+
+    with app.app_context():
+        debtor = debtor_of(db.session, "R01")
+        r01 = db.session.scalars(sa.select(Ente.id).where(Ente.code == "R01")).one()
+    one = typst_pdf(tmp_path / "uno.pdf", f"Delega del contribuente {debtor.codice_fiscale}.")
+    two = typst_pdf(tmp_path / "due.pdf", "Una seconda lettera, senza riferimenti.")
+    client = personas.client("sportello")
+    token = csrf_token(client, "/archivio/nuovo")
+    answer = client.post(
+        "/archivio/nuovo",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "ente_id": str(r01),
+            "channel": "sportello",
+            "doc_type": "delega",
+            "sender": "Mario Bianchi",
+            "subject": "Delega",
+            "files": [(io.BytesIO(one.read_bytes()), "uno.pdf"), (io.BytesIO(two.read_bytes()), "due.pdf")],
+        },
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Document.id, Document.file_name, Document.status, Document.channel)
+            .where(Document.sender == "Mario Bianchi")
+            .order_by(Document.id)
+        ).all()
+    assert [(r.file_name, r.status, r.channel) for r in rows] == [
+        ("uno.pdf", "received", "sportello"),
+        ("due.pdf", "received", "sportello"),
+    ]
+    first = rows[0].id
+    page = client.get(f"/archivio/{first}").get_data(as_text=True)
+    assert "Lettura del testo in corso" in page  # the page shows the progress, the web never waits
+
+    with app.app_context():
+        assert read_document(first) == "text_layer"
+        assert read_document(first) is None  # claimed once: a second run does nothing
+        drain_index()
+    document = Filed(app, first)
+    assert document.get("status") == "indexed" and document.get("text_source") == "text_layer"
+    assert [(kind, state) for _, kind, state in document.links()] == [("taxpayer", "proposed")]
+    assert _events(app, debtor.taxpayer_id, "document.link_proposed")
