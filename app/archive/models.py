@@ -203,3 +203,4 @@ if hasattr(access, "register_scope"):
     access.register_scope(Document, ente=Document.ente_id)
     access.register_scope(DocumentPage, ente=access.through(DocumentPage.document_id))
     access.register_scope(DocumentLink, ente=access.through(DocumentLink.document_id))
+from app.archive import mailbox_models  # noqa: E402,F401  (the IMAP intake's tables)
