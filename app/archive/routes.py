@@ -167,3 +167,6 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
         abort(404)
     result = queries.list_documents(db.session, current_principal(), per_page=20, taxpayer_id=taxpayer_id)
     return render_template("archive/_taxpayer_documents.html", result=result, taxpayer_id=taxpayer_id)
+
+
+from app.archive.entrypoints import routes as _retention_routes  # noqa: E402,F401  (conservazione)
