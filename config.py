@@ -97,6 +97,8 @@ class Config:
     ELASTICSEARCH_INDEX = env_str("ELASTICSEARCH_INDEX", "esattoria-documents")  # an alias over versions
     # the archive's bulk intake folder: files in <dir>/<ente code>/ are filed by `esattoria archivio sweep`
     ARCHIVE_INTAKE_DIR = env_str("ARCHIVE_INTAKE_DIR")
+    # pages read by OCR with a lower mean confidence (0-100) go to the review list (an ente's parameter wins)
+    OCR_CONFIDENCE_REVIEW = env_int("OCR_CONFIDENCE_REVIEW", 60)
     # the archive's IMAP mailbox (e-mail and PEC): `esattoria archivio posta` and a periodic job poll it
     ARCHIVE_IMAP_HOST = env_str("ARCHIVE_IMAP_HOST")  # unset: no polling
     ARCHIVE_IMAP_PORT = env_int("ARCHIVE_IMAP_PORT", 993)

@@ -26,24 +26,16 @@ def ocr_page(path: str | Path, page_number: int, *, dpi: int = 300, lang: str = 
     inspect() accepted; the pixel limit is checked again here (a page is never rendered past it)."""
     path = Path(path)
     limits = Limits()
-    source_file: Path | None = None
     if sniff_kind(path) == "pdf":
         image = pdf.render_page(path, page_number, dpi, limits.max_pixels)
+        text, confidence = tesseract.recognise(tesseract.deskew(image), lang)
     else:
         with open_image(path, limits) as opened:
             frames = getattr(opened, "n_frames", 1)
             if not 1 <= page_number <= frames:
                 raise ValueError(f"page {page_number} of {frames}")
             opened.seek(page_number - 1)
-            image = _greyscale(opened)
-            if frames == 1 and opened.format in ("PNG", "JPEG", "TIFF") and image is opened:
-                source_file = path  # Tesseract reads the file itself unless the deskew changes the image
-            else:
-                image = image.copy() if image is opened else image
-    straight = tesseract.deskew(image)
-    text, confidence = tesseract.recognise(
-        straight, lang, source_file=source_file if straight is image else None
-    )
+            text, confidence = tesseract.recognise(tesseract.deskew(_greyscale(opened)), lang)
     return PageText(number=page_number, text=text, source="ocr", confidence=confidence)
 
 
@@ -84,13 +76,10 @@ def email_text(path: Path) -> str:
 
 
 def _greyscale(image: Image.Image) -> Image.Image:
-    """A greyscale image upright per its EXIF orientation; transparent areas white. The same object when the
-    image already is plain greyscale or bilevel and upright (so the file can go to Tesseract as it is)."""
-    upright = ImageOps.exif_transpose(image) or image
-    if upright.mode in ("L", "1") and upright is image:
-        return image
-    if "A" in upright.mode or upright.mode == "P":
-        rgba = upright.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        upright = Image.alpha_composite(white, rgba)
-    return upright.convert("L")
+    """Greyscale (or bilevel), upright per its EXIF orientation, transparent areas white."""
+    if image.getexif().get(0x0112, 1) != 1:  # EXIF Orientation: 1 is upright
+        image = ImageOps.exif_transpose(image) or image
+    if "A" in image.mode or image.mode == "P":
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return image if image.mode in ("L", "1") else image.convert("L")

@@ -70,14 +70,15 @@ def inspect(path: str | Path, limits: Limits = Limits()) -> FileInfo:
         raise Refused("Il file è vuoto")
     with path.open("rb") as stream:
         head = stream.read(HEAD_BYTES)
-    if b"%PDF-" in head[:PDF_SEARCH_BYTES]:
-        return pdf.inspect_pdf(path, limits)
+    # signatures at offset 0 first: a ZIP storing a PDF uncompressed has "%PDF-" in its first kilobyte
     for magic, mime_type in IMAGE_MAGIC.items():
         if head.startswith(magic):
             return _inspect_image(path, mime_type, limits)
     for magic, what in OTHER_MAGIC.items():
         if head.startswith(magic):
             raise Refused(f"Il contenuto del file è {what}{_named_as(path)}: {ACCEPTED_IT}")
+    if b"%PDF-" in head[:PDF_SEARCH_BYTES]:
+        return pdf.inspect_pdf(path, limits)
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         raise Refused(f"Il contenuto del file è un'immagine WebP{_named_as(path)}: {ACCEPTED_IT}")
     if looks_like_email(head):
@@ -92,10 +93,10 @@ def sniff_kind(path: Path) -> str:
     """'pdf' or 'image' from the first bytes (for ocr_page, which is only handed what inspect() accepted)."""
     with path.open("rb") as stream:
         head = stream.read(PDF_SEARCH_BYTES)
-    if b"%PDF-" in head:
-        return "pdf"
     if any(head.startswith(magic) for magic in IMAGE_MAGIC):
         return "image"
+    if b"%PDF-" in head and not any(head.startswith(magic) for magic in OTHER_MAGIC):
+        return "pdf"
     raise Refused("Si possono leggere con l'OCR solo PDF e immagini PNG, JPEG o TIFF")
 
 

@@ -3,7 +3,8 @@ per document."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from itertools import islice
 
 from search.protocol import SearchDoc
 
@@ -23,6 +24,14 @@ def protocol_terms(query: str) -> list[str]:
     """A query that is a protocol number matches it exactly (as typed, or with the ente code upper-cased)."""
     raw = query.strip()
     return sorted({raw, raw.upper()})
+
+
+def batches(docs: Iterable[SearchDoc], size: int) -> Iterator[list[SearchDoc]]:
+    """The documents in batches of at most `size`, one per id within a batch (a rebuild streams the whole
+    archive: never all in memory). Across batches the backends' version check keeps the highest version."""
+    stream = iter(docs)
+    while batch := list(islice(stream, size)):
+        yield latest(batch)
 
 
 def latest(docs: Iterable[SearchDoc]) -> list[SearchDoc]:

@@ -2,7 +2,8 @@
 
 The documents live in a versioned index `<index>-v<N>` behind the alias `<index>`: a rebuild fills
 `<index>-v<N+1>`, swaps the alias in one `update_aliases` call and deletes the old index, so readers never see
-a half-built index. Text and title use the built-in `italian` analyzer; ente, taxpayers, type and protocol are
+a half-built index (writes made while a rebuild runs go to the old index: the archive's consistency check
+repairs them). Text and title use the built-in `italian` analyzer; ente, taxpayers, type and protocol are
 keywords. Writes use external versioning (`external_gte`): a stale upsert never overwrites a newer version.
 
 `PlainMediaTypeNode` (RECIPES.md §7) is for servers of the OpenSearch REST API (osmem-server in the tests),
@@ -20,7 +21,7 @@ from elastic_transport import Urllib3HttpNode
 from elasticsearch import BadRequestError, Elasticsearch, helpers
 
 from search import text as it
-from search.common import check_page, latest, protocol_terms
+from search.common import batches, check_page, protocol_terms
 from search.protocol import Hit, SearchDoc, SearchResult
 
 INDEX = "esattoria-documents"
@@ -89,6 +90,7 @@ class ElasticBackend:
         self.alias = index
         self.refresh = refresh
         self.shards = shards
+        self._ready = False
 
     # --- indices ------------------------------------------------------------------------------------------
 
@@ -110,6 +112,7 @@ class ElasticBackend:
             aliases={self.alias: {}} if aliased else None)
 
     def ensure_ready(self) -> None:
+        self._ready = True
         if self._aliased():
             return
         if self.client.indices.exists(index=self.alias):
@@ -133,7 +136,7 @@ class ElasticBackend:
         }
 
     def _actions(self, docs: Iterable[SearchDoc], index: str) -> Iterator[dict[str, Any]]:
-        for doc in latest(docs):
+        for doc in (doc for batch in batches(docs, 500) for doc in batch):
             yield {"_op_type": "index", "_index": index, "_id": str(doc.id), "version": int(doc.version),
                    "version_type": "external_gte", "_source": self._source(doc)}
 
@@ -147,6 +150,8 @@ class ElasticBackend:
 
     def index(self, docs: Iterable[SearchDoc]) -> int:
         """Upserts; a document older than the indexed one (409 conflict) is skipped, not counted."""
+        if not self._ready:  # a write to a missing alias would auto-create a plain index under its name
+            self.ensure_ready()
         return self._bulk(self._actions(docs, self.alias), refresh=self.refresh, ignore=409)
 
     def delete(self, ids: Iterable[int]) -> None:

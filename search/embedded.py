@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from search import text as it
-from search.common import check_page, latest, protocol_terms
+from search.common import batches, check_page, protocol_terms
 from search.protocol import Hit, SearchDoc, SearchResult
 
 TABLE = "search_document"
@@ -198,10 +198,9 @@ class SqlBackend:
             set_={c.name: insert.excluded[c.name] for c in t.columns if c.name != "id"},
             where=t.c.version <= insert.excluded.version,
         ).returning(t.c.id)
-        rows = [self._row(doc) for doc in latest(docs)]
         written = 0
-        for start in range(0, len(rows), _BATCH):
-            written += len(conn.execute(statement, rows[start:start + _BATCH]).all())
+        for batch in batches(docs, _BATCH):
+            written += len(conn.execute(statement, [self._row(doc) for doc in batch]).all())
         return written
 
     def index(self, docs: Iterable[SearchDoc]) -> int:

@@ -52,6 +52,7 @@ WORD = re.compile(r"\w+")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 MARK_START, MARK_STOP = "\x02", "\x03"
 ELLIPSIS = " … "
+SCAN_CHARS = 100_000  # with one fragment found, a highlight stops looking for a second one past this
 
 _stemmer = Stemmer.Stemmer("italian")
 
@@ -105,34 +106,43 @@ def normalize_html(fragment: str) -> str:
 def highlight(text: str, wanted: Collection[str], *, before: int = 8, after: int = 22,
               fragments: int = 2) -> str:
     """Up to `fragments` windows of the text around the words whose stem is in `wanted`, the words in <em>,
-    the rest HTML-escaped; without a match, the start of the text."""
-    tokens = list(WORD.finditer(text))
+    the rest HTML-escaped; without a match, the start of the text. The text is read only as far as the last
+    window (an OCR text can run to hundreds of pages) and each distinct word is stemmed once."""
+    tokens: list[re.Match[str]] = []
+    marks: set[int] = set()
+    windows: list[tuple[int, int]] = []
+    is_match: dict[str, bool] = {}
+    more = False
+    for m in WORD.finditer(text):
+        done = len(windows) == fragments or m.start() > SCAN_CHARS
+        if windows and done and len(tokens) >= windows[-1][1]:
+            more = True
+            break
+        i = len(tokens)
+        tokens.append(m)
+        word = m.group().lower()
+        if word not in is_match:
+            is_match[word] = word not in STOP_WORDS and _stemmer.stemWord(word) in wanted
+        if is_match[word]:
+            marks.add(i)
+            if len(windows) < fragments and (not windows or i >= windows[-1][1]):
+                windows.append((max(0, i - before), i + after))
     if not tokens:
         return escape(text[:200].strip())
-    token_stems = _stemmer.stemWords([m.group().lower() for m in tokens])
-    matched = [i for i, s in enumerate(token_stems)
-               if s in wanted and tokens[i].group().lower() not in STOP_WORDS]
-    windows: list[tuple[int, int]] = []
-    for i in matched:
-        if windows and i < windows[-1][1]:
-            continue
-        if len(windows) == fragments:
-            break
-        windows.append((max(0, i - before), min(len(tokens), i + after)))
-    if not windows:
-        windows = [(0, min(len(tokens), before + after))]
-    marks = set(matched)
+    windows = [(first, min(last, len(tokens))) for first, last in windows or [(0, before + after)]]
     parts = []
     for first, last in windows:
-        out, pos = [], tokens[first].start()
+        out, pos = [], 0 if first == 0 else tokens[first].start()  # punctuation before the first word too
         for i in range(first, last):
             m = tokens[i]
             out.append(escape(text[pos:m.start()]))
             out.append(f"<em>{escape(m.group())}</em>" if i in marks else escape(m.group()))
             pos = m.end()
+        if last == len(tokens) and not more:
+            out.append(escape(text[pos:].rstrip()))
         parts.append("".join(out))
     lead = "… " if windows[0][0] > 0 else ""
-    tail = " …" if windows[-1][1] < len(tokens) else ""
+    tail = " …" if more or windows[-1][1] < len(tokens) else ""
     return lead + join_fragments(parts) + tail
 
 

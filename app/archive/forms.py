@@ -22,3 +22,7 @@ class UploadForm(FlaskForm):
 
 class LinkDecisionForm(FlaskForm):
     decision = HiddenField(validators=[DataRequired()])
+
+
+class DeleteForm(FlaskForm):
+    """Nothing but the CSRF token."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.archive.models import Document, DocumentLink, DocumentPage
 from app.core.access import Principal, scoped
+from app.core.audit import Actor, log_access
 
 PAGE_SIZE = 25
 
@@ -51,7 +52,11 @@ def _filtered(
     ente_id: int | None = None,
     status: str | None = None,
     taxpayer_id: int | None = None,
+    to_link: bool = False,
+    to_review: Any = None,
 ) -> sa.Select:
+    """`to_link`: the "da collegare" work list (documents with proposed links); `to_review`: documents with a
+    page read below that OCR confidence."""
     stmt = scoped(sa.select(Document), Document, principal).where(Document.status != "deleted")
     if ente_id:
         stmt = stmt.where(Document.ente_id == ente_id)
@@ -64,6 +69,14 @@ def _filtered(
                     DocumentLink.taxpayer_id == taxpayer_id, DocumentLink.state != "rejected"
                 )
             )
+        )
+    if to_link:
+        stmt = stmt.where(
+            Document.id.in_(sa.select(DocumentLink.document_id).where(DocumentLink.state == "proposed"))
+        )
+    if to_review is not None:
+        stmt = stmt.where(
+            Document.id.in_(sa.select(DocumentPage.document_id).where(DocumentPage.confidence < to_review))
         )
     return stmt
 
@@ -79,7 +92,9 @@ def list_documents(
     )
     items = list(
         session.scalars(
-            stmt.options(selectinload(Document.doc_type), selectinload(Document.ente))
+            stmt.options(
+                selectinload(Document.doc_type), selectinload(Document.ente), selectinload(Document.links)
+            )
             .order_by(Document.received_date.desc(), Document.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
@@ -140,6 +155,27 @@ def taxpayer_visible(session: Session, principal: Principal, taxpayer_id: int) -
 
     stmt = scoped(sa.select(Taxpayer.id), Taxpayer, principal).where(Taxpayer.id == taxpayer_id)
     return session.scalar(stmt) is not None
+
+
+def log_reads(
+    session: Session,
+    actor: Actor,
+    action: str,
+    taxpayer_ids: list[int],
+    *,
+    remote_addr: str | None,
+    document_id: int | None = None,
+) -> None:
+    """GDPR accountability: a document page or the card's Documenti section shows these taxpayers' data."""
+    for taxpayer_id in dict.fromkeys(taxpayer_ids):
+        log_access(
+            session,
+            actor,
+            action,
+            taxpayer_id=taxpayer_id,
+            remote_addr=remote_addr,
+            detail={"document": document_id} if document_id else None,
+        )
 
 
 def get_link(session: Session, principal: Principal, document_id: int, link_id: int) -> DocumentLink | None:

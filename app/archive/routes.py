@@ -32,19 +32,22 @@ def document_list() -> Any:
     page = max(request.args.get("pagina", 1, type=int), 1)
     status = request.args.get("stato") or None
     ente_id = request.args.get("ente", type=int)
+    work = request.args.get("lista") or ""  # "da_collegare" | "da_rivedere"
     result = queries.list_documents(
         db.session,
         current_principal(),
         page=page,
         status=status if status in DOCUMENT_STATUSES else None,
         ente_id=ente_id,
+        to_link=work == "da_collegare",
+        to_review=current_app.config["OCR_CONFIDENCE_REVIEW"] if work == "da_rivedere" else None,
     )
     return render_template(
         "archive/document_list.html",
         result=result,
         statuses=DOCUMENT_STATUSES,
         enti=_enti(),
-        filters={"stato": status or "", "ente": ente_id or ""},
+        filters={"stato": status or "", "ente": ente_id or "", "lista": work},
     )
 
 
@@ -54,20 +57,35 @@ def document_detail(document_id: int) -> Any:
     document = queries.get_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
-    threshold = services.review_threshold(db.session, document.ente_id)
     done, total = queries.reading_progress(db.session, document)
-    template = (
-        "archive/_progress.html" if request.headers.get("HX-Request") else "archive/document_detail.html"
+    if request.headers.get("HX-Request"):  # the reading progress, polled while the text is read
+        if document.status not in ("received", "reading"):
+            return "", 200, {"HX-Refresh": "true"}  # read: the whole page again, with its text and links
+        return render_template("archive/_progress.html", document=document, done=done, total=total)
+    queries.log_reads(
+        db.session,
+        current_actor(),
+        "archive_document",
+        [lk.taxpayer_id for lk in document.links if lk.state != "rejected"],
+        remote_addr=request.remote_addr,
+        document_id=document.id,
     )
-    return render_template(
-        template,
+    end = services.retention_end(document)
+    page = render_template(
+        "archive/document_detail.html",
         document=document,
         targets=queries.link_targets(db.session, document.links),
-        threshold=threshold,
+        threshold=services.review_threshold(
+            db.session, document.ente_id, current_app.config["OCR_CONFIDENCE_REVIEW"]
+        ),
         done=done,
         total=total,
         form=forms.LinkDecisionForm(),
+        retention_end=end,
+        deletable=end is not None and end <= dt.date.today(),
     )
+    db.session.commit()  # the access log rows
+    return page
 
 
 @bp.route("/<int:document_id>/collegamenti/<int:link_id>", methods=["POST"])
@@ -90,7 +108,29 @@ def link_decide(document_id: int, link_id: int) -> Any:
         "Collegamento confermato." if form.decision.data == "confirm" else "Collegamento rifiutato.",
         "success",
     )
+    if request.form.get("ritorno") == "scheda":  # confirmed from the taxpayer card
+        return redirect(url_for("taxpayers.card", taxpayer_id=link.taxpayer_id))
     return redirect(url_for("archive.document_detail", document_id=document_id))
+
+
+@bp.route("/<int:document_id>/elimina", methods=["POST"])
+@permission_required("admin.users")
+def document_delete(document_id: int) -> Any:
+    """Deletion at the end of retention, by an administrator only."""
+    document = queries.get_document(db.session, current_principal(), document_id)
+    if document is None:
+        abort(404)
+    if not forms.DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_document(db.session, document, current_actor(), today=dt.date.today())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("archive.document_detail", document_id=document_id))
+    db.session.commit()
+    flash(f"Documento {document.protocol} eliminato.", "success")
+    return redirect(url_for("archive.document_list"))
 
 
 @bp.route("/<int:document_id>/originale")
@@ -166,7 +206,21 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
     if not queries.taxpayer_visible(db.session, current_principal(), taxpayer_id):
         abort(404)
     result = queries.list_documents(db.session, current_principal(), per_page=20, taxpayer_id=taxpayer_id)
-    return render_template("archive/_taxpayer_documents.html", result=result, taxpayer_id=taxpayer_id)
+    queries.log_reads(
+        db.session, current_actor(), "card_documents", [taxpayer_id], remote_addr=request.remote_addr
+    )
+    db.session.commit()  # the access log row
+    proposed = {
+        d.id: [lk for lk in d.links if lk.taxpayer_id == taxpayer_id and lk.state == "proposed"]
+        for d in result.items
+    }
+    return render_template(
+        "archive/_taxpayer_documents.html",
+        result=result,
+        taxpayer_id=taxpayer_id,
+        proposed=proposed,
+        form=forms.LinkDecisionForm(),
+    )
 
 
 from app.archive.entrypoints import routes as _retention_routes  # noqa: E402,F401  (conservazione)

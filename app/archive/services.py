@@ -36,8 +36,9 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.enti.models import Ente
 
-AUTO_LINK = "archivio_collega_automatico"  # ente setting: {"enabled": true} links unambiguous taxpayers
-REVIEW_THRESHOLD = "archivio_soglia_revisione_ocr"  # {"confidence": 60}: pages below go to review
+# Settings an ente may give itself as parameter rows (none is seeded: they are choices, not legal numbers).
+AUTO_LINK = "archivio_collega_automatico"  # {"enabled": true}: an unambiguous taxpayer is linked at once
+REVIEW_THRESHOLD = "archivio_soglia_revisione_ocr"  # {"confidence": 70}: instead of OCR_CONFIDENCE_REVIEW
 DEFAULT_TYPE = "altro"
 Mode = Literal["sync", "jobs"]
 
@@ -96,9 +97,13 @@ def auto_link_enabled(session: Session, ente_id: int) -> bool:
     return bool(value.get("enabled")) if isinstance(value, dict) else bool(value)
 
 
-def review_threshold(session: Session, ente_id: int) -> Decimal:
+def review_threshold(session: Session, ente_id: int, default: Decimal | int) -> Decimal:
+    """The OCR confidence under which a page is listed for review: the ente's parameter row when it has one,
+    else the configured default (OCR_CONFIDENCE_REVIEW)."""
     value = ente_setting(session, ente_id, REVIEW_THRESHOLD)
-    return Decimal(str(value.get("confidence", 60))) if isinstance(value, dict) else Decimal(60)
+    if isinstance(value, dict) and "confidence" in value:
+        return Decimal(str(value["confidence"]))
+    return Decimal(str(default))
 
 
 # --- numbers, types, outbox -----------------------------------------------------------------------------
@@ -509,6 +514,46 @@ def decide_link(session: Session, link: DocumentLink, decision: str, actor: Acto
     touch(session, document)
 
 
+def retention_end(document: Document) -> dt.date | None:
+    """The first day the document may be deleted: received date + its type's retention years (None: kept)."""
+    years = document.doc_type.retention_years
+    if years is None:
+        return None
+    received = document.received_date
+    try:
+        return received.replace(year=received.year + years)
+    except ValueError:  # 29 February
+        return received.replace(year=received.year + years, day=28)
+
+
+def delete_document(session: Session, document: Document, actor: Actor, *, today: dt.date) -> None:
+    """Deletion at the end of retention (the route lets administrators only): the text is dropped, the
+    index forgets it, an event on the timeline of every taxpayer it concerned."""
+    if document.status == "deleted":
+        return
+    end = retention_end(document)
+    if end is None or today < end:
+        when = f"dal {end:%d/%m/%Y}" if end else "mai (conservazione illimitata)"
+        raise DomainError(f"Il documento {document.protocol} è in conservazione: eliminabile {when}.")
+    taxpayers = _taxpayers_of(document)
+    document.status = "deleted"
+    document.text = ""
+    for page in document.page_rows:
+        page.text = ""
+    summary = f"Documento {document.protocol} eliminato a fine conservazione"
+    for taxpayer_id in taxpayers or [None]:
+        record_event(
+            session,
+            actor,
+            "document.deleted",
+            summary,
+            taxpayer_id=taxpayer_id,
+            ente_id=document.ente_id,
+            payload={"document": document.id},
+        )
+    touch(session, document)
+
+
 def record_download(session: Session, document: Document, actor: Actor) -> None:
     """Every download of an original is an event (on each taxpayer's timeline it concerns)."""
     summary = f"Documento {document.protocol} scaricato: {document.file_name}"
@@ -522,41 +567,3 @@ def record_download(session: Session, document: Document, actor: Actor) -> None:
             ente_id=document.ente_id,
             payload={"document": document.id},
         )
-
-
-# --- the bulk intake folder -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class IntakeFile:
-    ente: Ente
-    path: Path
-
-
-def intake_files(session: Session, root: str | Path) -> list[IntakeFile]:
-    """The files waiting in `<root>/<ente code>/` (not in its done/ and refused/ subfolders), oldest first."""
-    base = Path(root)
-    if not base.is_dir():
-        return []
-    found: list[IntakeFile] = []
-    enti = {e.code: e for e in session.scalars(sa.select(Ente))}
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
-        ente = enti.get(folder.name)
-        if ente is None:
-            continue
-        files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
-        found.extend(IntakeFile(ente, p) for p in sorted(files, key=lambda p: (p.stat().st_mtime, p.name)))
-    return found
-
-
-def move_swept(item: IntakeFile, result: FilingResult) -> Path:
-    """After the commit: the file goes to done/ (filed or duplicate) or refused/ (with its reason beside)."""
-    target_dir = item.path.parent / ("refused" if result.status == "refused" else "done")
-    target_dir.mkdir(exist_ok=True)
-    target = target_dir / item.path.name
-    if target.exists():
-        target = target_dir / f"{item.path.stem}-{utcnow():%Y%m%d%H%M%S%f}{item.path.suffix}"
-    item.path.replace(target)
-    if result.error:
-        target.with_name(target.name + ".motivo.txt").write_text(result.error + "\n", encoding="utf-8")
-    return target

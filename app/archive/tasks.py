@@ -49,6 +49,7 @@ def read_document(document_id: int) -> str | None:
     from app.archive import text as text_lib
     from app.archive.models import Document, DocumentPage
     from app.archive.services import complete_reading
+    from app.core.db import utcnow
     from app.core.jobs import enqueue_after_commit
 
     session = db.session
@@ -64,15 +65,28 @@ def read_document(document_id: int) -> str | None:
     document = session.get(Document, document_id)
     if document is None:
         return None
-    pages = text_lib.text_layer(_path(document)) if document.mime_type == "application/pdf" else None
-    if pages is not None:
-        complete_reading(session, document, pages, SYSTEM)
+    path = _path(document)
+    if document.mime_type in ("text/plain", "message/rfc822"):  # text and e-mail: read at once
+        complete_reading(session, document, text_lib.extract(path).pages, SYSTEM)
         session.commit()
         return "text_layer"
-    known = {p.number for p in document.page_rows}
+    layer = text_lib.text_layer(path) if document.mime_type == "application/pdf" else None
+    with_text = [p for p in layer or [] if p.text.strip()]
+    if layer is not None and len(with_text) == len(layer):
+        complete_reading(session, document, layer, SYSTEM)
+        session.commit()
+        return "text_layer"
+    existing = {p.number: p for p in document.page_rows}
+    own_text = {p.number: p for p in with_text}  # a born-digital page keeps its text; scans bound in get OCR
     for number in range(1, max(document.pages, 1) + 1):
-        if number not in known:
-            session.add(DocumentPage(document_id=document.id, number=number, text=None, source="ocr"))
+        row = existing.get(number)
+        if row is None:
+            row = DocumentPage(document_id=document.id, number=number, text=None, source="ocr")
+            session.add(row)
+        if row.text is None and number in own_text:
+            row.text, row.source, row.read_dt = own_text[number].text, own_text[number].source, utcnow()
+        if row.text is not None:
+            continue
         enqueue_after_commit(
             session,
             ocr_document_page,
@@ -148,10 +162,50 @@ def drain_index() -> int:
     return done
 
 
+def requeue_stuck(older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Documents whose reading stopped (a worker died, Redis lost its queue): enqueued again. Safe to repeat:
+    a page already read is skipped, a received document is claimed once."""
+    from app.archive.models import Document
+    from app.core.db import utcnow
+    from app.core.jobs import enqueue_after_commit
+
+    session = db.session
+    limit = utcnow() - older_than
+    stuck = list(
+        session.scalars(
+            sa.select(Document).where(
+                Document.status.in_(("received", "reading")), Document.created_dt < limit
+            )
+        )
+    )
+    for document in stuck:
+        pending = [p.number for p in document.page_rows if p.text is None]
+        if document.status == "reading" and not document.page_rows:
+            document.status = "received"  # claimed, then lost before its pages were created
+        if document.status == "received":
+            enqueue_after_commit(session, read_document, document.id, queue_name=OCR_QUEUE)
+            continue
+        for number in pending:
+            enqueue_after_commit(
+                session,
+                ocr_document_page,
+                document.id,
+                number,
+                queue_name=OCR_QUEUE,
+                job_id=f"ocr-{document.id}-{number}",
+            )
+        if not pending:
+            enqueue_after_commit(session, finish_document, document.id, queue_name=OCR_QUEUE)
+    session.commit()
+    return len(stuck)
+
+
 def verify_index(reschedule: bool = True) -> dict[str, Any]:
+    """The nightly check: readings that stopped are started again, then index and database compared."""
     from app.archive.indexing import backend, verify
 
-    report = verify(db.session, backend()).as_json()
+    requeued = requeue_stuck()
+    report = {**verify(db.session, backend()).as_json(), "requeued": requeued}
     db.session.commit()
     if reschedule:
         schedule_verify_index()
@@ -161,7 +215,8 @@ def verify_index(reschedule: bool = True) -> dict[str, Any]:
 def sweep_intake(reschedule: bool = True, mode: str = "jobs") -> list[dict[str, Any]]:
     """File what waits in ARCHIVE_INTAKE_DIR/<ente>/ (channel scansione), one commit per file, then move it
     to done/ or refused/."""
-    from app.archive.services import file_documents, intake_files, move_swept
+    from app.archive.services import file_documents
+    from app.archive.sweep import intake_files, move_swept
 
     root = current_app.config.get("ARCHIVE_INTAKE_DIR")
     out: list[dict[str, Any]] = []

@@ -147,3 +147,36 @@ def test_search_prints_formats_json_and_counts_only_that_ente(app, session, cli,
     assert r02["total"] == 1 and [h["document"] for h in r02["hits"]] == [other["document"]]
     _, none = cli("archivio", "search", "ricevute", "--ente", "R02")
     assert none == {"total": 0, "hits": []}
+
+
+def test_an_encrypted_pdf_is_stored_and_flagged_not_read(app, session, cli, tmp_path, store) -> None:
+    import pikepdf
+
+    from app.archive.models import Document
+
+    locked = tmp_path / "cifrato.pdf"
+    document = pikepdf.Pdf.new()
+    document.add_blank_page()
+    document.save(locked, encryption=pikepdf.Encryption(owner="proprietario", user="segreta", R=6))
+    code, (item,) = cli("archivio", "import", str(locked), "--ente", "R01")
+    assert code == 0
+    assert (item["status"], item["text_source"], item["proposed_links"]) == ("indexed", "none", [])
+    filed = session.get(Document, item["document"])
+    assert filed.encrypted is True and filed.text == ""
+    assert (store / filed.file_path).read_bytes() == locked.read_bytes()
+
+
+def test_hostile_pdfs_are_refused_with_nothing_kept(app, session, cli, tmp_path, store) -> None:
+    from app.archive.models import Document
+    from tests.ocr import hostile
+
+    pages = hostile.pages_pdf(tmp_path / "centomila.pdf", 100_000)
+    loop = hostile.recursive_pdf(tmp_path / "ricorsivo.pdf")
+    before = session.scalar(sa.select(sa.func.count()).select_from(Document))
+    code, out = cli("archivio", "import", str(pages), str(loop), "--ente", "R01")
+    assert code == 1
+    assert [o["status"] for o in out] == ["refused", "refused"]
+    assert all(o["error"] and o["document"] is None for o in out)
+    assert "100000" in out[0]["error"].replace(".", "") or "100.000" in out[0]["error"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(Document)) == before
+    assert not [p for p in store.rglob("*") if p.is_file() and "tmp" not in p.parts]

@@ -4,6 +4,7 @@ the letter."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -226,3 +227,125 @@ def test_upload_at_the_desk_reads_in_a_job_then_links(app, personas, tmp_path, s
     assert document.get("status") == "indexed" and document.get("text_source") == "text_layer"
     assert [(kind, state) for _, kind, state in document.links()] == [("taxpayer", "proposed")]
     assert _events(app, debtor.taxpayer_id, "document.link_proposed")
+
+
+def test_only_an_administrator_deletes_and_only_at_the_end_of_retention(
+    app, personas, tmp_path, store
+) -> None:
+    from app.archive.services import IncomingFile, file_documents
+    from app.archive.tasks import drain_index
+    from app.core.audit import Actor
+    from app.enti.models import Ente
+    from app.extensions import db
+
+    recent, debtor = _file(app, tmp_path)
+    with app.app_context():
+        debtor_cf = db.session.scalar(
+            sa.text("SELECT codice_fiscale FROM taxpayers WHERE id = :i"), {"i": debtor.taxpayer_id}
+        )
+        old = typst_pdf(tmp_path / "vecchia.pdf", f"Una lettera del 2012 di {debtor_cf}.")
+        r01 = db.session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
+        (filed,) = file_documents(
+            db.session,
+            [IncomingFile(old.name, old)],
+            r01,
+            "posta",
+            "corrispondenza",
+            Actor.system("test"),
+            file_store=app.config["FILE_STORE"],
+            mode="sync",
+            received_date=dt.date(2012, 3, 1),
+        )
+        db.session.commit()
+    aged = Filed(app, filed.document)
+    admin, backoffice = personas.client("admin"), personas.client("backoffice")
+    token = csrf_token(backoffice, f"/archivio/{aged.id}")
+    assert backoffice.post(f"/archivio/{aged.id}/elimina", data={"csrf_token": token}).status_code == 403
+    token = csrf_token(admin, f"/archivio/{recent.id}")
+    admin.post(f"/archivio/{recent.id}/elimina", data={"csrf_token": token})
+    assert recent.get("status") == "indexed"  # ten years of retention (art. 2220 c.c.) are not over
+    assert "Elimina (fine conservazione)" in admin.get(f"/archivio/{aged.id}").get_data(as_text=True)
+    assert admin.post(f"/archivio/{aged.id}/elimina", data={"csrf_token": token}).status_code == 302
+    assert aged.get("status") == "deleted" and aged.get("text") == ""
+    assert admin.get(f"/archivio/{aged.id}").status_code == 404
+    (deleted,) = _events(app, debtor.taxpayer_id, "document.deleted")
+    assert deleted["payload"]["document"] == aged.id
+    with app.app_context():
+        from app.archive.indexing import backend
+
+        drain_index()
+        assert aged.id not in backend().versions(["R01"])
+
+
+def test_the_work_list_da_collegare_and_a_confirmation_from_the_card(app, personas, tmp_path, store) -> None:
+    document, debtor = _file(app, tmp_path)
+    protocol = document.get("protocol")
+    client = personas.client("sportello")
+    assert protocol in client.get("/archivio/?lista=da_collegare").get_data(as_text=True)
+    fragment = client.get(f"/archivio/contribuente/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert 'data-testid="card-confirm-link"' in fragment
+    links = {kind: link_id for link_id, kind, _ in document.links()}
+    token = csrf_token(client, f"/contribuenti/{debtor.taxpayer_id}")
+    for kind in ("taxpayer", "position"):
+        answer = client.post(
+            f"/archivio/{document.id}/collegamenti/{links[kind]}",
+            data={"decision": "confirm", "ritorno": "scheda", "csrf_token": token},
+        )
+        assert answer.headers["Location"].endswith(f"/contribuenti/{debtor.taxpayer_id}")
+    assert [state for _, _, state in document.links()] == ["confirmed", "confirmed"]
+    assert protocol not in client.get("/archivio/?lista=da_collegare").get_data(as_text=True)
+    assert 'data-testid="card-confirm-link"' not in client.get(
+        f"/archivio/contribuente/{debtor.taxpayer_id}"
+    ).get_data(as_text=True)
+
+
+def test_pages_read_below_the_confidence_threshold_are_listed_for_review(
+    app, personas, tmp_path, store
+) -> None:
+    from decimal import Decimal
+
+    from app.archive.models import DocumentPage
+    from app.extensions import db
+
+    document, _ = _file(app, tmp_path)
+    protocol = document.get("protocol")
+    client = personas.client("backoffice")
+    assert protocol not in client.get("/archivio/?lista=da_rivedere").get_data(as_text=True)
+    with app.app_context():
+        page = db.session.scalars(
+            sa.select(DocumentPage).where(DocumentPage.document_id == document.id)
+        ).one()
+        page.source, page.confidence = "ocr", Decimal("41.5")  # as Tesseract would score a poor scan
+        page.document.text_source, page.document.ocr_confidence = "ocr", Decimal("41.5")
+        db.session.commit()
+    assert protocol in client.get("/archivio/?lista=da_rivedere").get_data(as_text=True)
+    detail = client.get(f"/archivio/{document.id}").get_data(as_text=True)
+    assert "Pagine da rivedere" in detail and "pagina 1 (41,50%)" in detail
+    assert "affidabilità media 41,50%" in detail
+    assert "(41,50%)" in client.get("/archivio/").get_data(as_text=True)
+    app.config["OCR_CONFIDENCE_REVIEW"] = 40
+    try:
+        assert protocol not in client.get("/archivio/?lista=da_rivedere").get_data(as_text=True)
+    finally:
+        app.config["OCR_CONFIDENCE_REVIEW"] = 60
+
+
+def test_reading_a_document_or_the_cards_documents_is_logged(app, personas, tmp_path, store) -> None:
+    from app.core.audit import AccessLog
+    from app.extensions import db
+
+    document, debtor = _file(app, tmp_path)
+    client = personas.client("callcenter")
+    client.get(f"/archivio/{document.id}")
+    client.get(f"/archivio/contribuente/{debtor.taxpayer_id}")
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(AccessLog.action, AccessLog.taxpayer_id, AccessLog.detail)
+            .where(AccessLog.taxpayer_id == debtor.taxpayer_id)
+            .order_by(AccessLog.id)
+        ).all()
+    assert [(r.action, r.taxpayer_id) for r in rows] == [
+        ("archive_document", debtor.taxpayer_id),
+        ("card_documents", debtor.taxpayer_id),
+    ]
+    assert rows[0].detail == {"document": document.id}

@@ -61,6 +61,7 @@ def test_the_columns_naming_stored_files_are_marked(ctx) -> None:
     }
     assert columns == {
         ("batch_jobs", "file_path"),
+        ("documents", "file_path"),  # the archive's originals
         ("riversamenti", "csv_path"),
         ("riversamenti", "xml_path"),
     }

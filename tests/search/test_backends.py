@@ -25,7 +25,7 @@ BACKENDS = ["es", "postgres", "sqlite"] + (["es-cluster"] if os.environ.get("ELA
 
 
 @pytest.fixture(scope="session")
-def osmem_url() -> Iterator[str]:
+def search_osmem_url() -> Iterator[str]:
     from osmem_server import OsmemServer
 
     server = OsmemServer.start(addr="127.0.0.1:0", japanese=False)
@@ -53,7 +53,7 @@ def _elastic(url: str, node_class: type | None) -> Iterator[ElasticBackend]:
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchBackend]:
     if request.param == "es":
-        yield from _elastic(request.getfixturevalue("osmem_url"), PlainMediaTypeNode)
+        yield from _elastic(request.getfixturevalue("search_osmem_url"), PlainMediaTypeNode)
     elif request.param == "es-cluster":
         yield from _elastic(os.environ["ELASTICSEARCH_URL"], None)
     elif request.param == "postgres":
@@ -179,6 +179,25 @@ def test_upsert_keeps_one_document_with_the_new_version(backend: SearchBackend) 
     assert backend.versions() == {5: 2, 6: 3} and ids(backend.search("ricevute", entes=["R01"])) == [6]
 
 
+def test_a_large_call_streams_in_batches_and_keeps_the_highest_version(backend: SearchBackend) -> None:
+    """A rebuild of the archive is never held in memory whole: versions still win across batch boundaries."""
+    filler = [doc(i, f"Comunicazione numero {i}") for i in range(10, 1210)]
+    written = backend.index([doc(1, "versione nuova", version=2), doc(2, "versione vecchia"), *filler,
+                             doc(1, "versione vecchia"), doc(2, "versione nuova", version=3)])
+    assert written == 1203  # the stale copy of 1 is not written
+    assert {k: v for k, v in backend.versions().items() if k < 10} == {1: 2, 2: 3}
+    assert ids(backend.search("nuova", entes=["R01"])) == [1, 2]
+    assert backend.search("comunicazioni", entes=["R01"], limit=1).total == 1200
+
+
+def test_a_codice_fiscale_or_a_notice_number_in_the_text_finds_the_letter(backend: SearchBackend) -> None:
+    backend.index([doc(11, f"Il contribuente {CF_VERDI} chiede la rateazione dell'avviso 301000000000012345"),
+                   *CORPUS])
+    assert ids(backend.search(CF_VERDI, entes=["R01"])) == [11]
+    assert ids(backend.search(CF_VERDI.lower(), entes=["R01"])) == [11]
+    assert ids(backend.search("301000000000012345", entes=["R01"])) == [11]
+
+
 def test_delete_removes_documents_and_ignores_unknown_ids(backend: SearchBackend) -> None:
     backend.index(CORPUS)
     backend.delete([1, 999])
@@ -230,7 +249,7 @@ def test_ensure_ready_is_idempotent(backend: SearchBackend) -> None:
     assert backend.versions() == {1: 1}
 
 
-# --- the embedded backend's own contract with the app ----------------------------------------------------------
+# --- the embedded backend's own contract with the app ---------------------------------------------------
 
 
 def test_schema_statements_build_the_table_the_backend_uses(search_pg_engine: sa.Engine, tmp_path) -> None:
@@ -270,12 +289,35 @@ def test_a_connection_writes_inside_the_callers_transaction(search_pg_engine: sa
             conn.exec_driver_sql(f"DROP TABLE {table}")
 
 
-def test_backend_from_settings_picks_elasticsearch_only_with_a_url(osmem_url: str, tmp_path) -> None:
+def test_backend_from_settings_picks_elasticsearch_only_with_a_url(search_osmem_url: str, tmp_path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
     assert isinstance(backend_from_settings(None, engine), SqlBackend)
     assert isinstance(backend_from_settings("", engine), SqlBackend)
-    es = backend_from_settings(osmem_url, engine, index="test-settings", compat=True)
+    es = backend_from_settings(search_osmem_url, engine, index="test-settings", compat=True)
     assert isinstance(es, ElasticBackend) and es.alias == "test-settings"
     es.ensure_ready()
     es.client.indices.delete(index="test-settings-v*")
     engine.dispose()
+
+
+def test_elastic_first_write_creates_the_versioned_index_behind_the_alias(search_osmem_url: str) -> None:
+    """Writing to a missing alias would make Elasticsearch auto-create a plain index under the alias' name."""
+    alias = f"test-search-{uuid.uuid4().hex[:12]}"
+    backend = ElasticBackend(search_osmem_url, index=alias, compat_plain_json=True)
+    try:
+        assert backend.index(CORPUS[:1]) == 1
+        assert list(backend.client.indices.get_alias(name=alias).body) == [f"{alias}-v1"]
+        assert ids(backend.search("pignoramento", entes=["R01"])) == [1]
+    finally:
+        backend.client.indices.delete(index=f"{alias}*", ignore_unavailable=True)
+
+
+def test_elastic_refuses_a_plain_index_named_like_the_alias(search_osmem_url: str) -> None:
+    alias = f"test-search-{uuid.uuid4().hex[:12]}"
+    backend = ElasticBackend(search_osmem_url, index=alias, compat_plain_json=True)
+    backend.client.indices.create(index=alias)
+    try:
+        with pytest.raises(RuntimeError, match="not the alias"):
+            backend.ensure_ready()
+    finally:
+        backend.client.indices.delete(index=alias)

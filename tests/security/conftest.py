@@ -179,8 +179,10 @@ def _build(app: Flask, store: Path) -> World:
             letter = store / f"lettera-{code}.txt"
             cf = db.session.get(Taxpayer, data.ids["taxpayer_id"]).codice_fiscale
             letter.write_text(f"Lettera del contribuente {cf} all'ente {code}.", encoding="utf-8")
-            (filed,) = file_documents(db.session, [IncomingFile(letter.name, letter)], ente_rows[code], "posta",
-                                      None, ACTOR, file_store=str(store), mode="sync")
+            (filed,) = file_documents(
+                db.session, [IncomingFile(letter.name, letter)], ente_rows[code], "posta", None, ACTOR,
+                file_store=str(store), mode="sync",
+            )
             db.session.commit()
             data.ids["document_id"] = filed.document
             data.ids["document_link_id"] = db.session.scalars(

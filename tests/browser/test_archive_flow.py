@@ -1,0 +1,98 @@
+"""The archive in a real browser: upload two letters at the desk (drag and drop), watch the reading progress
+until the page refreshes itself, confirm the proposed link, and find the document on the taxpayer's card."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from tests.archive.support import debtor_of, grouped, typst_pdf
+from tests.browser.test_accessibility import violations
+from tests.browser.test_carichi_flow import ThreadWorker, login
+
+pytestmark = pytest.mark.browser
+
+
+def _run_workers(app) -> threading.Thread:
+    from app.core.jobs import connection, queue
+
+    def work() -> None:
+        with app.app_context():
+            ThreadWorker([queue("ocr"), queue("index")], connection=connection()).work(burst=True)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_upload_read_confirm_and_see_it_on_the_card(page: Page, live_app, tmp_path) -> None:
+    from app.archive.models import Document
+    from app.core.jobs import queue
+    from app.extensions import db
+
+    with live_app.app_context():
+        for name in ("ocr", "index"):
+            queue(name).empty()
+        debtor = debtor_of(db.session, "R01")
+    letter = typst_pdf(
+        tmp_path / "istanza.pdf",
+        f"Il sottoscritto, codice fiscale {debtor.codice_fiscale}, "
+        f"chiede la rateazione dell'avviso {grouped(debtor.notice_number)}.",
+    )
+    other = typst_pdf(tmp_path / "altra.pdf", "Una lettera senza riferimenti a contribuenti.")
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    login(page, live_app, "sportello")
+    page.get_by_role("link", name="Archivio", exact=True).first.click()
+    page.get_by_role("link", name="Protocolla documenti").click()
+    assert violations(page) == []
+    page.locator("#ente_id").select_option(label="R01 – Regione Demo")
+    page.locator("#doc_type").select_option(label="Istanza di rateazione")
+    dropped = page.evaluate("""() => {
+        const data = new DataTransfer();
+        data.items.add(new File(["%PDF-"], "uno.pdf", {type: "application/pdf"}));
+        data.items.add(new File(["%PDF-"], "due.pdf", {type: "application/pdf"}));
+        const zone = document.querySelector("[data-dropzone-multiple]");
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+        return document.querySelector("#files").files.length;
+    }""")
+    assert dropped == 2
+    expect(page.locator("[data-dropzone-name]")).to_contain_text("2 file scelti: uno.pdf, due.pdf")
+    page.locator("#files").set_input_files([str(letter), str(other)])
+    page.get_by_role("button", name="Protocolla").click()
+    results = page.get_by_test_id("upload-results")
+    expect(results).to_contain_text("istanza.pdf: protocollato")
+    expect(results).to_contain_text("altra.pdf: protocollato")
+
+    results.get_by_role("link").first.click()
+    expect(page.get_by_test_id("reading-progress")).to_contain_text("Lettura del testo in corso")
+    page.evaluate("window.__beforeRefresh = true")
+    _run_workers(live_app).join(timeout=60)
+    # the polling fragment sees the document read and has the page refresh itself
+    expect(page.get_by_test_id("document-text")).to_contain_text(debtor.codice_fiscale, timeout=20_000)
+    assert page.evaluate("window.__beforeRefresh") is None
+    links = page.get_by_test_id("document-links")
+    expect(links).to_contain_text(debtor.codice_fiscale)
+    expect(links).to_contain_text(f"trovato nel testo: {debtor.notice_number}")
+    assert violations(page) == []
+    page.get_by_test_id("link-proposed").first.get_by_role("button", name="Conferma").click()
+    expect(page.get_by_test_id("link-confirmed")).to_have_count(1)
+    protocol = re.search(r"R01-\d{4}-\d{7}", page.get_by_role("heading", level=1).inner_text()).group(0)
+
+    page.get_by_test_id("link-confirmed").get_by_role("link").first.click()
+    section = page.get_by_test_id("card-documents")
+    expect(section).to_contain_text(protocol)
+    expect(page.locator(".esa-timeline")).to_contain_text("Documento collegato")
+    with live_app.app_context():
+        status = db.session.scalar(sa.select(Document.status).where(Document.protocol == protocol))
+    assert status == "indexed"
+    assert violations(page) == []  # the card with its Documenti section
+    page.goto("/archivio/?lista=da_collegare")
+    expect(page.get_by_test_id("documents")).to_contain_text(protocol)  # its position link is still proposed
+    expect(page.get_by_test_id("documents")).not_to_contain_text("altra.pdf")  # nothing to link there
+    assert violations(page) == []
+    assert errors == []
