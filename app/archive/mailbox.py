@@ -36,13 +36,9 @@ from sqlalchemy.orm import Session
 
 from app.archive.mailbox_models import RECEIPT_KINDS, MailboxState, MailMessage, MailMessageDocument
 from app.archive.services import FilingResult, IncomingFile, file_documents
-from app.core.audit import EVENT_KINDS, Actor, record_event
+from app.core.audit import Actor, record_event
 from app.core.errors import DomainError
 from app.enti.models import Ente
-
-# The mailbox's own event kinds (registered with the audit log's vocabulary).
-EVENT_KINDS.setdefault("mail.filed", "Messaggio di posta protocollato")
-EVENT_KINDS.setdefault("mail.refused", "Messaggio di posta rifiutato")
 
 MESSAGE_TYPE = "corrispondenza"
 RECEIPT_TYPE = "ricevuta_pec"
@@ -516,7 +512,7 @@ def file_mail(
         session,
         actor,
         "mail.filed",
-        f"{what} protocollata con {protocol} ({len(row.parts)} documenti): {mail.subject or ''}"[:500],
+        f"{what}: protocollo {protocol} ({len(row.parts)} documenti): {mail.subject or ''}"[:500],
         ente_id=ente.id,
         payload={
             "mail_message": row.id,

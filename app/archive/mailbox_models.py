@@ -10,7 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.archive.models import Document, _in
 from app.core import access
+from app.core.audit import EVENT_KINDS
 from app.core.db import Base, CreatedMixin, UTCDateTime
+
+# The events of the mailbox and of conservazione, added to the audit log's vocabulary (app/core/audit.py is
+# not this module's to edit): their labels are known wherever the archive's models are loaded.
+EVENT_KINDS.setdefault("mail.filed", "Messaggio di posta protocollato")
+EVENT_KINDS.setdefault("mail.refused", "Messaggio di posta rifiutato")
+EVENT_KINDS.setdefault("archive.exported", "Pacchetto di conservazione esportato")
 
 MAIL_KINDS: dict[str, str] = {"email": "E-mail", "pec": "PEC", "ricevuta_pec": "Ricevuta PEC"}
 MAIL_STATUSES: dict[str, str] = {"filed": "Protocollato", "refused": "Rifiutato"}

@@ -26,15 +26,13 @@ import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import Session, selectinload
 
+from app.archive import services
 from app.archive.mailbox_models import MailMessage, MailMessageDocument
 from app.archive.models import Document, DocumentType
-from app.archive.services import _taxpayers_of, touch
 from app.core.access import Principal, scoped
-from app.core.audit import EVENT_KINDS, Actor, record_event
+from app.core.audit import Actor, record_event
 from app.core.errors import DomainError
 from app.enti.models import Ente
-
-EVENT_KINDS.setdefault("archive.exported", "Pacchetto di conservazione esportato")
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "conservazione.xsd"
 INDEX_NAME = "indice.xml"
@@ -52,15 +50,8 @@ def retention_label(years: int | None) -> str:
 
 
 def retention_end(document: Document) -> dt.date | None:
-    """The day from which the document may be discarded (None: never)."""
-    years = document.doc_type.retention_years
-    if years is None:
-        return None
-    start = document.received_date
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:  # 29 February
-        return start.replace(year=start.year + years, day=28)
+    """The day from which the document may be discarded (None: never): the archive's own rule."""
+    return services.retention_end(document)
 
 
 # --- selection ------------------------------------------------------------------------------------------
@@ -368,38 +359,13 @@ class StoreRemoval:
 
 
 def discard(session: Session, document: Document, actor: Actor, *, today: dt.date) -> StoreRemoval:
-    """Delete a document at the end of its retention (the caller has checked the actor is an
-    administrator and may see it). DomainError, in Italian, when it must still be kept."""
+    """Delete a document at the end of its retention through the archive's `delete_document` (text dropped,
+    index told, an event on every timeline it concerns); the caller has checked the actor is an
+    administrator who may see it. DomainError, in Italian, when it must still be kept or is already gone.
+    Says whether its original may leave the store: only when no other document names the same file."""
     if document.status == "deleted":
-        raise DomainError(f"Il documento {document.protocol} è già stato scartato.")
-    end = retention_end(document)
-    if end is None:
-        raise DomainError(
-            f"Il documento {document.protocol} ({document.doc_type.label}) è a conservazione illimitata: "
-            "non si può scartare."
-        )
-    if today < end:
-        raise DomainError(
-            f"Il documento {document.protocol} va conservato fino al {end:%d/%m/%Y} "
-            f"({retention_label(document.doc_type.retention_years).lower()} dalla ricezione): "
-            "non si può ancora scartare."
-        )
-    summary = f"Documento {document.protocol} scartato a fine conservazione: {document.file_name}"[:500]
-    for taxpayer_id in _taxpayers_of(document) or [None]:
-        record_event(
-            session,
-            actor,
-            "document.deleted",
-            summary,
-            taxpayer_id=taxpayer_id,
-            ente_id=document.ente_id,
-            payload={"document": document.id, "protocol": document.protocol, "sha256": document.sha256},
-        )
-    document.status = "deleted"
-    document.text = ""
-    for page in document.page_rows:
-        page.text = ""
-    touch(session, document)  # the index drops it (outbox, after commit)
+        raise DomainError(f"Il documento {document.protocol} è già stato eliminato.")
+    services.delete_document(session, document, actor, today=today)
     session.flush()
     others = session.scalar(
         sa.select(sa.func.count())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import re
+import zipfile
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from lxml import etree
 
 from tests.archive.conftest_imap import PASSWORD, Dovecot, dovecot, mailbox_user  # noqa: F401
 from tests.archive.support import debtor_of, grouped, typst_pdf
@@ -159,9 +161,25 @@ def test_an_email_with_a_pdf_becomes_two_documents_of_one_protocol(
             )
         )
         .one()
-        .startswith(f"E-mail protocollata con {item['protocol']} (2 documenti)")
+        .startswith(f"E-mail: protocollo {item['protocol']} (2 documenti): Istanza di rateazione")
     )
     assert "$Protocollato" in imap.flags()[1]
+
+    # in the conservazione package the attachment names its message as the primary document
+    package_path = tmp_path / "pacchetto.zip"
+    code, _ = cli("archivio", "conserva", "--ente", "R01", "--out", str(package_path))
+    assert code == 0
+    with zipfile.ZipFile(package_path) as package:
+        index = etree.fromstring(package.read("indice.xml"))
+    ns = {"c": "urn:esattoria:conservazione:1"}
+    by_id = {
+        d.findtext("c:IdDoc/c:Identificativo", namespaces=ns): d for d in index.findall("c:Documento", ns)
+    }
+    assert by_id[mail_doc.protocol].findtext("c:Allegati/c:NumeroAllegati", namespaces=ns) == "1"
+    assert (
+        by_id[pdf_doc.protocol].findtext("c:IdentificativoDocumentoPrimario", namespaces=ns)
+        == mail_doc.protocol
+    )
 
 
 def _pec_envelope(inner: EmailMessage, tipo: str = "posta-certificata") -> EmailMessage:
@@ -259,7 +277,7 @@ def test_a_pec_receipt_is_recognised_as_such(app, session, cli, imap, tipo, labe
             Event.kind == "mail.filed", Event.payload["protocol"].as_string() == item["protocol"]
         )
     ).one()
-    assert summary.startswith(f"{label} protocollata con {item['protocol']}")
+    assert summary.startswith(f"{label}: protocollo {item['protocol']}")
 
 
 def test_a_receipt_known_only_by_its_daticert_is_recognised(app, session, cli, imap) -> None:

@@ -196,7 +196,7 @@ def test_a_document_is_discarded_only_at_the_end_of_its_retention(app, cli, stor
     code = app.test_cli_runner().invoke(args=["archivio", "scarta", str(recent)])
     assert code.exit_code == 1
     end = _years_ago(9).replace(year=_years_ago(9).year + 10)
-    assert f"va conservato fino al {end:%d/%m/%Y}" in code.stderr
+    assert f"è in conservazione: eliminabile dal {end:%d/%m/%Y}." in code.stderr
     assert _doc(app, recent, "status") == "indexed" and (store / _doc(app, recent, "file_path")).exists()
 
     exit_code, out = cli("archivio", "scarta", str(old))
@@ -211,7 +211,7 @@ def test_a_document_is_discarded_only_at_the_end_of_its_retention(app, cli, stor
     assert not old_file.exists()
     with app.app_context():
         event = db.session.scalars(sa.select(Event).where(Event.kind == "document.deleted")).one()
-        assert event.payload["document"] == old and "scartato a fine conservazione" in event.summary
+        assert event.payload["document"] == old and "eliminato a fine conservazione" in event.summary
         assert (
             db.session.scalars(
                 sa.select(SearchOutbox.op)
@@ -223,7 +223,7 @@ def test_a_document_is_discarded_only_at_the_end_of_its_retention(app, cli, stor
         assert db.session.get(Document, old) is not None  # the protocol register keeps its trace
     # twice: refused, nothing new
     again = app.test_cli_runner().invoke(args=["archivio", "scarta", str(old)])
-    assert again.exit_code == 1 and "già stato scartato" in again.stderr
+    assert again.exit_code == 1 and "già stato eliminato" in again.stderr
 
 
 def test_an_original_another_document_names_stays_in_the_store(app, cli, store, tmp_path) -> None:
@@ -247,7 +247,7 @@ def test_a_type_kept_without_limit_is_never_discarded(app, store, tmp_path) -> N
         db.session.commit()
     document = _file(app, tmp_path, "R01", "Delibera di trent'anni fa.", "delibera", _years_ago(30))
     result = app.test_cli_runner().invoke(args=["archivio", "scarta", str(document)])
-    assert result.exit_code == 1 and "conservazione illimitata: non si può scartare" in result.stderr
+    assert result.exit_code == 1 and "eliminabile mai (conservazione illimitata)" in result.stderr
 
 
 @pytest.mark.parametrize("username", ["backoffice", "regione"])
@@ -271,9 +271,9 @@ def test_an_administrator_exports_and_discards_from_the_screen(app, personas, st
     token = csrf_token(admin, "/archivio/conservazione")
     assert admin.post(f"/archivio/{old}/scarta").status_code == 400  # no CSRF token
     answer = admin.post(f"/archivio/{recent}/scarta", data={"csrf_token": token}, follow_redirects=True)
-    assert "non si può ancora scartare" in answer.get_data(as_text=True)
+    assert "è in conservazione: eliminabile dal" in answer.get_data(as_text=True)
     answer = admin.post(f"/archivio/{old}/scarta", data={"csrf_token": token}, follow_redirects=True)
-    assert f"Documento {_doc(app, old, 'protocol')} scartato." in answer.get_data(as_text=True)
+    assert f"Documento {_doc(app, old, 'protocol')} eliminato." in answer.get_data(as_text=True)
     assert _doc(app, old, "status") == "deleted"
 
     with app.app_context():

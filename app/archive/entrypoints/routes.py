@@ -121,5 +121,5 @@ def document_discard(document_id: int) -> Any:
         return redirect(url_for("archive.retention_page"))
     db.session.commit()
     retention.remove_original(current_app.config["FILE_STORE"], removal)
-    flash(f"Documento {removal.protocol} scartato.", "success")
+    flash(f"Documento {removal.protocol} eliminato.", "success")
     return redirect(url_for("archive.retention_page"))

@@ -61,7 +61,9 @@ def poll(session: Session, settings: mb.MailboxSettings, *, file_store: str) -> 
                 session.rollback()
                 continue
             if outcome.status in ("filed", "refused"):
-                mb.mark(conn, uid, mb.FLAG_FILED if outcome.status == "filed" else mb.FLAG_REFUSED)
+                # after the commit, for the people reading the mailbox: a failure here loses nothing
+                with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                    mb.mark(conn, uid, mb.FLAG_FILED if outcome.status == "filed" else mb.FLAG_REFUSED)
             outcomes.append(outcome)
     finally:
         session.rollback()
