@@ -109,3 +109,4 @@ class MailMessageDocument(Base):
 
 if hasattr(access, "register_scope"):
     access.register_scope(MailMessage, ente=MailMessage.ente_id)
+    access.register_scope(MailMessageDocument, ente=access.through(MailMessageDocument.document_id))

@@ -361,3 +361,28 @@ def test_without_settings_the_command_says_what_is_missing(app, cli) -> None:
         app.config["ARCHIVE_IMAP_HOST"] = saved
     assert result.exit_code == 2
     assert "manca ARCHIVE_IMAP_HOST" in result.stderr
+
+
+def test_the_periodic_job_polls_and_schedules_its_next_run(app, session, imap) -> None:
+    from rq.registry import ScheduledJobRegistry
+
+    from app.archive.entrypoints.tasks import PERIODIC_QUEUE, poll_mailbox
+    from app.archive.tasks import PERIODIC_JOBS
+    from app.core.jobs import queue
+
+    assert "app.archive.entrypoints.tasks.poll_mailbox" in [name for name, _ in PERIODIC_JOBS]
+    imap.deliver(_mail("Sollecito", "Attendo riscontro."))
+    with app.app_context():
+        periodic = queue(PERIODIC_QUEUE)
+        registry = ScheduledJobRegistry(queue=periodic)
+        before = set(registry.get_job_ids())
+        (item,) = poll_mailbox()
+        scheduled = set(registry.get_job_ids()) - before
+        try:
+            assert item["status"] == "filed" and item["kind"] == "email"
+            (job_id,) = scheduled
+            assert job_id.startswith("archivio-posta-")
+            assert periodic.fetch_job(job_id).func_name == "app.archive.entrypoints.tasks.poll_mailbox"
+        finally:
+            for job_id in scheduled:
+                registry.remove(job_id, delete_job=True)
