@@ -386,3 +386,17 @@ def test_the_periodic_job_polls_and_schedules_its_next_run(app, session, imap) -
         finally:
             for job_id in scheduled:
                 registry.remove(job_id, delete_job=True)
+
+
+def test_a_receipt_known_only_by_its_header_is_recognised(app, session, cli, imap) -> None:
+    """A receipt whose daticert.xml is missing (a forwarded copy): X-Ricevuta says what it is."""
+    receipt = EmailMessage()
+    receipt["From"] = "posta-certificata@pec.prova.it"
+    receipt["Subject"] = "AVVISO DI MANCATA CONSEGNA: Avviso"
+    receipt["Message-ID"] = make_msgid(domain="pec.prova.it")
+    receipt["X-Trasporto"] = "errore"
+    receipt["X-Ricevuta"] = "errore-consegna"
+    receipt.set_content("Il messaggio non è stato consegnato.")
+    imap.deliver(receipt)
+    code, (item,) = cli("archivio", "posta")
+    assert code == 0 and item["kind"] == "ricevuta_pec" and item["receipt_kind"] == "errore-consegna"
