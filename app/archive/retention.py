@@ -91,22 +91,38 @@ def selection_query(selection: Selection, principal: Principal | None = None) ->
 
 
 def discardable(session: Session, principal: Principal, today: dt.date, limit: int = 200) -> list[Document]:
-    """Documents in scope whose retention has ended (the screen's list for administrators)."""
+    """Documents in scope whose retention has ended, oldest first (the screen's list for administrators):
+    per type, received on or before today less its retention years (in the database), checked again here."""
+    per_type = [
+        sa.and_(Document.type_id == type_id, Document.received_date <= _years_before(today, years))
+        for type_id, years in session.execute(
+            sa.select(DocumentType.id, DocumentType.retention_years).where(
+                DocumentType.retention_years.is_not(None)
+            )
+        )
+    ]
+    if not per_type:
+        return []
     stmt = (
         scoped(sa.select(Document), Document, principal)
-        .join(DocumentType, DocumentType.id == Document.type_id)
-        .where(Document.status != "deleted", DocumentType.retention_years.is_not(None))
+        .where(Document.status != "deleted", sa.or_(*per_type))
         .options(selectinload(Document.doc_type), selectinload(Document.ente))
         .order_by(Document.received_date, Document.id)
+        .limit(limit)
     )
-    found: list[Document] = []
-    for document in session.scalars(stmt.execution_options(yield_per=_BATCH)):
+    found = []
+    for document in session.scalars(stmt):
         end = retention_end(document)
         if end is not None and end <= today:
             found.append(document)
-            if len(found) >= limit:
-                break
     return found
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 # --- the package ----------------------------------------------------------------------------------------
