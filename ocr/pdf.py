@@ -5,9 +5,11 @@ inspect_pdf, in order, each step bounded in time and memory by the one before:
 1. objects: a regex scan of the bytes (memory-mapped) counts `N G obj` headers, the largest cross-reference
    `/Size` and the `/N` of object streams, and stops at the limit: nothing is parsed, so a file of 10 million
    tiny objects is refused before any reader builds a table of them;
-2. pages: pdfium opens the file (cross-references only) and gives the page count; a password-protected file
+2. streams: an image declaring more pixels than the limit, or a Flate stream inflating past 256 MB
+   (inflated in 1 MB steps, counted, dropped), is a decompression bomb;
+3. pages: pdfium opens the file (cross-references only) and gives the page count; a password-protected file
    is flagged `encrypted` and not read further;
-3. the page tree: walked without recursion (pdfminer, the parser pdfplumber will use), counting leaves as a
+4. the page tree: walked without recursion (pdfminer, the parser pdfplumber will use), counting leaves as a
    reader would see them; a node that is its own ancestor is a recursive tree, and a tree that fans out to
    more leaves than the page limit is refused as soon as it passes it (a PDF "billion laughs").
 """
@@ -18,6 +20,7 @@ import itertools
 import math
 import mmap
 import re
+import zlib
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -31,9 +34,14 @@ _XREF_SIZE = re.compile(rb"/Size" + _WS + rb"*([0-9]{1,15})")
 _OBJ_STREAM = re.compile(rb"/Type" + _WS + rb"*/ObjStm")
 _COUNT_N = re.compile(rb"/N" + _WS + rb"+([0-9]{1,15})")
 
-MIN_PAGE_CHARS = (
-    20  # letters and digits a page needs for its text layer to count (a scan has none or a stamp)
-)
+_STREAM = re.compile(rb"stream\r?\n")
+_WIDTH = re.compile(rb"/Width" + _WS + rb"*([0-9]{1,12})")
+_HEIGHT = re.compile(rb"/Height" + _WS + rb"*([0-9]{1,12})")
+MAX_STREAM_BYTES = 256 * 1024 * 1024  # one decompressed stream (a page's content is a few hundred KB)
+_INFLATE_STEP = 1024 * 1024
+
+# letters and digits a page needs for its text layer to count (a scan has none, or a stamp)
+MIN_PAGE_CHARS = 20
 _CID = re.compile(r"\(cid:\d+\)")  # glyphs pdfminer cannot map to Unicode: not text
 
 
@@ -44,6 +52,7 @@ def inspect_pdf(path: Path, limits: Limits) -> FileInfo:
             f"Il PDF ha più di {number_it(limits.max_pdf_objects)} oggetti:"
             f" il limite è {number_it(limits.max_pdf_objects)}"
         )
+    check_streams(path, limits)
     try:
         document = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as error:
@@ -79,6 +88,55 @@ def count_objects(path: Path, limit: int) -> int:
             if headers + in_streams > limit:
                 break
     return max(headers + in_streams, max(sizes, default=0))
+
+
+def check_streams(path: Path, limits: Limits) -> None:
+    """Decompression bombs inside the PDF, before any reader decodes a stream: an image whose declared size is
+    over the pixel limit (pdfium would decode it whole to render the page), and a Flate stream that inflates
+    past MAX_STREAM_BYTES (pdfminer inflates a content stream in memory). Inflated in 1 MB steps, kept
+    nowhere; image streams are not inflated (their size is in their dictionary)."""
+    with path.open("rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        previous_end = 0
+        for found in _STREAM.finditer(data):
+            if found.start() < previous_end or data[found.start() - 3 : found.start()] == b"end":
+                continue
+            head = data[max(previous_end, found.start() - 4096) : found.start()]
+            head = head[head.rfind(b"obj") + 3 :] if b"obj" in head else head
+            end = data.find(b"endstream", found.end())
+            end = len(data) if end < 0 else end
+            previous_end = end + 9
+            if b"/Image" in head:
+                width, height = _WIDTH.search(head), _HEIGHT.search(head)
+                if width and height and int(width.group(1)) * int(height.group(1)) > limits.max_pixels:
+                    w, h = int(width.group(1)), int(height.group(1))
+                    raise Refused(
+                        f"Il PDF contiene un'immagine di {number_it(w * h)} pixel ({w} x {h}):"
+                        f" il limite è {number_it(limits.max_pixels)} (possibile decompression bomb)"
+                    )
+            elif b"/FlateDecode" in head and _inflates_past(data[found.end() : end], MAX_STREAM_BYTES):
+                megabytes = MAX_STREAM_BYTES // 2**20
+                raise Refused(
+                    f"Il PDF contiene un flusso compresso che decompresso supera {megabytes} MB:"
+                    f" il limite è {megabytes} MB (possibile decompression bomb)"
+                )
+
+
+def _inflates_past(compressed: bytes, limit: int) -> bool:
+    inflater = zlib.decompressobj()
+    total = 0
+    pending = compressed
+    try:
+        while not inflater.eof:
+            out = inflater.decompress(pending, _INFLATE_STEP)
+            total += len(out)
+            if total > limit:
+                return True
+            pending = inflater.unconsumed_tail
+            if not out and not pending:
+                break
+    except zlib.error:
+        return False  # a broken stream: readers skip it
+    return False
 
 
 def walk_page_tree(path: Path, limits: Limits) -> int:

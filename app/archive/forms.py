@@ -17,6 +17,7 @@ class UploadForm(FlaskForm):
     )
     sender = StringField("Mittente", validators=[Optional(), Length(max=250)])
     subject = StringField("Oggetto", validators=[Optional(), Length(max=500)])
+    taxpayer_id = HiddenField(validators=[Optional()])  # filed from the taxpayer's card
     files = MultipleFileField("File", validators=[InputRequired("Scegli almeno un file.")])
 
 

@@ -154,6 +154,10 @@ def document_download(document_id: int) -> Any:
 @bp.route("/nuovo", methods=["GET", "POST"])
 @permission_required("archive.write")
 def document_upload() -> Any:
+    """The desk's multi-file upload; from a taxpayer's card (`?contribuente=<id>`) the documents are linked
+    to that taxpayer at once."""
+    from app.taxpayers.queries import get_taxpayer
+
     form = forms.UploadForm()
     enti = _enti()
     form.ente_id.choices = [(e.id, f"{e.code} – {e.name}") for e in enti]
@@ -165,15 +169,15 @@ def document_upload() -> Any:
     if request.method == "GET":
         form.channel.data = form.channel.data or "sportello"
         form.doc_type.data = form.doc_type.data or services.DEFAULT_TYPE
+        form.taxpayer_id.data = request.args.get("contribuente", "")
+    taxpayer = None
+    if (form.taxpayer_id.data or "").isdigit():
+        taxpayer = get_taxpayer(db.session, current_principal(), int(form.taxpayer_id.data))  # 404 outside
     results = None
     if form.validate_on_submit():
         ente = next(e for e in enti if e.id == form.ente_id.data)
         with tempfile.TemporaryDirectory() as tmp:
-            incoming = []
-            for n, upload in enumerate(f for f in form.files.data if f and f.filename):
-                path = Path(tmp) / f"{n:04d}"
-                upload.save(path)
-                incoming.append(services.IncomingFile(upload.filename or path.name, path))
+            incoming = _saved_uploads(form.files.data, Path(tmp))
             if not incoming:
                 form.files.errors = ["Scegli almeno un file."]
             else:
@@ -190,13 +194,24 @@ def document_upload() -> Any:
                         received_date=form.received_date.data or dt.date.today(),
                         sender=form.sender.data or None,
                         subject=form.subject.data or None,
+                        taxpayer_id=taxpayer.id if taxpayer else None,
                     )
                 except DomainError as exc:
                     db.session.rollback()
-                    form.doc_type.errors = [exc.message]
+                    form.ente_id.errors = [exc.message]
                 else:
                     db.session.commit()
-    return render_template("archive/document_upload.html", form=form, results=results)
+    return render_template("archive/document_upload.html", form=form, results=results, taxpayer=taxpayer)
+
+
+def _saved_uploads(uploads: list[Any], directory: Path) -> list[services.IncomingFile]:
+    """The uploaded files saved under neutral names (the sender's name is kept as the document's)."""
+    incoming = []
+    for n, upload in enumerate(f for f in uploads if f and f.filename):
+        path = directory / f"{n:04d}"
+        upload.save(path)
+        incoming.append(services.IncomingFile(upload.filename or path.name, path))
+    return incoming
 
 
 @bp.route("/contribuente/<int:taxpayer_id>")

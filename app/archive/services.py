@@ -201,12 +201,16 @@ def file_documents(
     received_date: dt.date | None = None,
     sender: str | None = None,
     subject: str | None = None,
+    taxpayer_id: int | None = None,
 ) -> list[FilingResult]:
     """File every file for `ente`; one result per file, in order. A refused file keeps nothing, the others
-    are kept (each file is its own savepoint)."""
+    are kept (each file is its own savepoint). `taxpayer_id` (filed from the card): each document is linked
+    to that taxpayer of the ente at once."""
     if channel not in CHANNELS:
         raise DomainError(f"Canale sconosciuto: {channel}. Canali: {', '.join(CHANNELS)}.")
     kind = document_type(session, ente.id, doc_type)
+    if taxpayer_id is not None and not _taxpayer_of_ente(session, taxpayer_id, ente.id):
+        raise DomainError(f"Il contribuente indicato non risulta tra quelli dell'ente {ente.code}.")
     results = []
     for incoming in files:
         results.append(
@@ -222,6 +226,7 @@ def file_documents(
                 received_date=received_date or dt.date.today(),
                 sender=sender,
                 subject=subject,
+                taxpayer_id=taxpayer_id,
             )
         )
     if mode == "jobs":
@@ -260,6 +265,7 @@ def _file_one(
     received_date: dt.date,
     sender: str | None,
     subject: str | None,
+    taxpayer_id: int | None = None,
 ) -> FilingResult:
     from app.jobs.files import store_path
 
@@ -299,6 +305,8 @@ def _file_one(
             )
             session.add(document)
             session.flush()
+            if taxpayer_id is not None:
+                _link_by_hand(session, document, taxpayer_id, actor)
             matches: list[Match] = []
             if info.encrypted:
                 document.status = "indexed"  # stored and flagged, never read: its metadata is searchable
@@ -324,6 +332,34 @@ def _file_one(
         ocr_confidence=_float(document.ocr_confidence),
         proposed_links=links_json(session, document),
     )
+
+
+def _taxpayer_of_ente(session: Session, taxpayer_id: int, ente_id: int) -> bool:
+    from app.core.access import Principal, scoped
+    from app.taxpayers.models import Taxpayer
+
+    principal = Principal(role="backoffice", ente_ids=frozenset({ente_id}))
+    stmt = scoped(sa.select(Taxpayer.id), Taxpayer, principal).where(Taxpayer.id == taxpayer_id)
+    return session.scalar(stmt) is not None
+
+
+def _link_by_hand(session: Session, document: Document, taxpayer_id: int, actor: Actor) -> None:
+    """Filed from the taxpayer's card: the link is the user's own decision (confirmed, an event)."""
+    link = DocumentLink(
+        document_id=document.id,
+        kind="taxpayer",
+        target_id=taxpayer_id,
+        taxpayer_id=taxpayer_id,
+        matched="",
+        state="confirmed",
+        decided_by_id=actor.user_id,
+        decided_by_label=actor.label,
+        decided_dt=utcnow(),
+    )
+    session.add(link)
+    document.links.append(link)
+    session.flush()
+    _link_event(session, document, link, actor, "document.linked")
 
 
 def _by_hash(session: Session, ente_id: int, sha: str) -> Document | None:

@@ -349,3 +349,47 @@ def test_reading_a_document_or_the_cards_documents_is_logged(app, personas, tmp_
         ("card_documents", debtor.taxpayer_id),
     ]
     assert rows[0].detail == {"document": document.id}
+
+
+def test_documents_filed_from_the_card_are_linked_to_that_taxpayer(app, personas, tmp_path, store) -> None:
+    from app.archive.models import Document
+    from app.enti.models import Ente
+    from app.extensions import db
+
+    with app.app_context():
+        debtor, other = debtor_of(db.session, "R01"), debtor_of(db.session, "R02")
+        r01 = db.session.scalars(sa.select(Ente.id).where(Ente.code == "R01")).one()
+    client = personas.client("sportello")
+    fragment = client.get(f"/archivio/contribuente/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert f"/archivio/nuovo?contribuente={debtor.taxpayer_id}" in fragment
+    url = f"/archivio/nuovo?contribuente={debtor.taxpayer_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="upload-taxpayer"' in page
+    token = csrf_token(client, url)
+    letter = typst_pdf(tmp_path / "consegnata.pdf", "Lettera consegnata allo sportello, senza codici.")
+
+    def post(taxpayer_id: int):  # type: ignore[no-untyped-def]
+        return client.post(
+            url,
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": token,
+                "ente_id": str(r01),
+                "channel": "sportello",
+                "doc_type": "altro",
+                "taxpayer_id": str(taxpayer_id),
+                "files": [(io.BytesIO(letter.read_bytes()), "consegnata.pdf")],
+            },
+        )
+
+    refused = post(other.taxpayer_id).get_data(as_text=True)  # a taxpayer of R02 for an R01 document
+    assert "non risulta tra quelli dell&#39;ente R01" in refused
+    assert post(debtor.taxpayer_id).status_code == 200
+    with app.app_context():
+        document_id = db.session.scalar(sa.select(Document.id).where(Document.file_name == "consegnata.pdf"))
+    filed = Filed(app, document_id)
+    assert [(kind, state) for _, kind, state in filed.links()] == [("taxpayer", "confirmed")]
+    (linked,) = _events(app, debtor.taxpayer_id, "document.linked")
+    assert linked["actor"] == "Silvia Sportello"
+    fragment = client.get(f"/archivio/contribuente/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert filed.get("protocol") in fragment

@@ -82,3 +82,29 @@ def png_bomb(path: Path, width: int = 30_000, height: int = 30_000) -> Path:
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
     )
     return path
+
+
+def flate_bomb_pdf(path: Path, megabytes: int = 300) -> Path:
+    """A page whose content stream inflates to `megabytes` MB of spaces from ~300 KB."""
+    packer = zlib.compressobj(9)
+    chunk = b" " * 2**20
+    data = b"".join(packer.compress(chunk) for _ in range(megabytes)) + packer.flush()
+    content = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data)
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>"
+    return write_pdf(path, [catalog(), b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>", page, content])
+
+
+def image_bomb_pdf(path: Path, side: int = 100_000) -> Path:
+    """A page drawing a side x side 1-bit image from a stream of a few bytes (pdfium would allocate it)."""
+    data = zlib.compress(b"\x00" * 1000)
+    image = (
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /BitsPerComponent 1 /ColorSpace /DeviceGray"
+        b" /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (side, side, len(data), data)
+    )
+    draw = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im0 5 0 R >> >>"
+        b" /Contents 4 0 R >>"
+    )
+    content = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draw), draw)
+    return write_pdf(path, [catalog(), b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>", page, content, image])

@@ -13,7 +13,7 @@ import pytest
 import typst
 from PIL import Image
 
-from ocr import FileInfo, Limits, Refused, inspect
+from ocr import FileInfo, Limits, Refused, extract, inspect
 from tests.ocr import hostile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +65,8 @@ def test_it_refuses_a_zip_renamed_pdf(tmp_path: Path) -> None:
         pytest.param("caffè".encode("latin-1") * 10, "non è di un tipo riconosciuto", id="latin-1-text"),
         pytest.param(b"GIF89a\x01\x00\x01\x00", "è un'immagine GIF", id="gif"),
         pytest.param(b"", "Il file è vuoto", id="empty"),
+        pytest.param(b"%PDF-1.7\nnot a pdf at all\n", "Il PDF è danneggiato o illeggibile", id="broken-pdf"),
+        pytest.param(b"\x89PNG\r\n\x1a\nbroken", "L'immagine è danneggiata o illeggibile", id="broken-png"),
     ],
 )
 def test_it_refuses_what_it_does_not_accept(tmp_path: Path, content: bytes, reason: str) -> None:
@@ -180,3 +182,24 @@ def test_an_encrypted_pdf_is_flagged_not_refused(tmp_path: Path, user_password: 
     info = inspect(locked)
     assert (info.kind, info.encrypted) == ("pdf", True)
     assert info.pages == (1 if user_password == "" else 0)  # unreadable without the password: not counted
+    assert extract(locked).pages == [] and extract(locked).source == "none"  # stored and flagged, never read
+
+
+def test_a_content_stream_that_inflates_past_256_mb_is_refused(tmp_path: Path) -> None:
+    bomb = hostile.flate_bomb_pdf(tmp_path / "flusso.pdf")  # 300 MB of spaces in ~300 KB
+    assert bomb.stat().st_size < 1_000_000
+    baseline = _inspect_in_a_child(Path(""))
+    child = _inspect_in_a_child(bomb)
+    assert child["answer"] == (
+        "Il PDF contiene un flusso compresso che decompresso supera 256 MB: il limite è 256 MB"
+        " (possibile decompression bomb)"
+    )
+    assert child["rss_mb"] - baseline["rss_mb"] < 100  # inflated a megabyte at a time, kept nowhere
+
+
+def test_an_image_inside_a_pdf_over_the_pixel_limit_is_refused(tmp_path: Path) -> None:
+    bomb = hostile.image_bomb_pdf(tmp_path / "immagine.pdf")
+    assert refusal(bomb) == (
+        "Il PDF contiene un'immagine di 10.000.000.000 pixel (100000 x 100000): il limite è 89.478.485"
+        " (possibile decompression bomb)"
+    )
