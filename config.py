@@ -104,6 +104,16 @@ class Config:
     ARCHIVE_INTAKE_DIR = env_str("ARCHIVE_INTAKE_DIR")
     # pages read by OCR with a lower mean confidence (0-100) go to the review list (an ente's parameter wins)
     OCR_CONFIDENCE_REVIEW = env_int("OCR_CONFIDENCE_REVIEW", 60)
+    # the archive's IMAP mailbox (e-mail and PEC): `esattoria archivio posta` and a periodic job poll it
+    ARCHIVE_IMAP_HOST = env_str("ARCHIVE_IMAP_HOST")  # unset: no polling
+    ARCHIVE_IMAP_PORT = env_int("ARCHIVE_IMAP_PORT", 993)
+    ARCHIVE_IMAP_USER = env_str("ARCHIVE_IMAP_USER")
+    ARCHIVE_IMAP_PASSWORD = env_str("ARCHIVE_IMAP_PASSWORD")
+    ARCHIVE_IMAP_FOLDER = env_str("ARCHIVE_IMAP_FOLDER", "INBOX")
+    ARCHIVE_IMAP_ENTE = env_str("ARCHIVE_IMAP_ENTE")  # the ente code whose archive the messages go to
+    ARCHIVE_IMAP_SSL = env_str("ARCHIVE_IMAP_SSL", "ssl")  # ssl (IMAP4_SSL) | starttls | none (local tests)
+    ARCHIVE_IMAP_MAX_ATTACHMENTS = env_int("ARCHIVE_IMAP_MAX_ATTACHMENTS", 50)
+    ARCHIVE_IMAP_MAX_BYTES = env_int("ARCHIVE_IMAP_MAX_BYTES", 50 * 1024 * 1024)
     SEARCH_PAGE_SIZE = 25
     # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")

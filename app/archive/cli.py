@@ -156,3 +156,6 @@ def sweep_command(pianifica: bool) -> None:
     db.session.commit()
     click.echo(json.dumps(results, ensure_ascii=False))
     sys.exit(1 if any(r["status"] == "refused" for r in results) else 0)
+
+
+from app.archive.entrypoints import cli as _more  # noqa: E402,F401  (posta, conserva, scarta)

@@ -35,7 +35,7 @@ class DeleteForm(FlaskForm):
 class DocumentFilters(QueryForm):
     """The archive list's filters, read from the query string (a bad one is a 400, never a 500)."""
 
-    stato = StringField("Stato", validators=[Optional(), AnyOf(list(DOCUMENT_STATUSES), "un valore ammesso")])
+    stato = StringField("Stato", validators=[Optional(), AnyOf(list(DOCUMENT_STATUSES), "un valore")])
     ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")])
-    lista = StringField("Lista", validators=[Optional(), AnyOf(["da_collegare", "da_rivedere"], "un valore ammesso")])
+    lista = StringField("Lista", validators=[Optional(), AnyOf(["da_collegare", "da_rivedere"], "un valore")])
     pagina = page_field()

@@ -206,3 +206,4 @@ access.register_scope(ProtocolCounter, ente=ProtocolCounter.ente_id)
 access.register_scope(
     DocumentType, ente=lambda allowed: sa.or_(DocumentType.ente_id.is_(None), allowed(DocumentType.ente_id))
 )
+from app.archive import mailbox_models  # noqa: E402,F401  (the IMAP intake's tables)

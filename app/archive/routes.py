@@ -238,3 +238,6 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
         proposed=proposed,
         form=forms.LinkDecisionForm(),
     )
+
+
+from app.archive.entrypoints import routes as _retention_routes  # noqa: E402,F401  (conservazione)

@@ -33,6 +33,7 @@ SWEEP_EVERY = dt.timedelta(minutes=5)
 PERIODIC_JOBS = (
     ("app.archive.tasks.verify_index", "ogni notte alle 03:30, confronto e riparazione dell'indice"),
     ("app.archive.tasks.sweep_intake", "ogni 5 minuti, la cartella di acquisizione massiva"),
+    ("app.archive.entrypoints.tasks.poll_mailbox", "ogni 5 minuti, la casella IMAP (e-mail e PEC)"),
 )
 SYSTEM = Actor.system("archivio")
 
