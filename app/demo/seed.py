@@ -236,7 +236,7 @@ def _seed_world(
         carico.rows_accepted, carico.total_cents = int(totals[0]), int(totals[1])
     from app.payments.demo import seed_payments_demo
 
-    seed_payments_demo(session, [c.id for c in carichi.values()], planned, random.Random(seed + 1))
+    seed_payments_demo(session, [c.id for c in carichi.values()], planned, random.Random(seed + 1))  # nosec B311: demo data
     return len(people), positions, movements
 
 

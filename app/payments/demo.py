@@ -43,7 +43,7 @@ def seed_payments_demo(session: Session, carico_ids: list[int], planned: list[Pl
 
     for carico in session.scalars(sa.select(Carico).where(Carico.id.in_(carico_ids))):
         assign_notice_numbers_for_carico(session, carico.id, issued_on=carico.received_date)
-    _desk_payments(session, planned or [], rnd or random.Random(0))
+    _desk_payments(session, planned or [], rnd or random.Random(0))  # nosec B311: demo data
     positions = session.scalar(sa.select(sa.func.count()).select_from(Position)) or 0
     if positions >= DEMO_PAYMENTS_MIN_POSITIONS:
         _demo_flows(session)
