@@ -24,7 +24,7 @@ def accruing(session, n: int = 1, *, skip: int = 0):
     found = []
     for p in open_positions(session, 200):
         due = amount_due(session, session.get(Position, p.id), DAY)
-        if due.error is None and due.interest_cents > 0 and due.ledger_cents == p.due:
+        if due.error is None and due.interest_cents > 0 and due.ledger_cents == p.ledger:
             found.append((p, due))
     assert len(found) >= skip + n, "the demo data has positions accruing interest at 20/11/2026"
     return found[skip : skip + n]
@@ -42,7 +42,7 @@ def kinds(session, payment_id: int) -> set[str]:
 @pytest.mark.parametrize("method", ["sql", "engine"])
 def test_an_fdr_payment_of_the_notice_amount_of_its_day_settles_the_position(session, method) -> None:
     ((p, due),) = accruing(session)
-    assert due.total_cents > p.due  # the notice of that day asks for the interest too
+    assert due.total_cents > p.ledger  # the notice of that day asks for the interest too
     services.import_flow(session, fdr([row(p.iuv, "IUR-NOTICE", due.total_cents)]), ACTOR, method=method)
     payment = session.scalars(sa.select(Payment).where(Payment.iur == "IUR-NOTICE")).one()
     assert (payment.status, payment.credit_cents) == ("riconciliato", 0)
@@ -64,7 +64,7 @@ def test_an_fdr_payment_of_the_notice_amount_of_its_day_settles_the_position(ses
 @pytest.mark.parametrize("method", ["sql", "engine"])
 def test_an_fdr_payment_of_the_ledger_balance_leaves_the_interest_due(session, method) -> None:
     ((p, due),) = accruing(session)
-    services.import_flow(session, fdr([row(p.iuv, "IUR-LEDGER", p.due)]), ACTOR, method=method)
+    services.import_flow(session, fdr([row(p.iuv, "IUR-LEDGER", p.ledger)]), ACTOR, method=method)
     payment = session.scalars(sa.select(Payment).where(Payment.iur == "IUR-LEDGER")).one()
     assert (payment.status, payment.credit_cents) == ("riconciliato", 0)
     assert session.get(Position, p.id).state == "parzialmente_pagata"
@@ -90,7 +90,7 @@ def test_a_position_paid_twice_in_one_flow_books_interest_once(session, method) 
     """Two payments of one position in a flow (a third and the rest of the notice amount): the second one
     reaches the ledger balance and settles the position, nothing is refunded."""
     ((p, due),) = accruing(session)
-    first = p.due // 3
+    first = p.ledger // 3
     services.import_flow(
         session,
         fdr([row(p.iuv, "IUR-TWO-A", first), row(p.iuv, "IUR-TWO-B", due.total_cents - first)]),
