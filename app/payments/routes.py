@@ -371,7 +371,8 @@ def _desk_prefill(principal: Any) -> dict[str, str]:
     from app.positions.queries import get_position
 
     position_id = request.args.get("posizione", type=int)
-    position = get_position(db.session, principal, position_id) if position_id else None
+    in_range = position_id is not None and 0 < position_id < 2**31  # an id column is a 32-bit integer
+    position = get_position(db.session, principal, position_id) if in_range else None
     if position is None:
         return {"reference": request.args.get("riferimento", ""), "ente": request.args.get("ente", "")}
     cents = notice_amount_cents(db.session, position, today())
