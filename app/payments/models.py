@@ -295,6 +295,24 @@ class Allocation(Base):
     )
 
 
+class Accrual(Base):
+    """Interest or oneri booked in the ledger because this payment reached the ledger balance
+    (`app.positions.amounts`): the movement it wrote, so that reversing the payment reverses it too.
+
+    Append-only like the ledger: a reversal is a new row naming the row it reverses (and its reversing
+    movement)."""
+
+    __tablename__ = "payment_accruals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("payments.id"), index=True)
+    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
+    position_id: Mapped[int] = mapped_column(sa.Integer)
+    movement_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("movements.id"), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("payment_accruals.id"), unique=True)
+    booked_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ReviewItem(CreatedMixin, Base):
     """A payment matched by heuristics (codice fiscale + amount + causale), waiting for an operator."""
 
@@ -433,6 +451,7 @@ for _model in (
     PaymentFlow,
     Payment,
     Allocation,
+    Accrual,
     ReviewItem,
     Anomaly,
     Refund,

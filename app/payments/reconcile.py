@@ -46,6 +46,7 @@ from app.engine.states import TRANSITIONS, check_transition
 from app.enti.models import Entrata
 from app.payments.models import (
     EXECUTED_OUTCOMES,
+    Accrual,
     Allocation,
     Anomaly,
     NoticeNumber,
@@ -119,7 +120,9 @@ def allocation_orders(
     ):
         params, _ = engine_inputs(session, on, ente_id=ente_id, entrata_id=entrata_id)
         order = tuple(params.allocation_order or DEFAULT_ORDER)
-        # oneri di riscossione booked at a payoff (positions.amounts) are paid last unless the order has them
+        # interest and oneri di riscossione booked when a payment reaches the ledger balance (`book_accruals`)
+        # are paid after what the order names, unless it names them
+        order = order if "interessi" in order else (*order, "interessi")
         orders[entrata_id] = order if "oneri" in order else (*order, "oneri")
     return orders
 
@@ -147,6 +150,103 @@ def insert_movements(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return [
         session.execute(sa.insert(Movement).values(**row).returning(Movement.id)).scalar_one() for row in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Reaching:
+    """A payment about to be allocated to a position: what `book_accruals` needs of it."""
+
+    payment_id: int
+    ente_id: int
+    position_id: int
+    amount_cents: int
+    day: dt.date  # the payment's date: the value date of its allocation
+
+
+def book_accruals(
+    session: Session,
+    items: Sequence[Reaching],
+    actor: Actor,
+    *,
+    booked_dt: dt.datetime | None = None,
+) -> tuple[dict[tuple[int, int], Any], dict[tuple[int, int], int]]:
+    """Before allocating: book, for each payment that reaches the ledger balance of its position at its date,
+    the interest accrued and the oneri computed up to that date (`app.positions.amounts`, the one amount
+    due: the same rule as the desk), as ledger movements with the payment's date as value date, each linked
+    to its payment (`Accrual`: a reversal of the payment reverses them). The amounts due are computed in one
+    batch per date, the movements and links inserted by two executemany.
+
+    Returns, by (payment id, position id): the amount due of the position at the payment's date before
+    booking (`amounts.Due`: what a notice asked for that day) and the cents booked (the payment's
+    "payment.allocated" event says them)."""
+    from sqlalchemy.orm import joinedload
+
+    from app.positions.amounts import accrual_lines, accrual_source, amounts_due
+
+    dues: dict[tuple[int, int], Any] = {}
+    accrued: dict[tuple[int, int], int] = defaultdict(int)
+    if not items:
+        return dues, accrued
+    positions = {
+        p.id: p
+        for p in session.scalars(
+            sa.select(Position)
+            .where(Position.id.in_({i.position_id for i in items}))
+            .options(joinedload(Position.entrata))
+        )
+    }
+    by_day: dict[dt.date, list[Reaching]] = defaultdict(list)
+    for item in items:
+        by_day[item.day].append(item)
+    now = booked_dt or utcnow()
+    rows: list[dict[str, Any]] = []
+    owners: list[Reaching] = []
+    for day, batch in sorted(by_day.items()):
+        day_dues = amounts_due(session, [positions[pid] for pid in {i.position_id for i in batch}], day)
+        for item in batch:
+            key = (item.payment_id, item.position_id)
+            due = dues[key] = day_dues[item.position_id]
+            for component, kind, cents in accrual_lines(due, item.amount_cents):
+                rows.append(
+                    {
+                        "position_id": item.position_id,
+                        "component": component,
+                        "kind": kind,
+                        "amount_cents": cents,
+                        "value_date": day,
+                        "booked_dt": now,
+                        "user_id": actor.user_id,
+                        "source": accrual_source(kind, day, f"pagamento n. {item.payment_id}"),
+                    }
+                )
+                owners.append(item)
+                accrued[key] += cents
+    ids = insert_movements(session, rows)
+    if ids:
+        session.execute(
+            sa.insert(Accrual),
+            [
+                {
+                    "payment_id": item.payment_id,
+                    "ente_id": item.ente_id,
+                    "position_id": item.position_id,
+                    "movement_id": mid,
+                    "booked_dt": now,
+                }
+                for item, mid in zip(owners, ids, strict=True)
+            ],
+        )
+    return dues, accrued
+
+
+def notice_expected(notice: NoticeNumber | None, due: Any) -> int | None:
+    """What the notice asked for on the payment's day: for a position's own notice, the amount due of that
+    day (interest included, as the notice shows it); for an installment's or an act's, its stored amount."""
+    if notice is None:
+        return None
+    if notice.item_kind == "posizione" and notice.item_ref == "" and due is not None and due.error is None:
+        return max(int(due.total_cents), 0)
+    return int(notice.amount_cents)
 
 
 def target_state(
@@ -235,7 +335,10 @@ def _match_allocate_sql(
     session: Session, flow: PaymentFlow, actor: Actor, on: dt.date, result: ReconcileResult
 ) -> None:
     tag = uuid.uuid4().hex[:10]
-    t = {name: f"rc_{name}_{tag}" for name in ("claim", "due", "ord", "ranked", "alloc", "pay", "state")}
+    t = {
+        name: f"rc_{name}_{tag}"
+        for name in ("claim", "due", "ord", "ranked", "alloc", "pay", "state", "exp", "acc")
+    }
     now = utcnow()
     timings: dict[str, float] = result.details.setdefault("timings", {})
 
@@ -266,6 +369,20 @@ def _match_allocate_sql(
         _drop(session, t)
         return
     x(sa.text(f"CREATE INDEX ON {t['claim']} (position_id)"))
+    # A position paid more than once in this flow: its payments go one at a time through the engine (after
+    # the set-based part), each booking what accrued up to its date with the ones before it in the ledger.
+    one_by_one = list(
+        x(
+            sa.text(f"""DELETE FROM {t["claim"]} WHERE position_id IN (
+            SELECT position_id FROM {t["claim"]} GROUP BY position_id HAVING count(*) > 1)
+            RETURNING id""")  # nosec B608
+        ).scalars()
+    )
+    _accrue_sql(session, flow, actor, t, now, x, timings)
+    if len(one_by_one) == result.matched:
+        _drop(session, t)
+        _allocate_one_by_one(session, flow, actor, on, one_by_one, result)
+        return
     x(
         sa.text(f"""CREATE TEMP TABLE {t["due"]} AS
         SELECT m.position_id, m.component, sum(m.amount_cents)::bigint AS due
@@ -383,10 +500,11 @@ def _match_allocate_sql(
         sa.text(f"""INSERT INTO payment_anomalies (ente_id, kind, status, flow_id, payment_id, position_id,
                                                   amount_cents, expected_cents, detail, created_dt)
         SELECT :ente, 'importo_difforme', 'aperta', :flow, y.id, y.position_id, y.amount_cents,
-               n.amount_cents,
+               coalesce(e.expected, n.amount_cents),
                'Avviso ' || n.notice_number, :now
         FROM {t["pay"]} y JOIN notice_numbers n ON n.id = y.notice_id
-        WHERE n.amount_cents <> y.amount_cents AND y.allocated > 0"""),  # nosec B608
+        LEFT JOIN {t["exp"]} e ON e.payment_id = y.id
+        WHERE coalesce(e.expected, n.amount_cents) <> y.amount_cents AND y.allocated > 0"""),  # nosec B608
         params,
     )
     x(
@@ -429,13 +547,56 @@ def _match_allocate_sql(
                CASE WHEN y.credit > 0 THEN ' (eccedenza ' || {_sql_eur("y.credit")} || ' da rimborsare)'
                     ELSE '' END,
                jsonb_build_object('payment_id', y.id, 'flow_id', :flow, 'cents', y.allocated,
-                                  'credit_cents', y.credit, 'from_state', s.from_state,
-                                  'to_state', s.to_state)
+                                  'credit_cents', y.credit, 'accrued_cents', coalesce(ac.cents, 0),
+                                  'from_state', s.from_state, 'to_state', s.to_state)
         FROM {t["pay"]} y JOIN positions p ON p.id = y.position_id
-        LEFT JOIN {t["state"]} s ON s.id = y.position_id"""),  # nosec B608
+        LEFT JOIN {t["state"]} s ON s.id = y.position_id
+        LEFT JOIN {t["acc"]} ac ON ac.payment_id = y.id"""),  # nosec B608
         params,
     )
     _drop(session, t)
+    if one_by_one:
+        _allocate_one_by_one(session, flow, actor, on, one_by_one, result)
+
+
+def _accrue_sql(
+    session: Session,
+    flow: PaymentFlow,
+    actor: Actor,
+    t: dict[str, str],
+    now: dt.datetime,
+    x: Any,
+    timings: dict[str, float],
+) -> None:
+    """The claimed payments that reach their position's ledger balance at their date book the interest and
+    oneri accrued up to it (`book_accruals`: the amounts due in one Python batch, the movements by one
+    executemany) before the SQL allocation reads the ledger. Fills {exp} (payment, what its position's own
+    notice asked for that day) and {acc} (payment, cents booked)."""
+    claims = x(
+        sa.text(f"""SELECT c.id, c.position_id, c.amount_cents, c.paid_date, n.item_kind, n.item_ref
+        FROM {t["claim"]} c JOIN notice_numbers n ON n.id = c.notice_id""")  # nosec B608
+    ).all()
+    items = [Reaching(c.id, flow.ente_id, c.position_id, int(c.amount_cents), c.paid_date) for c in claims]
+    started = time.perf_counter()
+    dues, accrued = book_accruals(session, items, actor, booked_dt=now)
+    timings["book accruals"] = timings.get("book accruals", 0.0) + time.perf_counter() - started
+    x(sa.text(f"CREATE TEMP TABLE {t['exp']} (payment_id bigint PRIMARY KEY, expected bigint)"))
+    x(sa.text(f"CREATE TEMP TABLE {t['acc']} (payment_id bigint PRIMARY KEY, cents bigint)"))
+    expected = [
+        {"p": c.id, "e": max(int(dues[c.id, c.position_id].total_cents), 0)}
+        for c in claims
+        if c.item_kind == "posizione"
+        and c.item_ref == ""
+        and (c.id, c.position_id) in dues
+        and dues[c.id, c.position_id].error is None
+    ]
+    if expected:
+        x(sa.text(f"INSERT INTO {t['exp']} VALUES (:p, :e)"), expected)  # nosec B608
+    if accrued:
+        x(
+            sa.text(f"INSERT INTO {t['acc']} VALUES (:p, :c)"),  # nosec B608
+            [{"p": pid, "c": cents} for (pid, _pos), cents in accrued.items()],
+        )
 
 
 # The waterfall, set-based: payment k of a position (date order) takes from component i (allocation order)
@@ -504,9 +665,13 @@ def allocate_payment(
     notice: NoticeNumber | None = None,
     lock: bool = True,
     booked_dt: dt.datetime | None = None,
+    accrue: bool = True,
 ) -> tuple[int, int]:
     """Allocate one payment over `shares` through the engine; returns (allocated, credit) in cents.
     `booked_dt` is when the movements are booked (now by default; the demo books its past payments then).
+
+    First (`accrue`), a share that reaches its position's ledger balance books the interest and oneri
+    accrued up to the payment's date (`book_accruals`), so a payment of the amount due settles the position.
 
     Each share goes to its position in the entrata's order; a share's amount above what the position owes, and
     what the shares leave of the payment, become a credit to refund."""
@@ -522,6 +687,21 @@ def allocate_payment(
     requested = sum(s.amount_cents or 0 for s in shares)
     if requested > payment.amount_cents or any((s.amount_cents or 0) < 0 for s in shares):
         raise DomainError("Le quote superano l'importo del pagamento o sono negative.")
+    dues: dict[tuple[int, int], Any] = {}
+    accrued: dict[tuple[int, int], int] = {}
+    if accrue:  # interest and oneri up to the payment's date, when the share reaches the ledger balance
+        rest = payment.amount_cents - requested
+        items = [
+            Reaching(
+                payment.id,
+                payment.ente_id,
+                s.position_id,
+                s.amount_cents if s.amount_cents is not None else rest,
+                payment.paid_date,
+            )
+            for s in shares
+        ]
+        dues, accrued = book_accruals(session, items, actor, booked_dt=booked_dt)
     debts = _debt_positions(session, position_ids)
     day = on or payment.paid_date
     orders = allocation_orders(session, {p.entrata_id for p in positions.values()}, day)
@@ -602,6 +782,9 @@ def allocate_payment(
             )
         if paid_now or pid == main:
             summary = f"Pagamento di {format_eur(paid_now or payment.amount_cents)} imputato"
+            if accrued.get((payment.id, pid)):
+                summary += f" (interessi e oneri al {payment.paid_date:%d/%m/%Y} registrati: "
+                summary += f"{format_eur(accrued[payment.id, pid])})"
             if pid == main and credit:
                 summary += f" (eccedenza {format_eur(credit)} da rimborsare)"
             record_event(
@@ -617,6 +800,7 @@ def allocate_payment(
                     "flow_id": payment.flow_id,
                     "cents": paid_now,
                     "credit_cents": credit if pid == main else 0,
+                    "accrued_cents": accrued.get((payment.id, pid), 0),
                     "from_state": from_state,
                     "to_state": to,
                 },
@@ -644,16 +828,16 @@ def allocate_payment(
                 expected=0,
                 detail="La posizione non aveva più nulla da pagare: l'intero importo è da rimborsare",
             )
-    # a pagoPA payment that differs from its notice is an anomaly; at the desk the amount is the operator's
-    if notice is not None and notice.amount_cents != payment.amount_cents and allocated > 0 and (
-        method != "sportello"
-    ):
+    # a pagoPA payment that differs from what its notice asked for that day is an anomaly; at the desk the
+    # amount is the operator's
+    expected = notice_expected(notice, dues.get((payment.id, notice.position_id or 0)) if notice else None)
+    if notice is not None and expected != payment.amount_cents and allocated > 0 and method != "sportello":
         _anomaly(
             session,
             payment,
             "importo_difforme",
             position_id=notice.position_id,
-            expected=notice.amount_cents,
+            expected=expected,
             detail=f"Avviso {notice.notice_number}",
         )
     session.flush()
@@ -689,8 +873,19 @@ def _match_allocate_engine(
 ) -> None:
     claimed = session.execute(_claim_by_iuv(flow).returning(Payment.id)).scalars().all()
     result.matched = len(claimed)
-    if not claimed:
-        return
+    if claimed:
+        _allocate_one_by_one(session, flow, actor, on, list(claimed), result)
+
+
+def _allocate_one_by_one(
+    session: Session,
+    flow: PaymentFlow,
+    actor: Actor,
+    on: dt.date,
+    claimed: list[int],
+    result: ReconcileResult,
+) -> None:
+    """Claimed payments allocated one at a time by `allocate_payment`, in date order (then id)."""
     payments = list(
         session.scalars(
             sa.select(Payment).where(Payment.id.in_(claimed)).order_by(Payment.paid_date, Payment.id)
@@ -984,22 +1179,47 @@ def reverse_payments(
             Allocation.amount_cents,
             Allocation.movement_id,
             Allocation.ente_id,
+            Movement.value_date,
         )
+        .join(Movement, Movement.id == Allocation.movement_id)
         .where(
             Allocation.payment_id.in_(ids), Allocation.amount_cents > 0, Allocation.id.not_in(reversed_ids)
         )
         .order_by(Allocation.id)
     ).all()
-    lock_positions(session, {a.position_id for a in open_allocations})
-    day = on or dt.date.today()
+    reversed_accruals = sa.select(Accrual.reverses_id).where(Accrual.reverses_id.is_not(None))
+    open_accruals = session.execute(
+        sa.select(
+            Accrual.id,
+            Accrual.payment_id,
+            Accrual.ente_id,
+            Movement.id.label("movement_id"),
+            Movement.position_id,
+            Movement.component,
+            Movement.kind,
+            Movement.amount_cents,
+            Movement.value_date,
+            Movement.source,
+        )
+        .join(Movement, Movement.id == Accrual.movement_id)
+        .where(
+            Accrual.payment_id.in_(ids), Accrual.reverses_id.is_(None), Accrual.id.not_in(reversed_accruals)
+        )
+        .order_by(Accrual.id)
+    ).all()
+    lock_positions(
+        session, {a.position_id for a in open_allocations} | {a.position_id for a in open_accruals}
+    )
     now = utcnow()
+    # The reversal takes the value date of what it reverses (unless told otherwise): the ledger at every
+    # date is then as if the payment had not been made, and so is the amount due.
     rows = [
         {
             "position_id": a.position_id,
             "component": a.component,
             "kind": "pagamento",
             "amount_cents": a.amount_cents,
-            "value_date": day,
+            "value_date": on or a.value_date,
             "booked_dt": now,
             "user_id": actor.user_id,
             "reverses_id": a.movement_id,
@@ -1025,6 +1245,40 @@ def reverse_payments(
                 for a, mid in zip(open_allocations, new_ids, strict=True)
             ],
         )
+    # What the payments booked when they reached the ledger balance (interest, oneri) is taken back too, at
+    # its own value date: the engine then accrues again from where it did before.
+    accrual_ids = insert_movements(
+        session,
+        [
+            {
+                "position_id": a.position_id,
+                "component": a.component,
+                "kind": a.kind,
+                "amount_cents": -a.amount_cents,
+                "value_date": a.value_date,
+                "booked_dt": now,
+                "user_id": actor.user_id,
+                "reverses_id": a.movement_id,
+                "source": f"storno ({reason}) di: {a.source}"[:200],
+            }
+            for a in open_accruals
+        ],
+    )
+    if open_accruals:
+        session.execute(
+            sa.insert(Accrual),
+            [
+                {
+                    "payment_id": a.payment_id,
+                    "ente_id": a.ente_id,
+                    "position_id": a.position_id,
+                    "movement_id": mid,
+                    "reverses_id": a.id,
+                    "booked_dt": now,
+                }
+                for a, mid in zip(open_accruals, accrual_ids, strict=True)
+            ],
+        )
     session.execute(
         sa.update(Payment)
         .where(Payment.id.in_(ids))
@@ -1035,7 +1289,11 @@ def reverse_payments(
     # anomaly on the payment's position says how much to recover and from which transfer.
     refunded = session.execute(
         sa.select(
-            Refund.payment_id, Refund.ente_id, Refund.amount_cents, Refund.reference, Payment.position_id,
+            Refund.payment_id,
+            Refund.ente_id,
+            Refund.amount_cents,
+            Refund.reference,
+            Payment.position_id,
             Payment.flow_id,
         )
         .join(Payment, Payment.id == Refund.payment_id)

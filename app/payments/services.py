@@ -642,15 +642,15 @@ def register_desk_payment(
 
     The cap is the amount due at the payment date (`amounts.amount_due`: interest and oneri included); a
     payment that reaches the ledger balance first books the accrued interest and oneri
-    (`amounts.crystallise_for_payment`), so a payoff of exactly the amount due leaves nothing owed. A lower
-    amount is a partial payment, the operator's decision (no anomaly).
+    (`reconcile.book_accruals`, as every allocation does), so a payoff of exactly the amount due leaves
+    nothing owed. A lower amount is a partial payment, the operator's decision (no anomaly).
 
     `idempotency_key` (the desk form's, made when the form was shown): if a payment was already registered
     with it, nothing is written and `DeskFormReplayed` names that payment (same position, amount and channel)
     or `DeskFormReused` says the form was used for another one. Checked again under the position's lock, so
     a double click waits for the first request and finds its payment; the partial unique index
     `uq_payments_idempotency_key` settles any other race."""
-    from app.positions.amounts import amount_due, crystallise_for_payment
+    from app.positions.amounts import amount_due
     from app.positions.queries import get_position
 
     position = get_position(session, principal, position_id)
@@ -710,8 +710,7 @@ def register_desk_payment(
     ).first()
     if notice is not None:
         payment.notice_number, payment.iuv = notice.notice_number, notice.iuv
-    crystallise_for_payment(session, position, amount_cents, day, source=f"pagamento n. {payment.id}",
-                            user_id=actor.user_id, booked_dt=booked_dt)
+    # allocate_payment books the accrued interest and oneri first when the amount reaches the ledger balance
     allocate_payment(
         session, payment, [Share(position.id)], actor, method="sportello", notice=notice, lock=False,
         booked_dt=booked_dt,

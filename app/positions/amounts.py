@@ -7,8 +7,10 @@ riscossione apply. Spese are those booked in the ledger (lista di carico and lat
 
 Interest that has been booked in the ledger ("crystallised", movement kind `interessi`, value date = the last
 day it covers) is part of the ledger: the engine then accrues only from that day on, and oneri already booked
-(kind `oneri`) are not computed again. `crystallise_for_payment` books them when a payment reaches the ledger
-balance, so that a full payoff takes the ledger to zero (the ledger stays append-only).
+(kind `oneri`) are not computed again. `accrual_lines` says what to book when a payment reaches the ledger
+balance (every allocation books it first: `app.payments.reconcile.book_accruals`; `crystallise` for one
+position), so that a full payoff takes the ledger to zero (the ledger stays append-only). A reversed booking
+(the payment's reversal reverses it) no longer counts.
 
 `app.positions.batch_quotes` computes the same figures for many positions at once (a test compares them).
 """
@@ -264,10 +266,6 @@ def _ledgers(session: Session, ids: list[int], on: dt.date,
             bal.abated_cents -= cents
         else:
             bal.accrued_cents += cents
-        if kind == INTEREST_KIND and (ledger.interest_until is None or value_date > ledger.interest_until):
-            ledger.interest_until = value_date
-        if kind == ONERI_KIND:
-            ledger.oneri_booked = True
         if component == "oneri":
             ledger.oneri_cents += cents
         elif component in QUOTED_COMPONENTS:
@@ -275,7 +273,38 @@ def _ledgers(session: Session, ids: list[int], on: dt.date,
                 ledger.payments[value_date] -= cents
             else:
                 ledger.original[component] += cents
+    for pid, kind, value_date in session.execute(booked_statement(ids, on, booked_by)):
+        ledger = ledgers[pid]
+        if kind == INTEREST_KIND:
+            ledger.interest_until = value_date
+        else:
+            ledger.oneri_booked = True
     return ledgers
+
+
+def live_booking() -> sa.ColumnElement[bool]:
+    """A crystallised interest or oneri movement that counts: neither a reversal nor reversed (a payment's
+    reversal takes back what it booked, `app.payments.reconcile.reverse_payments`; the engine then accrues
+    again from where it did before). `batch_quotes` applies the same rule."""
+    reversal = sa.orm.aliased(Movement)
+    return sa.and_(Movement.kind.in_((INTEREST_KIND, ONERI_KIND)), Movement.reverses_id.is_(None),
+                   ~sa.exists().where(reversal.reverses_id == Movement.id))
+
+
+def booked_statement(ids: list[int], on: dt.date, booked_by: dt.datetime | None) -> sa.Select[Any]:
+    """(position, kind, last value date) of the live crystallised interest and oneri of the positions."""
+    reversal = sa.orm.aliased(Movement)
+    reversed_by = sa.exists().where(reversal.reverses_id == Movement.id)
+    if booked_by is not None:
+        reversed_by = reversed_by.where(reversal.booked_dt <= booked_by)
+    stmt = (sa.select(Movement.position_id, Movement.kind, sa.func.max(Movement.value_date))
+            .where(Movement.position_id.in_(ids), Movement.value_date <= on,
+                   Movement.kind.in_((INTEREST_KIND, ONERI_KIND)), Movement.reverses_id.is_(None),
+                   ~reversed_by)
+            .group_by(Movement.position_id, Movement.kind))
+    if booked_by is not None:
+        stmt = stmt.where(Movement.booked_dt <= booked_by)
+    return stmt
 
 
 def amounts_due(session: Session, positions: Sequence[Position], on: dt.date, *,
@@ -369,30 +398,52 @@ def cents_of(text: str) -> int:
 # Booking what has accrued, when a payment reaches it
 
 
-def crystallise_for_payment(session: Session, position: Position, amount_cents: int, on: dt.date, *,
-                            source: str, user_id: int | None = None,
-                            booked_dt: dt.datetime | None = None) -> int:
+def accrual_lines(due: Due, amount_cents: int) -> list[tuple[str, str, int]]:
+    """(component, kind, cents) to book before allocating a payment of `amount_cents` at `due.on`: the
+    interest accrued and the oneri computed, when the payment reaches the ledger balance (nothing otherwise,
+    nor when the engine could not quote the position)."""
+    if due.error is not None or due.accrued_cents <= 0 or amount_cents < due.ledger_cents:
+        return []
+    lines = []
+    if due.interest_cents > 0:
+        lines.append(("interessi", INTEREST_KIND, due.interest_cents))
+    if due.oneri_cents > 0:
+        lines.append(("oneri", ONERI_KIND, due.oneri_cents))
+    return lines
+
+
+def accrual_source(kind: str, on: dt.date, source: str) -> str:
+    label = "interessi maturati fino al" if kind == INTEREST_KIND else "oneri di riscossione al"
+    return f"{label} {on:%d/%m/%Y} ({source})"[:200]
+
+
+def crystallise(session: Session, position: Position, amount_cents: int, on: dt.date, *, source: str,
+                user_id: int | None = None, booked_dt: dt.datetime | None = None,
+                due: Due | None = None) -> list[Movement]:
     """Book the interest accrued and the oneri computed at `on` as ledger movements (value date `on`) when a
     payment of `amount_cents` reaches the ledger balance of the position: the payment can then pay them and a
-    payoff takes the ledger to zero. Returns the cents booked (0: nothing to book)."""
-    due = amount_due(session, position, on)
-    if due.error is not None or due.accrued_cents <= 0 or amount_cents < due.ledger_cents:
-        return 0
-    rows = []
-    if due.interest_cents > 0:
-        rows.append(Movement(position_id=position.id, component="interessi", kind=INTEREST_KIND,
-                             amount_cents=due.interest_cents, value_date=on, user_id=user_id,
-                             source=f"interessi maturati fino al {on:%d/%m/%Y} ({source})"[:200]))
-    if due.oneri_cents > 0:
-        rows.append(Movement(position_id=position.id, component="oneri", kind=ONERI_KIND,
-                             amount_cents=due.oneri_cents, value_date=on, user_id=user_id,
-                             source=f"oneri di riscossione al {on:%d/%m/%Y} ({source})"[:200]))
+    payoff takes the ledger to zero. Returns the movements booked (none: nothing to book). `due`: the
+    position's amount due at `on`, when the caller already has it."""
+    due = due if due is not None else amount_due(session, position, on)
+    rows = [Movement(position_id=position.id, component=component, kind=kind, amount_cents=cents,
+                     value_date=on, user_id=user_id, source=accrual_source(kind, on, source))
+            for component, kind, cents in accrual_lines(due, amount_cents)]
     for row in rows:
         if booked_dt is not None:
             row.booked_dt = booked_dt
-    session.add_all(rows)
-    session.flush()
-    return due.accrued_cents
+    if rows:
+        session.add_all(rows)
+        session.flush()
+    return rows
+
+
+def crystallise_for_payment(session: Session, position: Position, amount_cents: int, on: dt.date, *,
+                            source: str, user_id: int | None = None,
+                            booked_dt: dt.datetime | None = None) -> int:
+    """`crystallise`, returning the cents booked (0: nothing to book)."""
+    rows = crystallise(session, position, amount_cents, on, source=source, user_id=user_id,
+                       booked_dt=booked_dt)
+    return sum(row.amount_cents for row in rows)
 
 
 def amounts_due_by_id(session: Session, position_ids: Sequence[int], on: dt.date) -> dict[int, Due]:

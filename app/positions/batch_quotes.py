@@ -38,6 +38,7 @@ from app.positions.amounts import (
     QUOTED_COMPONENTS,
     PositionFacts,
     cents_of,
+    live_booking,
     payload_from_totals,
     rule_from_rows,
 )
@@ -167,10 +168,12 @@ def chunk_statement(principal: Principal, as_of: dt.date, after_id: int, chunk: 
                           listed(by_date.c.paid, "paid"))
                 .group_by(by_date.c.position_id)).subquery("payments")
     # what was booked beyond the engine's components: crystallised interest and oneri (amounts.py)
+    # (reversed bookings and their reversals do not count: `amounts.live_booking`)
+    live = live_booking()
     booked = (sa.select(
         Movement.position_id,
-        sa.func.max(Movement.value_date).filter(Movement.kind == INTEREST_KIND).label("interest_until"),
-        (sa.func.count().filter(Movement.kind == ONERI_KIND) > 0).label("oneri_booked"),
+        sa.func.max(Movement.value_date).filter(Movement.kind == INTEREST_KIND, live).label("interest_until"),
+        (sa.func.count().filter(Movement.kind == ONERI_KIND, live) > 0).label("oneri_booked"),
         sa.cast(sa.func.coalesce(sa.func.sum(Movement.amount_cents).filter(Movement.component == "oneri"), 0),
                 sa.BigInteger).label("oneri_cents"))
         .where(in_range,

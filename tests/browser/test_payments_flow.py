@@ -3,6 +3,7 @@ who confirms one and rejects the other; the confirmed one then shows on the taxp
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -45,7 +46,7 @@ def _queue_two_payments(app) -> tuple[object, object, int]:
     from tests.payments.support import csv_file, euro, open_positions
 
     with app.app_context():
-        a, b = open_positions(db.session, 2)
+        a, b = open_positions(db.session, 2, on=dt.date(2026, 11, 18))
         lines = [
             f"PW-1;2026-11-18;2026-11-19;{euro(a.due)};;{a.codice_fiscale};"
             f"Pagamento {a.external_id};bonifico",

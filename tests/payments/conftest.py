@@ -26,6 +26,14 @@ INVARIANTS = {
         SELECT m.position_id FROM movements m
         WHERE m.position_id IN (SELECT position_id FROM payment_allocations)
         GROUP BY m.position_id, m.component HAVING sum(m.amount_cents) < 0""",
+    "every accrual is the interest/oneri movement it booked (same position), a reversal negates its own": """
+        SELECT a.id FROM payment_accruals a JOIN movements m ON m.id = a.movement_id
+        LEFT JOIN payment_accruals r ON r.id = a.reverses_id
+        LEFT JOIN movements rm ON rm.id = r.movement_id
+        WHERE m.position_id <> a.position_id OR m.kind NOT IN ('interessi', 'oneri')
+           OR (a.reverses_id IS NULL AND (m.amount_cents <= 0 OR m.reverses_id IS NOT NULL))
+           OR (a.reverses_id IS NOT NULL AND (m.reverses_id IS DISTINCT FROM rm.id
+               OR r.payment_id <> a.payment_id))""",
     "every credit of a reconciled payment is a refund (to do or done)": """
         SELECT p.id FROM payments p
         WHERE p.status = 'riconciliato' AND p.credit_cents > 0 AND p.credit_cents <> (

@@ -35,22 +35,33 @@ ACTOR = Actor.system("test pagamenti")
 CSV_HEADER = "id_pagamento;data_pagamento;data_valuta;importo;codice_avviso;codice_fiscale;causale;canale"
 
 
+PAID_ON = dt.date(2026, 11, 20)  # the default date of the payments of these tests (`row`)
+
+
 @dataclass
 class Open:
     id: int
     iuv: str
     notice: str
-    due: int
-    components: dict[str, int]
+    due: int  # the amount due at `on` (app.positions.amounts, interest and oneri included): the notice's
+    components: dict[str, int]  # the ledger balance by component
     codice_fiscale: str
     external_id: str
     state: str
+    ledger: int = 0  # the ledger balance (without what accrued and is not booked yet)
 
 
 def open_positions(
-    session, n: int = 1, *, ente: str = "R01", skip: int = 0, min_components: int = 1
+    session,
+    n: int = 1,
+    *,
+    ente: str = "R01",
+    skip: int = 0,
+    min_components: int = 1,
+    on: dt.date = PAID_ON,
 ) -> list[Open]:
-    """Positions of `ente` with something due and a notice number, not touched by payments yet."""
+    """Positions of `ente` with something due and a notice number, not touched by payments yet; `due` is
+    what their notice asks for on `on` (the amount due of that day)."""
     from app.enti.models import Ente
     from app.payments.models import NoticeNumber, Payment
     from app.positions.models import Position
@@ -89,7 +100,13 @@ def open_positions(
             and all(c.due_cents >= 0 for c in bals[pid].rows())
         ):
             found.append(Open(pid, iuv, notice, bals[pid].due_cents, comps, cf, ext, state))
-    return found[skip : skip + n]
+    found = found[skip : skip + n]
+    from app.positions.amounts import amounts_due_by_id
+
+    dues = amounts_due_by_id(session, [o.id for o in found], on)
+    for o in found:
+        o.ledger, o.due = o.due, dues[o.id].total_cents
+    return found
 
 
 def fdr(rows: list[FdrRow], **kw) -> bytes:

@@ -548,7 +548,7 @@ def test_a_later_revision_overwrites_the_earlier(session, stub) -> None:
     assert session.get(Position, b.id).state == "pagata"
     from app.positions.queries import balances
 
-    assert balances(session, [a.id])[a.id].due_cents == a.due - 500
+    assert balances(session, [a.id])[a.id].due_cents == a.ledger - 500
     # a third revision with the same fdrDate is refused as a duplicate before its payments are downloaded
     stub.add(
         name,
@@ -585,7 +585,7 @@ def test_a_revoked_payment_reverses_its_allocation(session, stub) -> None:
     assert (original.status, revocation.status, revocation.revokes_id) == ("revocato", "revoca", original.id)
     from app.positions.queries import balances
 
-    assert balances(session, [p.id])[p.id].due_cents == p.due
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger
     assert session.get(Position, p.id).state == p.state
 
 
@@ -608,7 +608,7 @@ def test_a_payment_seen_in_a_file_and_over_rest_is_one_payment(session, stub) ->
     )
     from app.positions.queries import balances
 
-    assert balances(session, [p.id])[p.id].due_cents == p.due - 1700
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger - 1700
 
 
 def test_a_refused_flow_keeps_nothing_and_the_other_flow_of_the_run_is_imported(session, stub) -> None:

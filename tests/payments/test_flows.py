@@ -125,7 +125,7 @@ def test_overwrite_with_a_later_data_ora_flusso_reverses_the_old_allocations_and
     assert session.get(Position, b.id).state == "pagata"
     from app.positions.queries import balances
 
-    assert balances(session, [a.id])[a.id].due_cents == a.due - 500
+    assert balances(session, [a.id])[a.id].due_cents == a.ledger - 500
 
 
 def test_the_same_iur_in_two_flows_is_a_duplicate_not_a_second_payment(session) -> None:
@@ -147,7 +147,7 @@ def test_the_same_iur_in_two_flows_is_a_duplicate_not_a_second_payment(session) 
     )
     from app.positions.queries import balances
 
-    assert balances(session, [p.id])[p.id].due_cents == p.due - 1700
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger - 1700
 
 
 def test_a_revoked_payment_reverses_its_allocation(session) -> None:
@@ -171,12 +171,14 @@ def test_a_revoked_payment_reverses_its_allocation(session) -> None:
     assert (original.status, revocation.status, revocation.revokes_id) == ("revocato", "revoca", original.id)
     from app.positions.queries import balances
 
-    assert balances(session, [p.id])[p.id].due_cents == p.due
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger
     assert session.get(Position, p.id).state == p.state  # back to the state before the payment
     reversals = session.scalars(
         sa.select(Movement).where(Movement.position_id == p.id, Movement.reverses_id.is_not(None))
     ).all()
-    assert reversals and sum(m.amount_cents for m in reversals) == p.due
+    assert sum(m.amount_cents for m in reversals if m.kind == "pagamento") == p.due
+    # the interest and oneri the payment booked (it paid the notice of its day) are taken back too
+    assert sum(m.amount_cents for m in reversals if m.kind != "pagamento") == p.ledger - p.due < 0
 
 
 def test_a_flow_for_an_unknown_ente_is_refused(session) -> None:
@@ -209,7 +211,7 @@ def test_an_overwrite_repeating_a_revocation_does_not_report_it_again(session) -
     assert kinds == []
     from app.positions.queries import balances
 
-    assert balances(session, [p.id])[p.id].due_cents == p.due
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger
 
 
 def test_an_overwrite_dropping_a_revocation_makes_the_payment_due_again(session) -> None:
@@ -277,7 +279,7 @@ def test_an_overwrite_repeating_a_revocation_keeps_the_payment_revoked(session) 
     assert original.status == "revocato"
     from app.positions.queries import balances
 
-    assert balances(session, [p.id])[p.id].due_cents == p.due
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger
 
 
 def test_the_xsd_copies_are_the_published_ones() -> None:

@@ -21,7 +21,7 @@ from tests.payments.support import ACTOR, csv_file, euro, fdr, open_positions, r
 
 
 def test_desk_payment_allocates_and_prints_a_quietanza_with_a_verifiable_qr(session) -> None:
-    (p,) = open_positions(session, min_components=2)
+    (p,) = open_positions(session, min_components=2, on=dt.date(2026, 11, 26))
     principal = system_principal(session)
     payment = services.register_desk_payment(
         session,
@@ -80,6 +80,9 @@ def test_desk_payments_of_a_day_share_one_flow(session) -> None:
     assert (x.flow.computed_count, x.flow.computed_total_cents, x.flow.source) == (2, 350, "sportello")
 
 
+REVIEW_DAY = dt.date(2026, 11, 18)  # the date of the payments of _review_for
+
+
 def _review_for(session, p, amount, ext="REV-1"):
     data = csv_file(
         f"{ext};2026-11-18;2026-11-19;{euro(amount)};;{p.codice_fiscale};Pagamento {p.external_id};bonifico"
@@ -89,7 +92,7 @@ def _review_for(session, p, amount, ext="REV-1"):
 
 
 def test_confirm_a_suggested_match(session) -> None:
-    (p,) = open_positions(session)
+    (p,) = open_positions(session, on=REVIEW_DAY)
     review = _review_for(session, p, p.due)
     payment = services.confirm_review(session, system_principal(session), ACTOR, review.id)
     assert (payment.status, payment.match_method, payment.position_id) == ("riconciliato", "operatore", p.id)
@@ -100,7 +103,7 @@ def test_confirm_a_suggested_match(session) -> None:
 
 
 def test_split_a_payment_over_two_positions_rest_is_credit(session) -> None:
-    a, b = open_positions(session, 2)
+    a, b = open_positions(session, 2, on=REVIEW_DAY)
     review = _review_for(session, a, a.due + 1000)
     payment = services.split_review(
         session, system_principal(session), ACTOR, review.id, [(a.id, a.due), (b.id, 600)]
@@ -165,7 +168,7 @@ def test_storno_writes_reversing_movements_and_restores_the_state(session) -> No
     payment = session.scalars(sa.select(Payment).where(Payment.iur == "IUR-STORNO")).one()
     services.reverse_payment(session, system_principal(session), ACTOR, payment.id, reason="assegno insoluto")
     assert payment.status == "stornato"
-    assert balances(session, [p.id])[p.id].due_cents == p.due
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger
     assert session.get(Position, p.id).state == p.state
     with pytest.raises(Conflict):
         services.reverse_payment(session, system_principal(session), ACTOR, payment.id, reason="again")
@@ -177,7 +180,7 @@ def test_storno_of_the_only_partial_payment_restores_the_state_before_it(session
     assert session.get(Position, p.id).state == "parzialmente_pagata"
     payment = session.scalars(sa.select(Payment).where(Payment.iur == "IUR-PART")).one()
     services.reverse_payment(session, system_principal(session), ACTOR, payment.id, reason="revoca del PSP")
-    assert balances(session, [p.id])[p.id].due_cents == p.due
+    assert balances(session, [p.id])[p.id].due_cents == p.ledger
     assert session.get(Position, p.id).state == p.state
 
 
@@ -259,14 +262,14 @@ def _state_and_due(session, position_id: int) -> tuple[str, int]:
 
 
 def test_storno_of_a_payment_split_over_two_positions_restores_both(session) -> None:
-    a, b = open_positions(session, 2)
+    a, b = open_positions(session, 2, on=REVIEW_DAY)
     before = {p.id: _state_and_due(session, p.id) for p in (a, b)}
     review = _review_for(session, a, a.due + 1000)
     payment = services.split_review(
         session, system_principal(session), ACTOR, review.id, [(a.id, a.due), (b.id, 600)]
     )
     assert _state_and_due(session, a.id)[0] == "pagata"
-    assert _state_and_due(session, b.id) == ("parzialmente_pagata", b.due - 600)
+    assert _state_and_due(session, b.id) == ("parzialmente_pagata", b.ledger - 600)
     services.reverse_payment(
         session, system_principal(session), ACTOR, payment.id, reason="bonifico respinto"
     )

@@ -111,3 +111,61 @@ def test_engine_allocation_in_order_never_skips_a_component(case) -> None:
                     assert paid[(pos, earlier)] + alloc.get(earlier, 0) == positions[pos][earlier]
         for component, amount in alloc.items():
             paid[(pos, component)] += amount
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    offset=st.integers(-30_000, 30_000),
+    days=st.integers(0, 90),  # up to 30/11/2026 (a flow may not carry a date after tomorrow)
+    method=st.sampled_from(["sql", "engine"]),
+)
+def test_a_payment_near_the_amount_due_conserves_money_and_books_interest_only_when_it_reaches_the_ledger(
+    session, offset, days, method
+) -> None:
+    """One pagoPA payment of (amount due at its date + offset) on a position accruing interest, on both
+    reconciliation paths: the payment is allocations + credit to the cent; the interest and oneri accrued
+    are booked exactly when it reaches the ledger balance; the amount due drops by what was paid and the
+    credit is what exceeded it; the position is "pagata" exactly when the amount due was paid."""
+    from app.payments.models import Accrual, Allocation, Payment
+    from app.payments.services import import_flow
+    from app.positions.amounts import amount_due
+    from app.positions.models import Movement, Position
+    from tests.payments.support import ACTOR, fdr, open_positions, row
+
+    first = dt.date(2026, 9, 1)
+    p = next(
+        o
+        for o in open_positions(session, 200)
+        if amount_due(session, session.get(Position, o.id), first).interest_cents > 0
+    )
+    day = first + dt.timedelta(days=days)
+    nested = session.begin_nested()
+    try:
+        before = amount_due(session, session.get(Position, p.id), day)
+        assert before.interest_cents > 0  # the position accrues interest at every date drawn
+        amount = before.total_cents + offset
+        if amount <= 0:
+            return
+        import_flow(
+            session, fdr([row(p.iuv, f"IUR-PROP-{days}-{offset}", amount, day=day)]), ACTOR, method=method
+        )
+        session.expire_all()
+        payment = session.scalars(sa.select(Payment).where(Payment.iur == f"IUR-PROP-{days}-{offset}")).one()
+        allocated = sum(
+            session.scalars(sa.select(Allocation.amount_cents).where(Allocation.payment_id == payment.id))
+        )
+        assert allocated + payment.credit_cents == amount
+        booked = sum(
+            session.scalars(
+                sa.select(Movement.amount_cents)
+                .join(Accrual, Accrual.movement_id == Movement.id)
+                .where(Accrual.payment_id == payment.id)
+            )
+        )
+        assert booked == (before.accrued_cents if amount >= before.ledger_cents else 0)
+        after = amount_due(session, session.get(Position, p.id), day)
+        assert after.total_cents == max(before.total_cents - amount, 0)
+        assert payment.credit_cents == max(amount - before.total_cents, 0)
+        assert (session.get(Position, p.id).state == "pagata") == (amount >= before.total_cents)
+    finally:
+        nested.rollback()

@@ -126,7 +126,14 @@ def test_the_sql_path_and_the_engine_agree(session) -> None:
         out = []
         for i, (p, lp) in enumerate(zip(ps, left, strict=True)):
             due = lp.due  # the amounts of the left debts, paid on both sides
-            amounts = [due // 3, due - due // 3 + (500 if i % 2 else 0)] if i < 2 else [due + 7 * i, 99]
+            # two payments of one position (allocated one at a time on both paths), then one payment each
+            # (the set-based SQL): an overpayment and a partial one
+            amounts = [
+                [due // 3, due - due // 3],
+                [due // 3, due - due // 3 + 500],
+                [due + 7 * i],
+                [due // 2],
+            ][i]
             out += [
                 row(p.iuv, f"{tag}-{i}-{k}", a, day=dt.date(2026, 11, 10 + k))
                 for k, a in enumerate(amounts)
@@ -158,7 +165,11 @@ def test_the_sql_path_and_the_engine_agree(session) -> None:
                     source="test",
                 )
             )
-        session.get(Position, rp.id).entrata_id = session.get(Position, lp.id).entrata_id
+        left_position, right_position = session.get(Position, lp.id), session.get(Position, rp.id)
+        right_position.entrata_id = left_position.entrata_id
+        # and the same dates, so the same interest accrues on both (booked when a payment reaches the ledger)
+        right_position.due_date = left_position.due_date
+        right_position.notified_date = left_position.notified_date
     session.flush()
     import_flow(session, fdr(flow_rows(left, "L"), identifier="2026-11-20PSPDEMO01-L"), ACTOR, method="sql")
     import_flow(
@@ -195,7 +206,9 @@ def test_the_sql_path_and_the_engine_agree(session) -> None:
 def test_heuristics_put_a_payment_with_codice_fiscale_and_causale_in_the_review_queue(session) -> None:
     (p,) = open_positions(session)
     data = csv_file(
-        f"BON-1;2026-11-18;2026-11-19;{euro(p.due)};;{p.codice_fiscale};Pagamento {p.external_id};bonifico",
+        # the ledger balance: the score's "importo uguale al dovuto" (50) compares with it
+        f"BON-1;2026-11-18;2026-11-19;{euro(p.ledger)};;{p.codice_fiscale};"
+        f"Pagamento {p.external_id};bonifico",
         "BON-2;2026-11-18;2026-11-19;12,00;;;versamento senza riferimenti;bonifico",
     )
     summary = import_flow(session, data, ACTOR, fmt="csv", ente_code="R01")
@@ -250,7 +263,7 @@ def test_among_several_positions_of_the_payer_the_best_scored_is_suggested_on_po
     target = max(mine, key=lambda p: p.id)  # not the first by id nor (necessarily) by due date
     earliest = min(owing, key=lambda pid: (session.get(Position, pid).due_date, pid))
     data = csv_file(
-        f"MULTI-1;2026-11-18;;{euro(target.due)};;{cf};Saldo {target.external_id};bonifico",
+        f"MULTI-1;2026-11-18;;{euro(target.ledger)};;{cf};Saldo {target.external_id};bonifico",
         f"MULTI-2;2026-11-18;;0,37;;{cf};versamento;bonifico",
     )
     summary = import_flow(session, data, ACTOR, fmt="csv", ente_code="R01", method="sql")

@@ -113,7 +113,7 @@ def _build(app: Flask, store: Path) -> World:
             job = run_file(app, csv_bytes(_hostile_rows(code)), name=f"sonda-{code}.csv", ente=code)
             assert job.status == "done", job.result
             data.ids["job_id"] = job.id
-            (paid, over) = open_positions(db.session, 2, ente=code)
+            (paid, over) = open_positions(db.session, 2, ente=code, on=dt.date(2026, 11, 18))
             summary = import_flow(
                 db.session,
                 csv_file(
