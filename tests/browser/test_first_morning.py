@@ -1,8 +1,8 @@
-"""An operator's first morning, in a real browser (issue 9, "Done when"): the sportello operator types a codice
-avviso (in groups of four, as printed on the avviso) in the header search, reaches the taxpayer's card, reads
-the amount due with the interest accrued (the engine's figure, `app.positions.amounts`), takes exactly that
-amount at the desk from the card's "Incassa allo sportello", and prints the quietanza: nothing left to pay.
-The taxpayer then sees the position paid and downloads the quietanza from "La mia posizione"."""
+"""An operator's first morning, in a real browser (issue 9, "Done when"): the sportello operator types a
+codice avviso (in groups of four, as printed on the avviso) in the header search, reaches the taxpayer's card,
+reads the amount due with the interest accrued (the engine's figure, `app.positions.amounts`), takes exactly
+that amount at the desk from the card's "Incassa allo sportello", and prints the quietanza: nothing left to
+pay. The taxpayer then sees the position paid and downloads the quietanza from "La mia posizione"."""
 
 from __future__ import annotations
 
@@ -125,8 +125,10 @@ def test_first_morning_codice_avviso_to_payoff_to_the_taxpayers_quietanza(page: 
     figures = page.get_by_test_id("card-positions").locator(":scope > tbody > tr > td.text-end").all()
     assert len(figures) >= 4
     for figure in figures:  # "686,99 €" on one line, in a column too narrow or not
-        lines = figure.evaluate("e => { const r = document.createRange(); r.selectNodeContents(e);"
-                                " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }")
+        lines = figure.evaluate(
+            "e => { const r = document.createRange(); r.selectNodeContents(e);"
+            " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+        )
         assert lines <= 1, figure.inner_text()
     card_notice = page.get_by_test_id(f"notice-{position_id}")
     expect(card_notice.get_by_test_id("notice-code")).to_have_text(grouped(notice))
