@@ -2,32 +2,57 @@
 codice avviso (in groups of four, as printed on the avviso) in the header search, reaches the taxpayer's card,
 reads the amount due with the interest accrued (the engine's figure, `app.positions.amounts`), takes exactly
 that amount at the desk from the card's "Incassa allo sportello", and prints the quietanza: nothing left to
-pay. The taxpayer then sees the position paid and downloads the quietanza from "La mia posizione"."""
+pay. The taxpayer then sees the position paid and downloads the quietanza from "La mia posizione".
+
+The morning runs on a demo instance of its own (its own database and server): paying Mario Rossi's position
+would otherwise change what the other browser tests find on his card."""
 
 from __future__ import annotations
 
 import io
 import re
+import threading
+from collections.abc import Iterator
 
 import pdfplumber
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
 
 from app.demo.seed import DEMO_PASSWORD, MARIO_ROSSI_CF
 from app.reports.formatting import format_eur
-from tests.conftest import unused_totp_code
+from tests.conftest import _create_database, _drop_database, build_app, migrate_and_seed, unused_totp_code
 
 pytestmark = pytest.mark.browser
 
 
-def login(page: Page, app, username: str, landing: str) -> None:
+@pytest.fixture(scope="module")
+def morning(pg_server: str, redis_settings: dict) -> Iterator[tuple]:
+    """A fresh demo instance (database seeded as `esattoria demo` does) served on its own port: (app, url)."""
+    url = _create_database(pg_server, "esattoria_morning")
+    app = build_app(url, **redis_settings)
+    migrate_and_seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    _drop_database(url)
+
+
+def login(page: Page, app, root: str, username: str, landing: str) -> None:
     """Password, then (staff) the TOTP enrolment on a first login or a code of the enrolled secret not used
     yet; a taxpayer has no second factor."""
     from app.auth.models import User
     from app.extensions import db
 
-    page.goto("/login")
+    page.goto(f"{root}/login")
     page.get_by_label("Nome utente").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Accedi").click()
@@ -97,19 +122,20 @@ def pdf_text(body: bytes) -> str:
         return "\n".join(page.extract_text() or "" for page in pdf.pages)
 
 
-def test_first_morning_codice_avviso_to_payoff_to_the_taxpayers_quietanza(page: Page, live_app) -> None:
+def test_first_morning_codice_avviso_to_payoff_to_the_taxpayers_quietanza(page: Page, morning) -> None:
     from app.positions.notice_view import grouped
 
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    live_app, root = morning
     position_id, taxpayer_id, external_id, notice = mario_rossi_position(live_app)
     due_cents, interest_cents = engine_due(live_app, position_id)
     assert interest_cents > 0 and due_cents > interest_cents
     amount = format_eur(due_cents)
 
     # 1. the header search finds the position by its codice avviso, typed in groups of four
-    login(page, live_app, "sportello", "Buongiorno")
+    login(page, live_app, root, "sportello", "Buongiorno")
     page.get_by_role("searchbox", name=re.compile("Cerca contribuente")).fill(grouped(notice))
     page.keyboard.press("Enter")
     found = page.get_by_test_id("search-positions")
@@ -153,7 +179,7 @@ def test_first_morning_codice_avviso_to_payoff_to_the_taxpayers_quietanza(page: 
     expect(page.locator("main")).to_contain_text("Pagamento registrato: quietanza n.")
     number = re.search(r"Pagamento registrato: quietanza n\. (\S+)\.", page.locator("main").inner_text())
     assert number
-    response = page.context.request.get(receipt.get_attribute("href") or "")
+    response = page.context.request.get(root + (receipt.get_attribute("href") or ""))
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     text = pdf_text(response.body())
     assert number.group(1) in text
@@ -163,7 +189,7 @@ def test_first_morning_codice_avviso_to_payoff_to_the_taxpayers_quietanza(page: 
 
     # 5. the taxpayer sees the position paid and downloads the quietanza
     page.context.clear_cookies()
-    login(page, live_app, "contribuente", "La mia posizione")
+    login(page, live_app, root, "contribuente", "La mia posizione")
     expect(page).to_have_url(re.compile(r"/la-mia-posizione$"))
     mine = page.get_by_test_id(f"self-position-{position_id}")
     expect(mine).to_contain_text("Pagata")
