@@ -195,6 +195,17 @@ class RefundFilters(QueryForm):
     stato = SelectField("Stato", validators=[Optional()])
 
 
+class DeskPrefill(QueryForm):
+    """`/pagamenti/sportello?posizione=<id>` (the card's "Incassa allo sportello"), or
+    `?riferimento=&ente=`."""
+
+    posizione = IntegerField(
+        "Posizione", validators=[Optional(), NumberRange(1, 2**31 - 1, "un id di posizione")]
+    )
+    riferimento = StringField("Riferimento", validators=[Optional(), Length(max=60), PlainText()])
+    ente = StringField("Ente", validators=[Optional(), Length(max=20), PlainText()])
+
+
 class PageFilters(QueryForm):
     pagina = page_field()
 

@@ -372,10 +372,10 @@ def _desk_prefill(principal: Any) -> dict[str, str]:
     from app.positions.notice_view import notice_amount_cents, today
     from app.positions.queries import get_position
 
-    position_id = request.args.get("posizione", type=int)
-    position = get_position(db.session, principal, position_id) if position_id else None
+    query = valid_query(forms.DeskPrefill(request.args))  # a bad one is a 400 in Italian, never a 500
+    position = get_position(db.session, principal, query.posizione.data) if query.posizione.data else None
     if position is None:
-        return {"reference": request.args.get("riferimento", ""), "ente": request.args.get("ente", "")}
+        return {"reference": query.riferimento.data or "", "ente": query.ente.data or ""}
     cents = notice_amount_cents(db.session, position, today())
     return {
         "ente": position.ente.code,
