@@ -57,7 +57,7 @@ def test_an_entratas_own_allocation_order_wins_over_the_default(session, method)
             valid_to=None,
             value={"order": list(own)},
             source="Regolamento regionale delle entrate, art. 12 (ordine di imputazione)",
-            confirmed=True,
+            verified=True,
         )
     )
     session.flush()
