@@ -195,9 +195,11 @@ def self_service() -> Any:
     from app.payments.queries import own_receipts
     from app.positions import notice_view
 
-    today = notice_view.today()
-    notices = notice_view.notices_of(db.session, card.positions, today)
-    amounts = notice_view.amounts_due(db.session, card.positions, today)
+    # the amounts due are the card's (computed once): the table and the notices show the same figures
+    amounts = notice_view.amounts_of(card.balances, card.positions)
+    notices = notice_view.notices_of(
+        db.session, card.positions, card.on or notice_view.today(), amounts=amounts
+    )
     receipts = own_receipts(db.session, principal)
     db.session.commit()  # the access log row
     return render_template(

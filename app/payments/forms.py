@@ -132,14 +132,6 @@ class DeskForm(FlaskForm):
         self.idempotency_key.data = secrets.token_urlsafe(24)
 
 
-class DeskPrefill(QueryForm):
-    """`?posizione=<id>` (the card's "Incassa allo sportello"), or `?riferimento=&ente=`."""
-
-    posizione = IntegerField("Posizione", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")])
-    riferimento = StringField("Riferimento", validators=[Optional(), PlainText(), Length(max=64)])
-    ente = StringField("Ente", validators=[Optional(), PlainText(), Length(max=16)])
-
-
 class NoteForm(FlaskForm):
     note = TextAreaField("Nota", validators=[Optional(), Length(max=500)])
 
@@ -201,6 +193,17 @@ class AnomalyFilters(QueryForm):
 
 class RefundFilters(QueryForm):
     stato = SelectField("Stato", validators=[Optional()])
+
+
+class DeskPrefill(QueryForm):
+    """`/pagamenti/sportello?posizione=<id>` (the card's "Incassa allo sportello"), or
+    `?riferimento=&ente=`."""
+
+    posizione = IntegerField(
+        "Posizione", validators=[Optional(), NumberRange(1, 2**31 - 1, "un id di posizione")]
+    )
+    riferimento = StringField("Riferimento", validators=[Optional(), Length(max=60), PlainText()])
+    ente = StringField("Ente", validators=[Optional(), Length(max=20), PlainText()])
 
 
 class PageFilters(QueryForm):

@@ -46,6 +46,14 @@ OUTCOME_CODES = {
     "9": "Pagamento eseguito in assenza di RPT",
 }
 EXECUTED_OUTCOMES = ("0", "4", "8", "9")
+# how a payment was made, as screens name it (a payments layout may name its own: shown as given)
+PAYMENT_CHANNELS = {
+    "pagopa": "pagoPA",
+    "bonifico": "Bonifico",
+    "contanti": "Contanti",
+    "pos": "Carta (POS)",
+    "assegno": "Assegno circolare",
+}
 MATCH_METHODS = {
     "iuv": "Codice avviso / IUV",
     "euristica": "Codice fiscale, importo e causale",

@@ -18,7 +18,7 @@ from app.enti.models import Ente
 from app.payments.models import Allocation, Payment
 from app.payments.parsing import ROME
 from app.payments.services import DESK_CHANNELS
-from app.positions.models import COMPONENT_LABELS, Position
+from app.positions.models import COMPONENT_LABELS, Movement, Position
 from app.reports.formatting import format_date_it, format_datetime_it, format_eur
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "payments" / "quietanza.typ"
@@ -46,7 +46,7 @@ def verify_qr(text: str, secret: str) -> bool:
 
 
 def receipt_data(session: Session, payment: Payment) -> dict[str, Any]:
-    from app.positions.amounts import amount_due
+    from app.positions.amounts import amounts_due
 
     ente = session.get(Ente, payment.ente_id)
     position = session.get(Position, payment.position_id) if payment.position_id else None
@@ -55,8 +55,18 @@ def receipt_data(session: Session, payment: Payment) -> dict[str, Any]:
         .where(Allocation.payment_id == payment.id)
         .group_by(Allocation.component)
     ).all()
-    # what is still due after this payment: the amount due at the payment date (interest included)
-    residual = amount_due(session, position, payment.paid_date).total_cents if position else 0
+    # what was still due right after this payment: the amount due at the payment date (interest included) of
+    # the ledger as booked by the payment's own movements (a reprint after a later payment keeps its figure)
+    booked_by = session.scalar(
+        sa.select(sa.func.max(Movement.booked_dt))
+        .join(Allocation, Allocation.movement_id == Movement.id)
+        .where(Allocation.payment_id == payment.id, Allocation.reverses_id.is_(None))
+    )
+    residual = (
+        amounts_due(session, [position], payment.paid_date, booked_by=booked_by)[position.id].total_cents
+        if position
+        else 0
+    )
     from app.payments.models import NoticeNumber
 
     notice = payment.notice_number or (

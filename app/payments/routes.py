@@ -24,6 +24,7 @@ from app.payments.models import (
     FLOW_SOURCES,
     MATCH_METHODS,
     OUTCOME_CODES,
+    PAYMENT_CHANNELS,
     PAYMENT_STATUSES,
     REFUND_STATUSES,
     PaymentLayout,
@@ -39,6 +40,7 @@ LABELS = {
     "outcome_codes": OUTCOME_CODES,
     "flow_sources": FLOW_SOURCES,
     "match_methods": MATCH_METHODS,
+    "channels": PAYMENT_CHANNELS,
     "refund_statuses": REFUND_STATUSES,
     "anomaly_statuses": ANOMALY_STATUSES,
     "formats": FORMATS,
@@ -370,10 +372,10 @@ def _desk_prefill(principal: Any) -> dict[str, str]:
     from app.positions.notice_view import notice_amount_cents, today
     from app.positions.queries import get_position
 
-    args = valid_query(forms.DeskPrefill(request.args))
-    position = get_position(db.session, principal, args.posizione.data) if args.posizione.data else None
+    query = valid_query(forms.DeskPrefill(request.args))  # a bad one is a 400 in Italian, never a 500
+    position = get_position(db.session, principal, query.posizione.data) if query.posizione.data else None
     if position is None:
-        return {"reference": args.riferimento.data or "", "ente": args.ente.data or ""}
+        return {"reference": query.riferimento.data or "", "ente": query.ente.data or ""}
     cents = notice_amount_cents(db.session, position, today())
     return {
         "ente": position.ente.code,

@@ -4,8 +4,9 @@ pagoPA QR code (domain.md §6.2). Every amount a notice shows goes through `noti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import segno
 import sqlalchemy as sa
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Session
 from app.enti.models import Ente
 from app.payments.models import NoticeNumber
 from app.positions.models import Position
+
+if TYPE_CHECKING:
+    from app.positions.amounts import Due
 
 CLOSED_STATES = frozenset({"pagata", "sgravata", "inesigibile", "prescritta"})  # no notice to pay
 
@@ -39,8 +43,16 @@ def amounts_due(session: Session, positions: Iterable[Position], on: dt.date) ->
 
     positions = list(positions)
     open_ = [p for p in positions if p.state not in CLOSED_STATES]
-    dues = amounts.amounts_due(session, open_, on) if open_ else {}
-    return {p.id: max(dues[p.id].total_cents, 0) if p.id in dues else 0 for p in positions}
+    return amounts_of(amounts.amounts_due(session, open_, on) if open_ else {}, positions)
+
+
+def amounts_of(dues: Mapping[int, Due], positions: Iterable[Position]) -> dict[int, int]:
+    """What each position asks for, from the amounts due already computed (`amounts.amounts_due`, e.g. a
+    card's balances): 0 for closed ones, never negative. A screen that has them computes nothing again."""
+    return {
+        p.id: max(dues[p.id].total_cents, 0) if p.state not in CLOSED_STATES and p.id in dues else 0
+        for p in positions
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +94,11 @@ def qr_svg(payload: str) -> str:
     )
 
 
-def notices_of(session: Session, positions: Iterable[Position], on: dt.date) -> dict[int, Notice]:
-    """The notice of each open position that has a codice avviso (already scoped positions only)."""
+def notices_of(
+    session: Session, positions: Iterable[Position], on: dt.date, *, amounts: Mapping[int, int] | None = None
+) -> dict[int, Notice]:
+    """The notice of each open position that has a codice avviso (already scoped positions only), for the
+    amounts of `amounts_of` / `amounts_due` at `on` when the screen has them (else computed here)."""
     todo = [p for p in positions if p.state not in CLOSED_STATES]
     if not todo:
         return {}
@@ -96,7 +111,11 @@ def notices_of(session: Session, positions: Iterable[Position], on: dt.date) -> 
             NoticeNumber.item_ref == "",
         )
     ).all()
-    due = amounts_due(session, [p for p in todo if p.id in {r[0] for r in rows}], on)
+    due = (
+        amounts
+        if amounts is not None
+        else amounts_due(session, [p for p in todo if p.id in {r[0] for r in rows}], on)
+    )
     result: dict[int, Notice] = {}
     for position_id, number, iuv, ente_cf in rows:
         amount = due[position_id]

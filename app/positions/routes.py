@@ -92,7 +92,13 @@ def position_detail(position_id: int) -> Any:
 
 
 def _position_choices(taxpayer_id: int) -> list[tuple[int, str]]:
-    positions = queries.list_positions_of_taxpayer(db.session, current_principal(), taxpayer_id)
+    """The positions of a taxpayer the user may see; a taxpayer out of scope (or unknown) is a 404, as
+    everywhere else (not an empty form)."""
+    from app.taxpayers.queries import get_taxpayer
+
+    principal = current_principal()
+    get_taxpayer(db.session, principal, taxpayer_id)  # through the scoping helper: NotFound out of scope
+    positions = queries.list_positions_of_taxpayer(db.session, principal, taxpayer_id)
     return [(p.id, f"{p.external_id} – {p.entrata.name} {p.year}") for p in positions]
 
 

@@ -73,7 +73,16 @@ def card(taxpayer_id: int) -> Any:
         as_of=as_of,
         actor=current_actor(),
     )
-    notices = {} if as_of else notice_view.notices_of(db.session, card.positions, notice_view.today())
+    notices = (
+        {}
+        if as_of
+        else notice_view.notices_of(
+            db.session,
+            card.positions,
+            card.on or notice_view.today(),
+            amounts=notice_view.amounts_of(card.balances, card.positions),  # the card's figures, not again
+        )
+    )
     db.session.commit()  # the access log row
     template = "taxpayers/_card_body.html" if request.htmx else "taxpayers/taxpayer_card.html"
     return render_template(template, card=card, form=form, formats=FORMATS, notices=notices)

@@ -131,7 +131,7 @@ def test_upload_preview_confirm_and_follow_the_progress_live(page: Page, live_ap
     expect(progress).to_have_attribute("value", str(ROWS))
     expect(job.get_by_test_id("job-status")).to_have_text("Completato")
     expect(job.get_by_test_id("job-result")).to_contain_text(f"{ROWS - 1:,}".replace(",", ".") + " accettate")
-    expect(job.get_by_test_id("job-result")).to_contain_text("1 scartate")
+    expect(job.get_by_test_id("job-result")).to_contain_text("1 scartata")
     page.screenshot(path=str(tmp_path / "elaborazioni.png"), full_page=True)
     assert violations(page) == []
     with page.expect_download() as download:

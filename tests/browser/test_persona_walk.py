@@ -42,6 +42,7 @@ def login(page: Page, app, username: str) -> None:
             with app.app_context():
                 query = sa.select(User.totp_secret).where(User.username == username)
                 secret = db.session.scalars(query).one()
+        # a code not accepted yet: another test may have logged this persona in within the same 30 seconds
         page.get_by_label("Codice di verifica (6 cifre)").fill(unused_totp_code(app, username, secret))
         page.get_by_role("button", name=re.compile("^(Attiva|Verifica)$")).click()
     expect(page.locator("#esa-user-menu-button")).to_be_attached()  # logged in: the user menu

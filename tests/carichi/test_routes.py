@@ -73,7 +73,7 @@ def test_upload_shows_a_preview_with_errors_then_confirm_queues_the_job(app, sto
     assert "data-dropzone" in html and "js/carichi.js" in html and 'type="file"' in html
     html = _preview(app, client, csv_bytes([row(1), row(2, cap="1"), row(3)]))
     assert 'data-testid="preview-rows"' in html and "TEST-000003" in html
-    assert "CAP non valido: attese 5 cifre" in html and "1 righe su 3 hanno errori" in html
+    assert "CAP non valido: attese 5 cifre" in html and "1 riga su 3 ha errori" in html
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
     with app.app_context():
         before = db.session.scalar(sa.select(sa.func.count()).select_from(BatchJob))
@@ -363,7 +363,7 @@ def test_the_layout_editor_previews_a_sample_file_with_the_mapping_being_edited(
     assert response.status_code == 200 and html.startswith('<div id="layout-preview"'), html[:300]
     assert 'data-testid="layout-preview-rows"' in html
     assert "X-1" in html and "Bianchi" in html and "codice_fiscale<br>" in html
-    assert "1 righe su 2 hanno errori" in html and "campo obbligatorio mancante" in html  # the short record
+    assert "1 riga su 2 ha errori" in html and "campo obbligatorio mancante" in html  # the short record
     with app.app_context():
         assert (
             db.session.scalars(sa.select(ImportLayout).where(ImportLayout.name == "regione-x")).first()

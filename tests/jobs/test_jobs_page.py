@@ -100,7 +100,7 @@ def test_the_rejected_rows_report_downloads_as_csv_and_xlsx(app, store, personas
 
 
 def test_a_refused_file_offers_no_retry_and_a_crashed_job_does(app, store, personas) -> None:
-    """"Riprova" only where a new attempt can change the outcome: not for a refused file."""
+    """ "Riprova" only where a new attempt can change the outcome: not for a refused file."""
     from app.jobs import services as job_services
 
     with app.app_context():
@@ -158,3 +158,52 @@ def test_jobs_of_an_ente_outside_the_users_scope_are_not_shown(app, store, perso
 @pytest.mark.parametrize(("persona", "status"), [("backoffice", 200), ("sportello", 403), ("regione", 403)])
 def test_the_jobs_page_needs_the_import_permission(app, store, personas, persona, status) -> None:
     assert personas.client(persona).get("/elaborazioni/").status_code == status
+
+
+@pytest.mark.parametrize(
+    ("kind", "result", "expected"),
+    [
+        (
+            "carico",
+            {"status": "caricato", "accepted": 1, "rejected": 1, "duplicates": 1},
+            ["1 accettata", "1 scartata", "1 duplicata"],
+        ),
+        (
+            "carico",
+            {"status": "caricato", "accepted": 2, "rejected": 0, "duplicates": 3},
+            ["2 accettate", "0 scartate", "3 duplicate"],
+        ),
+        (
+            "pagamenti",
+            {
+                "status": "accettato",
+                "flow": 1,
+                "payments": 1,
+                "matched": 1,
+                "duplicates": 1,
+                "total_cents": 100,
+            },
+            ["1 pagamento", "1 abbinato", "1 già noto"],
+        ),
+        (
+            "fdr",
+            {"status": "scaricato", "imported": 1, "duplicates": 1, "refused": 1, "errors": 0, "flows": []},
+            ["1 flusso importato", "1 già presente", "1 rifiutato"],
+        ),
+    ],
+)
+def test_the_jobs_pages_count_in_the_singular_for_one(app, store, personas, kind, result, expected) -> None:
+    """ "1 pagamento", not "1 pagamenti": the list and the detail page say each count with its noun."""
+    job_id = _queued_job(app)
+    with app.app_context():
+        job = db.session.get(BatchJob, job_id)
+        job.kind, job.status, job.result, job.rows_total, job.rows_done = kind, "done", result, 1, 1
+        db.session.commit()
+    client = personas.client("backoffice")
+    rows = client.get("/elaborazioni/righe").get_data(as_text=True)
+    row = re.search(rf'data-testid="job-{job_id}".*?</tr>', rows, flags=re.S)
+    assert row, rows
+    detail = " ".join(client.get(f"/elaborazioni/{job_id}").get_data(as_text=True).split())
+    assert "1 / 1 riga (100%)" in row.group(0)
+    for words in expected:
+        assert words in row.group(0) and words in detail, (words, row.group(0))

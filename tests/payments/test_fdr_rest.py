@@ -847,9 +847,9 @@ def test_the_payments_page_button_queues_a_job_that_fetches_the_flows(app, perso
         (error,) = db.session.scalars(sa.select(BatchJobError).where(BatchJobError.batch_job_id == job.id))
         assert error.column.startswith("2026-11-20PSPDEMO01-0000000120") and "totali" in error.reason
     rows = client.get("/elaborazioni/").get_data(as_text=True)
-    assert "Scarico FdR da pagoPA" in rows and "1 flussi importati · 0 già presenti · 1 rifiutati" in rows
+    assert "Scarico FdR da pagoPA" in rows and "1 flusso importato · 0 già presenti · 1 rifiutato" in rows
     detail = client.get(f"/elaborazioni/{job.id}").get_data(as_text=True)
-    assert "1 flussi importati, 0 già presenti, 1 rifiutati, 0 in errore" in detail
+    assert "1 flusso importato, 0 già presenti, 1 rifiutato, 0 in errore" in detail
     assert "pubblicati dal 01/11/2026" in detail and "SHA-256" not in detail  # no file behind this job
     (imported,) = [f for f in result["flows"] if f["flow_id"]]
     assert f"/pagamenti/flussi/{imported['flow_id']}" in detail

@@ -267,3 +267,26 @@ def test_a_payoff_under_a_rule_with_oneri_books_and_pays_interest_and_oneri(sess
     assert balances(session, [position.id])[position.id].due_cents == 0
     assert amount_due(session, position, today).total_cents == 0
     assert amount_due(session, position, today + dt.timedelta(days=90)).total_cents == 0  # nothing accrues
+
+
+def test_a_reprinted_quietanza_keeps_the_residual_of_its_own_payment(session) -> None:
+    """The residual printed on a quietanza is what was left right after that payment: printing it again after
+    the taxpayer paid the rest does not turn it into 0,00 €."""
+    from app.payments import services
+    from app.payments.receipts import receipt_data
+    from app.positions.amounts import amount_due, today_rome
+    from app.positions.services import system_principal
+    from app.reports.formatting import format_eur
+    from tests.payments.support import ACTOR
+
+    position, dues = _open_position_with_interest(session)
+    first = services.register_desk_payment(
+        session, system_principal(session), ACTOR, position_id=position.id,
+        amount_cents=dues[position.id].total_cents // 2, channel="contanti", paid_date=today_rome())
+    left = amount_due(session, position, today_rome()).total_cents
+    assert left > 0 and receipt_data(session, first)["residual"] == format_eur(left)
+    second = services.register_desk_payment(
+        session, system_principal(session), ACTOR, position_id=position.id, amount_cents=left,
+        channel="contanti", paid_date=today_rome())
+    assert receipt_data(session, second)["residual"] == "0,00 €"
+    assert receipt_data(session, first)["residual"] == format_eur(left)  # as printed the first time

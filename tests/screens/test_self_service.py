@@ -126,3 +126,36 @@ def test_the_accessibility_statement_follows_the_agid_model(client) -> None:
     ):
         assert heading in html, heading
     assert "Legge 9 gennaio 2004, n. 4" in html and "Difensore civico per il digitale" in html
+
+
+@pytest.mark.parametrize(
+    ("persona", "path"), [("contribuente", "/la-mia-posizione"), ("sportello", "/contribuenti/")]
+)
+def test_the_amounts_due_are_computed_once_for_the_table_and_the_notices(
+    app, personas, monkeypatch, persona, path
+):
+    """The self-service page and the card compute each position's amount due once (the card's balances) and
+    show the same figure in the table and on the notice."""
+    from app.positions import amounts
+    from app.taxpayers import queries
+
+    with app.app_context():
+        p = mario_position(db.session)
+    calls: list[list[int]] = []
+    real = amounts.amounts_due
+
+    def counted(session, positions, on, **kwargs):
+        calls.append([x.id for x in positions])
+        return real(session, positions, on, **kwargs)
+
+    monkeypatch.setattr(amounts, "amounts_due", counted)
+    monkeypatch.setattr(queries, "amounts_due", counted)
+    url = path if path.startswith("/la-mia") else f"{path}{p.taxpayer_id}"
+    html = personas.client(persona).get(url).get_data(as_text=True)
+    assert calls and all(p.id in ids for ids in calls)
+    assert len(calls) == 1, calls
+    notice = re.search(
+        rf'data-testid="notice-{p.id}".*?data-testid="notice-amount">([^<]+)<', html, flags=re.S
+    )
+    assert notice, "the position's notice is on the page"
+    assert notice.group(1).strip() in html.replace(notice.group(0), "")  # the same figure in the table

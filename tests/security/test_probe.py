@@ -43,17 +43,6 @@ GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
 OTHER_ARGUMENTS = {"fmt": "csv", "kind": "csv"}
 # rules with a path converter that serve no data of anyone (the static files)
 NOT_DATA = {"static"}
-# Known answers of staff of the other ente that are not yet a refusal, each with whose fix it waits for.
-# strict: once fixed, the xfail fails and must go.
-_PANEL = (
-    "answers 200 (an empty form) for a taxpayer out of scope instead of 404: no data shows (positions are "
-    "scoped) but the taxpayer is not checked (amount-due helper)"
-)
-STAFF_XFAIL = {
-    "positions.quote_panel": f"the amount-due panel {_PANEL}",
-    "positions.plan_panel": f"the plan panel {_PANEL}",
-}
-STAFF_PERSONAS = {"regione-R01", "regione-R02", "backoffice-R01", "backoffice-R02", "admin-R01"}
 
 
 def _id_rules() -> list[Rule]:
@@ -102,11 +91,8 @@ def _cases() -> list:
                 kinds = {ID_KINDS.get(arg) for arg in rule.arguments}
                 if persona.name == "admin-R01" and kinds & GLOBAL_KINDS:
                     continue  # an administrator may edit shared configuration
-                marks = []
-                if persona.name in STAFF_PERSONAS and rule.endpoint in STAFF_XFAIL:
-                    marks.append(pytest.mark.xfail(strict=True, reason=STAFF_XFAIL[rule.endpoint]))
                 case_id = f"{persona.name}-{method}-{rule.rule}"
-                cases.append(pytest.param(rule, method, persona, id=case_id, marks=marks))
+                cases.append(pytest.param(rule, method, persona, id=case_id))
     return cases
 
 
