@@ -4,11 +4,14 @@ the multi-file upload, and the taxpayer card's "Documenti" fragment."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup, escape
 
 from app.archive import forms, queries, services
 from app.archive.models import CHANNELS, DOCUMENT_STATUSES
@@ -18,6 +21,29 @@ from app.core.security import current_actor
 from app.extensions import db
 
 bp = Blueprint("archive", __name__, url_prefix="/archivio")
+_EM = re.compile(r"(</?em>)")
+
+
+@bp.app_template_filter("em_only")
+def em_only(fragment: str | None) -> Markup:
+    """A search backend's highlight as safe HTML whose only tags are <em>/</em>: every other piece of text is
+    (re-)escaped, stray or unbalanced marks dropped."""
+    out: list[str] = []
+    open_ = False
+    for part in _EM.split(fragment or ""):
+        if part == "<em>":
+            if not open_:
+                out.append(part)
+                open_ = True
+        elif part == "</em>":
+            if open_:
+                out.append(part)
+                open_ = False
+        else:
+            out.append(str(escape(html.unescape(part))))
+    if open_:
+        out.append("</em>")
+    return Markup("".join(out))
 
 
 def _enti() -> list[Any]:
