@@ -74,6 +74,7 @@ def document_list() -> Any:
         statuses=DOCUMENT_STATUSES,
         enti=_enti(),
         filters={"stato": status or "", "ente": ente_id or "", "lista": work},
+        thumbs=_thumbs(result.items),
     )
 
 
@@ -109,9 +110,28 @@ def document_detail(document_id: int) -> Any:
         form=forms.LinkDecisionForm(),
         retention_end=end,
         deletable=end is not None and end <= dt.date.today(),
+        viewer=_viewer(document),
     )
     db.session.commit()  # the access log rows
     return page
+
+
+def _thumbs(documents: list[Any]) -> set[int]:
+    """The documents of a list whose first page has a thumbnail."""
+    from app.archive.thumbnails import can_render
+
+    return {d.id for d in documents if can_render(d.mime_type, d.encrypted)}
+
+
+def _viewer(document: Any) -> str | None:
+    """How the page shows the file: "pdf" (PDF.js), "image" (inline), None (download only)."""
+    from app.archive.thumbnails import IMAGE_TYPES
+
+    if document.encrypted:
+        return None
+    if document.mime_type == "application/pdf":
+        return "pdf"
+    return "image" if document.mime_type in IMAGE_TYPES else None
 
 
 @bp.route("/<int:document_id>/collegamenti/<int:link_id>", methods=["POST"])
@@ -162,19 +182,48 @@ def document_delete(document_id: int) -> Any:
 @bp.route("/<int:document_id>/originale")
 @permission_required("archive.read")
 def document_download(document_id: int) -> Any:
+    """The original as an attachment; with `?vedi=1` inline, for the page's viewer (PDF.js, images). Both are
+    logged (an event on the timeline of each taxpayer the document concerns)."""
     from app.jobs.files import path_of
 
     document = queries.get_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
-    services.record_download(db.session, document, current_actor())
+    inline = request.args.get("vedi") == "1"
+    services.record_download(db.session, document, current_actor(), viewed=inline)
     db.session.commit()
-    return send_file(
+    response = send_file(
         path_of(current_app.config["FILE_STORE"], document.file_path),
         mimetype=document.mime_type,
-        as_attachment=True,
+        as_attachment=not inline,
         download_name=document.file_name,
+        max_age=0,
     )
+    response.headers["Cache-Control"] = "private, no-store"  # every view reaches the server (and its log)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/<int:document_id>/anteprima.png")
+@permission_required("archive.read")
+def document_thumbnail(document_id: int) -> Any:
+    """The first page as a small PNG, for the lists (rendered once per content, cached in the file store)."""
+    from app.archive import thumbnails
+    from app.jobs.files import path_of
+
+    document = queries.get_document(db.session, current_principal(), document_id)
+    if document is None or not thumbnails.can_render(document.mime_type, document.encrypted):
+        abort(404)
+    store = current_app.config["FILE_STORE"]
+    try:
+        png = thumbnails.thumbnail(
+            store, path_of(store, document.file_path), document.sha256, document.mime_type
+        )
+    except ValueError:
+        abort(404)
+    response = send_file(png, mimetype="image/png", max_age=0)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.route("/nuovo", methods=["GET", "POST"])
@@ -261,4 +310,5 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
         taxpayer_id=taxpayer_id,
         proposed=proposed,
         form=forms.LinkDecisionForm(),
+        thumbs=_thumbs(result.items),
     )
