@@ -97,6 +97,7 @@ def test_desk_upload_ocr_link_search_and_card(page: Page, live_app, tmp_path) ->
     expect(row.get_by_test_id("thumbnail")).to_be_visible()
     _wait_images(page, "[data-testid=thumbnail]")
     expect(page.locator(".esa-timeline")).to_contain_text("Documento collegato")
+    assert violations(page) == []  # the card with its Documenti section and thumbnails
 
     # the born-digital PDF in the viewer: PDF.js draws its page on a canvas (module + worker from 'self')
     page.goto(pdf_href)
