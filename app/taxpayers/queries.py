@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from app.core.access import Principal, scoped
+from app.core.access import Principal, scoped, scoped_join
 from app.core.audit import Actor, Event, log_access
 from app.core.errors import NotFound
 from app.core.history import state_as_of
@@ -105,13 +105,13 @@ def search_documents(
             )
         )
     }
-    linked = scoped(
-        sa.select(DocumentLink.document_id, Taxpayer)
-        .join(Taxpayer, Taxpayer.id == DocumentLink.taxpayer_id)
-        .where(DocumentLink.document_id.in_(ids), DocumentLink.state != "rejected")
-        .order_by(DocumentLink.state != "confirmed", DocumentLink.id),
+    linked = scoped_join(
+        sa.select(DocumentLink.document_id, Taxpayer).select_from(DocumentLink),
         Taxpayer,
+        Taxpayer.id == DocumentLink.taxpayer_id,
         principal,
+    ).where(DocumentLink.document_id.in_(ids), DocumentLink.state != "rejected").order_by(
+        DocumentLink.state != "confirmed", DocumentLink.id
     )
     taxpayers: dict[int, list[Taxpayer]] = {}
     for doc_id, taxpayer in session.execute(linked).tuples():
