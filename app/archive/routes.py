@@ -21,6 +21,7 @@ from app.core.security import current_actor
 from app.extensions import db
 
 bp = Blueprint("archive", __name__, url_prefix="/archivio")
+MAX_ID = 2**31 - 1  # the largest id (and page) a query parameter may name: larger ones are out of range
 _EM = re.compile(r"(</?em>)")
 
 
@@ -55,9 +56,10 @@ def _enti() -> list[Any]:
 @bp.route("/")
 @permission_required("archive.read")
 def document_list() -> Any:
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    page = min(max(request.args.get("pagina", 1, type=int), 1), MAX_ID)
     status = request.args.get("stato") or None
     ente_id = request.args.get("ente", type=int)
+    ente_id = ente_id if ente_id and 0 < ente_id <= MAX_ID else None  # 10**23 is no ente (not a 500)
     work = request.args.get("lista") or ""  # "da_collegare" | "da_rivedere"
     result = queries.list_documents(
         db.session,
@@ -246,6 +248,8 @@ def document_upload() -> Any:
         form.doc_type.data = form.doc_type.data or services.DEFAULT_TYPE
         form.taxpayer_id.data = request.args.get("contribuente", "")
     taxpayer = None
+    if (form.taxpayer_id.data or "").isdigit() and int(form.taxpayer_id.data) > MAX_ID:
+        abort(404)
     if (form.taxpayer_id.data or "").isdigit():
         taxpayer = get_taxpayer(db.session, current_principal(), int(form.taxpayer_id.data))  # 404 outside
     results = None
