@@ -23,6 +23,21 @@ with ratio = our_seconds / anchor_seconds (goal <= 0.55) and floor_ratio = floor
 The CPU seconds of the anchor and of our workers (their tesseract processes included) are printed too: on a
 machine shared with other work, two processes may not get two cores, and the CPU time shows the cost per page
 whatever the load: cpu_ratio = our CPU / the anchor's CPU, so on two free cores ratio ~ cpu_ratio / 2.
+
+Section `index` (indexing through the outbox job, on PostgreSQL: DATABASE_URL's server or a throw-away
+cluster, tests/pgtmp.py): a migrated and seeded database of its own; `--index-n` documents (default 5,000,
+the synthetic Italian texts of bench_search.py, 200-350 words, over R01 and R02) inserted as `indexed` with
+one outbox row each, as the filing transaction leaves them (not timed); then the clock runs while the job
+`app.archive.tasks.drain_index` (the body of the `index` queue's job, in-process, 5,000 rows a call) pushes
+them into the embedded backend and commits. Adds {"index_docs": N, "index_seconds": ...,
+"index_docs_per_s": ...}.
+
+Section `search` (search p50/p95 on the embedded PostgreSQL backend at `--search-n` documents, default
+100,000): benchmarks/bench_search.py's `run` as it is (same documents, queries and raw-SQL anchor), its
+figures under the keys "search_docs", "search_index_docs_per_s", "search_p50_ms", "search_p95_ms" (goal
+< 200), "search_anchor_p95_ms", "search_ratio".
+
+Sections run in the order given (`--sections ocr,index,search`, default all three).
 To add a section: a function (args, workdir, result) -> None that adds its keys to `result`, registered in
 SECTIONS.
 """
@@ -217,7 +232,127 @@ def section_ocr(args: argparse.Namespace, workdir: Path, result: dict[str, Any])
     )
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace, Path, dict[str, Any]], None]] = {"ocr": section_ocr}
+@contextlib.contextmanager
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """A database of its own on DATABASE_URL's server (or a throw-away cluster), dropped at the end."""
+    import sqlalchemy as sa
+
+    from tests.conftest import _admin
+    from tests.pgtmp import server_from_env
+
+    with server_from_env() as server:
+        name = f"{prefix}_{os.getpid()}"
+        _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(server, f'CREATE DATABASE "{name}"')
+        try:
+            yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _insert_documents(session: Any, n: int) -> None:
+    """N indexed documents with their outbox rows, as filing leaves them (texts of bench_search.py)."""
+    import datetime as dt
+    import hashlib
+    import random
+
+    import sqlalchemy as sa
+
+    from app.archive.models import Document, DocumentType, SearchOutbox
+    from app.enti.models import Ente
+    from benchmarks.bench_search import documents, vocabulary
+
+    rng = random.Random(20261203)
+    entes = {code: ente_id for code, ente_id in session.execute(sa.select(Ente.code, Ente.id))}
+    type_id = session.scalars(sa.select(DocumentType.id).order_by(DocumentType.id)).first()
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        ids = session.scalars(sa.insert(Document).returning(Document.id), batch).all()
+        session.execute(sa.insert(SearchOutbox), [{"document_id": i, "op": "index"} for i in ids])
+        batch.clear()
+
+    for n_doc, doc in enumerate(documents(n, vocabulary(rng), rng)):
+        sha = hashlib.sha256(str(n_doc).encode()).hexdigest()
+        batch.append(
+            {
+                "ente_id": entes[doc.ente],
+                "protocol": f"{doc.ente}-2026-{n_doc + 1:07d}",
+                "received_date": doc.received or dt.date(2026, 11, 30),
+                "channel": "posta",
+                "type_id": type_id,
+                "subject": doc.title or None,
+                "file_name": f"{n_doc}.pdf",
+                "sha256": sha,
+                "file_path": f"{sha[:2]}/{sha[2:4]}/{sha}",
+                "size_bytes": 1000,
+                "mime_type": "application/pdf",
+                "pages": 1,
+                "text": doc.text,
+                "text_source": "text_layer",
+                "status": "indexed",
+                "version": 1,
+                "created_by_label": "bench",
+            }
+        )
+        if len(batch) >= 1000:
+            flush()
+    if batch:
+        flush()
+    session.commit()
+
+
+def section_index(args: argparse.Namespace, workdir: Path, result: dict[str, Any]) -> None:
+    from app.archive.models import SearchOutbox
+    from app.archive.tasks import drain_index
+    from app.extensions import db
+    from tests.conftest import build_app, migrate_and_seed
+
+    with throwaway_database("esattoria_bench_index") as url:
+        app = build_app(url, FILE_STORE=str(workdir / "store"))
+        say("index: migrating and seeding a database of its own")
+        migrate_and_seed(app)
+        with app.app_context():
+            say(f"index: {args.index_n} documents with their outbox rows (not timed)")
+            _insert_documents(db.session, args.index_n)
+            started = time.perf_counter()
+            pushed = 0
+            while done := drain_index():
+                pushed += done
+            seconds = time.perf_counter() - started
+            left = db.session.query(SearchOutbox).count()
+            db.session.remove()
+            db.engine.dispose()
+    assert pushed == args.index_n and left == 0, (pushed, left)
+    say(
+        f"index: {pushed} documents through the outbox job in {seconds:.2f} s ({pushed / seconds:.0f} docs/s)"
+    )
+    result.update(
+        index_docs=pushed, index_seconds=round(seconds, 2), index_docs_per_s=round(pushed / seconds, 1)
+    )
+
+
+def section_search(args: argparse.Namespace, workdir: Path, result: dict[str, Any]) -> None:
+    from benchmarks.bench_search import run
+
+    with throwaway_database("esattoria_bench_search") as url:
+        say(f"search: bench_search.py at {args.search_n} documents")
+        figures = run(url, args.search_n)
+    result.update(
+        search_docs=figures["docs"],
+        search_index_docs_per_s=figures["index_docs_per_s"],
+        search_p50_ms=figures["search_p50_ms"],
+        search_p95_ms=figures["search_p95_ms"],
+        search_anchor_p95_ms=figures["anchor"],
+        search_ratio=figures["ratio"],
+    )
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace, Path, dict[str, Any]], None]] = {
+    "ocr": section_ocr,
+    "index": section_index,
+    "search": section_search,
+}
 
 
 def main() -> None:
@@ -226,6 +361,8 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=20, help="scanned pages to OCR (default 20)")
+    parser.add_argument("--index-n", type=int, default=5000, help="documents to index (default 5000)")
+    parser.add_argument("--search-n", type=int, default=100_000, help="documents to search (default 100000)")
     parser.add_argument(
         "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
     )

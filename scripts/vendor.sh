@@ -13,6 +13,7 @@ export LC_ALL=C   # stable glob order, so the generated fonts.css is byte-identi
 BI_VERSION=2.18.3      # bootstrap-italia (BSD-3-Clause; fonts OFL-1.1 / Apache-2.0)
 HTMX_VERSION=2.0.11    # htmx.org 2.x on purpose: our code follows the htmx 2 docs, not 4.x
 CHART_VERSION=4.6.1    # chart.js (MIT)
+PDFJS_VERSION=6.5.438  # pdfjs-dist (Apache-2.0); pinned: npm on Node 20 would pick 5.x (engines node>=22)
 
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 V="$ROOT/static/vendor"
@@ -20,11 +21,13 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 
 ( cd "$T" && npm pack --silent \
-    "bootstrap-italia@$BI_VERSION" "htmx.org@$HTMX_VERSION" "chart.js@$CHART_VERSION" >/dev/null )
+    "bootstrap-italia@$BI_VERSION" "htmx.org@$HTMX_VERSION" "chart.js@$CHART_VERSION" \
+    "pdfjs-dist@$PDFJS_VERSION" >/dev/null )
 
 BI_TGZ="$T/bootstrap-italia-$BI_VERSION.tgz"
 HTMX_TGZ="$T/htmx.org-$HTMX_VERSION.tgz"
 CHART_TGZ="$T/chart.js-$CHART_VERSION.tgz"
+PDFJS_TGZ="$T/pdfjs-dist-$PDFJS_VERSION.tgz"
 
 # fresh <pkg> folder
 fresh() { rm -rf "${V:?}/$1"; mkdir -p "$V/$1"; }
@@ -95,6 +98,11 @@ fresh chart
 tar xzf "$CHART_TGZ" -C "$V/chart" --strip-components=2 package/dist/chart.umd.min.js
 tar xzf "$CHART_TGZ" -C "$V/chart" --strip-components=1 package/LICENSE.md
 
+# --- pdf.js (the archive's viewer: ES modules, the worker from 'self') --------------
+fresh pdfjs
+tar xzf "$PDFJS_TGZ" -C "$V/pdfjs" --strip-components=2 package/build/pdf.min.mjs package/build/pdf.worker.min.mjs
+tar xzf "$PDFJS_TGZ" -C "$V/pdfjs" --strip-components=1 package/LICENSE
+
 # --- VERSIONS.txt --------------------------------------------------------------
 # licence as declared in each tarball's package.json
 lic() { tar xzf "$1" -O package/package.json | node -e \
@@ -110,6 +118,7 @@ lic() { tar xzf "$1" -O package/package.json | node -e \
     row " font VideoJS" "-" Apache-2.0 "bootstrap-italia/fonts/VideoJS/ (video.js icon font, moved out of the CSS data: URL)"
     row htmx.org "$HTMX_VERSION" "$(lic "$HTMX_TGZ")" "static/vendor/htmx/ (LICENSE)"
     row chart.js "$CHART_VERSION" "$(lic "$CHART_TGZ")" "static/vendor/chart/ (LICENSE.md)"
+    row pdfjs-dist "$PDFJS_VERSION" "$(lic "$PDFJS_TGZ")" "static/vendor/pdfjs/ (LICENSE)"
     echo "# Local change: css/bootstrap-italia.min.css loads the VideoJS font from fonts/VideoJS/ instead of a data: URL (CSP font-src 'self')."
     echo "# Added: bootstrap-italia/fonts.css (@font-face for the woff2 files; replaces bootstrap.loadFonts(), blocked by CSP style-src 'self')."
 } > "$V/VERSIONS.txt"

@@ -4,11 +4,14 @@ the multi-file upload, and the taxpayer card's "Documenti" fragment."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup, escape
 
 from app.archive import forms, queries, services
 from app.archive.models import CHANNELS, DOCUMENT_STATUSES
@@ -19,6 +22,30 @@ from app.core.security import current_actor
 from app.extensions import db
 
 bp = Blueprint("archive", __name__, url_prefix="/archivio")
+MAX_ID = 2**31 - 1  # the largest id (and page) a query parameter may name: larger ones are out of range
+_EM = re.compile(r"(</?em>)")
+
+
+@bp.app_template_filter("em_only")
+def em_only(fragment: str | None) -> Markup:
+    """A search backend's highlight as safe HTML whose only tags are <em>/</em>: every other piece of text is
+    (re-)escaped, stray or unbalanced marks dropped."""
+    out: list[str] = []
+    open_ = False
+    for part in _EM.split(fragment or ""):
+        if part == "<em>":
+            if not open_:
+                out.append(part)
+                open_ = True
+        elif part == "</em>":
+            if open_:
+                out.append(part)
+                open_ = False
+        else:
+            out.append(str(escape(html.unescape(part))))
+    if open_:
+        out.append("</em>")
+    return Markup("".join(out))
 
 
 def _enti() -> list[Any]:
@@ -50,6 +77,7 @@ def document_list() -> Any:
         statuses=DOCUMENT_STATUSES,
         enti=_enti(),
         filters={"stato": status or "", "ente": ente_id or "", "lista": work},
+        thumbs=_thumbs(result.items),
     )
 
 
@@ -85,9 +113,28 @@ def document_detail(document_id: int) -> Any:
         form=forms.LinkDecisionForm(),
         retention_end=end,
         deletable=end is not None and end <= dt.date.today(),
+        viewer=_viewer(document),
     )
     db.session.commit()  # the access log rows
     return page
+
+
+def _thumbs(documents: list[Any]) -> set[int]:
+    """The documents of a list whose first page has a thumbnail."""
+    from app.archive.thumbnails import can_render
+
+    return {d.id for d in documents if can_render(d.mime_type, d.encrypted)}
+
+
+def _viewer(document: Any) -> str | None:
+    """How the page shows the file: "pdf" (PDF.js), "image" (inline), None (download only)."""
+    from app.archive.thumbnails import IMAGE_TYPES
+
+    if document.encrypted:
+        return None
+    if document.mime_type == "application/pdf":
+        return "pdf"
+    return "image" if document.mime_type in IMAGE_TYPES else None
 
 
 @bp.route("/<int:document_id>/collegamenti/<int:link_id>", methods=["POST"])
@@ -138,19 +185,48 @@ def document_delete(document_id: int) -> Any:
 @bp.route("/<int:document_id>/originale")
 @permission_required("archive.read")
 def document_download(document_id: int) -> Any:
+    """The original as an attachment; with `?vedi=1` inline, for the page's viewer (PDF.js, images). Both are
+    logged (an event on the timeline of each taxpayer the document concerns)."""
     from app.jobs.files import path_of
 
     document = queries.get_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
-    services.record_download(db.session, document, current_actor())
+    inline = request.args.get("vedi") == "1"
+    services.record_download(db.session, document, current_actor(), viewed=inline)
     db.session.commit()
-    return send_file(
+    response = send_file(
         path_of(current_app.config["FILE_STORE"], document.file_path),
         mimetype=document.mime_type,
-        as_attachment=True,
+        as_attachment=not inline,
         download_name=document.file_name,
+        max_age=0,
     )
+    response.headers["Cache-Control"] = "private, no-store"  # every view reaches the server (and its log)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/<int:document_id>/anteprima.png")
+@permission_required("archive.read")
+def document_thumbnail(document_id: int) -> Any:
+    """The first page as a small PNG, for the lists (rendered once per content, cached in the file store)."""
+    from app.archive import thumbnails
+    from app.jobs.files import path_of
+
+    document = queries.get_document(db.session, current_principal(), document_id)
+    if document is None or not thumbnails.can_render(document.mime_type, document.encrypted):
+        abort(404)
+    store = current_app.config["FILE_STORE"]
+    try:
+        png = thumbnails.thumbnail(
+            store, path_of(store, document.file_path), document.sha256, document.mime_type
+        )
+    except ValueError:
+        abort(404)
+    response = send_file(png, mimetype="image/png", max_age=0)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.route("/nuovo", methods=["GET", "POST"])
@@ -173,7 +249,9 @@ def document_upload() -> Any:
         form.doc_type.data = form.doc_type.data or services.DEFAULT_TYPE
         form.taxpayer_id.data = request.args.get("contribuente", "")
     taxpayer = None
-    if (form.taxpayer_id.data or "").isdigit() and len(form.taxpayer_id.data) < 10:
+    if (form.taxpayer_id.data or "").isdigit() and int(form.taxpayer_id.data) > MAX_ID:
+        abort(404)
+    if (form.taxpayer_id.data or "").isdigit():
         taxpayer = get_taxpayer(db.session, current_principal(), int(form.taxpayer_id.data))  # 404 outside
     results = None
     if form.validate_on_submit():
@@ -237,6 +315,7 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
         taxpayer_id=taxpayer_id,
         proposed=proposed,
         form=forms.LinkDecisionForm(),
+        thumbs=_thumbs(result.items),
     )
 
 

@@ -590,9 +590,11 @@ def delete_document(session: Session, document: Document, actor: Actor, *, today
     touch(session, document)
 
 
-def record_download(session: Session, document: Document, actor: Actor) -> None:
-    """Every download of an original is an event (on each taxpayer's timeline it concerns)."""
-    summary = f"Documento {document.protocol} scaricato: {document.file_name}"
+def record_download(session: Session, document: Document, actor: Actor, *, viewed: bool = False) -> None:
+    """Every download of an original, and every view of it in the page's viewer (`viewed`), is an event (on
+    each taxpayer's timeline it concerns)."""
+    how = "visualizzato" if viewed else "scaricato"
+    summary = f"Documento {document.protocol} {how}: {document.file_name}"
     for taxpayer_id in _taxpayers_of(document) or [None]:
         record_event(
             session,
@@ -601,5 +603,5 @@ def record_download(session: Session, document: Document, actor: Actor) -> None:
             summary[:500],
             taxpayer_id=taxpayer_id,
             ente_id=document.ente_id,
-            payload={"document": document.id},
+            payload={"document": document.id, "viewed": True} if viewed else {"document": document.id},
         )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from app.core.access import Principal, scoped
+from app.core.access import Principal, scoped, scoped_join
 from app.core.audit import Actor, Event, log_access
 from app.core.errors import NotFound
 from app.core.history import state_as_of
@@ -42,6 +42,21 @@ class SearchResult:
     positions: list[Position] = field(default_factory=list)  # the positions a codice avviso / IUV names
     error: str | None = None
     truncated: bool = False
+    documents: list[DocumentHit] = field(default_factory=list)  # full text of the archive (archive.read)
+    documents_total: int = 0  # as the search backend counts them, within the user's enti
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentHit:
+    """A document the archive's search backend found: its protocol, the backend's highlight (HTML-escaped
+    text with <em> marks) and the linked taxpayers the user may open."""
+
+    document_id: int
+    protocol: str
+    highlight: str
+    subject: str
+    received: dt.date | None
+    taxpayers: list[Taxpayer]
 
 
 MODE_LABELS = {
@@ -54,6 +69,67 @@ MODE_LABELS = {
     "avviso": "codice avviso",
     "iuv": "IUV",
 }
+
+
+def search(
+    session: Session, principal: Principal, query: str, *, limit: int = 50, documents: int = 10
+) -> SearchResult:
+    """The header search: taxpayers and positions (`search_taxpayers`), and documents by full text for the
+    roles that read the archive."""
+    result = search_taxpayers(session, principal, query, limit=limit)
+    if documents and principal.can("archive.read") and len(search_key(query)) >= 2:
+        found = search_documents(session, principal, query, limit=documents)
+        result.documents, result.documents_total = found
+    return result
+
+
+def search_documents(
+    session: Session, principal: Principal, query: str, *, limit: int = 10
+) -> tuple[list[DocumentHit], int]:
+    """Documents by full text through the archive's search backend: the user's enti are part of the
+    backend's query (never filtered afterwards), so neither hits nor the total name another ente's."""
+    from app.archive import indexing
+    from app.archive.models import Document, DocumentLink
+    from app.enti.models import Ente
+
+    codes = list(session.scalars(sa.select(Ente.code).where(Ente.id.in_(sorted(principal.ente_ids)))))
+    found = indexing.search_documents(indexing.backend(), query, ente_codes=codes, limit=limit)
+    ids = [h.document for h in found.hits]
+    if not ids:
+        return [], found.total
+    documents = {
+        d.id: d
+        for d in session.scalars(
+            scoped(sa.select(Document), Document, principal).where(
+                Document.id.in_(ids), Document.status != "deleted"
+            )
+        )
+    }
+    linked = scoped_join(
+        sa.select(DocumentLink.document_id, Taxpayer).select_from(DocumentLink),
+        Taxpayer,
+        Taxpayer.id == DocumentLink.taxpayer_id,
+        principal,
+    ).where(DocumentLink.document_id.in_(ids), DocumentLink.state != "rejected").order_by(
+        DocumentLink.state != "confirmed", DocumentLink.id
+    )
+    taxpayers: dict[int, list[Taxpayer]] = {}
+    for doc_id, taxpayer in session.execute(linked).tuples():
+        if taxpayer not in taxpayers.setdefault(doc_id, []):
+            taxpayers[doc_id].append(taxpayer)
+    hits = [
+        DocumentHit(
+            document_id=h.document,
+            protocol=documents[h.document].protocol,
+            highlight=h.highlight,
+            subject=documents[h.document].subject or documents[h.document].file_name,
+            received=documents[h.document].received_date,
+            taxpayers=taxpayers.get(h.document, []),
+        )
+        for h in found.hits
+        if h.document in documents  # an index a step behind a deletion
+    ]
+    return hits, found.total
 
 
 def search_taxpayers(session: Session, principal: Principal, query: str, *, limit: int = 50) -> SearchResult:

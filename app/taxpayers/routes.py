@@ -28,7 +28,7 @@ def search() -> Any:
     form = valid_query(SearchForm(request.args))
     result = None
     if form.q.data:
-        result = queries.search_taxpayers(db.session, current_principal(), form.q.data)
+        result = queries.search(db.session, current_principal(), form.q.data)
     template = "taxpayers/_search_results.html" if request.htmx else "taxpayers/taxpayer_search.html"
     return render_template(template, form=form, result=result, formats=FORMATS)
 
