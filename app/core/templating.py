@@ -11,6 +11,7 @@ from flask import Flask
 from flask_login import current_user
 
 from app.core.access import PERMISSIONS
+from app.engine import notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def register(app: Flask) -> None:
         # "0.05" (percent, the engine's JSON) -> 0,05%
         machine_percent=lambda text: format_percent_it(Decimal(text).scaleb(-2)),
         plural_it=plural_it,
-        grouped4=grouped4,  # a codice avviso in groups of four, as printed on the avviso
+        grouped4=notice.grouped,  # a codice avviso in groups of four, as printed on the avviso
     )
 
     @app.context_processor
@@ -84,11 +85,6 @@ def plural_it(count: int, singular: str, plural: str) -> str:
     from app.reports.formatting import format_int
 
     return f"{format_int(count)} {singular if count == 1 else plural}"
-
-
-def grouped4(code: str) -> str:
-    """`301000000000004083` -> "3010 0000 0000 0040 83" (domain.md §6.2)."""
-    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def can(permission: str) -> bool:

@@ -51,3 +51,9 @@ def segregation_code(number: str) -> str:
     """The segregation code (digits 2-3) of a valid notice number."""
     iuv(number)
     return number[1:3]
+
+
+def grouped(number: str) -> str:
+    """`301000000000004083` -> "3010 0000 0000 0040 83": the codice avviso as printed on the avviso (domain.md
+    §6.2)."""
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))

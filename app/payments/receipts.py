@@ -14,6 +14,7 @@ import segno
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.engine.notice import grouped
 from app.enti.models import Ente
 from app.payments.models import Allocation, Payment
 from app.payments.parsing import ROME
@@ -95,7 +96,7 @@ def receipt_data(session: Session, payment: Payment) -> dict[str, Any]:
         "payer_cf": payment.codice_fiscale or "",
         "position": position.external_id if position else "",
         "description": (position.description or "") if position else "",
-        "notice": _grouped(notice) if notice else "—",
+        "notice": grouped(notice) if notice else "—",
         "channel": DESK_CHANNELS.get(payment.channel, payment.channel),
         "operator": payment.flow.sender_name if payment.flow else "",
         "lines": lines,
@@ -103,11 +104,6 @@ def receipt_data(session: Session, payment: Payment) -> dict[str, Any]:
         "credit": format_eur(payment.credit_cents) if payment.credit_cents else "",
         "residual": format_eur(residual),
     }
-
-
-def _grouped(notice: str) -> str:
-    """The codice avviso in groups of four, as printed on the avviso (domain.md §6.2)."""
-    return " ".join(notice[i : i + 4] for i in range(0, len(notice), 4))
 
 
 def render_receipt(session: Session, payment: Payment, *, secret: str) -> bytes:

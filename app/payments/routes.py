@@ -315,37 +315,25 @@ def payment_to_review(payment_id: int) -> Any:
 @bp.route("/<int:payment_id>/quietanza.pdf")
 @permission_required("position.read")
 def receipt_pdf(payment_id: int) -> Any:
-    from app.core.audit import log_access
-    from app.payments.receipts import render_receipt
-
     payment = queries.get_payment(db.session, current_principal(), payment_id)
     if not payment.receipt_number:
         abort(404, "Questo pagamento non ha una quietanza di sportello.")
-    pdf = render_receipt(db.session, payment, secret=current_app.config["SECRET_KEY"])
-    log_access(
-        db.session,
-        current_actor(),
-        "quietanza_pdf",
-        taxpayer_id=payment.taxpayer_id,
-        remote_addr=request.remote_addr,
-        detail={"payment_id": payment.id},
-    )
-    db.session.commit()
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="quietanza_{payment.receipt_number}.pdf"'},
-    )
+    return _receipt_response(payment, "inline")
 
 
 @bp.route("/le-mie-quietanze/<int:payment_id>.pdf")
 @permission_required("self_service")
 def own_receipt_pdf(payment_id: int) -> Any:
     """Self-service: a taxpayer downloads the quietanza of one of their own desk payments."""
+    payment = queries.get_own_receipt(db.session, current_principal(), payment_id)
+    return _receipt_response(payment, "attachment")
+
+
+def _receipt_response(payment: Any, disposition: str) -> Response:
+    """The quietanza PDF of a desk payment, its reading logged (who, when, which taxpayer)."""
     from app.core.audit import log_access
     from app.payments.receipts import render_receipt
 
-    payment = queries.get_own_receipt(db.session, current_principal(), payment_id)
     pdf = render_receipt(db.session, payment, secret=current_app.config["SECRET_KEY"])
     log_access(
         db.session,
@@ -359,7 +347,7 @@ def own_receipt_pdf(payment_id: int) -> Any:
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="quietanza_{payment.receipt_number}.pdf"'},
+        headers={"Content-Disposition": f'{disposition}; filename="quietanza_{payment.receipt_number}.pdf"'},
     )
 
 

@@ -12,6 +12,7 @@ import segno
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.engine.notice import grouped
 from app.enti.models import Ente
 from app.payments.models import NoticeNumber
 from app.positions.models import Position
@@ -74,10 +75,6 @@ class Notice:
 
     def qr_svg(self) -> str:
         return qr_svg(self.qr_payload)
-
-
-def grouped(notice_number: str) -> str:
-    return " ".join(notice_number[i : i + 4] for i in range(0, len(notice_number), 4))
 
 
 def qr_payload(notice_number: str, ente_codice_fiscale: str, amount_cents: int) -> str:
