@@ -33,8 +33,8 @@ from app.engine import wire
 from app.engine.errors import RateMissing
 from app.engine.money import format_cents
 from app.enti.queries import in_force, parameter_rows, parameters_stamp
-from app.positions.models import COMPONENTS, Movement, Position
-from app.positions.queries import ABATED_KINDS, ORIGINAL_KINDS, PAID_KINDS, ComponentBalance
+from app.positions.models import Movement, Position
+from app.positions.queries import ABATED_KINDS, ORIGINAL_KINDS, PAID_KINDS, ComponentBalance, ComponentSums
 
 ROME = ZoneInfo("Europe/Rome")
 RULE_CODE = "regola_dovuto"  # the entrata's rule of the amount due (a parameter row per entrata)
@@ -190,7 +190,7 @@ def payload_from_totals(as_of: dt.date, facts: PositionFacts, rule: DueRule, ori
 
 
 @dataclass(slots=True)
-class Due:
+class Due(ComponentSums):
     """The amount due of one position at `on`: the ledger by component, the interest accrued and not yet
     booked (with its segments and their legal sources), the oneri computed and not yet booked, the total."""
 
@@ -206,23 +206,8 @@ class Due:
     quote: dict[str, Any] = field(default_factory=dict)  # the engine's response (formats.md §4)
     error: str | None = None  # the engine refused the quote (e.g. no rate for a period): total = ledger
 
-    def rows(self) -> list[ComponentBalance]:
-        return [self.components[c] for c in COMPONENTS if c in self.components]
-
     def component(self, name: str) -> ComponentBalance:
         return self.components.get(name) or ComponentBalance(name)
-
-    @property
-    def ledger_cents(self) -> int:
-        return sum(c.due_cents for c in self.components.values())
-
-    @property
-    def original_cents(self) -> int:
-        return sum(c.original_cents for c in self.components.values())
-
-    @property
-    def paid_cents(self) -> int:
-        return sum(c.paid_cents for c in self.components.values())
 
     @property
     def due_cents(self) -> int:  # the name the balance had: templates read `due_cents`

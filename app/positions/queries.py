@@ -32,13 +32,11 @@ class ComponentBalance:
         return self.original_cents + self.accrued_cents - self.abated_cents - self.paid_cents
 
 
-@dataclass(slots=True)
-class PositionBalance:
-    position_id: int
-    components: dict[str, ComponentBalance] = field(default_factory=dict)
+class ComponentSums:
+    """Sums over a `components` mapping of ComponentBalance (a position's ledger, or its amount due)."""
 
-    def component(self, name: str) -> ComponentBalance:
-        return self.components.setdefault(name, ComponentBalance(name))
+    __slots__ = ()
+    components: dict[str, ComponentBalance]
 
     @property
     def original_cents(self) -> int:
@@ -49,11 +47,24 @@ class PositionBalance:
         return sum(c.paid_cents for c in self.components.values())
 
     @property
-    def due_cents(self) -> int:
+    def ledger_cents(self) -> int:
         return sum(c.due_cents for c in self.components.values())
 
     def rows(self) -> list[ComponentBalance]:
         return [self.components[c] for c in COMPONENTS if c in self.components]
+
+
+@dataclass(slots=True)
+class PositionBalance(ComponentSums):
+    position_id: int
+    components: dict[str, ComponentBalance] = field(default_factory=dict)
+
+    def component(self, name: str) -> ComponentBalance:
+        return self.components.setdefault(name, ComponentBalance(name))
+
+    @property
+    def due_cents(self) -> int:
+        return self.ledger_cents
 
 
 def balances(
