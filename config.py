@@ -115,6 +115,15 @@ class Config:
     ARCHIVE_IMAP_MAX_ATTACHMENTS = env_int("ARCHIVE_IMAP_MAX_ATTACHMENTS", 50)
     ARCHIVE_IMAP_MAX_BYTES = env_int("ARCHIVE_IMAP_MAX_BYTES", 50 * 1024 * 1024)
     SEARCH_PAGE_SIZE = 25
+    # outgoing e-mail and PEC (app/core/mailer.py): no SMTP_HOST, no e-mail sent (refused, saying why)
+    SMTP_HOST = env_str("SMTP_HOST")
+    SMTP_PORT = env_int("SMTP_PORT", 0)  # 0: 465 for ssl, 587 for starttls, 25 for none
+    SMTP_SECURITY = env_str("SMTP_SECURITY", "starttls")  # ssl | starttls | none (local test servers)
+    SMTP_USER = env_str("SMTP_USER")
+    SMTP_PASSWORD = env_str("SMTP_PASSWORD")
+    SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
+    MAIL_FROM = env_str("MAIL_FROM", "esattoria@localhost")
+    PEC_FROM = env_str("PEC_FROM")  # the Gestore's PEC address; unset: MAIL_FROM
     # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
     FDR_API_KEY = env_str("FDR_API_KEY")
