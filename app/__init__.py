@@ -48,6 +48,7 @@ def _import_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.accountability.routes import bp as accountability_bp
     from app.api.routes import bp as api_bp
     from app.archive.routes import bp as archive_bp
     from app.auth.routes import bp as auth_bp
@@ -59,9 +60,10 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.routes import bp as payments_bp
     from app.positions.routes import bp as positions_bp
     from app.taxpayers.routes import bp as taxpayers_bp
+    from app.users.routes import bp as users_bp
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
-                payments_bp, legal_bp, archive_bp):
+                payments_bp, legal_bp, archive_bp, users_bp, accountability_bp):
         app.register_blueprint(bp)
 
 

@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "carichi.import": frozenset({"admin", "backoffice"}),
     "admin.users": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
+    # the audit trail and the card access log, read-only (the Regione checks the Gestore)
+    "audit.read": frozenset({"admin", "regione"}),
     "self_service": frozenset({"contribuente"}),
 }
 

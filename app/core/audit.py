@@ -38,6 +38,12 @@ EVENT_KINDS: dict[str, str] = {
     "document.deleted": "Documento eliminato",
     "parameter.added": "Nuovo periodo di un parametro normativo",
     "parameter.verified": "Parametro normativo verificato",
+    "user.created": "Utente creato",
+    "user.updated": "Utente modificato",
+    "user.disabled": "Utente disattivato",
+    "user.enabled": "Utente riattivato",
+    "user.totp_reset": "Secondo fattore azzerato",
+    "user.password_reset": "Password reimpostata",
 }
 
 

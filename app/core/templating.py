@@ -31,7 +31,8 @@ NAV = (
     NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
     NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
-    # Administration has its own sub-navigation (parameters, API tokens, layouts): one entry here.
+    NavItem("accountability.events", "Registri", "it-list", "audit.read"),
+    # Administration has its own sub-navigation (parameters, users, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
     NavItem("main.self_service", "La mia posizione", "it-user", "self_service"),
 )

@@ -160,6 +160,10 @@ def _build(app: Flask, store: Path) -> World:
             )
             db.session.commit()
             data.ids["token_id"], data.token = token.id, clear
+            # a staff account of this ente only (user administration)
+            data.ids["user_id"] = db.session.scalars(
+                sa.select(User.id).where(User.username == f"backoffice_{code.lower()}")
+            ).one()
             # a taxpayer linked to this ente only, and one of its positions
             only_here = (
                 sa.select(TaxpayerEnte.taxpayer_id)

@@ -36,6 +36,7 @@ ID_KINDS = {
     "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
+    "user_id": "user_id",  # user administration
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

@@ -1,0 +1,73 @@
+"""Reads of user administration: the staff accounts within an administrator's enti."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from app.archive.queries import Page
+from app.auth.models import User, user_enti
+from app.core.access import STAFF_ROLES, Principal
+from app.core.audit import Event
+
+PAGE_SIZE = 50
+
+
+def _in_reach(principal: Principal) -> sa.ColumnElement[bool]:
+    """Staff accounts with at least one ente and none outside the administrator's enti."""
+    outside = sa.exists().where(
+        user_enti.c.user_id == User.id, user_enti.c.ente_id.not_in(principal.ente_ids)
+    )
+    inside = sa.exists().where(user_enti.c.user_id == User.id, user_enti.c.ente_id.in_(principal.ente_ids))
+    return sa.and_(User.role.in_(STAFF_ROLES), inside, ~outside)
+
+
+def list_users(
+    session: Session,
+    principal: Principal,
+    *,
+    role: str | None = None,
+    ente_id: int | None = None,
+    active: bool | None = None,
+    text: str | None = None,
+    page: int = 1,
+) -> Page:
+    stmt = sa.select(User).where(_in_reach(principal))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if ente_id:
+        stmt = stmt.where(sa.exists().where(user_enti.c.user_id == User.id, user_enti.c.ente_id == ente_id))
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if text:
+        like = f"%{text.lower()}%"
+        stmt = stmt.where(
+            sa.or_(sa.func.lower(User.username).like(like), sa.func.lower(User.display_name).like(like))
+        )
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    items = list(
+        session.scalars(
+            stmt.options(selectinload(User.enti))
+            .order_by(User.username)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return Page(items=items, page=page, per_page=PAGE_SIZE, total=total)
+
+
+def get_user(session: Session, principal: Principal, user_id: int) -> User | None:
+    return session.scalar(sa.select(User).where(User.id == user_id, _in_reach(principal)))
+
+
+def user_events(session: Session, user_id: int, limit: int = 100) -> list[Event]:
+    """The administration events about one user (created, changed, disabled, reset), newest first."""
+    stmt = (
+        sa.select(Event)
+        .where(Event.kind.like("user.%"), Event.payload["user_id"].as_integer() == user_id)
+        .order_by(Event.occurred_dt.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
