@@ -1,4 +1,4 @@
-"""The one export mechanism every list and report uses: a column spec plus rows, in five formats.
+"""The one export mechanism every list and report uses: a column spec plus rows, in six formats.
 
 Usage in a route (rows stream from the database into a spooled file; nothing is materialised in memory
 except for the PDF)::
@@ -33,6 +33,7 @@ from typing import Any
 
 from app.reports.export_formats.csv_writer import write_csv
 from app.reports.export_formats.ods_writer import write_ods
+from app.reports.export_formats.odt_writer import write_odt
 from app.reports.export_formats.pdf_writer import PDF_MAX_ROWS, write_pdf
 from app.reports.export_formats.spec import KINDS, Column, ExportSpec, ExportTooLarge, Kind
 from app.reports.export_formats.xlsx_writer import write_xlsx
@@ -56,18 +57,20 @@ __all__ = [
     "write_csv",
     "write_export",
     "write_ods",
+    "write_odt",
     "write_pdf",
     "write_xlsx",
     "write_xml",
 ]
 
-FORMATS = ("csv", "xlsx", "ods", "pdf", "xml")
+FORMATS = ("csv", "xlsx", "ods", "odt", "pdf", "xml")
 
 #: Labels for the export menu, in the order of FORMATS.
 FORMAT_LABELS = {
     "csv": "CSV (dati, separatore ;)",
     "xlsx": "Excel (XLSX)",
     "ods": "LibreOffice (ODS)",
+    "odt": "Documento (ODT)",
     "pdf": "PDF (stampa)",
     "xml": "XML",
 }
@@ -76,6 +79,7 @@ MIMETYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odt": "application/vnd.oasis.opendocument.text",
     "pdf": "application/pdf",
     "xml": "application/xml",
 }
@@ -83,7 +87,14 @@ MIMETYPES = {
 _SPOOL_MAX = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
 
-_WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "ods": write_ods, "pdf": write_pdf, "xml": write_xml}
+_WRITERS = {
+    "csv": write_csv,
+    "xlsx": write_xlsx,
+    "ods": write_ods,
+    "odt": write_odt,
+    "pdf": write_pdf,
+    "xml": write_xml,
+}
 
 
 class UnknownExportFormat(ValueError):

@@ -11,7 +11,7 @@ from app.extensions import db
 from tests.payments.support import ACTOR, fdr, open_positions, row
 from tests.reports.readers import column_values
 
-FORMATS = ("csv", "xlsx", "ods", "pdf", "xml")
+FORMATS = ("csv", "xlsx", "ods", "odt", "pdf", "xml")
 
 
 def _import(app, data: bytes):

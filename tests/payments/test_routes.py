@@ -118,7 +118,7 @@ def test_flow_and_payment_pages_show_totals_allocations_and_export(app, personas
         payment_id = db.session.scalars(sa.select(Payment.id).where(Payment.iur == "IUR-PAGE")).one()
     html = client.get(f"/pagamenti/{payment_id}").get_data(as_text=True)
     assert 'data-testid="payment-allocations"' in html and p.external_id in html and "eccedenza" in html
-    for fmt in ("csv", "xlsx", "ods", "pdf", "xml"):
+    for fmt in ("csv", "xlsx", "ods", "odt", "pdf", "xml"):
         response = client.get(f"/pagamenti/flussi/{summary.flow_id}/pagamenti.{fmt}")
         assert response.status_code == 200 and response.data
     csv_text = client.get(f"/pagamenti/flussi/{summary.flow_id}/pagamenti.csv").get_data(as_text=True)
@@ -194,7 +194,7 @@ def test_anomalies_close_and_refunds_done_with_who_and_when(app, personas) -> No
         f"/pagamenti/anomalie/{anomaly_id}/chiudi",
         data={"csrf_token": token, "note": "restituito all'ordinante"},
     )
-    for fmt in ("csv", "xlsx", "ods", "pdf", "xml"):
+    for fmt in ("csv", "xlsx", "ods", "odt", "pdf", "xml"):
         assert client.get(f"/pagamenti/anomalie/esporta.{fmt}?stato=").status_code == 200
     review = _review_id_for_unmatched(app, client)
     assert review
@@ -286,7 +286,7 @@ def test_report_groups_drills_down_and_exports_every_format(app, personas) -> No
         as_text=True
     )
     assert "IUR-REP-1" in detail and "IUR-REP-2" in detail
-    for fmt in ("csv", "xlsx", "ods", "pdf", "xml"):
+    for fmt in ("csv", "xlsx", "ods", "odt", "pdf", "xml"):
         for url in (
             f"/pagamenti/rendicontazione/esporta.{fmt}?per=ente&per=entrata&per=anno&per=canale&per=mese",
             f"/pagamenti/rendicontazione/dettaglio.{fmt}?dal=2026-11-20",
@@ -343,7 +343,7 @@ def test_riversamento_on_demand_csv_and_xml_valid_against_the_published_xsd(app,
     assert doc.findtext("r:testata/r:importoTotale", namespaces=ns) == f"{(a.due + 250) / 100:.2f}"
     csv_text = client.get(f"/pagamenti/riversamento/{row_.id}.csv").get_data(as_text=True)
     assert csv_text.startswith("ente;periodo_dal;periodo_al;id_movimento") and "IUR-RIV-2" in csv_text
-    for fmt in ("csv", "xlsx", "ods", "pdf", "xml"):
+    for fmt in ("csv", "xlsx", "ods", "odt", "pdf", "xml"):
         assert (
             client.get(f"/pagamenti/riversamento/riepilogo.{fmt}?ente=R01&dal={today}&al={today}").status_code
             == 200

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tests.reports.readers import column_values
 from tests.reports.test_export_pdf_layout import overlapping, words_of
 
-FORMATS = ("csv", "xlsx", "ods", "pdf", "xml")
+FORMATS = ("csv", "xlsx", "ods", "odt", "pdf", "xml")
 HTMX = {"HX-Request": "true"}
 
 

@@ -21,8 +21,8 @@ _NS = {
 def column_values(fmt: str, content: bytes, header: str, key: str) -> list[str]:
     """The values of one column, data rows only (no heading, no "Totale" row), as text.
 
-    ``header`` names the column in CSV/XLSX/ODS, ``key`` in XML. A PDF has no cells: its words are returned
-    and the caller looks for its values among them.
+    ``header`` names the column in CSV/XLSX/ODS/ODT, ``key`` in XML. A PDF has no cells: its words are
+    returned and the caller looks for its values among them.
     """
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(content.decode("utf-8").lstrip("\ufeff")), delimiter=";"))
@@ -31,7 +31,7 @@ def column_values(fmt: str, content: bytes, header: str, key: str) -> list[str]:
         sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
         rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         return _data(rows, header)
-    if fmt == "ods":
+    if fmt in ("ods", "odt"):  # the spreadsheet's table and the text document's table read alike
         return _data(_ods_rows(content), header)
     if fmt == "xml":
         root = etree.fromstring(content, parser=_SAFE)

@@ -46,7 +46,7 @@ def client(spec, row_factory):
 
 
 def test_formats_have_labels_and_mimetypes():
-    assert FORMATS == ("csv", "xlsx", "ods", "pdf", "xml")
+    assert FORMATS == ("csv", "xlsx", "ods", "odt", "pdf", "xml")
     assert list(FORMAT_LABELS) == list(FORMATS)
     assert set(MIMETYPES) == set(FORMATS)
 

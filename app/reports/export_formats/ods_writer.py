@@ -208,7 +208,7 @@ def _content(rows: Iterable[Any], spec: ExportSpec, name: str) -> Iterator[str]:
         + "<table:table-header-rows><table:table-row>"
         + "".join(
             '<table:table-cell table:style-name="ce_header" office:value-type="string">'
-            f"{_paragraphs(c.header)}</table:table-cell>"
+            f"{paragraphs(c.header)}</table:table-cell>"
             for c in spec.columns
         )
         + "</table:table-row></table:table-header-rows>"
@@ -286,7 +286,7 @@ def _cell_renderer(
 
 
 def _text_cell(value: str) -> str:
-    return f'<table:table-cell office:value-type="string">{_paragraphs(value)}</table:table-cell>'
+    return f'<table:table-cell office:value-type="string">{paragraphs(value)}</table:table-cell>'
 
 
 _VALUE_ATTRIBUTES: dict[str, Callable[[Any], str]] = {
@@ -303,7 +303,7 @@ _VALUE_ATTRIBUTES: dict[str, Callable[[Any], str]] = {
 _SPACE_RUN = re.compile(r" {2,}|^ | $|\t")
 
 
-def _paragraphs(text: str) -> str:
+def paragraphs(text: str) -> str:
     """Text as ODF paragraphs: one ``text:p`` per line, with spaces and tabs kept (ODF collapses them)."""
     text = xml_safe_text(text).replace("\r\n", "\n").replace("\r", "\n")
     return "".join(
