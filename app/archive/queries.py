@@ -114,6 +114,29 @@ def get_document(session: Session, principal: Principal, document_id: int) -> Do
     ).first()
 
 
+def registration(session: Session, principal: Principal, document: Document) -> list[Document]:
+    """The documents of the same registration, shown together: the main document (the e-mail message) and its
+    attachments under the same protocol number, plus those of the message whose content the ente already held
+    (filed before under another number). The document itself included, deleted ones left out."""
+    from app.archive.mailbox_models import MailMessage, MailMessageDocument
+
+    main_id = document.main_id or document.id
+    by_message = (
+        sa.select(MailMessageDocument.document_id)
+        .join(MailMessage, MailMessage.id == MailMessageDocument.mail_message_id)
+        .where(MailMessage.document_id == main_id)
+    )
+    members = session.scalars(
+        scoped(sa.select(Document), Document, principal)
+        .where(
+            sa.or_(Document.id == main_id, Document.main_id == main_id, Document.id.in_(by_message)),
+            Document.status != "deleted",
+        )
+        .order_by(Document.main_id.is_not(None), Document.protocol, Document.attachment_no)
+    ).all()
+    return list(members) if len(members) > 1 else []
+
+
 def link_targets(session: Session, links: list[DocumentLink]) -> dict[int, dict[str, Any]]:
     """What each link points at, for the screen: the taxpayer's name and CF, the position's id."""
     from app.positions.models import Position

@@ -265,8 +265,18 @@ def test_only_an_administrator_deletes_and_only_at_the_end_of_retention(
     admin.post(f"/archivio/{recent.id}/elimina", data={"csrf_token": token})
     assert recent.get("status") == "indexed"  # ten years of retention (art. 2220 c.c.) are not over
     assert "Elimina (fine conservazione)" in admin.get(f"/archivio/{aged.id}").get_data(as_text=True)
+    assert admin.get(f"/archivio/{aged.id}/anteprima.png").status_code == 200  # its thumbnail, cached
+    original = store / aged.get("file_path")
+    thumbnails = list((store / "thumbs").rglob(f"{aged.get('sha256')}-*.png"))
+    assert original.is_file() and len(thumbnails) == 1
     assert admin.post(f"/archivio/{aged.id}/elimina", data={"csrf_token": token}).status_code == 302
     assert aged.get("status") == "deleted" and aged.get("text") == ""
+    # the original and its thumbnail have left the file store; the row (the register's trace) names no file
+    assert not original.exists() and not any(t.exists() for t in thumbnails)
+    assert aged.get("file_path") is None
+    assert admin.get(f"/archivio/{aged.id}/originale").status_code == 404
+    assert admin.get(f"/archivio/{aged.id}/anteprima.png").status_code == 404
+    assert (store / recent.get("file_path")).is_file()  # the other document's original stays
     assert admin.get(f"/archivio/{aged.id}").status_code == 404
     (deleted,) = _events(app, debtor.taxpayer_id, "document.deleted")
     assert deleted["payload"]["document"] == aged.id
