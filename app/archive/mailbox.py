@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from app.archive.mailbox_models import RECEIPT_KINDS, MailboxState, MailMessage, MailMessageDocument
 from app.archive.models import Document
-from app.archive.services import FilingResult, IncomingFile, file_documents
+from app.archive.services import FilingResult, IncomingFile, file_documents, neutral_path
 from app.core.audit import Actor, record_event
 from app.core.errors import DomainError
 from app.enti.models import Ente
@@ -460,7 +460,7 @@ def file_mail(
         main = main.main or main  # the same .eml filed before as an attachment: its registration's main
         results: list[tuple[Part, FilingResult]] = []
         for n, part in enumerate(mail.parts, start=1):
-            path = folder / f"parte-{n:04d}"
+            path = neutral_path(folder, f"parte-{n:04d}", part.name)
             path.write_bytes(part.data)
             attached_type = (
                 doc_type if part.role in ("daticert", "postacert") or mail.kind == "ricevuta_pec" else None

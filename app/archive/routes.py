@@ -298,10 +298,11 @@ def document_upload() -> Any:
 
 
 def _saved_uploads(uploads: list[Any], directory: Path) -> list[services.IncomingFile]:
-    """The uploaded files saved under neutral names (the sender's name is kept as the document's)."""
+    """The uploaded files saved under neutral names keeping a plain suffix (so a refusal can say "anche se il
+    nome termina in .pdf"); the sender's name is kept as the document's."""
     incoming = []
     for n, upload in enumerate(f for f in uploads if f and f.filename):
-        path = directory / f"{n:04d}"
+        path = services.neutral_path(directory, f"{n:04d}", upload.filename or "")
         upload.save(path)
         incoming.append(services.IncomingFile(upload.filename or path.name, path))
     return incoming

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -185,6 +186,13 @@ def request_indexing(session: Session) -> None:
 
 
 # --- intake ---------------------------------------------------------------------------------------------
+
+
+def neutral_path(directory: Path, stem: str, name: str) -> Path:
+    """Where to save a received file: a name of ours, keeping the sender's suffix when it is a plain one (so
+    a refusal can say "anche se il nome termina in .pdf")."""
+    suffix = Path(name).suffix
+    return directory / (stem + suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix) else stem)
 
 
 def sha256_of(path: Path) -> str:
