@@ -415,3 +415,23 @@ def test_a_receipt_known_only_by_its_header_is_recognised(app, session, cli, ima
     imap.deliver(receipt)
     code, (item,) = cli("archivio", "posta")
     assert code == 0 and item["kind"] == "ricevuta_pec" and item["receipt_kind"] == "errore-consegna"
+
+
+def test_the_message_and_its_attachments_are_shown_together(app, cli, imap, personas, tmp_path) -> None:
+    import uuid
+
+    one = typst_pdf(tmp_path / "uno.pdf", f"Primo allegato {uuid.uuid4()}.")
+    two = typst_pdf(tmp_path / "due.pdf", f"Secondo allegato {uuid.uuid4()}.")
+    message = _mail("Due allegati", "Buongiorno, allego due documenti.")
+    message.add_attachment(one.read_bytes(), maintype="application", subtype="pdf", filename="uno.pdf")
+    message.add_attachment(two.read_bytes(), maintype="application", subtype="pdf", filename="due.pdf")
+    imap.deliver(message)
+    code, (item,) = cli("archivio", "posta")
+    assert code == 0 and len(item["documents"]) == 3
+    main, first, second = item["documents"]
+    page = personas.client("regione").get(f"/archivio/{first}").get_data(as_text=True)
+    assert f"Documento {item['protocol']} – allegato 1</h1>" in page
+    registration = page.split('data-testid="registration"', 1)[1].split("</ul>", 1)[0]
+    assert f'href="/archivio/{main}">{item["protocol"]}</a>' in registration
+    assert f"<strong>{item['protocol']} – allegato 1</strong>" in registration
+    assert f'href="/archivio/{second}">{item["protocol"]} – allegato 2</a>' in registration
