@@ -104,7 +104,16 @@ class Document(CreatedMixin, Base):
     )
 
     __table_args__ = (
-        sa.UniqueConstraint("ente_id", "sha256"),
+        # the same content once per ente, among the documents not deleted (deleted at the end of retention,
+        # the same content may come again and is filed anew)
+        sa.Index(
+            "uq_documents_ente_sha256_live",
+            "ente_id",
+            "sha256",
+            unique=True,
+            postgresql_where=sa.text("status <> 'deleted'"),
+            sqlite_where=sa.text("status <> 'deleted'"),
+        ),
         sa.UniqueConstraint("protocol", "attachment_no"),
         sa.CheckConstraint(
             "(main_id IS NULL AND attachment_no = 0) OR (main_id IS NOT NULL AND attachment_no > 0)",

@@ -385,7 +385,9 @@ def _link_by_hand(session: Session, document: Document, taxpayer_id: int, actor:
 
 def _by_hash(session: Session, ente_id: int, sha: str) -> Document | None:
     return session.scalars(
-        sa.select(Document).where(Document.ente_id == ente_id, Document.sha256 == sha)
+        sa.select(Document).where(
+            Document.ente_id == ente_id, Document.sha256 == sha, Document.status != "deleted"
+        )
     ).first()
 
 

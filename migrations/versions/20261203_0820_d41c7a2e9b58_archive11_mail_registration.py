@@ -1,5 +1,6 @@
 """archive: an e-mail's attachments share their message's protocol (main_id, attachment_no); a document deleted
-at the end of retention no longer names a stored file (file_path nullable)
+at the end of retention no longer names a stored file (file_path nullable) nor blocks the same content from
+being filed again (the content is unique per ente among the documents not deleted)
 
 Revision ID: d41c7a2e9b58
 Revises: b3e1f0c2d4a6
@@ -33,10 +34,17 @@ def upgrade():
         )
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.alter_column('attachment_no', existing_type=sa.SmallInteger(), server_default=None)
+        batch_op.drop_constraint('uq_documents_ente_id_sha256', type_='unique')
+        batch_op.create_index(
+            'uq_documents_ente_sha256_live', ['ente_id', 'sha256'], unique=True,
+            postgresql_where=sa.text("status <> 'deleted'"), sqlite_where=sa.text("status <> 'deleted'"),
+        )
 
 
 def downgrade():
     with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.drop_index('uq_documents_ente_sha256_live')
+        batch_op.create_unique_constraint(op.f('uq_documents_ente_id_sha256'), ['ente_id', 'sha256'])
         batch_op.drop_constraint(op.f('ck_documents_attachment'), type_='check')
         batch_op.drop_constraint(batch_op.f('uq_documents_protocol_attachment_no'), type_='unique')
         batch_op.drop_index(batch_op.f('ix_documents_main_id'))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -48,10 +49,14 @@ def test_deletion_removes_the_original_and_its_thumbnails_unless_another_ente_ho
     from app.archive.deletion import delete_document, remove_files
     from app.core.audit import Actor
 
-    letter = typst_pdf(tmp_path / "lettera.pdf", "Lettera del 2012 sulle tasse automobilistiche.")
+    letter = typst_pdf(
+        tmp_path / "lettera.pdf", f"Lettera del 2012 sulle tasse automobilistiche {uuid.uuid4()}."
+    )
     mine = _aged(session, store, letter)
     theirs = _aged(session, store, letter, ente="R02")
-    alone = _aged(session, store, typst_pdf(tmp_path / "altra.pdf", "Un'altra lettera del 2012."))
+    alone = _aged(
+        session, store, typst_pdf(tmp_path / "altra.pdf", f"Un'altra lettera del 2012 {uuid.uuid4()}.")
+    )
     assert mine.file_path == theirs.file_path  # one content, stored once, filed by two enti
     shared_thumb, alone_thumb = _thumbnail(store, mine), _thumbnail(store, alone)
     original, alone_original = store / mine.file_path, store / alone.file_path
@@ -70,13 +75,18 @@ def test_deletion_removes_the_original_and_its_thumbnails_unless_another_ente_ho
     remove_files(str(store), removal)
     assert not alone_original.exists() and not alone_thumb.exists()
 
+    # the same content coming again is filed anew (the deleted row is the register's trace, not a duplicate)
+    again = _aged(session, store, tmp_path / "altra.pdf")
+    assert again.id != alone.id and again.protocol != alone.protocol and again.status == "indexed"
+    assert again.sha256 == alone.sha256 and alone_original.is_file()
+
 
 def test_the_file_store_purge_removes_the_thumbnails_of_an_original_no_row_names(
     app, session, store, tmp_path
 ) -> None:
     from app.jobs.services import purge_files
 
-    kept = _aged(session, store, typst_pdf(tmp_path / "resta.pdf", "Lettera che resta in archivio."))
+    kept = _aged(session, store, typst_pdf(tmp_path / "resta.pdf", f"Lettera che resta {uuid.uuid4()}."))
     kept_thumb = _thumbnail(store, kept)
     orphan = store / "thumbs" / "ab" / f"{'ab' * 32}-160.png"  # its original was removed, its row is gone
     orphan.parent.mkdir(parents=True, exist_ok=True)
