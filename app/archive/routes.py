@@ -102,10 +102,12 @@ def document_detail(document_id: int) -> Any:
         document_id=document.id,
     )
     end = retention_end(document)
+    targets = queries.link_targets(db.session, document.links)
     page = render_template(
         "archive/document_detail.html",
         document=document,
-        targets=queries.link_targets(db.session, document.links),
+        targets=targets,
+        history=queries.document_history(document, targets),
         threshold=services.review_threshold(
             db.session, document.ente_id, current_app.config["OCR_CONFIDENCE_REVIEW"]
         ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -162,6 +163,19 @@ def test_filing_and_the_links_are_events_on_the_cards_timeline(app, personas, tm
     (removed,) = _events(app, debtor.taxpayer_id, "document.unlinked")
     assert removed["position_id"] == debtor.position_id
     assert document.get("version") == 3  # each change moves the version the index compares
+
+    # the document's own page tells its history: filed, read, each link proposed and decided (newest first)
+    page = client.get(f"/archivio/{document.id}").get_data(as_text=True)
+    history = page.split('data-testid="document-history"', 1)[1].split("</section>", 1)[0]
+    kinds = re.findall(r'<span class="esa-timeline-kind">([^<]+)</span>', history)
+    assert kinds[:2] == ["Collegamento rifiutato", "Collegamento confermato"]
+    assert sorted(kinds[2:]) == [
+        "Collegamento proposto",
+        "Collegamento proposto",
+        "Protocollato",
+        "Testo letto",
+    ]
+    assert "Bruno Back Office" in history and f"{protocol}, canale sportello" in history
 
 
 def test_every_download_of_the_original_is_an_event(app, personas, tmp_path, store) -> None:
