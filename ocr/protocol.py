@@ -29,6 +29,7 @@ class Limits:
     max_pages: int = 500
     max_pixels: int = 89_478_485  # Pillow's default decompression-bomb threshold
     max_pdf_objects: int = 200_000
+    max_email_attachments: int = 50  # an e-mail file (.eml) with more is refused whole
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,8 @@ def extract(path: str | Path, limits: Limits = Limits()) -> Extraction:
 
 def email_text(path: Path) -> str:
     """The headers a reader looks for and the body (text/plain, else the HTML without tags). Attachments are
-    the archive's business: each becomes a document of its own."""
+    the archive's business: through its mailbox each becomes a document of the message's registration; an
+    .eml filed by hand is kept whole, its attachments inside the original."""
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     lines = [f"{name}: {message[name]}" for name in ("From", "To", "Date", "Subject") if message[name]]
     body = message.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]

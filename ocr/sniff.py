@@ -8,6 +8,7 @@
    TIFF.
    Pillow's own decompression-bomb guard (MAX_IMAGE_PIXELS) becomes a `Refused` too.
 4. PDFs: ocr/pdf.py counts objects and pages without rendering or decoding a stream.
+5. E-mail files: the attachments are counted (at most `Limits.max_email_attachments`, as the IMAP intake).
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ def inspect(path: str | Path, limits: Limits = Limits()) -> FileInfo:
         raise Refused(f"Il contenuto del file è un'immagine WebP{_named_as(path)}: {ACCEPTED_IT}")
     if looks_like_email(head):
         _require_text(path)
+        attachments = count_attachments(path)
+        if attachments > limits.max_email_attachments:
+            raise Refused(
+                f"Il messaggio ha {number_it(attachments)} allegati:"
+                f" il limite è {number_it(limits.max_email_attachments)}"
+            )
         return FileInfo(kind="email", mime_type="message/rfc822", pages=1)
     if _is_text(path):
         return FileInfo(kind="text", mime_type="text/plain", pages=1)
@@ -98,6 +105,26 @@ def sniff_kind(path: Path) -> str:
     if b"%PDF-" in head and not any(head.startswith(magic) for magic in OTHER_MAGIC):
         return "pdf"
     raise Refused("Si possono leggere con l'OCR solo PDF e immagini PNG, JPEG o TIFF")
+
+
+def count_attachments(path: Path) -> int:
+    """The attachments of an e-mail file: every leaf part with a file name or marked as an attachment, an
+    attached message counting as one (its own parts are not opened)."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    count = 0
+    stack = [message]
+    while stack:
+        part = stack.pop()
+        if part is not message and part.get_content_type() == "message/rfc822":
+            count += 1
+        elif part.is_multipart():
+            stack.extend(part.get_payload())  # type: ignore[arg-type]
+        elif part is not message and (part.get_filename() or part.get_content_disposition() == "attachment"):
+            count += 1
+    return count
 
 
 def looks_like_email(head: bytes) -> bool:

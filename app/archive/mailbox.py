@@ -1,8 +1,11 @@
 """The archive's IMAP mailbox (e-mail and PEC, R-C3 intake): reading a message and filing it. Never commits.
 
-A message becomes one registration: the message itself (its .eml original, its body as the document's text)
-is filed first and its protocol number is the message's; every attachment is filed after it, through the one
-intake service (`services.file_documents`), its subject naming that protocol. A PEC envelope
+A message becomes one registration, ONE protocol number: the message itself (its .eml original, its body as
+the document's text) is filed first and takes a number; every attachment is filed after it, through the one
+intake service (`services.file_documents(main=...)`), as an attachment of that document under the same number
+(`attachment_no` 1, 2, ...; no number of its own, so the counter stays gap-free). An attachment whose content
+the ente already holds is not stored twice: the message's record (`MailMessageDocument`) names the existing
+document. A PEC envelope
 (`X-Trasporto: posta-certificata`, or a `postacert.eml` with its `daticert.xml`) is filed with channel `pec`,
 the original message inside it and that message's attachments with it; a PEC receipt (accettazione, avvenuta
 consegna, mancata consegna...: the `X-Ricevuta` header or the `tipo` of daticert.xml) is filed as type
@@ -35,7 +38,8 @@ from defusedxml import ElementTree as SafeET
 from sqlalchemy.orm import Session
 
 from app.archive.mailbox_models import RECEIPT_KINDS, MailboxState, MailMessage, MailMessageDocument
-from app.archive.services import FilingResult, IncomingFile, file_documents
+from app.archive.models import Document
+from app.archive.services import FilingResult, IncomingFile, file_documents, neutral_path
 from app.core.audit import Actor, record_event
 from app.core.errors import DomainError
 from app.enti.models import Ente
@@ -451,9 +455,12 @@ def file_mail(
         if first.document is None:
             raise MailRefused(f"Il messaggio non può essere protocollato: {first.error or first.status}.")
         protocol = first.protocol
+        main = session.get(Document, first.document)
+        assert main is not None
+        main = main.main or main  # the same .eml filed before as an attachment: its registration's main
         results: list[tuple[Part, FilingResult]] = []
         for n, part in enumerate(mail.parts, start=1):
-            path = folder / f"parte-{n:04d}"
+            path = neutral_path(folder, f"parte-{n:04d}", part.name)
             path.write_bytes(part.data)
             attached_type = (
                 doc_type if part.role in ("daticert", "postacert") or mail.kind == "ricevuta_pec" else None
@@ -470,6 +477,7 @@ def file_mail(
                 received_date=received_date,
                 sender=mail.sender,
                 subject=f"Allegato al protocollo {protocol}: {mail.subject or ''}".rstrip(": ")[:500],
+                main=main,
             )
             results.append((part, result))
     refused = [f"{part.name}: {result.error}" for part, result in results if result.status == "refused"]

@@ -18,6 +18,7 @@ from app.core.db import Base, CreatedMixin, UTCDateTime
 EVENT_KINDS.setdefault("mail.filed", "Messaggio di posta protocollato")
 EVENT_KINDS.setdefault("mail.refused", "Messaggio di posta rifiutato")
 EVENT_KINDS.setdefault("archive.exported", "Pacchetto di conservazione esportato")
+EVENT_KINDS.setdefault("document.viewed", "Documento visualizzato")
 
 MAIL_KINDS: dict[str, str] = {"email": "E-mail", "pec": "PEC", "ricevuta_pec": "Ricevuta PEC"}
 MAIL_STATUSES: dict[str, str] = {"filed": "Protocollato", "refused": "Rifiutato"}

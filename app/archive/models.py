@@ -65,7 +65,10 @@ class Document(CreatedMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
-    protocol: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    # the registration's number: an e-mail's attachments share their message's (attachment_no 1, 2, ...)
+    protocol: Mapped[str] = mapped_column(sa.String(40))
+    main_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"), index=True)
+    attachment_no: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     received_date: Mapped[dt.date] = mapped_column(sa.Date)
     channel: Mapped[str] = mapped_column(sa.String(12))
     type_id: Mapped[int] = mapped_column(sa.ForeignKey("document_types.id"))
@@ -73,7 +76,8 @@ class Document(CreatedMixin, Base):
     subject: Mapped[str | None] = mapped_column(sa.String(500))
     file_name: Mapped[str] = mapped_column(sa.String(255))
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    file_path: Mapped[str] = mapped_column(sa.String(200), info={STORED_FILE: True})
+    # None once deleted at the end of retention: the original has left the store
+    file_path: Mapped[str | None] = mapped_column(sa.String(200), info={STORED_FILE: True})
     size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
     mime_type: Mapped[str] = mapped_column(sa.String(100))
     pages: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -94,9 +98,27 @@ class Document(CreatedMixin, Base):
     page_rows: Mapped[list[DocumentPage]] = relationship(
         back_populates="document", order_by="DocumentPage.number", cascade="all, delete-orphan"
     )
+    main: Mapped[Document | None] = relationship(remote_side="Document.id", back_populates="attachments")
+    attachments: Mapped[list[Document]] = relationship(
+        back_populates="main", order_by="Document.attachment_no"
+    )
 
     __table_args__ = (
-        sa.UniqueConstraint("ente_id", "sha256"),
+        # the same content once per ente, among the documents not deleted (deleted at the end of retention,
+        # the same content may come again and is filed anew)
+        sa.Index(
+            "uq_documents_ente_sha256_live",
+            "ente_id",
+            "sha256",
+            unique=True,
+            postgresql_where=sa.text("status <> 'deleted'"),
+            sqlite_where=sa.text("status <> 'deleted'"),
+        ),
+        sa.UniqueConstraint("protocol", "attachment_no"),
+        sa.CheckConstraint(
+            "(main_id IS NULL AND attachment_no = 0) OR (main_id IS NOT NULL AND attachment_no > 0)",
+            name="attachment",
+        ),
         sa.Index("ix_documents_ente_received", "ente_id", "received_date", "id"),
         sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
         sa.CheckConstraint(_in("status", DOCUMENT_STATUSES), name="status"),
@@ -105,6 +127,16 @@ class Document(CreatedMixin, Base):
             "ocr_confidence IS NULL OR (ocr_confidence >= 0 AND ocr_confidence <= 100)", name="confidence"
         ),
     )
+
+    @property
+    def protocol_label(self) -> str:
+        """The number as shown: an attachment names its place in the registration."""
+        return f"{self.protocol} – allegato {self.attachment_no}" if self.attachment_no else self.protocol
+
+    @property
+    def identifier(self) -> str:
+        """Unique among documents (conservazione's Identificativo): an attachment adds its place."""
+        return f"{self.protocol}/{self.attachment_no}" if self.attachment_no else self.protocol
 
     @property
     def channel_label(self) -> str:

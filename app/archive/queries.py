@@ -114,6 +114,77 @@ def get_document(session: Session, principal: Principal, document_id: int) -> Do
     ).first()
 
 
+def registration(session: Session, principal: Principal, document: Document) -> list[Document]:
+    """The documents of the same registration, shown together: the main document (the e-mail message) and its
+    attachments under the same protocol number, plus those of the message whose content the ente already held
+    (filed before under another number). The document itself included, deleted ones left out."""
+    from app.archive.mailbox_models import MailMessage, MailMessageDocument
+
+    main_id = document.main_id or document.id
+    by_message = (
+        sa.select(MailMessageDocument.document_id)
+        .join(MailMessage, MailMessage.id == MailMessageDocument.mail_message_id)
+        .where(MailMessage.document_id == main_id)
+    )
+    members = session.scalars(
+        scoped(sa.select(Document), Document, principal)
+        .where(
+            sa.or_(Document.id == main_id, Document.main_id == main_id, Document.id.in_(by_message)),
+            Document.status != "deleted",
+        )
+        .order_by(Document.main_id.is_not(None), Document.protocol, Document.attachment_no)
+    ).all()
+    return list(members) if len(members) > 1 else []
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """One step of a document's history, in the shape of the timeline macro (templates/_macros/ui.html)."""
+
+    kind_label: str
+    occurred_dt: Any
+    summary: str
+    actor_name: str | None = None
+
+
+def document_history(document: Document, targets: dict[int, dict[str, Any]]) -> list[HistoryItem]:
+    """The document's own history, newest first, from its rows (no scan of the event log): filed, text read,
+    each link proposed and decided. Views, downloads and every event are on the cards' timelines too."""
+    items = [
+        HistoryItem(
+            "Protocollato",
+            document.created_dt,
+            f"{document.protocol_label}, canale {document.channel_label.lower()}: {document.file_name}",
+            document.created_by_label,
+        )
+    ]
+    read = [p.read_dt for p in document.page_rows if p.read_dt is not None]
+    if read and document.text_source != "none":
+        pages = len(read)
+        items.append(
+            HistoryItem(
+                "Testo letto",
+                max(read),
+                f"{document.text_source_label}, {pages} {'pagina' if pages == 1 else 'pagine'}",
+            )
+        )
+    for link in document.links:
+        target = targets.get(link.id, {})
+        who = target.get("taxpayer_name") or link.kind_label.lower()
+        if target.get("position") is not None:
+            who += f", posizione {target['position'].external_id}"
+        found = f" (trovato nel testo: {link.matched})" if link.matched else ""
+        if link.decided_by_label is None or link.matched:
+            items.append(HistoryItem("Collegamento proposto", link.created_dt, f"{who}{found}"))
+        if link.decided_dt is not None:
+            items.append(
+                HistoryItem(
+                    f"Collegamento {link.state_label.lower()}", link.decided_dt, who, link.decided_by_label
+                )
+            )
+    return sorted(items, key=lambda item: item.occurred_dt, reverse=True)
+
+
 def link_targets(session: Session, links: list[DocumentLink]) -> dict[int, dict[str, Any]]:
     """What each link points at, for the screen: the taxpayer's name and CF, the position's id."""
     from app.positions.models import Position

@@ -7,9 +7,7 @@
   documenti informatici, Allegato 5), and the originals under `documenti/`. The index is written with lxml's
   incremental writer and follows schemas/conservazione.xsd.
 - `discard` deletes a document whose retention has ended (the caller checks the user is an administrator):
-  its text goes, it leaves the index, an event on every timeline it concerns. The row stays as the protocol
-  register's trace (numbers are never reused); its original leaves the store only when no other document
-  names the same file (`StoreRemoval`, done by the caller after the commit).
+  app/archive/deletion.py, the one deletion (`/archivio/<id>/elimina`, the conservazione screen, the CLI).
 """
 
 from __future__ import annotations
@@ -26,7 +24,8 @@ import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import Session, selectinload
 
-from app.archive import services
+from app.archive import deletion
+from app.archive.deletion import StoreRemoval
 from app.archive.mailbox_models import MailMessage, MailMessageDocument
 from app.archive.models import Document, DocumentType
 from app.core.access import Principal, scoped
@@ -51,7 +50,7 @@ def retention_label(years: int | None) -> str:
 
 def retention_end(document: Document) -> dt.date | None:
     """The day from which the document may be discarded (None: never): the archive's own rule."""
-    return services.retention_end(document)
+    return deletion.retention_end(document)
 
 
 # --- selection ------------------------------------------------------------------------------------------
@@ -148,7 +147,7 @@ def _safe_name(name: str) -> str:
 
 
 def _member_name(document: Document) -> str:
-    return f"documenti/{document.protocol}/{_safe_name(document.file_name)}"
+    return f"documenti/{document.identifier}/{_safe_name(document.file_name)}"
 
 
 def _mail_context(session: Session, ids: Sequence[int]) -> tuple[dict[int, int], dict[int, str]]:
@@ -195,7 +194,7 @@ def document_metadata(
     impronta = _element(id_doc, "ImprontaCrittograficaDelDocumento")
     _element(impronta, "Impronta", document.sha256)
     _element(impronta, "Algoritmo", "SHA-256")
-    _element(id_doc, "Identificativo", document.protocol)
+    _element(id_doc, "Identificativo", document.identifier)
     _element(node, "ModalitaDiFormazione", "b")  # acquisition of a document received or scanned
     _element(node, "TipologiaDocumentale", document.doc_type.label)
     registration = _element(node, "DatiDiRegistrazione")
@@ -365,39 +364,14 @@ def write_package(
 # --- discard --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StoreRemoval:
-    """The original to remove from the store after the commit (None: another document still names it)."""
-
-    document: int
-    protocol: str
-    relative_path: str | None
-
-
 def discard(session: Session, document: Document, actor: Actor, *, today: dt.date) -> StoreRemoval:
-    """Delete a document at the end of its retention through the archive's `delete_document` (text dropped,
-    index told, an event on every timeline it concerns); the caller has checked the actor is an
-    administrator who may see it. DomainError, in Italian, when it must still be kept or is already gone.
-    Says whether its original may leave the store: only when no other document names the same file."""
-    if document.status == "deleted":
-        raise DomainError(f"Il documento {document.protocol} è già stato eliminato.")
-    services.delete_document(session, document, actor, today=today)
-    session.flush()
-    others = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Document)
-        .where(
-            Document.file_path == document.file_path,
-            Document.id != document.id,
-            Document.status != "deleted",
-        )
-    )
-    return StoreRemoval(document.id, document.protocol, None if others else document.file_path)
+    """Delete a document at the end of its retention (app/archive/deletion.py: text dropped, index told, an
+    event on every timeline it concerns, its original and thumbnails leaving the store after the commit when
+    nothing else needs them); the caller has checked the actor is an administrator who may see it.
+    DomainError, in Italian, when it must still be kept or is already gone."""
+    return deletion.delete_document(session, document, actor, today=today)
 
 
 def remove_original(file_store: str, removal: StoreRemoval) -> None:
-    """After the commit: the file leaves the store (when nothing else names it)."""
-    from app.jobs.files import remove
-
-    if removal.relative_path:
-        remove(file_store, removal.relative_path)
+    """After the commit: the original and its thumbnails leave the store (when nothing else needs them)."""
+    deletion.remove_files(file_store, removal)

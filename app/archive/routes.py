@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from markupsafe import Markup, escape
 
 from app.archive import forms, queries, services
+from app.archive.deletion import retention_end
 from app.archive.models import CHANNELS, DOCUMENT_STATUSES
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
@@ -100,11 +101,13 @@ def document_detail(document_id: int) -> Any:
         remote_addr=request.remote_addr,
         document_id=document.id,
     )
-    end = services.retention_end(document)
+    end = retention_end(document)
+    targets = queries.link_targets(db.session, document.links)
     page = render_template(
         "archive/document_detail.html",
         document=document,
-        targets=queries.link_targets(db.session, document.links),
+        targets=targets,
+        history=queries.document_history(document, targets),
         threshold=services.review_threshold(
             db.session, document.ente_id, current_app.config["OCR_CONFIDENCE_REVIEW"]
         ),
@@ -114,6 +117,7 @@ def document_detail(document_id: int) -> Any:
         retention_end=end,
         deletable=end is not None and end <= dt.date.today(),
         viewer=_viewer(document),
+        registration=queries.registration(db.session, current_principal(), document),
     )
     db.session.commit()  # the access log rows
     return page
@@ -123,14 +127,14 @@ def _thumbs(documents: list[Any]) -> set[int]:
     """The documents of a list whose first page has a thumbnail."""
     from app.archive.thumbnails import can_render
 
-    return {d.id for d in documents if can_render(d.mime_type, d.encrypted)}
+    return {d.id for d in documents if d.file_path and can_render(d.mime_type, d.encrypted)}
 
 
 def _viewer(document: Any) -> str | None:
     """How the page shows the file: "pdf" (PDF.js), "image" (inline), None (download only)."""
     from app.archive.thumbnails import IMAGE_TYPES
 
-    if document.encrypted:
+    if document.encrypted or document.file_path is None:
         return None
     if document.mime_type == "application/pdf":
         return "pdf"
@@ -165,20 +169,27 @@ def link_decide(document_id: int, link_id: int) -> Any:
 @bp.route("/<int:document_id>/elimina", methods=["POST"])
 @permission_required("admin.users")
 def document_delete(document_id: int) -> Any:
-    """Deletion at the end of retention, by an administrator only."""
+    """Deletion at the end of retention, by an administrator only (app/archive/deletion.py): the original and
+    its thumbnails leave the file store after the commit."""
+    from app.archive import deletion
+    from app.payments.parsing import ROME
+
     document = queries.get_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
     if not forms.DeleteForm().validate_on_submit():
         abort(400)
     try:
-        services.delete_document(db.session, document, current_actor(), today=dt.date.today())
+        removal = deletion.delete_document(
+            db.session, document, current_actor(), today=dt.datetime.now(ROME).date()
+        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("archive.document_detail", document_id=document_id))
     db.session.commit()
-    flash(f"Documento {document.protocol} eliminato.", "success")
+    deletion.remove_files(current_app.config["FILE_STORE"], removal)
+    flash(f"Documento {removal.protocol} eliminato.", "success")
     return redirect(url_for("archive.document_list"))
 
 
@@ -190,10 +201,10 @@ def document_download(document_id: int) -> Any:
     from app.jobs.files import path_of
 
     document = queries.get_document(db.session, current_principal(), document_id)
-    if document is None:
+    if document is None or document.file_path is None:  # deleted: the original has left the store
         abort(404)
     inline = request.args.get("vedi") == "1"
-    services.record_download(db.session, document, current_actor(), viewed=inline)
+    services.record_access(db.session, document, current_actor(), viewed=inline)
     db.session.commit()
     response = send_file(
         path_of(current_app.config["FILE_STORE"], document.file_path),
@@ -215,7 +226,11 @@ def document_thumbnail(document_id: int) -> Any:
     from app.jobs.files import path_of
 
     document = queries.get_document(db.session, current_principal(), document_id)
-    if document is None or not thumbnails.can_render(document.mime_type, document.encrypted):
+    if (
+        document is None
+        or document.file_path is None
+        or not thumbnails.can_render(document.mime_type, document.encrypted)
+    ):
         abort(404)
     store = current_app.config["FILE_STORE"]
     try:
@@ -285,10 +300,11 @@ def document_upload() -> Any:
 
 
 def _saved_uploads(uploads: list[Any], directory: Path) -> list[services.IncomingFile]:
-    """The uploaded files saved under neutral names (the sender's name is kept as the document's)."""
+    """The uploaded files saved under neutral names keeping a plain suffix (so a refusal can say "anche se il
+    nome termina in .pdf"); the sender's name is kept as the document's."""
     incoming = []
     for n, upload in enumerate(f for f in uploads if f and f.filename):
-        path = directory / f"{n:04d}"
+        path = services.neutral_path(directory, f"{n:04d}", upload.filename or "")
         upload.save(path)
         incoming.append(services.IncomingFile(upload.filename or path.name, path))
     return incoming

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -129,6 +130,13 @@ def next_protocol(session: Session, ente: Ente, year: int) -> str:
     return f"{ente.code}-{year}-{last:07d}"
 
 
+def next_attachment_no(session: Session, main: Document) -> int:
+    """The next attachment's place in the main document's registration (1, 2, ...: its message is filed in
+    one transaction, so nobody else numbers them meanwhile; the unique constraint is the guard)."""
+    last = session.scalar(sa.select(sa.func.max(Document.attachment_no)).where(Document.main_id == main.id))
+    return (last or 0) + 1
+
+
 def document_type(session: Session, ente_id: int, code: str | None) -> DocumentType:
     """The ente's own type of that code, else the national one; DomainError names an unknown code."""
     code = code or DEFAULT_TYPE
@@ -180,6 +188,13 @@ def request_indexing(session: Session) -> None:
 # --- intake ---------------------------------------------------------------------------------------------
 
 
+def neutral_path(directory: Path, stem: str, name: str) -> Path:
+    """Where to save a received file: a name of ours, keeping the sender's suffix when it is a plain one (so
+    a refusal can say "anche se il nome termina in .pdf")."""
+    suffix = Path(name).suffix
+    return directory / (stem + suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix) else stem)
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
@@ -202,10 +217,12 @@ def file_documents(
     sender: str | None = None,
     subject: str | None = None,
     taxpayer_id: int | None = None,
+    main: Document | None = None,
 ) -> list[FilingResult]:
     """File every file for `ente`; one result per file, in order. A refused file keeps nothing, the others
     are kept (each file is its own savepoint). `taxpayer_id` (filed from the card): each document is linked
-    to that taxpayer of the ente at once."""
+    to that taxpayer of the ente at once. `main` (an e-mail's attachments): each new document is an
+    attachment of that document, under its protocol number (no number of its own is taken)."""
     if channel not in CHANNELS:
         raise DomainError(f"Canale sconosciuto: {channel}. Canali: {', '.join(CHANNELS)}.")
     kind = document_type(session, ente.id, doc_type)
@@ -227,6 +244,7 @@ def file_documents(
                 sender=sender,
                 subject=subject,
                 taxpayer_id=taxpayer_id,
+                main=main,
             )
         )
     if mode == "jobs":
@@ -266,6 +284,7 @@ def _file_one(
     sender: str | None,
     subject: str | None,
     taxpayer_id: int | None = None,
+    main: Document | None = None,
 ) -> FilingResult:
     from app.jobs.files import store_path
 
@@ -283,7 +302,9 @@ def _file_one(
         with session.begin_nested():
             document = Document(
                 ente_id=ente.id,
-                protocol=next_protocol(session, ente, received_date.year),
+                protocol=next_protocol(session, ente, received_date.year) if main is None else main.protocol,
+                main_id=None if main is None else main.id,
+                attachment_no=0 if main is None else next_attachment_no(session, main),
                 received_date=received_date,
                 channel=channel,
                 type_id=kind.id,
@@ -364,7 +385,9 @@ def _link_by_hand(session: Session, document: Document, taxpayer_id: int, actor:
 
 def _by_hash(session: Session, ente_id: int, sha: str) -> Document | None:
     return session.scalars(
-        sa.select(Document).where(Document.ente_id == ente_id, Document.sha256 == sha)
+        sa.select(Document).where(
+            Document.ente_id == ente_id, Document.sha256 == sha, Document.status != "deleted"
+        )
     ).first()
 
 
@@ -486,17 +509,18 @@ def links_json(session: Session, document: Document) -> list[dict[str, str]]:
 # --- events ---------------------------------------------------------------------------------------------
 
 
-def _taxpayers_of(document: Document) -> list[int]:
+def taxpayers_of(document: Document) -> list[int]:
     return list(dict.fromkeys(link.taxpayer_id for link in document.links if link.state != "rejected"))
 
 
 def record_filed(session: Session, document: Document, actor: Actor, matches: Sequence[Match] = ()) -> None:
     """ "Documento protocollato" on the timeline of every taxpayer it concerns (the ente's when none yet)."""
     summary = (
-        f"Documento {document.protocol} protocollato ({document.channel_label.lower()}): {document.file_name}"
+        f"Documento {document.protocol_label} protocollato ({document.channel_label.lower()}):"
+        f" {document.file_name}"
     )
     payload = {"document": document.id, "protocol": document.protocol}
-    taxpayers = _taxpayers_of(document)
+    taxpayers = taxpayers_of(document)
     for taxpayer_id in taxpayers or [None]:
         record_event(
             session,
@@ -550,58 +574,18 @@ def decide_link(session: Session, link: DocumentLink, decision: str, actor: Acto
     touch(session, document)
 
 
-def retention_end(document: Document) -> dt.date | None:
-    """The first day the document may be deleted: received date + its type's retention years (None: kept)."""
-    years = document.doc_type.retention_years
-    if years is None:
-        return None
-    received = document.received_date
-    try:
-        return received.replace(year=received.year + years)
-    except ValueError:  # 29 February
-        return received.replace(year=received.year + years, day=28)
-
-
-def delete_document(session: Session, document: Document, actor: Actor, *, today: dt.date) -> None:
-    """Deletion at the end of retention (the route lets administrators only): the text is dropped, the
-    index forgets it, an event on the timeline of every taxpayer it concerned."""
-    if document.status == "deleted":
-        return
-    end = retention_end(document)
-    if end is None or today < end:
-        when = f"dal {end:%d/%m/%Y}" if end else "mai (conservazione illimitata)"
-        raise DomainError(f"Il documento {document.protocol} è in conservazione: eliminabile {when}.")
-    taxpayers = _taxpayers_of(document)
-    document.status = "deleted"
-    document.text = ""
-    for page in document.page_rows:
-        page.text = ""
-    summary = f"Documento {document.protocol} eliminato a fine conservazione"
-    for taxpayer_id in taxpayers or [None]:
+def record_access(session: Session, document: Document, actor: Actor, *, viewed: bool = False) -> None:
+    """Every download of an original (`document.downloaded`) and every view of it in the page's viewer
+    (`document.viewed`) is an event, on the timeline of each taxpayer the document concerns."""
+    kind, how = ("document.viewed", "visualizzato") if viewed else ("document.downloaded", "scaricato")
+    summary = f"Documento {document.protocol_label} {how}: {document.file_name}"
+    for taxpayer_id in taxpayers_of(document) or [None]:
         record_event(
             session,
             actor,
-            "document.deleted",
-            summary,
-            taxpayer_id=taxpayer_id,
-            ente_id=document.ente_id,
-            payload={"document": document.id},
-        )
-    touch(session, document)
-
-
-def record_download(session: Session, document: Document, actor: Actor, *, viewed: bool = False) -> None:
-    """Every download of an original, and every view of it in the page's viewer (`viewed`), is an event (on
-    each taxpayer's timeline it concerns)."""
-    how = "visualizzato" if viewed else "scaricato"
-    summary = f"Documento {document.protocol} {how}: {document.file_name}"
-    for taxpayer_id in _taxpayers_of(document) or [None]:
-        record_event(
-            session,
-            actor,
-            "document.downloaded",
+            kind,
             summary[:500],
             taxpayer_id=taxpayer_id,
             ente_id=document.ente_id,
-            payload={"document": document.id, "viewed": True} if viewed else {"document": document.id},
+            payload={"document": document.id},
         )

@@ -1,6 +1,8 @@
 """First-page thumbnails of archived files: PNG rendered server-side (pypdfium2 for PDFs, Pillow for images),
 cached in the file store by the original's content hash (`thumbs/<sha[0:2]>/<sha>-<width>.png`), so the same
-content is rendered once whichever document holds it. Originals are only read."""
+content is rendered once whichever document holds it. Originals are only read. A thumbnail leaves the store
+with its original: at deletion (app/archive/deletion.py), and in the file-store purge, which keeps a
+thumbnail only while a row names its original (app/jobs/files.py `derived_from`)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,12 @@ def can_render(mime_type: str, encrypted: bool) -> bool:
 
 def cached_path(store: str | Path, sha256: str, width: int = WIDTH) -> Path:
     return Path(store) / "thumbs" / sha256[:2] / f"{sha256}-{width}.png"
+
+
+def cached_paths(store: str | Path, sha256: str) -> list[Path]:
+    """Every cached thumbnail of that content, whatever its width (removed with the original)."""
+    folder = Path(store) / "thumbs" / sha256[:2]
+    return sorted(folder.glob(f"{sha256}-*.png")) if folder.is_dir() else []
 
 
 def thumbnail(store: str | Path, original: Path, sha256: str, mime_type: str, width: int = WIDTH) -> Path:

@@ -20,6 +20,8 @@ BLOCK = 1 << 20
 # Columns holding a path of this store carry this key in their `info` (see `app.jobs.services.purge_files`).
 STORED_FILE = "stored_file"
 _STORED_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
+# Derived files cached next to the originals (the archive's first-page thumbnails): they go with them.
+_DERIVED_NAME = re.compile(r"thumbs/[0-9a-f]{2}/([0-9a-f]{64})-[0-9]{1,5}\.png")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +80,26 @@ def copy_out(root: str | Path, relative: str, target: str | Path) -> None:
 
 
 def stored_files(root: str | Path) -> Iterator[tuple[str, float]]:
-    """Every file of the store as (relative path, modification time); partial uploads of `tmp/` included."""
+    """Every file of the store as (relative path, modification time); partial uploads of `tmp/` and derived
+    files (thumbnails) included."""
     base = Path(root)
     if not base.is_dir():
         return
     for path in base.rglob("*"):
         if path.is_file():
             relative = path.relative_to(base).as_posix()
-            if _STORED_NAME.fullmatch(relative) or relative.startswith("tmp/"):
+            named = _STORED_NAME.fullmatch(relative) or _DERIVED_NAME.fullmatch(relative)
+            if named or relative.startswith("tmp/"):
                 yield relative, path.stat().st_mtime
+
+
+def derived_from(relative: str) -> str | None:
+    """The stored original a cached derivative (a thumbnail) was made from, or None for any other file."""
+    found = _DERIVED_NAME.fullmatch(relative)
+    if found is None:
+        return None
+    sha = found.group(1)
+    return f"{sha[:2]}/{sha[2:4]}/{sha}"
 
 
 def remove(root: str | Path, relative: str) -> None:

@@ -266,15 +266,16 @@ def purge_files(
 ) -> Purge:
     """Remove the stored files that no row names and that are older than `older_than`: uploads previewed
     but never confirmed, and partial uploads left in `tmp/`. A file still referenced is never removed; a
-    recent one is kept (its confirmation may be on its way)."""
-    from app.jobs.files import remove, stored_files
+    recent one is kept (its confirmation may be on its way). A thumbnail goes with its original: kept while
+    the original is named."""
+    from app.jobs.files import derived_from, remove, stored_files
 
     referenced = referenced_files(session)
     limit = (now - older_than).timestamp()
     removed: list[str] = []
     kept = 0
     for relative, mtime in stored_files(root):
-        if relative in referenced or mtime > limit:
+        if relative in referenced or derived_from(relative) in referenced or mtime > limit:
             kept += 1
             continue
         if not dry_run:

@@ -120,7 +120,7 @@ def search_documents(
     hits = [
         DocumentHit(
             document_id=h.document,
-            protocol=documents[h.document].protocol,
+            protocol=documents[h.document].protocol_label,
             highlight=h.highlight,
             subject=documents[h.document].subject or documents[h.document].file_name,
             received=documents[h.document].received_date,

@@ -119,7 +119,7 @@ def test_an_email_with_a_pdf_becomes_two_documents_of_one_protocol(
     app, session, cli, imap, store, tmp_path
 ) -> None:
     from app.archive.mailbox_models import MailMessage
-    from app.archive.models import Document
+    from app.archive.models import Document, ProtocolCounter
     from app.core.audit import Event
 
     pdf, debtor = _letter(session, tmp_path)
@@ -135,8 +135,15 @@ def test_an_email_with_a_pdf_becomes_two_documents_of_one_protocol(
     assert item["status"] == "filed" and item["kind"] == "email" and item["receipt_kind"] is None
     assert len(item["documents"]) == 2
     mail_doc, pdf_doc = (session.get(Document, d) for d in item["documents"])
-    # one registration: the message's protocol, named by its attachment
-    assert mail_doc.protocol == item["protocol"]
+    # one registration, ONE protocol number: the attachment is the message's allegato 1, no number of its own
+    assert mail_doc.protocol == pdf_doc.protocol == item["protocol"]
+    assert (mail_doc.main_id, mail_doc.attachment_no) == (None, 0)
+    assert (pdf_doc.main_id, pdf_doc.attachment_no) == (mail_doc.id, 1)
+    assert pdf_doc.protocol_label == f"{item['protocol']} – allegato 1"
+    counter = session.scalars(
+        sa.select(ProtocolCounter).where(ProtocolCounter.ente_id == mail_doc.ente_id)
+    ).one()
+    assert f"{counter.last:07d}" == item["protocol"].rsplit("-", 1)[1]  # gap-free: one number taken
     assert pdf_doc.subject == f"Allegato al protocollo {item['protocol']}: Istanza di rateazione"
     assert {mail_doc.channel, pdf_doc.channel} == {"email"}
     assert mail_doc.doc_type.code == "corrispondenza" and mail_doc.mime_type == "message/rfc822"
@@ -177,7 +184,7 @@ def test_an_email_with_a_pdf_becomes_two_documents_of_one_protocol(
     }
     assert by_id[mail_doc.protocol].findtext("c:Allegati/c:NumeroAllegati", namespaces=ns) == "1"
     assert (
-        by_id[pdf_doc.protocol].findtext("c:IdentificativoDocumentoPrimario", namespaces=ns)
+        by_id[f"{pdf_doc.protocol}/1"].findtext("c:IdentificativoDocumentoPrimario", namespaces=ns)
         == mail_doc.protocol
     )
 
@@ -231,6 +238,14 @@ def test_a_pec_with_postacert_is_filed_on_the_pec_channel(app, session, cli, ima
     assert documents[3].mime_type == "application/pdf"
     assert "Si trasmette il ricorso" in documents[2].text
     assert {d.doc_type.code for d in documents} == {"corrispondenza", "altro"}
+    # the envelope, its certification data, the original message and its attachment: one protocol number
+    assert {d.protocol for d in documents} == {item["protocol"]}
+    assert [(d.main_id, d.attachment_no) for d in documents] == [
+        (None, 0),
+        (documents[0].id, 1),
+        (documents[0].id, 2),
+        (documents[0].id, 3),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -400,3 +415,23 @@ def test_a_receipt_known_only_by_its_header_is_recognised(app, session, cli, ima
     imap.deliver(receipt)
     code, (item,) = cli("archivio", "posta")
     assert code == 0 and item["kind"] == "ricevuta_pec" and item["receipt_kind"] == "errore-consegna"
+
+
+def test_the_message_and_its_attachments_are_shown_together(app, cli, imap, personas, tmp_path) -> None:
+    import uuid
+
+    one = typst_pdf(tmp_path / "uno.pdf", f"Primo allegato {uuid.uuid4()}.")
+    two = typst_pdf(tmp_path / "due.pdf", f"Secondo allegato {uuid.uuid4()}.")
+    message = _mail("Due allegati", "Buongiorno, allego due documenti.")
+    message.add_attachment(one.read_bytes(), maintype="application", subtype="pdf", filename="uno.pdf")
+    message.add_attachment(two.read_bytes(), maintype="application", subtype="pdf", filename="due.pdf")
+    imap.deliver(message)
+    code, (item,) = cli("archivio", "posta")
+    assert code == 0 and len(item["documents"]) == 3
+    main, first, second = item["documents"]
+    page = personas.client("regione").get(f"/archivio/{first}").get_data(as_text=True)
+    assert f"Documento {item['protocol']} – allegato 1</h1>" in page
+    registration = page.split('data-testid="registration"', 1)[1].split("</ul>", 1)[0]
+    assert f'href="/archivio/{main}">{item["protocol"]}</a>' in registration
+    assert f"<strong>{item['protocol']} – allegato 1</strong>" in registration
+    assert f'href="/archivio/{second}">{item["protocol"]} – allegato 2</a>' in registration

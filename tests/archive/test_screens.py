@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -163,6 +164,19 @@ def test_filing_and_the_links_are_events_on_the_cards_timeline(app, personas, tm
     assert removed["position_id"] == debtor.position_id
     assert document.get("version") == 3  # each change moves the version the index compares
 
+    # the document's own page tells its history: filed, read, each link proposed and decided (newest first)
+    page = client.get(f"/archivio/{document.id}").get_data(as_text=True)
+    history = page.split('data-testid="document-history"', 1)[1].split("</section>", 1)[0]
+    kinds = re.findall(r'<span class="esa-timeline-kind">([^<]+)</span>', history)
+    assert kinds[:2] == ["Collegamento rifiutato", "Collegamento confermato"]
+    assert sorted(kinds[2:]) == [
+        "Collegamento proposto",
+        "Collegamento proposto",
+        "Protocollato",
+        "Testo letto",
+    ]
+    assert "Bruno Back Office" in history and f"{protocol}, canale sportello" in history
+
 
 def test_every_download_of_the_original_is_an_event(app, personas, tmp_path, store) -> None:
     document, debtor = _file(app, tmp_path)
@@ -265,8 +279,18 @@ def test_only_an_administrator_deletes_and_only_at_the_end_of_retention(
     admin.post(f"/archivio/{recent.id}/elimina", data={"csrf_token": token})
     assert recent.get("status") == "indexed"  # ten years of retention (art. 2220 c.c.) are not over
     assert "Elimina (fine conservazione)" in admin.get(f"/archivio/{aged.id}").get_data(as_text=True)
+    assert admin.get(f"/archivio/{aged.id}/anteprima.png").status_code == 200  # its thumbnail, cached
+    original = store / aged.get("file_path")
+    thumbnails = list((store / "thumbs").rglob(f"{aged.get('sha256')}-*.png"))
+    assert original.is_file() and len(thumbnails) == 1
     assert admin.post(f"/archivio/{aged.id}/elimina", data={"csrf_token": token}).status_code == 302
     assert aged.get("status") == "deleted" and aged.get("text") == ""
+    # the original and its thumbnail have left the file store; the row (the register's trace) names no file
+    assert not original.exists() and not any(t.exists() for t in thumbnails)
+    assert aged.get("file_path") is None
+    assert admin.get(f"/archivio/{aged.id}/originale").status_code == 404
+    assert admin.get(f"/archivio/{aged.id}/anteprima.png").status_code == 404
+    assert (store / recent.get("file_path")).is_file()  # the other document's original stays
     assert admin.get(f"/archivio/{aged.id}").status_code == 404
     (deleted,) = _events(app, debtor.taxpayer_id, "document.deleted")
     assert deleted["payload"]["document"] == aged.id

@@ -30,15 +30,24 @@ def test_the_pdf_is_shown_with_pdfjs_from_the_logged_inline_route(app, personas,
     assert shown.headers["Content-Disposition"].startswith("inline")
     assert "no-store" in shown.headers["Cache-Control"]
     assert shown.data.startswith(b"%PDF")
-    (viewed,) = _events(app, debtor.taxpayer_id, "document.downloaded")
-    assert viewed["payload"] == {"document": document.id, "viewed": True}
+    # a view is its own kind of event (not a download), with its Italian label on the card's timeline
+    assert not _events(app, debtor.taxpayer_id, "document.downloaded")
+    (viewed,) = _events(app, debtor.taxpayer_id, "document.viewed")
+    assert viewed["payload"] == {"document": document.id}
     assert "visualizzato" in viewed["summary"]
+    downloaded = regione.get(f"/archivio/{document.id}/originale")
+    assert downloaded.headers["Content-Disposition"].startswith("attachment")
+    (download,) = _events(app, debtor.taxpayer_id, "document.downloaded")
+    assert download["payload"] == {"document": document.id} and "scaricato" in download["summary"]
+    timeline = regione.get(f"/contribuenti/{debtor.taxpayer_id}").get_data(as_text=True)
+    assert "Documento visualizzato" in timeline and "Documento scaricato" in timeline
 
     # another ente's user: neither the file nor its thumbnail
     regione2 = personas.client("regione2")
     assert regione2.get(f"/archivio/{document.id}/originale?vedi=1").status_code == 404
     assert regione2.get(f"/archivio/{document.id}/anteprima.png").status_code == 404
     assert len(_events(app, debtor.taxpayer_id, "document.downloaded")) == 1
+    assert len(_events(app, debtor.taxpayer_id, "document.viewed")) == 1
 
 
 def test_first_page_thumbnail_rendered_once_and_shown_in_the_lists(app, personas, tmp_path, store) -> None:

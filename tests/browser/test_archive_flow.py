@@ -1,9 +1,13 @@
 """The archive in a real browser: upload two letters at the desk (drag and drop), watch the reading progress
-until the page refreshes itself, confirm the proposed link, and find the document on the taxpayer's card."""
+until the page refreshes itself, confirm the proposed link, find the letter from the header search and, one
+click away, see it on the taxpayer's card. (tests/browser/test_archive_desk.py does the same with a scan read
+by the OCR.)"""
 
 from __future__ import annotations
 
+import random
 import re
+import string
 import threading
 
 import pytest
@@ -38,10 +42,11 @@ def test_upload_read_confirm_and_see_it_on_the_card(page: Page, live_app, tmp_pa
         for name in ("ocr", "index"):
             queue(name).empty()
         debtor = debtor_of(db.session, "R01")
+    word = "pratica" + "".join(random.choice(string.ascii_lowercase) for _ in range(8))  # noqa: S311
     letter = typst_pdf(
         tmp_path / "istanza.pdf",
         f"Il sottoscritto, codice fiscale {debtor.codice_fiscale}, "
-        f"chiede la rateazione dell'avviso {grouped(debtor.notice_number)}.",
+        f"chiede la rateazione dell'avviso {grouped(debtor.notice_number)}. Riferimento {word}.",
     )
     other = typst_pdf(tmp_path / "altra.pdf", "Una lettera senza riferimenti a contribuenti.")
     errors: list[str] = []
@@ -83,7 +88,17 @@ def test_upload_read_confirm_and_see_it_on_the_card(page: Page, live_app, tmp_pa
     expect(page.get_by_test_id("link-confirmed")).to_have_count(1)
     protocol = re.search(r"R01-\d{4}-\d{7}", page.get_by_role("heading", level=1).inner_text()).group(0)
 
-    page.get_by_test_id("link-confirmed").get_by_role("link").first.click()
+    # the header search: the letter by a word of its text, the card one click away
+    box = page.get_by_role("searchbox", name=re.compile("Cerca contribuente"))
+    box.fill(word)
+    box.press("Enter")
+    found = page.get_by_test_id("search-documents")
+    expect(found).to_contain_text(protocol)
+    assert violations(page) == []
+    found.get_by_test_id("search-document").filter(has_text=protocol).get_by_test_id(
+        "search-document-card"
+    ).first.click()
+    expect(page).to_have_url(re.compile(rf"/contribuenti/{debtor.taxpayer_id}(\?.*)?$"))
     section = page.get_by_test_id("card-documents")
     expect(section).to_contain_text(protocol)
     expect(page.locator(".esa-timeline")).to_contain_text("Documento collegato")

@@ -203,3 +203,32 @@ def test_an_image_inside_a_pdf_over_the_pixel_limit_is_refused(tmp_path: Path) -
         "Il PDF contiene un'immagine di 10.000.000.000 pixel (100000 x 100000): il limite è 89.478.485"
         " (possibile decompression bomb)"
     )
+
+
+def test_an_email_file_over_the_attachment_limit_is_refused(tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    def mail(attachments: int, *, forwarded: bool = False) -> Path:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.it", "b@example.it", "Allegati"
+        message.set_content("Buongiorno.")
+        for n in range(attachments):
+            message.add_attachment(b"x", maintype="application", subtype="octet-stream", filename=f"{n}.bin")
+        if forwarded:  # an attached message is one attachment, whatever it carries
+            inner = EmailMessage()
+            inner["From"], inner["Subject"] = "c@example.it", "Inoltrato"
+            inner.set_content("Testo.")
+            for n in range(10):
+                inner.add_attachment(
+                    b"y", maintype="application", subtype="octet-stream", filename=f"i{n}.bin"
+                )
+            message.add_attachment(inner)
+        path = tmp_path / f"m{attachments}{forwarded}.eml"
+        path.write_bytes(bytes(message))
+        return path
+
+    assert inspect(mail(3)).kind == "email"
+    assert inspect(mail(3), Limits(max_email_attachments=4)).kind == "email"
+    assert inspect(mail(3, forwarded=True), Limits(max_email_attachments=4)).kind == "email"
+    assert refusal(mail(5), Limits(max_email_attachments=4)) == "Il messaggio ha 5 allegati: il limite è 4"
+    assert refusal(mail(51)) == "Il messaggio ha 51 allegati: il limite è 50"
