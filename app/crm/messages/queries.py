@@ -14,7 +14,8 @@ from app.core.access import Principal, scoped, scoped_join
 from app.core.db import count_rows
 from app.core.errors import NotFound
 from app.crm.messages.models import Consent, Message, MessageRule, MessageTemplate
-from app.taxpayers.models import Taxpayer
+from app.enti.models import Entrata
+from app.taxpayers.models import Taxpayer, TaxpayerEnte
 
 PAGE_SIZE = 50
 
@@ -162,3 +163,16 @@ def get_rule(session: Session, principal: Principal, rule_id: int) -> MessageRul
     if rule is None:
         raise NotFound("Regola non trovata.")
     return rule
+
+
+def taxpayer_ente_ids(session: Session, principal: Principal, taxpayer_id: int) -> set[int]:
+    """The enti (among the principal's) the taxpayer owes: those a message can be sent for."""
+    stmt = scoped(sa.select(TaxpayerEnte.ente_id).where(TaxpayerEnte.taxpayer_id == taxpayer_id),
+                  TaxpayerEnte, principal)
+    return set(session.scalars(stmt))
+
+
+def entrate_of(session: Session, ente_ids: list[int]) -> list[Entrata]:
+    stmt = (sa.select(Entrata).where(Entrata.ente_id.in_(ente_ids)).options(selectinload(Entrata.ente))
+            .order_by(Entrata.ente_id, Entrata.code))
+    return list(session.scalars(stmt))

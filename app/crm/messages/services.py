@@ -543,3 +543,10 @@ def save_rule(
     rule.days_before, rule.active = days_before, active
     session.flush()
     return rule
+
+
+def set_rule_active(session: Session, rule: MessageRule, active: bool) -> MessageRule:
+    """Switch a rule on or off (the previous state stays in the row history)."""
+    rule.active = active
+    session.flush()
+    return rule
