@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
@@ -277,6 +278,30 @@ class AppIoChannel:
                 return str(created.json()["id"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise PermanentError("App IO: risposta senza identificativo del messaggio.") from exc
+
+
+IO_DELIVERED = frozenset({"PROCESSED"})
+IO_FAILED = frozenset({"FAILED", "REJECTED"})
+
+
+def io_delivery(channel: AppIoChannel, fiscal_code: str, provider_id: str) -> tuple[str | None, str | None]:
+    """getMessage (`GET /messages/{fiscal_code}/{id}`): ("consegnato", None) once IO has stored it in the
+    citizen's inbox (PROCESSED), ("fallito", reason) on FAILED/REJECTED, (None, None) while it is pending."""
+    if not channel.key:
+        raise PermanentError("Invio App IO non configurato: manca IO_API_KEY.")
+    url = f"{channel.base_url}/messages/{quote(fiscal_code, safe='')}/{quote(provider_id, safe='')}"
+    try:
+        response = httpx.get(url, headers={"Ocp-Apim-Subscription-Key": channel.key}, timeout=channel.timeout)
+    except httpx.HTTPError as exc:
+        raise TransientError(f"App IO non raggiungibile: {exc}") from exc
+    if response.status_code != 200:
+        raise _http_error(response, "App IO (stato del messaggio)")
+    status = str(response.json().get("status") or "")
+    if status in IO_DELIVERED:
+        return "consegnato", None
+    if status in IO_FAILED:
+        return "fallito", f"App IO: messaggio non recapitato ({status})."
+    return None, None
 
 
 def channel_for(name: str, config: Mapping[str, Any], *, ente_code: str | None = None,

@@ -50,6 +50,7 @@ EVENT_KINDS.update(
     {
         "message.queued": "Messaggio in coda",
         "message.sent": "Messaggio inviato",
+        "message.delivered": "Messaggio consegnato",
         "message.failed": "Messaggio non riuscito",
         "message.refused": "Messaggio non inviato",
         "consent.changed": "Consenso variato",

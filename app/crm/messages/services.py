@@ -443,6 +443,12 @@ def mark_sent(session: Session, message: Message, provider_id: str) -> None:
            provider_id=provider_id, attempts=message.attempts)
 
 
+def mark_delivered(session: Session, message: Message) -> None:
+    message.status, message.delivered_dt = "consegnato", utcnow()
+    _event(session, message, "message.delivered",
+           f"{message.purpose_label} consegnato via {message.channel_label}", provider_id=message.provider_id)
+
+
 def mark_failed(session: Session, message: Message, reason: str) -> None:
     message.status, message.reason, message.failed_dt = "fallito", reason[:500], utcnow()
     _event(session, message, "message.failed",

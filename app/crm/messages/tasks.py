@@ -5,6 +5,8 @@ idempotent and commits its own work (style.md B.5).
   error (SMTP down, provider 5xx) is raised so that RQ retries after the next interval; on the last attempt
   the message is marked `fallito` with the reason instead (never lost). A permanent error marks it `fallito`
   at once, a recipient's refusal (App IO) `rifiutato`.
+- `check_delivery(message_id, round_)` ("default", scheduled after an App IO send): IO's getMessage status;
+  PROCESSED is `consegnato`, FAILED/REJECTED `fallito`, otherwise another look later (DELIVERY_CHECKS).
 - `send_reminders()` (periodic queue): the rules of every ente for today (`services.run_rules`), then the next
   run tomorrow at 07:00 (Europe/Rome); `esattoria messaggi invia-promemoria` does the same by hand.
 """
@@ -29,6 +31,7 @@ PERIODIC_JOBS = (
     ("app.crm.messages.tasks.send_reminders", "ogni mattina alle 07:00, i promemoria delle regole di invio"),
 )
 RULES_ACTOR = Actor.system("regole di invio")
+DELIVERY_CHECKS = (60, 600, 3600, 6 * 3600)  # App IO: seconds before each look at the message's status
 
 
 def _outgoing(message: Any) -> Any:
@@ -94,6 +97,51 @@ def send_message(message_id: int) -> str | None:
     else:
         services.mark_sent(session, message, provider_id)
     session.commit()
+    if message.status == "inviato" and message.channel == "app_io":
+        schedule_delivery_check(message.id, 1)
+    return message.status
+
+
+def schedule_delivery_check(message_id: int, round_: int) -> str | None:
+    """The next look at an App IO message's status (DELIVERY_CHECKS: seconds before each look)."""
+    from app.core.jobs import queue
+
+    if round_ > len(DELIVERY_CHECKS):
+        return None
+    job_id = f"messaggio-{message_id}-consegna-{round_}"
+    queue("default").enqueue_in(dt.timedelta(seconds=DELIVERY_CHECKS[round_ - 1]), check_delivery, message_id,
+                                round_, job_id=job_id, job_timeout=300, failure_ttl=7 * 86400)
+    return job_id
+
+
+def check_delivery(message_id: int, round_: int = 1) -> str | None:
+    """App IO: `consegnato` once IO has the message in the citizen's inbox, `fallito` if IO gave up; else
+    a later look (idempotent: only a message still `inviato` changes)."""
+    from app.crm.messages import services
+    from app.crm.messages.channels import AppIoChannel, ChannelError, io_delivery
+    from app.crm.messages.models import Message
+    from app.enti.models import Ente
+
+    session = db.session
+    message = session.get(Message, message_id)
+    waiting = message is not None and message.status == "inviato" and message.channel == "app_io"
+    if message is None or not waiting or not message.provider_id:
+        session.rollback()
+        return None
+    ente = session.get(Ente, message.ente_id)
+    channel = AppIoChannel(current_app.config, ente_code=ente.code if ente else None)
+    try:
+        status, reason = io_delivery(channel, message.recipient or "", message.provider_id)
+    except ChannelError as exc:
+        log.warning("messaggio %s: stato App IO non letto: %s", message_id, exc.reason)
+        status, reason = None, None
+    if status == "consegnato":
+        services.mark_delivered(session, message)
+    elif status == "fallito":
+        services.mark_failed(session, message, reason or "App IO: messaggio non recapitato.")
+    session.commit()
+    if status is None:
+        schedule_delivery_check(message_id, round_ + 1)
     return message.status
 
 

@@ -43,6 +43,8 @@ def resolve(node: Any) -> Any:
         for part in node["$ref"].removeprefix("#/").split("/"):
             target = target[part]
         return resolve(target)
+    if "allOf" in node and node.get("x-one-of"):  # the spec's "one of these enums" (MessageStatusValue)
+        return {"anyOf": resolve(node["allOf"])}
     if "allOf" in node:  # one object with every part's properties (so that unknown keys can be refused)
         merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
         for part in resolve(node["allOf"]):
@@ -75,7 +77,8 @@ def body_schema(path: str) -> str:
 
 
 VALIDATORS = {name: validator(name) for name in ("NewMessage", "FiscalCodePayload", "LimitedProfile",
-                                                 "CreatedMessage", "ProblemJson")}
+                                                 "CreatedMessage", "ProblemJson",
+                                                 "ExternalMessageResponseWithContent")}
 
 
 def check(definition: str, body: Any) -> None:
@@ -91,11 +94,30 @@ class IoStub:
         self.profiles: dict[str, dict[str, Any] | None] = {}  # fiscal code -> LimitedProfile (None: 404)
         self.messages: list[dict[str, Any]] = []
         self.errors: list[str] = []
+        self.status = "PROCESSED"  # what getMessage answers
         server.expect_request(re.compile("/api/v1/.*"), method="POST").respond_with_handler(self.handle)
+        server.expect_request(re.compile("/api/v1/messages/.*"), method="GET").respond_with_handler(self.get)
 
     @property
     def url(self) -> str:
         return self.server.url_for("/api/v1")
+
+    def get(self, request: Request) -> Response:
+        """getMessage: GET /messages/{fiscal_code}/{id}."""
+        try:
+            assert request.headers.get("Ocp-Apim-Subscription-Key") == IO_KEY, "missing or wrong key"
+            _, fiscal_code, message_id = request.path.rsplit("/", 2)
+            [sent] = [m for i, m in enumerate(self.messages, 1) if f"01IOSTUB{i:018d}" == message_id]
+            assert sent["fiscal_code"] == fiscal_code
+            answer = {"message": {"id": message_id, "fiscal_code": fiscal_code, "created_at":
+                                  "2026-12-03T08:00:00.000Z", "sender_service_id": "esattoria",
+                                  "feature_level_type": "STANDARD", "content": sent["content"]},
+                      "status": self.status}
+            check("ExternalMessageResponseWithContent", answer)
+            return Response(json.dumps(answer), 200, content_type="application/json")
+        except (AssertionError, ValueError) as exc:
+            self.errors.append(str(exc))
+            return Response(json.dumps({"title": "stub", "detail": str(exc)}), 400)
 
     def handle(self, request: Request) -> Response:
         try:
@@ -207,6 +229,29 @@ def test_app_io_checks_the_profile_then_sends_with_payment_data(app, session, ma
     assert sent["content"]["due_date"] == f"{position.due_date.isoformat()}T00:00:00.000Z"
     assert position.external_id in sent["content"]["markdown"]
     assert message.provider_id == "01IOSTUB000000000000000001"
+    # then getMessage, a minute later: PROCESSED (in the citizen's inbox) is "consegnato"
+    check_job = f"messaggio-{message.id}-consegna-1"
+    assert check_job in default_queue.scheduled_job_registry.get_job_ids()
+    from app.crm.messages.tasks import check_delivery
+
+    assert check_delivery(message.id, 1) == "consegnato"
+    session.refresh(message)
+    assert message.delivered_dt is not None
+    assert check_delivery(message.id, 2) is None  # idempotent
+
+
+def test_app_io_rejected_after_sending_is_failed(app, session, mario, r01, io_stub, default_queue) -> None:
+    from app.crm.messages.tasks import check_delivery
+
+    io_stub.profiles[mario.codice_fiscale] = {"sender_allowed": True}
+    io_stub.status = "REJECTED"
+    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="app_io",
+                            actor=ACTOR, context={"richiesta": {"risposta": "La sua istanza è accolta."}})
+    session.commit()
+    work(app, default_queue)
+    assert check_delivery(message.id, 1) == "fallito"
+    session.refresh(message)
+    assert message.reason == "App IO: messaggio non recapitato (REJECTED)."
 
 
 @pytest.mark.parametrize(
