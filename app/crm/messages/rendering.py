@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -33,10 +34,16 @@ class Rendered:
     body: str
 
 
-def check_syntax(text: str, field: str) -> None:
-    """DomainError naming the field and line of a syntax error."""
+@lru_cache(maxsize=512)
+def _compiled(text: str) -> Template:
+    return _ENV.from_string(text)
+
+
+def check_syntax(text: str, field: str) -> Template:
+    """The compiled template (cached: a rules run fills the same text many times); DomainError naming the
+    field and line of a syntax error."""
     try:
-        _ENV.parse(text)
+        return _compiled(text)
     except TemplateSyntaxError as exc:
         raise DomainError(f"{field}, riga {exc.lineno}: errore nel modello ({exc.message}).") from exc
 
@@ -45,9 +52,9 @@ def render(subject: str, body: str, context: Mapping[str, Any]) -> Rendered:
     """The subject and body filled from `context`; DomainError (Italian) on a missing placeholder."""
     out = []
     for field, text in (("Oggetto", subject), ("Testo", body)):
-        check_syntax(text, field)
+        template = check_syntax(text, field)
         try:
-            out.append(_ENV.from_string(text).render(**context).strip())
+            out.append(template.render(**context).strip())
         except UndefinedError as exc:
             raise DomainError(f"{field}: segnaposto non disponibile ({exc.message}).") from exc
         except SecurityError as exc:
@@ -61,7 +68,7 @@ _REMINDER_TEXT = (
     "le ricordiamo che il {{ posizione.scadenza }} scade il pagamento della posizione "
     "{{ posizione.id_posizione }} ({{ posizione.entrata }} {{ posizione.anno }}) dovuta a {{ ente.nome }}.\n"
     "Importo dovuto a oggi: {{ importo_dovuto }}.\n"
-    "Codice avviso pagoPA: {{ posizione.numero_avviso }}.\n\n"
+    "{% if posizione.numero_avviso %}Codice avviso pagoPA: {{ posizione.numero_avviso }}.\n{% endif %}\n"
     "Se ha già pagato, non tenga conto di questo messaggio.\n\n{{ ente.nome }}"
 )
 _RECEIPT_TEXT = (
@@ -89,8 +96,9 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
 }
 _SMS_TEXTS: dict[str, str] = {
     "promemoria_rata": (
-        "{{ ente.nome }}: il {{ posizione.scadenza }} scade il pagamento di {{ importo_dovuto }} "
-        "(avviso {{ posizione.numero_avviso }}). Se ha già pagato, ignori questo SMS."
+        "{{ ente.nome }}: il {{ posizione.scadenza }} scade il pagamento di {{ importo_dovuto }}"
+        "{% if posizione.numero_avviso %} (avviso {{ posizione.numero_avviso }}){% endif %}. "
+        "Se ha già pagato, ignori questo SMS."
     ),
     "ricevuta_pagamento": (
         "{{ ente.nome }}: pagamento ricevuto per la posizione {{ posizione.id_posizione }}."

@@ -57,6 +57,24 @@ RETRY_INTERVALS = (60, 300, 1800)  # seconds between attempts (MESSAGES_RETRY_IN
 
 
 @dataclass(frozen=True, slots=True)
+class PositionFacts:
+    """What a message says of a position besides the row: its amount due today and its notice number."""
+
+    due_cents: int
+    notice_number: str | None
+
+
+def position_facts(session: Session, positions: Sequence[Position], on: dt.date) -> dict[int, PositionFacts]:
+    """The facts of many positions in a few queries (the amount due is app.positions.amounts')."""
+    from app.payments.notices import notice_numbers_of_positions
+    from app.positions.amounts import amounts_due
+
+    dues = amounts_due(session, positions, on)
+    numbers = notice_numbers_of_positions(session, [p.id for p in positions])
+    return {p.id: PositionFacts(dues[p.id].total_cents, (numbers.get(p.id) or [None])[0]) for p in positions}
+
+
+@dataclass(frozen=True, slots=True)
 class AttachmentRef:
     """A file already in the store (app.jobs.files) to attach."""
 
@@ -105,10 +123,12 @@ def refusal(taxpayer: Taxpayer, channel: str, consents: Mapping[str, Consent]) -
     return channel_for(channel, current_app.config).check(recipient)
 
 
-def choose_channel(session: Session, taxpayer: Taxpayer, order: Sequence[str] = DEFAULT_ORDER) -> str:
+def choose_channel(session: Session, taxpayer: Taxpayer, order: Sequence[str] = DEFAULT_ORDER,
+                   consents: Mapping[str, Consent] | None = None) -> str:
     """The preferred channel when it can be used, else the first of `order` that can; else the first of
     `order` (the message is then refused, saying why)."""
-    consents = open_consents(session, taxpayer.id)
+    if consents is None:
+        consents = open_consents(session, taxpayer.id)
     preferred = [c.channel for c in consents.values() if c.granted and c.preferred and c.channel in order]
     for channel in [*preferred, *order]:
         if refusal(taxpayer, channel, consents) is None:
@@ -258,8 +278,10 @@ def message_context(
     position: Position | None,
     extra: Mapping[str, Any] | None,
     on: dt.date,
+    facts: PositionFacts | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The placeholders of the templates, and the channel payload (App IO: payment_data, due_date)."""
+    """The placeholders of the templates, and the channel payload (App IO: payment_data, due_date).
+    `facts`: the position's amount due and notice number already read (a rules run reads them in bulk)."""
     from app.payments.notices import notice_numbers_of_positions
     from app.positions.amounts import amount_due
 
@@ -276,8 +298,13 @@ def message_context(
     }
     payload: dict[str, Any] = {}
     if position is not None:
-        due_cents = amount_due(session, position, on).total_cents
-        numbers = notice_numbers_of_positions(session, [position.id]).get(position.id) or []
+        if facts is None:
+            facts = PositionFacts(
+                amount_due(session, position, on).total_cents,
+                (notice_numbers_of_positions(session, [position.id]).get(position.id) or [None])[0],
+            )
+        due_cents = facts.due_cents
+        numbers = [facts.notice_number] if facts.notice_number else []
         context["posizione"] = {
             "id_posizione": position.external_id,
             "numero_avviso": numbers[0] if numbers else "",
@@ -342,6 +369,7 @@ def queue_message(
     attachments: Iterable[Any] = (),
     position: Position | None = None,
     channels: Sequence[str] | None = None,
+    facts: PositionFacts | None = None,
 ) -> Message:
     """Queue one message to `taxpayer` for `ente` (see the module docstring). `channel` None: the taxpayer's
     preference among `channels` (default: every channel). `context` adds placeholders (e.g.
@@ -358,8 +386,8 @@ def queue_message(
         if existing is not None:
             return existing
     on = today()
-    chosen = channel or choose_channel(session, taxpayer, tuple(channels or DEFAULT_ORDER))
     consents = open_consents(session, taxpayer.id)
+    chosen = channel or choose_channel(session, taxpayer, tuple(channels or DEFAULT_ORDER), consents)
     reason = refusal(taxpayer, chosen, consents)
     ensure_default_templates(session, ente.id)
     template = find_template(session, ente_id=ente.id, entrata_id=position.entrata_id if position else None,
@@ -367,7 +395,7 @@ def queue_message(
     if template is None:
         raise DomainError(f"Nessun modello in vigore per «{PURPOSES[purpose]}» via {CHANNELS[chosen]}.")
     values, payload = message_context(session, taxpayer=taxpayer, ente=ente, position=position,
-                                      extra=context, on=on)
+                                      extra=context, on=on, facts=facts)
     text = rendering.render(template.subject, template.body, values)
     message = Message(
         ente_id=ente.id, taxpayer_id=taxpayer.id, position_id=position.id if position else None,
@@ -508,27 +536,40 @@ def run_rules(session: Session, on: dt.date, actor: Actor) -> RulesRun:
             stmt = stmt.where(Position.entrata_id == rule.entrata_id)
         keys_done = set(session.scalars(sa.select(Message.dedup_key).where(
             Message.dedup_key.like(f"regola:{rule.id}:posizione:%:{target.isoformat()}"))))
-        for position in session.scalars(stmt):
-            key = rule_dedup_key(rule, position)
-            if key in keys_done:
-                run.already += 1
-                continue
-            taxpayer = session.get(Taxpayer, position.taxpayer_id)
-            assert taxpayer is not None
-            try:
-                with session.begin_nested():
-                    message = queue_message(
-                        session, taxpayer=taxpayer, ente=rule.ente, purpose=rule.purpose, actor=actor,
-                        dedup_key=key, position=position, channels=list(rule.channels) or list(DEFAULT_ORDER),
-                    )
-            except DomainError as exc:
-                run.errors.append(f"Posizione {position.external_id}: {exc.message}")
-                continue
-            if message.status == "rifiutato":
-                run.refused += 1
-            else:
-                run.queued += 1
+        todo = [p for p in session.scalars(stmt) if rule_dedup_key(rule, p) not in keys_done]
+        run.already += len(keys_done)
+        for start in range(0, len(todo), RULES_CHUNK):
+            chunk = todo[start:start + RULES_CHUNK]
+            _queue_reminders(session, rule, chunk, actor, run)
     return run
+
+
+RULES_CHUNK = 500
+
+
+def _queue_reminders(session: Session, rule: MessageRule, positions: list[Position], actor: Actor,
+                     run: RulesRun) -> None:
+    """One message per position; amounts due, notice numbers and taxpayers read in bulk first."""
+    from sqlalchemy.orm import selectinload
+
+    facts = position_facts(session, positions, today())
+    taxpayers = {t.id: t for t in session.scalars(
+        sa.select(Taxpayer).where(Taxpayer.id.in_({p.taxpayer_id for p in positions}))
+        .options(selectinload(Taxpayer.contacts)))}
+    for position in positions:
+        try:  # a DomainError (no template, a bad placeholder) comes before the message row is added
+            message = queue_message(
+                session, taxpayer=taxpayers[position.taxpayer_id], ente=rule.ente, purpose=rule.purpose,
+                actor=actor, dedup_key=rule_dedup_key(rule, position), position=position,
+                channels=list(rule.channels) or list(DEFAULT_ORDER), facts=facts[position.id],
+            )
+        except DomainError as exc:
+            run.errors.append(f"Posizione {position.external_id}: {exc.message}")
+            continue
+        if message.status == "rifiutato":
+            run.refused += 1
+        else:
+            run.queued += 1
 
 
 def save_rule(
