@@ -348,7 +348,12 @@ def _ref(item: Any) -> AttachmentRef:
     if isinstance(item, Mapping):
         return AttachmentRef(str(item["filename"]), str(item["mime_type"]), str(item["file_path"]),
                              int(item.get("size") or 0))
-    return AttachmentRef(item.filename, item.mime_type, item.file_path, int(getattr(item, "size", 0) or 0))
+    # an object of the store: an archive Document (file_name, size_bytes) or anything with filename/size
+    name = getattr(item, "filename", None) or getattr(item, "file_name", None)
+    size = getattr(item, "size", None) or getattr(item, "size_bytes", None) or 0
+    if not name:
+        raise DomainError("Allegato senza nome del file.")
+    return AttachmentRef(str(name), item.mime_type, item.file_path, int(size))
 
 
 def retry_intervals() -> list[int]:
@@ -375,6 +380,8 @@ def queue_message(
     preference among `channels` (default: every channel). `context` adds placeholders (e.g.
     `{"appuntamento": {"data": ..., "ora": ..., "sportello": ...}}`); `position` fills `posizione` and
     `importo_dovuto`. `dedup_key`: the same key twice queues one message (rules, retries of the caller).
+    `attachments`: files of the store, as `AttachmentRef`, mappings with the same keys, or objects such as an
+    archive `Document` (file_name, mime_type, file_path, size_bytes).
     A message that cannot be sent (no consent, no recipient) is returned with status `rifiutato` and its
     `reason`; a template error raises DomainError and nothing is kept."""
     if purpose not in PURPOSES:

@@ -202,3 +202,15 @@ def test_a_missing_placeholder_is_an_italian_error_and_nothing_is_kept(app, sess
     with pytest.raises(DomainError, match="segnaposto non disponibile"):
         queue_message(session, taxpayer=mario, ente=r01, purpose="appuntamento", channel="email", actor=ACTOR)
     assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == before
+
+
+def test_attachments_may_be_archive_documents_or_mappings() -> None:
+    from types import SimpleNamespace
+
+    from app.crm.messages.services import _ref
+
+    document = SimpleNamespace(file_name="ricorso.pdf", mime_type="application/pdf",
+                               file_path="ab/cd/" + "0" * 64, size_bytes=1234)
+    assert _ref(document) == AttachmentRef("ricorso.pdf", "application/pdf", "ab/cd/" + "0" * 64, 1234)
+    mapping = {"filename": "a.txt", "mime_type": "text/plain", "file_path": "x", "size": 3}
+    assert _ref(mapping) == AttachmentRef("a.txt", "text/plain", "x", 3)

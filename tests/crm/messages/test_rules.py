@@ -98,3 +98,19 @@ def test_closed_positions_and_other_days_get_no_reminder(app, session, mario, r0
     run_rules(session, day + dt.timedelta(days=1), Actor.system("test"))
     assert session.scalars(sa.select(Message).where(Message.position_id == position.id)).all() == []
     assert session.scalar(sa.select(sa.func.count()).select_from(MessageRule)) >= 1
+
+
+def test_the_daily_run_is_scheduled_once_for_tomorrow_morning(app) -> None:
+    from rq.job import Job
+
+    from app.core.jobs import connection, queue
+    from app.crm.messages.tasks import PERIODIC_QUEUE, schedule_reminders
+
+    with app.app_context():
+        first, again = schedule_reminders(), schedule_reminders()
+        assert first == again and first.startswith("messaggi-promemoria-")
+        periodic = queue(PERIODIC_QUEUE)
+        assert first in periodic.scheduled_job_registry.get_job_ids()
+        job = Job.fetch(first, connection=connection())
+        assert job.func_name == "app.crm.messages.tasks.send_reminders"
+        periodic.scheduled_job_registry.remove(first, delete_job=True)
