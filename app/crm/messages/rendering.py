@@ -14,6 +14,7 @@ Placeholders (what `services.message_context` puts in):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -56,7 +57,11 @@ def render(subject: str, body: str, context: Mapping[str, Any]) -> Rendered:
         try:
             out.append(template.render(**context).strip())
         except UndefinedError as exc:
-            raise DomainError(f"{field}: segnaposto non disponibile ({exc.message}).") from exc
+            found = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", exc.message or "")
+            name = next((g for g in found.groups() if g), "") if found else ""
+            hint = " (per i dati di una posizione scegliere la posizione)" if name == "posizione" else ""
+            message = f"{field}: segnaposto «{name}» non disponibile per questo invio{hint}."
+            raise DomainError(message) from exc
         except SecurityError as exc:
             raise DomainError(f"{field}: operazione non ammessa nel modello.") from exc
     return Rendered(subject=" ".join(out[0].split()), body=out[1])

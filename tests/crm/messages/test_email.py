@@ -199,7 +199,7 @@ def test_a_missing_placeholder_is_an_italian_error_and_nothing_is_kept(app, sess
 
     consent(session, mario, "email")
     before = session.scalar(sa.select(sa.func.count()).select_from(Message))
-    with pytest.raises(DomainError, match="segnaposto non disponibile"):
+    with pytest.raises(DomainError, match="segnaposto «appuntamento» non disponibile per questo invio"):
         queue_message(session, taxpayer=mario, ente=r01, purpose="appuntamento", channel="email", actor=ACTOR)
     assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == before
 
