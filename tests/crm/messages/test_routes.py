@@ -58,6 +58,8 @@ def test_a_send_without_consent_says_why_and_a_consent_then_lets_it_go(app, pers
     sent = client.post(f"/messaggi/contribuenti/{taxpayer_id}/invia", data={**form, "canale": ""})
     assert "invio via PEC a mario.rossi@pec.esempio.it" in sent.get_data(as_text=True)
     assert default_queue.count == 1
+    card = client.get(f"/contribuenti/{taxpayer_id}").get_data(as_text=True)  # the timeline
+    assert "Messaggio in coda" in card and "Messaggio non inviato" in card and "Consenso variato" in card
     with app.app_context():
         from app.extensions import db
 
