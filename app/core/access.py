@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.tokens": frozenset({"admin"}),
     # the audit trail and the card access log, read-only (the Regione checks the Gestore)
     "audit.read": frozenset({"admin", "regione"}),
+    "message.send": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
+    "message.admin": frozenset({"admin"}),
     "self_service": frozenset({"contribuente"}),
 }
 

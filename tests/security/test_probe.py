@@ -37,6 +37,9 @@ ID_KINDS = {
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
     "user_id": "user_id",  # user administration
+    "message_id": "message_id",  # messages to taxpayers
+    "template_id": "message_template_id",
+    "rule_id": "message_rule_id",
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

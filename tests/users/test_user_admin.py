@@ -1,6 +1,6 @@
-"""User administration on screen: create (temporary password shown once), edit role and enti, disable (sessions
-end), reset the second factor; an administrator reaches only the users of their own enti; every change is an
-event."""
+"""User administration on screen: create (temporary password shown once), edit role and enti, disable
+(sessions end), reset the second factor; an administrator reaches only the users of their own enti; every
+change is an event."""
 
 from __future__ import annotations
 
