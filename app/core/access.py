@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.users": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
     "self_service": frozenset({"contribuente"}),
+    "contact.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "contact.write": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
 }
 
 API_SCOPES: dict[str, str] = {
