@@ -36,6 +36,8 @@ ID_KINDS = {
     "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
+    "sportello_id": "sportello_id",  # the contact log's calendar
+    "appointment_id": "appointment_id",
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
@@ -193,6 +195,8 @@ def test_own_ente_ids_open_the_same_pages(world: World, username: str, ente: str
         f"/pagamenti/{ids['payment_id']}",
         f"/elaborazioni/{ids['job_id']}",
         f"/pagamenti/riversamento/{ids['riversamento_id']}.csv",
+        f"/crm/sportelli/{ids['sportello_id']}",
+        f"/crm/contribuenti/{ids['taxpayer_id']}/contatti",
     ):
         assert client.get(path).status_code == 200, path
 
