@@ -81,8 +81,16 @@ def _card_section(taxpayer_id: int, form: forms.ContactForm | None = None, *, re
 @bp.route("/contribuenti/<int:taxpayer_id>/contatti")
 @permission_required("contact.read")
 def card_contacts(taxpayer_id: int) -> Any:
-    """The card's "Contatti" section (loaded by htmx): last contacts, next appointments, the form."""
-    return _card_section(taxpayer_id)
+    """The card's "Contatti" section (loaded by htmx): last contacts, next appointments, the form. The read
+    is logged (GDPR accountability), as the card's is."""
+    from app.core.audit import log_access
+
+    page = _card_section(taxpayer_id)  # 404 before the log row for a taxpayer out of scope
+    log_access(
+        db.session, current_actor(), "card_contacts", taxpayer_id=taxpayer_id, remote_addr=request.remote_addr
+    )
+    db.session.commit()
+    return page
 
 
 @bp.route("/contribuenti/<int:taxpayer_id>/contatti", methods=["POST"])
