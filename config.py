@@ -124,6 +124,16 @@ class Config:
     SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
     MAIL_FROM = env_str("MAIL_FROM", "esattoria@localhost")
     PEC_FROM = env_str("PEC_FROM")  # the Gestore's PEC address; unset: MAIL_FROM
+    # messages to taxpayers (app/crm/messages): SMS through an HTTP provider, App IO, retries of a send
+    SMS_API_URL = env_str("SMS_API_URL")  # unset: SMS are refused as not configured
+    SMS_API_TOKEN = env_str("SMS_API_TOKEN")
+    SMS_SENDER = env_str("SMS_SENDER", "Esattoria")
+    IO_API_URL = env_str("IO_API_URL", "https://api.io.pagopa.it/api/v1")
+    IO_API_KEY = env_str("IO_API_KEY")  # the service's subscription key (Ocp-Apim-Subscription-Key)
+    IO_API_KEYS = env_str("IO_API_KEYS")  # per ente, "R01=key1,R02=key2" (wins over IO_API_KEY)
+    MESSAGES_RETRY_INTERVALS = [
+        int(s) for s in (env_str("MESSAGES_RETRY_INTERVALS", "60,300,1800") or "").split(",") if s.strip()
+    ]  # seconds before each retry of a failed send; after the last one the message is `fallito`
     # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
     FDR_API_KEY = env_str("FDR_API_KEY")

@@ -28,10 +28,12 @@ def main() -> None:
 def register(app: Flask) -> None:
     from app.archive.cli import archivio
     from app.carichi.cli import carichi
+    from app.crm.messages.cli import messaggi
     from app.payments.cli import pagamenti
 
     for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti, files, archivio):
         app.cli.add_command(command)
+    app.cli.add_command(messaggi)
 
 
 @click.group(help="Dati dimostrativi.")

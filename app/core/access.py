@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "carichi.import": frozenset({"admin", "backoffice"}),
     "admin.users": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
+    "message.send": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
+    "message.admin": frozenset({"admin"}),
     "self_service": frozenset({"contribuente"}),
     "contact.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "contact.write": frozenset({"admin", "backoffice", "sportello", "callcenter"}),

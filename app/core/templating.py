@@ -31,6 +31,7 @@ NAV = (
     NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
     NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
     NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),
+    NavItem("messages.message_list", "Messaggi", "it-mail", "taxpayer.read"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
     # Administration has its own sub-navigation (parameters, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),

@@ -175,7 +175,15 @@ def test_the_taxpayer_books_and_cancels_in_self_service(app, personas) -> None:
     with app.app_context():
         appointment = db.session.scalars(sa.select(Appointment).where(Appointment.start_dt == start)).one()
         assert appointment.booked_via == "self_service"
-        assert db.session.get(Contact, appointment.confirmation_contact_id).channel == "web"
+        from app.crm.messages.models import Message
+
+        message = db.session.scalars(
+            sa.select(Message).where(Message.dedup_key == f"appuntamento:{appointment.id}")
+        ).one()
+        assert message.purpose == "appuntamento" and message.status == "in_coda"
+        assert "alle ore 10:00" in message.body or "ore 10:00" in message.body
+        confirmation = db.session.get(Contact, appointment.confirmation_contact_id)
+        assert confirmation.channel == message.channel and f"messaggio n. {message.id}" in confirmation.notes
         appointment_id = appointment.id
     refused = client.post(
         "/self-service/appuntamenti",
@@ -207,6 +215,19 @@ def test_a_taxpayer_cannot_cancel_someone_elses_appointment(app, personas) -> No
     with app.app_context():
         verdi, _ = ids(SECOND_ENTE_CF, "R02")
         user = db.session.scalars(sa.select(User).where(User.username == "callcenter")).one()
+        from app.crm.messages.models import CHANNELS as MESSAGE_CHANNELS
+        from app.crm.messages.services import record_consent
+        from app.taxpayers.models import Taxpayer
+
+        for channel in MESSAGE_CHANNELS:  # Verdi refuses every channel: the confirmation cannot be sent
+            record_consent(
+                db.session,
+                db.session.get(Taxpayer, verdi),
+                channel=channel,
+                granted=False,
+                source="test",
+                actor=Actor(user.id, user.display_name),
+            )
         appointment = services.book_appointment(
             db.session,
             principal_of(user),
@@ -224,7 +245,21 @@ def test_a_taxpayer_cannot_cancel_someone_elses_appointment(app, personas) -> No
     )
     assert response.status_code == 404
     with app.app_context():
-        assert db.session.get(Appointment, appointment_id).status == "booked"
+        appointment = db.session.get(Appointment, appointment_id)
+        assert appointment.status == "booked"
+        # the message was refused: the contact says why, on the booking's channel (the call)
+        from app.crm.contacts.models import Contact
+        from app.crm.messages.models import Message
+
+        message = db.session.scalars(
+            sa.select(Message).where(Message.dedup_key == f"appuntamento:{appointment_id}")
+        ).one()
+        confirmation = db.session.get(Contact, appointment.confirmation_contact_id)
+        assert message.status == "rifiutato"
+        assert (
+            confirmation.channel == "telefono"
+            and f"messaggio non inviato ({message.reason})" in confirmation.notes
+        )
 
 
 def test_the_last_seat_booked_by_two_operators_at_once_goes_to_one(app, database_url) -> None:
@@ -241,6 +276,8 @@ def test_the_last_seat_booked_by_two_operators_at_once_goes_to_one(app, database
     from app.taxpayers.models import TaxpayerEnte
 
     engine = sa.create_engine(database_url)
+    context = app.app_context()  # the confirmation message reads the app's configuration
+    context.push()
     day = _next_working_day(4)
     start = _at(day, 10)
     try:
@@ -316,5 +353,16 @@ def test_the_last_seat_booked_by_two_operators_at_once_goes_to_one(app, database
             cleanup.execute(sa.delete(Contact).where(Contact.id.in_(contact_ids)))
             cleanup.execute(sa.delete(SlotRule).where(SlotRule.sportello_id.in_(sportello_ids)))
             cleanup.execute(sa.delete(Sportello).where(Sportello.id.in_(sportello_ids)))
+            from app.crm.messages.models import Message
+
+            cleanup.execute(
+                sa.delete(Event).where(Event.kind.like("message.%"), Event.taxpayer_id.in_([first, second]))
+            )
+            cleanup.execute(
+                sa.delete(Message).where(
+                    Message.dedup_key.in_([f"appuntamento:{x.id}" for x in appointments])
+                )
+            )
             cleanup.commit()
         engine.dispose()
+        context.pop()

@@ -211,6 +211,20 @@ def _build(app: Flask, store: Path) -> World:
                 taxpayer_id=data.ids["taxpayer_id"], start_dt=_probe_slot(sportello),
             ).id
             db.session.commit()
+            # messages: the ente's templates, a send rule and a message to that taxpayer (refused: no consent)
+            from app.crm.messages.services import ensure_default_templates, queue_message, save_rule
+
+            ensure_default_templates(db.session, ente_rows[code].id)
+            message = queue_message(
+                db.session, taxpayer=db.session.get(Taxpayer, data.ids["taxpayer_id"]), ente=ente_rows[code],
+                purpose="risposta_richiesta", channel="sms", context={"richiesta": {"risposta": "Sonda."}},
+                actor=ACTOR,
+            )
+            rule = save_rule(db.session, ente_id=ente_rows[code].id, entrata_id=None,
+                             purpose="promemoria_rata", channels=["email"], days_before=7)
+            db.session.commit()
+            data.ids["message_id"], data.ids["message_rule_id"] = message.id, rule.id
+            data.ids["message_template_id"] = message.template_id
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
@@ -272,6 +286,7 @@ WATCHED_TABLES = (
     "payment_allocations", "payment_reviews", "payment_anomalies", "payment_refunds", "bank_credits",
     "riversamenti", "notice_numbers", "events", "row_versions", "parameters",
     "documents", "document_links", "document_pages", "document_outbox",
+    "messages", "message_attachments", "message_templates", "message_rules", "consents",
 )
 
 

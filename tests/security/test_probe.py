@@ -38,6 +38,9 @@ ID_KINDS = {
     "link_id": "document_link_id",
     "sportello_id": "sportello_id",  # the contact log's calendar
     "appointment_id": "appointment_id",
+    "message_id": "message_id",  # messages to taxpayers
+    "template_id": "message_template_id",
+    "rule_id": "message_rule_id",
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

@@ -5,7 +5,7 @@ event on the taxpayer's timeline.
 `book_appointment` a seat of a free slot, for the operator (by phone, from the card) or the taxpayer
                    (self-service); the seat is claimed under a partial unique index, so two bookings of the
                    last seat at the same instant end with one appointment and one clear refusal; the
-                   confirmation is recorded as an outgoing contact
+                   confirmation is sent through app/crm/messages and recorded as an outgoing contact
 `cancel_appointment` frees the seat (the row stays, status "cancelled")
 `ensure_topics` / `ensure_sportello`  idempotent set-up of an ente's taxonomy and desks (demo, tests)
 """
@@ -263,12 +263,41 @@ def book_appointment(
 def _confirm(
     session: Session, principal: Principal, actor: Actor, appointment: Appointment, sportello: Sportello
 ) -> Contact:
-    """The confirmation, recorded as an outgoing contact (by phone: the operator confirms on the call; self-
-    service: the confirmation page). Sending it by e-mail/SMS belongs to app/crm/messages."""
+    """The confirmation: a message through app/crm/messages (purpose "appuntamento", the taxpayer's preferred
+    channel, consent respected; one per appointment by its dedup key), recorded as an outgoing contact on the
+    message's channel. When the message is refused (no consent, no recipient) the contact says why and is
+    recorded on the booking's own channel: the operator confirms on the call, the taxpayer on the page."""
+    from app.crm.messages.services import queue_message
+    from app.enti.models import Ente
+
     topic = queries.current_topic(session, sportello.ente_id, APPOINTMENT_TOPIC, queries.rome_date(utcnow()))
     if topic is None:
         topic = ensure_topics(session, sportello.ente_id)[APPOINTMENT_TOPIC]
     when = format_datetime_it(appointment.start_dt)
+    local = appointment.start_dt.astimezone(queries.ROME)
+    message = queue_message(
+        session,
+        taxpayer=session.get(Taxpayer, appointment.taxpayer_id),
+        ente=session.get(Ente, sportello.ente_id),
+        purpose="appuntamento",
+        context={
+            "appuntamento": {
+                "data": local.strftime("%d/%m/%Y"),
+                "ora": local.strftime("%H:%M"),
+                "sportello": f"{sportello.name}, {sportello.address}",
+            }
+        },
+        actor=actor,
+        dedup_key=f"appuntamento:{appointment.id}",
+    )
+    notes = f"Conferma dell'appuntamento del {when} presso {sportello.name}, {sportello.address}"
+    if message.status == "rifiutato":
+        channel = "web" if appointment.booked_via == "self_service" else "telefono"
+        how = "a video" if channel == "web" else "a voce"
+        notes += f": messaggio non inviato ({message.reason}); confermato {how}."
+    else:
+        channel = message.channel
+        notes += f": messaggio n. {message.id} in coda."
     return record_contact(
         session,
         principal,
@@ -276,11 +305,11 @@ def _confirm(
         ContactInput(
             taxpayer_id=appointment.taxpayer_id,
             ente_id=sportello.ente_id,
-            channel="web" if appointment.booked_via == "self_service" else "telefono",
+            channel=channel,
             direction="out",
             topic_id=topic.id,
             outcome="appuntamento",
-            notes=f"Conferma dell'appuntamento del {when} presso {sportello.name}, {sportello.address}.",
+            notes=notes,
         ),
     )
 

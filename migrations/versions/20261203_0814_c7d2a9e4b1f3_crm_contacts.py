@@ -1,7 +1,7 @@
 """crm: the contact log (contacts, topics, links), sportelli, slot rules and appointments
 
 Revision ID: c7d2a9e4b1f3
-Revises: b3e1f0c2d4a6
+Revises: d4c2a8e6f1b3
 Create Date: 2026-12-03 08:13:39.928229
 
 """
@@ -12,7 +12,7 @@ import app.core.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = 'c7d2a9e4b1f3'
-down_revision = 'b3e1f0c2d4a6'
+down_revision = 'd4c2a8e6f1b3'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,282 @@
+"""E-mail and PEC over the local SMTP server: the delivered MIME with its attachment, consent refusals, the
+SMTP server down (retried with backoff, finally `fallito`, never lost), the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.audit import Event
+from app.crm.messages.models import Message
+from app.crm.messages.services import AttachmentRef, queue_message
+from tests.crm.messages.conftest import ACTOR, consent, work
+from tests.smtp import smtp_sink
+
+
+def _stored_pdf(app: Any) -> AttachmentRef:
+    from app.jobs.files import store_stream
+
+    data = b"%PDF-1.4\n% avviso di prova\n%%EOF\n"
+    import io
+
+    stored = store_stream(app.config["FILE_STORE"], io.BytesIO(data))
+    return AttachmentRef("avviso.pdf", "application/pdf", stored.relative_path, stored.size)
+
+
+def _events(session: Any, message: Message) -> list[str]:
+    rows = session.scalars(
+        sa.select(Event)
+        .where(Event.taxpayer_id == message.taxpayer_id, Event.kind.like("message.%"))
+        .order_by(Event.id)
+    )
+    return [e.kind for e in rows if e.payload.get("message_id") == message.id]
+
+
+def test_an_email_with_its_attachment_reaches_the_smtp_server(
+    app, session, mario, r01, default_queue, monkeypatch
+) -> None:
+    consent(session, mario, "email")
+    with smtp_sink() as sink:
+        for key, value in sink.settings.items():
+            monkeypatch.setitem(app.config, key, value)
+        message = queue_message(
+            session,
+            taxpayer=mario,
+            ente=r01,
+            purpose="risposta_richiesta",
+            channel="email",
+            context={"richiesta": {"risposta": "La sua istanza di rateazione è stata accolta."}},
+            actor=ACTOR,
+            attachments=[_stored_pdf(app)],
+        )
+        session.commit()
+        assert message.status == "in_coda" and default_queue.count == 1
+        work(app, default_queue)
+        [mail] = sink.wait_for(1)
+    session.refresh(message)
+    assert message.status == "inviato" and message.attempts == 1
+    assert message.provider_id == mail["Message-ID"]
+    assert mail["To"] == "mario.rossi@esempio.it"
+    assert mail["Subject"] == "Risposta alla sua richiesta"
+    body = mail.get_body(("plain",)).get_content()
+    assert "Gentile ROSSI MARIO" in body or "Gentile Rossi Mario" in body
+    assert "La sua istanza di rateazione è stata accolta." in body
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == "avviso.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content().startswith(b"%PDF-1.4")
+    assert _events(session, message) == ["message.queued", "message.sent"]
+
+
+def test_a_pec_goes_from_the_pec_sender_without_a_consent_row(
+    app, session, mario, r01, default_queue, monkeypatch
+) -> None:
+    monkeypatch.setitem(app.config, "PEC_FROM", "gestore@pec.esattoria.it")
+    with smtp_sink() as sink:
+        for key, value in sink.settings.items():
+            monkeypatch.setitem(app.config, key, value)
+        message = queue_message(
+            session,
+            taxpayer=mario,
+            ente=r01,
+            purpose="risposta_richiesta",
+            channel="pec",
+            context={"richiesta": {"risposta": "Accolta."}},
+            actor=ACTOR,
+        )
+        session.commit()
+        work(app, default_queue)
+        [mail] = sink.wait_for(1)
+    assert mail["From"] == "gestore@pec.esattoria.it"
+    assert mail["To"] == "mario.rossi@pec.esempio.it"
+    session.refresh(message)
+    assert message.status == "inviato"
+
+
+def test_no_consent_means_not_sent_and_the_reason_is_shown(app, session, mario, r01, default_queue) -> None:
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="sms",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
+    session.commit()
+    assert message.status == "rifiutato"
+    assert message.reason == "Il contribuente non ha dato il consenso agli SMS"
+    assert default_queue.count == 0
+    assert _events(session, message) == ["message.refused"]
+    consent(session, mario, "email", granted=False)
+    refused = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
+    assert refused.status == "rifiutato"
+    assert refused.reason == "Il contribuente non ha dato il consenso alle e-mail"
+
+
+def test_no_recipient_means_not_sent(app, session, mario, r01, default_queue) -> None:
+    consent(session, mario, "email")
+    for contact in mario.contacts:
+        if contact.kind == "email" and contact.valid_to_dt is None:
+            contact.valid_to_dt = contact.valid_from_dt
+    session.flush()
+    session.expire(mario, ["contacts"])
+    assert not [c for c in mario.contacts if c.kind == "email" and c.valid_to_dt is None]
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
+    assert message.status == "rifiutato"
+    assert message.reason == "Il contribuente non ha un indirizzo e-mail in vigore."
+
+
+def test_smtp_down_is_retried_then_failed_never_lost(
+    app, session, mario, r01, default_queue, monkeypatch, fast_retries
+) -> None:
+    consent(session, mario, "email")
+    with smtp_sink() as sink:  # a server that is then stopped: its port refuses connections
+        settings = sink.settings
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
+    session.commit()
+    work(app, default_queue)
+    session.refresh(message)
+    assert message.status == "fallito"
+    assert message.attempts == 3  # the first try and two retries
+    assert "Server SMTP non raggiungibile" in (message.reason or "")
+    assert _events(session, message) == ["message.queued", "message.failed"]
+    assert session.get(Message, message.id) is not None
+
+
+def test_smtp_back_up_before_the_last_attempt_sends_it(
+    app, session, mario, r01, default_queue, monkeypatch, fast_retries
+) -> None:
+    from app.crm.messages import tasks
+
+    consent(session, mario, "email")
+    with smtp_sink() as sink:
+        good = dict(sink.settings)
+        for key, value in good.items():
+            monkeypatch.setitem(app.config, key, value)
+        monkeypatch.setitem(app.config, "SMTP_PORT", 1)  # nothing listens there: the first attempt fails
+        original = tasks._outgoing
+
+        def heal(message: Any) -> Any:
+            if message.attempts >= 2:
+                monkeypatch.setitem(app.config, "SMTP_PORT", good["SMTP_PORT"])
+            return original(message)
+
+        monkeypatch.setattr(tasks, "_outgoing", heal)
+        message = queue_message(
+            session,
+            taxpayer=mario,
+            ente=r01,
+            purpose="risposta_richiesta",
+            channel="email",
+            context={"richiesta": {"risposta": "Accolta."}},
+            actor=ACTOR,
+        )
+        session.commit()
+        work(app, default_queue)
+        sink.wait_for(1)
+    session.refresh(message)
+    assert (message.status, message.attempts) == ("inviato", 2)
+
+
+def test_the_sending_job_retries_with_backoff(app, session, mario, r01, default_queue) -> None:
+    from rq.job import Job
+
+    from app.core.jobs import connection
+
+    consent(session, mario, "email")
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
+    session.commit()
+    [job_id] = default_queue.job_ids
+    job = Job.fetch(job_id, connection=connection(app))
+    assert job.retries_left == 3 and job.retry_intervals == [60, 300, 1800]
+    assert job.origin == "default" and job.args == (message.id,)
+
+
+def test_the_same_dedup_key_queues_one_message(app, session, mario, r01, default_queue) -> None:
+    consent(session, mario, "email")
+    kwargs: dict[str, Any] = dict(
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+        dedup_key="richiesta-42",
+    )
+    first = queue_message(session, **kwargs)
+    second = queue_message(session, **kwargs)
+    session.commit()
+    assert first.id == second.id and default_queue.count == 1
+
+
+def test_channel_none_follows_the_preference(app, session, mario, r01, default_queue) -> None:
+    consent(session, mario, "email")
+    consent(session, mario, "sms", preferred=True)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
+    assert (message.channel, message.recipient, message.status) == ("sms", "333 1234567", "in_coda")
+    consent(session, mario, "email", preferred=True)
+    again = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
+    assert again.channel == "email"
+
+
+def test_a_missing_placeholder_is_an_italian_error_and_nothing_is_kept(
+    app, session, mario, r01, default_queue
+) -> None:
+    from app.core.errors import DomainError
+
+    consent(session, mario, "email")
+    before = session.scalar(sa.select(sa.func.count()).select_from(Message))
+    with pytest.raises(DomainError, match="segnaposto non disponibile"):
+        queue_message(session, taxpayer=mario, ente=r01, purpose="appuntamento", channel="email", actor=ACTOR)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == before
