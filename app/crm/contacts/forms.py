@@ -13,20 +13,33 @@ MAX_ID = 2**31 - 1
 
 
 class ContactForm(FlaskForm):
-    ente = SelectField("Ente", coerce=int, validators=[InputRequired("Scegli l'ente.")])
-    canale = SelectField("Canale", validators=[DataRequired("Scegli il canale.")], default="telefono")
-    direzione = SelectField("Direzione", validators=[DataRequired("Scegli la direzione.")], default="in")
-    argomento = SelectField("Argomento", coerce=int, validators=[InputRequired("Scegli l'argomento.")])
-    esito = SelectField("Esito", validators=[DataRequired("Scegli l'esito.")], default="risolto")
+    ente = SelectField("Ente", id="contatto-ente", coerce=int, validators=[InputRequired("Scegli l'ente.")])
+    canale = SelectField(
+        "Canale", id="contatto-canale", validators=[DataRequired("Scegli il canale.")], default="telefono"
+    )
+    direzione = SelectField(
+        "Direzione", id="contatto-direzione", validators=[DataRequired("Scegli la direzione.")], default="in"
+    )
+    argomento = SelectField(
+        "Argomento", id="contatto-argomento", coerce=int, validators=[InputRequired("Scegli l'argomento.")]
+    )
+    esito = SelectField(
+        "Esito", id="contatto-esito", validators=[DataRequired("Scegli l'esito.")], default="risolto"
+    )
     durata = IntegerField(
         "Durata (minuti)",
+        id="contatto-durata",
         default=0,
         validators=[Optional(), NumberRange(0, 1440, "La durata è un numero di minuti da 0 a 1440.")],
     )
-    posizioni = SelectMultipleField("Posizioni", coerce=int, validators=[Optional()])
-    documenti = SelectMultipleField("Documenti dell'archivio", coerce=int, validators=[Optional()])
+    posizioni = SelectMultipleField("Posizioni", id="contatto-posizioni", coerce=int, validators=[Optional()])
+    documenti = SelectMultipleField(
+        "Documenti dell'archivio", id="contatto-documenti", coerce=int, validators=[Optional()]
+    )
     note = TextAreaField(
-        "Note", validators=[Optional(), Length(max=4000, message="Al massimo 4000 caratteri.")]
+        "Note",
+        id="contatto-note",
+        validators=[Optional(), Length(max=4000, message="Al massimo 4000 caratteri.")],
     )
 
 
