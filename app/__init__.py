@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 def _import_models() -> None:
     from app import archive, auth, carichi, enti, jobs, payments, positions, taxpayers  # noqa: F401
     from app.core import audit, history  # noqa: F401
+    from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
 
 
@@ -55,6 +56,8 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
     from app.carichi.routes import bp as carichi_bp
+    from app.crm.contacts.routes import bp as crm_contacts_bp
+    from app.crm.contacts.routes import self_service_bp as crm_self_service_bp
     from app.crm.messages.routes import bp as messages_bp
     from app.enti.routes import bp as admin_bp
     from app.jobs.routes import bp as jobs_bp
@@ -65,7 +68,8 @@ def register_blueprints(app: Flask) -> None:
     from app.users.routes import bp as users_bp
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
-                payments_bp, legal_bp, archive_bp, users_bp, accountability_bp):
+                payments_bp, legal_bp, archive_bp, users_bp, accountability_bp, crm_contacts_bp,
+                crm_self_service_bp):
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
 

@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "message.send": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
     "message.admin": frozenset({"admin"}),
     "self_service": frozenset({"contribuente"}),
+    "contact.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "contact.write": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
 }
 
 API_SCOPES: dict[str, str] = {

@@ -30,12 +30,14 @@ NAV = (
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),
     NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
     NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
+    NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),
     NavItem("messages.message_list", "Messaggi", "it-mail", "taxpayer.read"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
     NavItem("accountability.events", "Registri", "it-list", "audit.read"),
     # Administration has its own sub-navigation (parameters, users, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
     NavItem("main.self_service", "La mia posizione", "it-user", "self_service"),
+    NavItem("crm_self_service.my_appointments", "Appuntamenti", "it-calendar", "self_service"),
 )
 
 

@@ -44,6 +44,7 @@ class SearchResult:
     truncated: bool = False
     documents: list[DocumentHit] = field(default_factory=list)  # full text of the archive (archive.read)
     documents_total: int = 0  # as the search backend counts them, within the user's enti
+    contact_notes: list[Any] = field(default_factory=list)  # contacts whose notes match (app.crm.contacts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,10 @@ def search(
     if documents and principal.can("archive.read") and len(search_key(query)) >= 2:
         found = search_documents(session, principal, query, limit=documents)
         result.documents, result.documents_total = found
+    if principal.can("contact.read") and len(search_key(query)) >= 3:
+        from app.crm.contacts.queries import search_contact_notes
+
+        result.contact_notes = search_contact_notes(session, principal, query)
     return result
 
 

@@ -57,6 +57,16 @@ class World:
         return Personas(self.app)
 
 
+def _probe_slot(sportello: Any) -> dt.datetime:
+    """The first slot of the sportello a week from now or later (the probe books it)."""
+    from app.crm.contacts.queries import slots_of_day
+
+    day = dt.date.today() + dt.timedelta(days=7)
+    while not slots_of_day(sportello, day):
+        day += dt.timedelta(days=1)
+    return slots_of_day(sportello, day)[0].start_dt
+
+
 def _hostile_rows(ente: str) -> list[dict[str, str]]:
     from tests.carichi.support import row
 
@@ -192,6 +202,19 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["document_link_id"] = db.session.scalars(
                 sa.select(DocumentLink.id).where(DocumentLink.document_id == filed.document)
             ).first()
+            # the contact log's ids: this ente's sportello and an appointment of that taxpayer there
+            from app.crm.contacts import services as crm
+            from app.crm.contacts.models import Sportello
+
+            sportello = db.session.scalars(
+                sa.select(Sportello).where(Sportello.ente_id == ente_rows[code].id).order_by(Sportello.id)
+            ).first()
+            data.ids["sportello_id"] = sportello.id
+            data.ids["appointment_id"] = crm.book_appointment(
+                db.session, principal_of(admin), ACTOR, sportello_id=sportello.id,
+                taxpayer_id=data.ids["taxpayer_id"], start_dt=_probe_slot(sportello),
+            ).id
+            db.session.commit()
             # messages: the ente's templates, a send rule and a message to that taxpayer (refused: no consent)
             from app.crm.messages.services import ensure_default_templates, queue_message, save_rule
 
@@ -222,6 +245,15 @@ def _build(app: Flask, store: Path) -> World:
         other["taxpayer_id"] = hostile_taxpayers["script"]  # an R01 taxpayer, not Mario Rossi
         other["position_id"] = hostile_positions["script"]
         assert other["taxpayer_id"] != mario.id
+        from app.crm.contacts import services as crm
+        from app.crm.contacts.models import Sportello
+
+        sportello = db.session.get(Sportello, r01["sportello_id"])
+        other["appointment_id"] = crm.book_appointment(
+            db.session, principal_of(admin), ACTOR, sportello_id=sportello.id,
+            taxpayer_id=other["taxpayer_id"], start_dt=_probe_slot(sportello),
+        ).id
+        db.session.commit()
         return World(
             app=app,
             enti=enti,

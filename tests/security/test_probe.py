@@ -37,6 +37,8 @@ ID_KINDS = {
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
     "user_id": "user_id",  # user administration
+    "sportello_id": "sportello_id",  # the contact log's calendar
+    "appointment_id": "appointment_id",
     "message_id": "message_id",  # messages to taxpayers
     "template_id": "message_template_id",
     "rule_id": "message_rule_id",
@@ -197,6 +199,8 @@ def test_own_ente_ids_open_the_same_pages(world: World, username: str, ente: str
         f"/pagamenti/{ids['payment_id']}",
         f"/elaborazioni/{ids['job_id']}",
         f"/pagamenti/riversamento/{ids['riversamento_id']}.csv",
+        f"/crm/sportelli/{ids['sportello_id']}",
+        f"/crm/contribuenti/{ids['taxpayer_id']}/contatti",
     ):
         assert client.get(path).status_code == 200, path
 

@@ -68,5 +68,12 @@ def fast_retries(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 def consent(session: Any, taxpayer: Any, channel: str, granted: bool = True, preferred: bool = False) -> Any:
     from app.crm.messages.services import record_consent
 
-    return record_consent(session, taxpayer, channel=channel, granted=granted, source="sportello",
-                          actor=ACTOR, preferred=preferred)
+    return record_consent(
+        session,
+        taxpayer,
+        channel=channel,
+        granted=granted,
+        source="sportello",
+        actor=ACTOR,
+        preferred=preferred,
+    )

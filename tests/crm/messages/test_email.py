@@ -27,22 +27,29 @@ def _stored_pdf(app: Any) -> AttachmentRef:
 
 def _events(session: Any, message: Message) -> list[str]:
     rows = session.scalars(
-        sa.select(Event).where(Event.taxpayer_id == message.taxpayer_id, Event.kind.like("message.%"))
+        sa.select(Event)
+        .where(Event.taxpayer_id == message.taxpayer_id, Event.kind.like("message.%"))
         .order_by(Event.id)
     )
     return [e.kind for e in rows if e.payload.get("message_id") == message.id]
 
 
-def test_an_email_with_its_attachment_reaches_the_smtp_server(app, session, mario, r01, default_queue,
-                                                               monkeypatch) -> None:
+def test_an_email_with_its_attachment_reaches_the_smtp_server(
+    app, session, mario, r01, default_queue, monkeypatch
+) -> None:
     consent(session, mario, "email")
     with smtp_sink() as sink:
         for key, value in sink.settings.items():
             monkeypatch.setitem(app.config, key, value)
         message = queue_message(
-            session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="email",
+            session,
+            taxpayer=mario,
+            ente=r01,
+            purpose="risposta_richiesta",
+            channel="email",
             context={"richiesta": {"risposta": "La sua istanza di rateazione è stata accolta."}},
-            actor=ACTOR, attachments=[_stored_pdf(app)],
+            actor=ACTOR,
+            attachments=[_stored_pdf(app)],
         )
         session.commit()
         assert message.status == "in_coda" and default_queue.count == 1
@@ -63,14 +70,22 @@ def test_an_email_with_its_attachment_reaches_the_smtp_server(app, session, mari
     assert _events(session, message) == ["message.queued", "message.sent"]
 
 
-def test_a_pec_goes_from_the_pec_sender_without_a_consent_row(app, session, mario, r01, default_queue,
-                                                             monkeypatch) -> None:
+def test_a_pec_goes_from_the_pec_sender_without_a_consent_row(
+    app, session, mario, r01, default_queue, monkeypatch
+) -> None:
     monkeypatch.setitem(app.config, "PEC_FROM", "gestore@pec.esattoria.it")
     with smtp_sink() as sink:
         for key, value in sink.settings.items():
             monkeypatch.setitem(app.config, key, value)
-        message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta",
-                                channel="pec", context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+        message = queue_message(
+            session,
+            taxpayer=mario,
+            ente=r01,
+            purpose="risposta_richiesta",
+            channel="pec",
+            context={"richiesta": {"risposta": "Accolta."}},
+            actor=ACTOR,
+        )
         session.commit()
         work(app, default_queue)
         [mail] = sink.wait_for(1)
@@ -81,16 +96,30 @@ def test_a_pec_goes_from_the_pec_sender_without_a_consent_row(app, session, mari
 
 
 def test_no_consent_means_not_sent_and_the_reason_is_shown(app, session, mario, r01, default_queue) -> None:
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="sms",
-                            context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="sms",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
     session.commit()
     assert message.status == "rifiutato"
     assert message.reason == "Il contribuente non ha dato il consenso agli SMS"
     assert default_queue.count == 0
     assert _events(session, message) == ["message.refused"]
     consent(session, mario, "email", granted=False)
-    refused = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="email",
-                            context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+    refused = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
     assert refused.status == "rifiutato"
     assert refused.reason == "Il contribuente non ha dato il consenso alle e-mail"
 
@@ -103,21 +132,36 @@ def test_no_recipient_means_not_sent(app, session, mario, r01, default_queue) ->
     session.flush()
     session.expire(mario, ["contacts"])
     assert not [c for c in mario.contacts if c.kind == "email" and c.valid_to_dt is None]
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="email",
-                            context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
     assert message.status == "rifiutato"
     assert message.reason == "Il contribuente non ha un indirizzo e-mail in vigore."
 
 
-def test_smtp_down_is_retried_then_failed_never_lost(app, session, mario, r01, default_queue, monkeypatch,
-                                                     fast_retries) -> None:
+def test_smtp_down_is_retried_then_failed_never_lost(
+    app, session, mario, r01, default_queue, monkeypatch, fast_retries
+) -> None:
     consent(session, mario, "email")
     with smtp_sink() as sink:  # a server that is then stopped: its port refuses connections
         settings = sink.settings
     for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="email",
-                            context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
     session.commit()
     work(app, default_queue)
     session.refresh(message)
@@ -128,8 +172,9 @@ def test_smtp_down_is_retried_then_failed_never_lost(app, session, mario, r01, d
     assert session.get(Message, message.id) is not None
 
 
-def test_smtp_back_up_before_the_last_attempt_sends_it(app, session, mario, r01, default_queue, monkeypatch,
-                                                       fast_retries) -> None:
+def test_smtp_back_up_before_the_last_attempt_sends_it(
+    app, session, mario, r01, default_queue, monkeypatch, fast_retries
+) -> None:
     from app.crm.messages import tasks
 
     consent(session, mario, "email")
@@ -146,8 +191,15 @@ def test_smtp_back_up_before_the_last_attempt_sends_it(app, session, mario, r01,
             return original(message)
 
         monkeypatch.setattr(tasks, "_outgoing", heal)
-        message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta",
-                                channel="email", context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+        message = queue_message(
+            session,
+            taxpayer=mario,
+            ente=r01,
+            purpose="risposta_richiesta",
+            channel="email",
+            context={"richiesta": {"risposta": "Accolta."}},
+            actor=ACTOR,
+        )
         session.commit()
         work(app, default_queue)
         sink.wait_for(1)
@@ -161,8 +213,15 @@ def test_the_sending_job_retries_with_backoff(app, session, mario, r01, default_
     from app.core.jobs import connection
 
     consent(session, mario, "email")
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="email",
-                            context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
     session.commit()
     [job_id] = default_queue.job_ids
     job = Job.fetch(job_id, connection=connection(app))
@@ -172,9 +231,15 @@ def test_the_sending_job_retries_with_backoff(app, session, mario, r01, default_
 
 def test_the_same_dedup_key_queues_one_message(app, session, mario, r01, default_queue) -> None:
     consent(session, mario, "email")
-    kwargs: dict[str, Any] = dict(taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="email",
-                                  context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR,
-                                  dedup_key="richiesta-42")
+    kwargs: dict[str, Any] = dict(
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="email",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+        dedup_key="richiesta-42",
+    )
     first = queue_message(session, **kwargs)
     second = queue_message(session, **kwargs)
     session.commit()
@@ -184,17 +249,30 @@ def test_the_same_dedup_key_queues_one_message(app, session, mario, r01, default
 def test_channel_none_follows_the_preference(app, session, mario, r01, default_queue) -> None:
     consent(session, mario, "email")
     consent(session, mario, "sms", preferred=True)
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta",
-                            context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
     assert (message.channel, message.recipient, message.status) == ("sms", "333 1234567", "in_coda")
     consent(session, mario, "email", preferred=True)
-    again = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta",
-                          context={"richiesta": {"risposta": "Accolta."}}, actor=ACTOR)
+    again = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        context={"richiesta": {"risposta": "Accolta."}},
+        actor=ACTOR,
+    )
     assert again.channel == "email"
 
 
-def test_a_missing_placeholder_is_an_italian_error_and_nothing_is_kept(app, session, mario, r01,
-                                                                         default_queue) -> None:
+def test_a_missing_placeholder_is_an_italian_error_and_nothing_is_kept(
+    app, session, mario, r01, default_queue
+) -> None:
     from app.core.errors import DomainError
 
     consent(session, mario, "email")

@@ -76,9 +76,17 @@ def body_schema(path: str) -> str:
     return param["schema"]["$ref"].rsplit("/", 1)[1]
 
 
-VALIDATORS = {name: validator(name) for name in ("NewMessage", "FiscalCodePayload", "LimitedProfile",
-                                                 "CreatedMessage", "ProblemJson",
-                                                 "ExternalMessageResponseWithContent")}
+VALIDATORS = {
+    name: validator(name)
+    for name in (
+        "NewMessage",
+        "FiscalCodePayload",
+        "LimitedProfile",
+        "CreatedMessage",
+        "ProblemJson",
+        "ExternalMessageResponseWithContent",
+    )
+}
 
 
 def check(definition: str, body: Any) -> None:
@@ -109,10 +117,17 @@ class IoStub:
             _, fiscal_code, message_id = request.path.rsplit("/", 2)
             [sent] = [m for i, m in enumerate(self.messages, 1) if f"01IOSTUB{i:018d}" == message_id]
             assert sent["fiscal_code"] == fiscal_code
-            answer = {"message": {"id": message_id, "fiscal_code": fiscal_code, "created_at":
-                                  "2026-12-03T08:00:00.000Z", "sender_service_id": "esattoria",
-                                  "feature_level_type": "STANDARD", "content": sent["content"]},
-                      "status": self.status}
+            answer = {
+                "message": {
+                    "id": message_id,
+                    "fiscal_code": fiscal_code,
+                    "created_at": "2026-12-03T08:00:00.000Z",
+                    "sender_service_id": "esattoria",
+                    "feature_level_type": "STANDARD",
+                    "content": sent["content"],
+                },
+                "status": self.status,
+            }
             check("ExternalMessageResponseWithContent", answer)
             return Response(json.dumps(answer), 200, content_type="application/json")
         except (AssertionError, ValueError) as exc:
@@ -165,11 +180,19 @@ def test_the_spec_copy_is_the_published_one() -> None:
 
 
 def test_the_stub_validation_refuses_what_the_spec_does_not_allow() -> None:
-    good = {"fiscal_code": "RSSMRA80A01H501U",
-            "content": {"subject": "Promemoria di scadenza", "markdown": "x" * 80,
-                        "payment_data": {"amount": 1234, "notice_number": "301000000000012345",
-                                         "payee": {"fiscal_code": "80000000010"}},
-                        "due_date": "2026-12-31T00:00:00.000Z"}}
+    good = {
+        "fiscal_code": "RSSMRA80A01H501U",
+        "content": {
+            "subject": "Promemoria di scadenza",
+            "markdown": "x" * 80,
+            "payment_data": {
+                "amount": 1234,
+                "notice_number": "301000000000012345",
+                "payee": {"fiscal_code": "80000000010"},
+            },
+            "due_date": "2026-12-31T00:00:00.000Z",
+        },
+    }
     check("NewMessage", good)
     bad_contents = (
         {"markdown": "troppo corto"},
@@ -196,36 +219,54 @@ def _position_with_notice(session: Any, taxpayer: Any, ente: Any) -> tuple[Any, 
     from app.positions.models import Position
 
     position = session.scalars(
-        sa.select(Position).where(Position.taxpayer_id == taxpayer.id, Position.ente_id == ente.id)
+        sa.select(Position)
+        .where(Position.taxpayer_id == taxpayer.id, Position.ente_id == ente.id)
         .order_by(Position.id)
     ).first()
     assert position is not None
     numbers = notice_numbers_of_positions(session, [position.id])[position.id]
     if not numbers:
-        notice = issue_notice_number(session, ente_id=ente.id, amount_cents=100, issued_on=dt.date.today(),
-                                     item_kind="posizione", item_ref=position.external_id,
-                                     position_id=position.id)
+        notice = issue_notice_number(
+            session,
+            ente_id=ente.id,
+            amount_cents=100,
+            issued_on=dt.date.today(),
+            item_kind="posizione",
+            item_ref=position.external_id,
+            position_id=position.id,
+        )
         numbers = [notice.notice_number]
     return position, numbers[0]
 
 
-def test_app_io_checks_the_profile_then_sends_with_payment_data(app, session, mario, r01, io_stub,
-                                                                default_queue) -> None:
+def test_app_io_checks_the_profile_then_sends_with_payment_data(
+    app, session, mario, r01, io_stub, default_queue
+) -> None:
     from app.positions.amounts import amount_due, today_rome
 
     io_stub.profiles[mario.codice_fiscale] = {"sender_allowed": True, "preferred_languages": ["it_IT"]}
     position, notice_number = _position_with_notice(session, mario, r01)
     due = amount_due(session, position, today_rome()).total_cents
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="promemoria_rata", channel="app_io",
-                            actor=ACTOR, position=position)
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="promemoria_rata",
+        channel="app_io",
+        actor=ACTOR,
+        position=position,
+    )
     session.commit()
     work(app, default_queue)
     session.refresh(message)
     assert (message.status, message.reason) == ("inviato", None), message.reason
     [sent] = io_stub.messages
     assert sent["fiscal_code"] == mario.codice_fiscale
-    assert sent["content"]["payment_data"] == {"amount": due, "notice_number": notice_number,
-                                               "payee": {"fiscal_code": r01.codice_fiscale}}
+    assert sent["content"]["payment_data"] == {
+        "amount": due,
+        "notice_number": notice_number,
+        "payee": {"fiscal_code": r01.codice_fiscale},
+    }
     assert sent["content"]["due_date"] == f"{position.due_date.isoformat()}T00:00:00.000Z"
     assert position.external_id in sent["content"]["markdown"]
     assert message.provider_id == "01IOSTUB000000000000000001"
@@ -245,8 +286,15 @@ def test_app_io_rejected_after_sending_is_failed(app, session, mario, r01, io_st
 
     io_stub.profiles[mario.codice_fiscale] = {"sender_allowed": True}
     io_stub.status = "REJECTED"
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="app_io",
-                            actor=ACTOR, context={"richiesta": {"risposta": "La sua istanza è accolta."}})
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="app_io",
+        actor=ACTOR,
+        context={"richiesta": {"risposta": "La sua istanza è accolta."}},
+    )
     session.commit()
     work(app, default_queue)
     assert check_delivery(message.id, 1) == "fallito"
@@ -258,15 +306,25 @@ def test_app_io_rejected_after_sending_is_failed(app, session, mario, r01, io_st
     ("profile", "reason"),
     [
         (None, "Il contribuente non usa App IO."),
-        ({"sender_allowed": False},
-         "Il contribuente ha disattivato i messaggi di questo servizio in App IO."),
+        (
+            {"sender_allowed": False},
+            "Il contribuente ha disattivato i messaggi di questo servizio in App IO.",
+        ),
     ],
 )
-def test_app_io_without_a_profile_or_with_the_service_off_is_refused(app, session, mario, r01, io_stub,
-                                                                     default_queue, profile, reason) -> None:
+def test_app_io_without_a_profile_or_with_the_service_off_is_refused(
+    app, session, mario, r01, io_stub, default_queue, profile, reason
+) -> None:
     io_stub.profiles[mario.codice_fiscale] = profile
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="risposta_richiesta", channel="app_io",
-                            actor=ACTOR, context={"richiesta": {"risposta": "La sua istanza è accolta."}})
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="risposta_richiesta",
+        channel="app_io",
+        actor=ACTOR,
+        context={"richiesta": {"risposta": "La sua istanza è accolta."}},
+    )
     session.commit()
     work(app, default_queue)
     session.refresh(message)
@@ -313,15 +371,22 @@ def sms_stub(httpserver: HTTPServer, app: Any, monkeypatch: pytest.MonkeyPatch) 
 
 def _sms(session: Any, mario: Any, r01: Any) -> Message:
     consent(session, mario, "sms")
-    message = queue_message(session, taxpayer=mario, ente=r01, purpose="appuntamento", channel="sms",
-                            actor=ACTOR, context={"appuntamento": {"data": "15/12/2026", "ora": "10:30",
-                                                                   "sportello": "Sportello di Roma"}})
+    message = queue_message(
+        session,
+        taxpayer=mario,
+        ente=r01,
+        purpose="appuntamento",
+        channel="sms",
+        actor=ACTOR,
+        context={"appuntamento": {"data": "15/12/2026", "ora": "10:30", "sportello": "Sportello di Roma"}},
+    )
     session.commit()
     return message
 
 
-def test_an_sms_goes_to_the_provider_with_the_contract(app, session, mario, r01, sms_stub,
-                                                       default_queue) -> None:
+def test_an_sms_goes_to_the_provider_with_the_contract(
+    app, session, mario, r01, sms_stub, default_queue
+) -> None:
     message = _sms(session, mario, r01)
     work(app, default_queue)
     session.refresh(message)
@@ -332,8 +397,9 @@ def test_an_sms_goes_to_the_provider_with_the_contract(app, session, mario, r01,
     assert "15/12/2026" in body["text"] and "10:30" in body["text"]
 
 
-def test_a_busy_sms_provider_is_retried(app, session, mario, r01, sms_stub, default_queue,
-                                        fast_retries) -> None:
+def test_a_busy_sms_provider_is_retried(
+    app, session, mario, r01, sms_stub, default_queue, fast_retries
+) -> None:
     sms_stub.fail_with = [503]
     message = _sms(session, mario, r01)
     work(app, default_queue)
@@ -341,8 +407,9 @@ def test_a_busy_sms_provider_is_retried(app, session, mario, r01, sms_stub, defa
     assert (message.status, message.attempts) == ("inviato", 2)
 
 
-def test_a_refusing_sms_provider_fails_at_once(app, session, mario, r01, sms_stub, default_queue,
-                                               fast_retries) -> None:
+def test_a_refusing_sms_provider_fails_at_once(
+    app, session, mario, r01, sms_stub, default_queue, fast_retries
+) -> None:
     sms_stub.fail_with = [422]
     message = _sms(session, mario, r01)
     work(app, default_queue)

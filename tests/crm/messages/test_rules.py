@@ -16,7 +16,8 @@ from tests.crm.messages.conftest import consent
 
 def _due_in_seven_days(session: Any, mario: Any, r01: Any, day: dt.date) -> Position:
     position = session.scalars(
-        sa.select(Position).where(Position.taxpayer_id == mario.id, Position.ente_id == r01.id)
+        sa.select(Position)
+        .where(Position.taxpayer_id == mario.id, Position.ente_id == r01.id)
         .order_by(Position.id)
     ).first()
     assert position is not None
@@ -25,8 +26,9 @@ def _due_in_seven_days(session: Any, mario: Any, r01: Any, day: dt.date) -> Posi
     return position
 
 
-def test_the_rules_command_queues_once_and_a_rerun_sends_nothing_twice(app, session, mario, r01,
-                                                                       default_queue) -> None:
+def test_the_rules_command_queues_once_and_a_rerun_sends_nothing_twice(
+    app, session, mario, r01, default_queue
+) -> None:
     from app.positions.amounts import amount_due, today_rome
     from app.reports.formatting import format_eur
 
@@ -65,13 +67,15 @@ def test_the_rules_command_queues_once_and_a_rerun_sends_nothing_twice(app, sess
     assert session.scalar(count) == 1
 
 
-def test_a_taxpayer_without_any_usable_channel_is_refused_once_with_the_reason(app, session, mario, r01,
-                                                                               default_queue) -> None:
+def test_a_taxpayer_without_any_usable_channel_is_refused_once_with_the_reason(
+    app, session, mario, r01, default_queue
+) -> None:
     from app.core.audit import Actor
     from app.crm.messages.services import run_rules, save_rule
 
-    rule = save_rule(session, ente_id=r01.id, entrata_id=None, purpose="promemoria_rata", channels=["sms"],
-                     days_before=7)
+    rule = save_rule(
+        session, ente_id=r01.id, entrata_id=None, purpose="promemoria_rata", channels=["sms"], days_before=7
+    )
     day = dt.date(2026, 12, 3)
     position = _due_in_seven_days(session, mario, r01, day)
     run_rules(session, day, Actor.system("test"))
@@ -87,8 +91,9 @@ def test_closed_positions_and_other_days_get_no_reminder(app, session, mario, r0
     from app.core.audit import Actor
     from app.crm.messages.services import run_rules, save_rule
 
-    save_rule(session, ente_id=r01.id, entrata_id=None, purpose="promemoria_rata", channels=["email"],
-              days_before=7)
+    save_rule(
+        session, ente_id=r01.id, entrata_id=None, purpose="promemoria_rata", channels=["email"], days_before=7
+    )
     consent(session, mario, "email")
     day = dt.date(2026, 12, 3)
     position = _due_in_seven_days(session, mario, r01, day)
