@@ -195,11 +195,11 @@ def card_relations_export(taxpayer_id: int, fmt: str) -> Any:
     return export_response(queries.relation_rows(relations), card_exports.relations_spec(title), fmt)
 
 
-@bp.route("/<int:taxpayer_id>/estratto-conto.pdf")
+@bp.route("/<int:taxpayer_id>/estratto-conto.pdf", methods=["POST"])
 @permission_required("taxpayer.read")
 def estratto_conto(taxpayer_id: int) -> Any:
     """The estratto conto (Typst PDF): every visible position with its components and amounts from the
-    engine, at today; the print is an event on the timeline."""
+    engine, at today. A POST (with CSRF) because printing it is an event on the timeline."""
     principal = current_principal()
     card = queries.get_card(
         db.session,
