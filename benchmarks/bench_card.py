@@ -10,7 +10,8 @@ among N, and the number of SQL statements per card (constant: no N+1).
    capitale and sanzioni, a payment on ~30%), a codice avviso each, 1,000 events of every timeline group,
    300 logged contacts when the contact-log table exists (else 300 "contatto registrato" events stand in,
    counted among the 1,000), and 100 archive documents linked to it; and SMALL, with 2 positions on the same
-   entrate (the engine's inputs are loaded once per entrata, so both cards load the same parameters).
+   entrate (the engine's inputs are loaded once per entrata, so both cards load the same parameters), and
+   the same 1,000 events and 100 documents as BIG: the two cards differ only by their positions.
 3. Logged in as the `backoffice` persona (Flask test client, in-process WSGI: no network; every request runs
    the whole app: session, scoping, ledger, engine, templates, the access-log commit). The "full card" is
    the page plus the fragments it loads at once (`hx-trigger="load"`: payments, documents, quote and plan
@@ -145,11 +146,12 @@ def insert_world(app, db, n: int) -> dict[str, int]:  # noqa: ANN001 (flask_sqla
             for statement in MOVEMENTS_SQL:
                 conn.execute(sa.text(statement), {"taxpayer": ids[cf]})
         conn.execute(sa.text(EVENTS_SQL), {"taxpayer": ids[BIG_CF], "count": 1000})
-        conn.execute(sa.text(EVENTS_SQL), {"taxpayer": ids[SMALL_CF], "count": 10})
+        conn.execute(sa.text(EVENTS_SQL), {"taxpayer": ids[SMALL_CF], "count": 1000})
     seconds = time.perf_counter() - started
     say(f"inserted {n} taxpayers, BIG's 200 positions and 1,000 events in {seconds:.1f} s")
     contact_table = insert_contacts(db, ids[BIG_CF])
-    insert_documents(app, db, ids[BIG_CF])
+    insert_documents(app, db, ids[BIG_CF], "BIG")
+    insert_documents(app, db, ids[SMALL_CF], "SMALL")
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in ("taxpayers", "taxpayer_enti", "positions", "movements", "events", "notice_numbers"):
             conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
@@ -193,7 +195,7 @@ def fill_contacts(db, table: sa.Table, taxpayer: int) -> None:  # noqa: ANN001
         conn.execute(table.insert(), [dict(row) for _ in range(300)])
 
 
-def insert_documents(app, db, taxpayer: int) -> None:  # noqa: ANN001
+def insert_documents(app, db, taxpayer: int, label: str) -> None:  # noqa: ANN001
     from app.archive.models import Document, DocumentLink, DocumentType
     from app.enti.models import Ente
 
@@ -201,9 +203,9 @@ def insert_documents(app, db, taxpayer: int) -> None:  # noqa: ANN001
         ente = db.session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
         doc_type = db.session.scalars(sa.select(DocumentType).order_by(DocumentType.id)).first()
         for n in range(100):
-            digest = hashlib.sha256(f"bench-card-{n}".encode()).hexdigest()
+            digest = hashlib.sha256(f"bench-card-{label}-{n}".encode()).hexdigest()
             document = Document(
-                ente_id=ente.id, protocol=f"BENCH-{n:05d}", received_date=dt.date(2026, 1, 1),
+                ente_id=ente.id, protocol=f"BENCH-{label}-{n:05d}", received_date=dt.date(2026, 1, 1),
                 channel="posta", type_id=doc_type.id, subject=f"Lettera {n}", file_name=f"lettera-{n}.pdf",
                 sha256=digest, file_path=f"{digest[:2]}/{digest}", size_bytes=1000,
                 mime_type="application/pdf", pages=1, status="indexed", created_by_label="bench",
@@ -213,7 +215,7 @@ def insert_documents(app, db, taxpayer: int) -> None:  # noqa: ANN001
             db.session.add(DocumentLink(document_id=document.id, kind="taxpayer", target_id=taxpayer,
                                         taxpayer_id=taxpayer, state="confirmed"))
         db.session.commit()
-    say("100 documents linked to BIG")
+    say(f"100 documents linked to {label}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -260,19 +262,21 @@ def percentile(values: list[float], pct: int) -> float:
     return ordered[-(-pct * len(ordered) // 100) - 1]
 
 
-def measure(app, ids: dict[str, int]) -> dict[str, float]:  # noqa: ANN001
+def measure(app, ids: dict[str, int], requests: int, warm_up: int) -> dict[str, float]:  # noqa: ANN001
     from tests.conftest import Personas
 
     client = Personas(app).client("backoffice")
     big, small = ids[BIG_CF], ids[SMALL_CF]
-    for _ in range(WARM_UP):
+    for _ in range(warm_up):
         full_card(client, big)
     full_card(client, small)
     pages, fulls = [], []
-    for _ in range(REQUESTS):
+    for n in range(requests):
         page_ms, full_ms, page_q, full_q = full_card(client, big)
         pages.append(page_ms)
         fulls.append(full_ms)
+        if n % 20 == 0:
+            say(f"card {n + 1}/{requests}: page {page_ms:.1f} ms, full {full_ms:.1f} ms")
     _, _, page_q_small, full_q_small = full_card(client, small)
     result = {
         "p50_ms": round(percentile(fulls, 50), 2),
@@ -284,13 +288,31 @@ def measure(app, ids: dict[str, int]) -> dict[str, float]:  # noqa: ANN001
         "queries_page": page_q,
         "queries_page_small": page_q_small,
     }
-    say(f"BIG (200 positions, 1,000 events, 100 documents), {REQUESTS} cards: {result}")
+    say(f"BIG (200 positions, 1,000 events, 100 documents), {requests} cards: {result}")
     return result
+
+
+def profile(app, ids: dict[str, int]) -> None:  # noqa: ANN001
+    import cProfile
+    import pstats
+
+    from tests.conftest import Personas
+
+    client = Personas(app).client("backoffice")
+    full_card(client, ids[BIG_CF])
+    profiler = cProfile.Profile()
+    profiler.enable()
+    full_card(client, ids[BIG_CF])
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="taxpayers to insert (default 1000000)")
+    parser.add_argument("--requests", type=int, default=REQUESTS, help=f"measured cards (default {REQUESTS})")
+    parser.add_argument("--warm-up", type=int, default=WARM_UP, help=f"warm-up cards (default {WARM_UP})")
+    parser.add_argument("--profile", action="store_true", help="cProfile one full card of BIG first")
     args = parser.parse_args()
     if args.n < 2:
         parser.error("--n must be at least 2")
@@ -317,7 +339,9 @@ def main() -> None:
 
             with app.app_context():
                 ids = insert_world(app, db, args.n)
-            result = measure(app, ids)
+            if args.profile:
+                profile(app, ids)
+            result = measure(app, ids, args.requests, args.warm_up)
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()

@@ -17,6 +17,7 @@ from app.core.timeline import TIMELINE_GROUPS
 from app.extensions import db
 from app.positions import exports as position_exports
 from app.positions import notice_view
+from app.positions.queries import list_positions_of_taxpayer
 from app.reports.exports import FORMATS, export_response
 from app.taxpayers import card_exports, queries, services, statement
 from app.taxpayers.forms import (
@@ -32,6 +33,8 @@ from app.taxpayers.models import DOMICILIO_SOURCES
 
 bp = Blueprint("taxpayers", __name__, url_prefix="/contribuenti")
 ROME = ZoneInfo("Europe/Rome")
+CARD_NOTICES = 2  # notice blocks (with their QR code) drawn on the card; the others load on demand
+NOTICES_PAGE = 10
 
 
 @bp.route("/")
@@ -106,6 +109,7 @@ def _card_context(card: queries.Card, form: CardForm, **forms: Any) -> dict[str,
     """What the card's templates need besides the card: the edit forms (staff with taxpayer.edit) and the
     timeline's filter."""
     context: dict[str, Any] = {
+        "card_notices": CARD_NOTICES,
         "card": card,
         "form": form,
         "groups": TIMELINE_GROUPS,
@@ -146,6 +150,33 @@ def card_timeline(taxpayer_id: int) -> Any:
         formats=FORMATS,
     )
     db.session.commit()  # the access log row (after rendering: a commit expires the events)
+    return html
+
+
+@bp.route("/<int:taxpayer_id>/avvisi")
+@permission_required("taxpayer.read")
+def card_notices(taxpayer_id: int) -> Any:
+    """The card's other notices (HTMX), NOTICES_PAGE at a time from `da`, with the amounts of the engine."""
+    form = valid_query(TimelineForm(request.args))
+    principal = current_principal()
+    taxpayer = queries.get_taxpayer(db.session, principal, taxpayer_id)
+    if not request.htmx:
+        return redirect(url_for(".card", taxpayer_id=taxpayer.id, _anchor="h-avvisi"))
+    positions = list_positions_of_taxpayer(db.session, principal, taxpayer.id)
+    numbers = queries.notice_numbers(db.session, [p.id for p in positions])
+    candidates = [p for p in positions if p.id in numbers and p.state not in notice_view.CLOSED_STATES]
+    offset = form.da.data or 0
+    page = candidates[offset : offset + NOTICES_PAGE]
+    notices = notice_view.notices_of(db.session, page, notice_view.today())
+    html = render_template(
+        "taxpayers/_notices_page.html",
+        taxpayer=taxpayer,
+        page=[p for p in page if p.id in notices],
+        notices=notices,
+        next_offset=offset + len(page),
+        remaining=len(candidates) - offset - len(page),
+    )
+    db.session.commit()
     return html
 
 

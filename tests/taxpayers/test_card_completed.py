@@ -407,3 +407,43 @@ def test_the_card_runs_the_same_number_of_queries_for_2_or_40_positions(app, per
     assert "QC-39" in html
     extra = collections.Counter(after) - collections.Counter(before)
     assert len(after) == len(before), (len(before), len(after), extra.most_common(3))
+
+
+def test_the_card_draws_two_notices_and_loads_the_others_on_demand(app, personas) -> None:
+    from app.extensions import db
+    from app.payments.models import NoticeNumber
+    from app.positions.models import Movement, Position
+
+    mario, _, _ = _ids(app)
+    with app.app_context():
+        template = db.session.scalars(
+            sa.select(Position).where(Position.taxpayer_id == mario).order_by(Position.id)
+        ).first()
+        for n in range(14):
+            position = Position(
+                ente_id=template.ente_id, entrata_id=template.entrata_id, taxpayer_id=mario,
+                external_id=f"AV-{n}", year=2024, due_date=dt.date(2024, 3, 1), state="notificata",
+            )
+            db.session.add(position)
+            db.session.flush()
+            db.session.add(Movement(position_id=position.id, component="capitale", kind="carico",
+                                    amount_cents=10000 + n, value_date=dt.date(2024, 3, 1), source="test"))
+            db.session.add(NoticeNumber(
+                ente_id=template.ente_id, position_id=position.id, item_kind="posizione", item_ref="",
+                iuv_base=7000000000 + n, notice_number=f"3{7000000000 + n:017d}",
+                iuv=f"{7000000000 + n:017d}",
+                amount_cents=10000 + n, issued_date=dt.date(2024, 3, 1),
+            ))
+        db.session.commit()
+    client = personas.client("sportello")
+    html = client.get(f"/contribuenti/{mario}").get_data(as_text=True)
+    notices = html.split('data-testid="card-notices"')[1].split("</section>")[0]
+    assert notices.count("<svg") == 2
+    more = re.search(r'hx-get="([^"]*/avvisi[^"]*)"', notices)
+    assert more and "Mostra altri avvisi di pagamento" in notices
+    page = client.get(more.group(1).replace("&amp;", "&"), headers=HX).get_data(as_text=True)
+    assert page.count("<svg") == 10 and "notices-more" in page
+    last = re.search(r'hx-get="([^"]*/avvisi[^"]*)"', page)
+    rest = client.get(last.group(1).replace("&amp;", "&"), headers=HX).get_data(as_text=True)
+    assert rest.count("<svg") >= 2 and "notices-more" not in rest
+    assert client.get(more.group(1).replace("&amp;", "&")).status_code == 302
