@@ -1,7 +1,7 @@
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.query_forms import PAGE_MAX, PlainText, QueryForm
@@ -30,6 +30,7 @@ class CardForm(QueryForm):
 
     al = DateField("Mostra la scheda alla data", validators=[Optional()], render_kw={"max": "9999-12-31"})
     gruppo = SelectField("Tipo di eventi", validators=[Optional()], validate_choice=False)
+    tutte = BooleanField("Tutte le posizioni")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

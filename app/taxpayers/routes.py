@@ -35,6 +35,7 @@ bp = Blueprint("taxpayers", __name__, url_prefix="/contribuenti")
 ROME = ZoneInfo("Europe/Rome")
 CARD_NOTICES = 2  # notice blocks (with their QR code) drawn on the card; the others load on demand
 NOTICES_PAGE = 10
+CARD_POSITIONS = 25  # positions drawn in the card's table (with `?tutte=1`: all); the totals count them all
 
 
 @bp.route("/")
@@ -110,6 +111,7 @@ def _card_context(card: queries.Card, form: CardForm, **forms: Any) -> dict[str,
     timeline's filter."""
     context: dict[str, Any] = {
         "card_notices": CARD_NOTICES,
+        "card_positions": CARD_POSITIONS,
         "card": card,
         "form": form,
         "groups": TIMELINE_GROUPS,

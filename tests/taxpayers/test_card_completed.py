@@ -404,7 +404,9 @@ def test_the_card_runs_the_same_number_of_queries_for_2_or_40_positions(app, per
         db.session.commit()
     after = _card_queries(app, client, mario)
     html = client.get(f"/contribuenti/{mario}").get_data(as_text=True)
-    assert "QC-39" in html
+    assert 'data-testid="card-positions-more"' in html and html.count('data-testid="due-explain"') == 25
+    everything = client.get(f"/contribuenti/{mario}?tutte=1").get_data(as_text=True)
+    assert "QC-39" in everything and 'data-testid="card-positions-more"' not in everything
     extra = collections.Counter(after) - collections.Counter(before)
     assert len(after) == len(before), (len(before), len(after), extra.most_common(3))
 
