@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.access import linked, register_scope, through
+from app.core.audit import EVENT_KINDS
 from app.core.db import Base, CreatedMixin, UTCDateTime, utcnow
+from app.core.timeline import register_event_group
 
 ADDRESS_KINDS = {"residenza": "Residenza", "domicilio": "Domicilio", "sede_legale": "Sede legale"}
 CONTACT_KINDS = {
@@ -17,6 +19,19 @@ CONTACT_KINDS = {
     "telefono": "Telefono",
     "cellulare": "Cellulare",
     "fax": "Fax",
+    "domicilio_digitale": "Domicilio digitale",
+}
+# Where a domicilio digitale comes from (shown as the version's source)
+DOMICILIO_SOURCES = {
+    "INAD": "INAD (Indice nazionale dei domicili digitali, art. 6-quater CAD)",
+    "operatore": "Operatore",
+    "contribuente": "Dichiarato dal contribuente",
+}
+# A link from one taxpayer (`from`: the deceased debtor, the company) to another (`to`: heir, representative):
+# code -> (label of the link, label seen from `from`'s card, label seen from `to`'s card)
+RELATION_KINDS: dict[str, tuple[str, str, str]] = {
+    "erede": ("Erede", "Erede", "Erede di"),
+    "rappresentante_legale": ("Rappresentante legale", "Rappresentante legale", "Rappresentante legale di"),
 }
 
 
@@ -119,9 +134,74 @@ class TaxpayerContact(_ValidTime, Base):
         return CONTACT_KINDS.get(self.kind, self.kind)
 
 
+class TaxpayerRelation(CreatedMixin, Base):
+    """A link between two taxpayers: the heirs of a deceased debtor, the legal representatives of a company.
+    Valid from/to a date; ending a link sets `valid_to` (the row keeps its history through RowVersion)."""
+
+    __tablename__ = "taxpayer_relations"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    from_taxpayer_id: Mapped[int] = mapped_column(sa.ForeignKey("taxpayers.id"), index=True)
+    to_taxpayer_id: Mapped[int] = mapped_column(sa.ForeignKey("taxpayers.id"), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.String(200))
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('erede','rappresentante_legale')", name="kind"),
+        sa.CheckConstraint("from_taxpayer_id <> to_taxpayer_id", name="distinct_taxpayers"),
+        sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return RELATION_KINDS.get(self.kind, (self.kind,))[0]
+
+    def label_from(self, taxpayer_id: int) -> str:
+        """The link as the card of `taxpayer_id` names it ("Erede" on the deceased's card, "Erede di" on the
+        heir's)."""
+        labels = RELATION_KINDS.get(self.kind, (self.kind, self.kind, self.kind))
+        return labels[1] if taxpayer_id == self.from_taxpayer_id else labels[2]
+
+    def is_open(self, on: dt.date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+
+def _either_side(kind: str) -> object:
+    """A relation is in scope when either of its taxpayers is (each card then shows only the other side the
+    user may see: `queries.list_relations`)."""
+
+    def condition(test: object) -> sa.ColumnElement[bool]:
+        return sa.or_(
+            through(TaxpayerRelation.from_taxpayer_id)(TaxpayerRelation, test, kind),  # type: ignore[arg-type]
+            through(TaxpayerRelation.to_taxpayer_id)(TaxpayerRelation, test, kind),  # type: ignore[arg-type]
+        )
+
+    return condition
+
+
 # Who sees what (app.core.access): a taxpayer is seen by the enti it is linked to (taxpayer_enti) and by its
 # own account; its addresses, contacts and links go with it.
 register_scope(Taxpayer, ente=linked(TaxpayerEnte.taxpayer_id, TaxpayerEnte.ente_id), taxpayer=Taxpayer.id)
 register_scope(TaxpayerEnte, ente=TaxpayerEnte.ente_id, taxpayer=TaxpayerEnte.taxpayer_id)
 for _model in (TaxpayerAddress, TaxpayerContact):
     register_scope(_model, ente=through(_model.taxpayer_id), taxpayer=_model.taxpayer_id)
+register_scope(TaxpayerRelation, ente=_either_side("ente"), taxpayer=_either_side("taxpayer"))
+
+# The event kinds of this slice, and their timeline group (app.core.timeline)
+EVENT_KINDS.update(
+    {
+        "domicilio_digitale.changed": "Domicilio digitale registrato",
+        "relation.added": "Collegamento tra contribuenti aggiunto",
+        "relation.ended": "Collegamento tra contribuenti chiuso",
+        "estratto_conto.printed": "Estratto conto stampato",
+    }
+)
+register_event_group("domicilio_digitale.", "anagrafica")
+register_event_group("relation.", "anagrafica")
+register_event_group("estratto_conto.", "documenti")

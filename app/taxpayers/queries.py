@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from app.core.access import Principal, scoped, scoped_join
 from app.core.audit import Actor, Event, log_access
 from app.core.errors import NotFound
 from app.core.history import state_as_of
+from app.core.timeline import TIMELINE_GROUPS, group_expression
 from app.payments.models import NoticeNumber
 from app.positions.amounts import Due, amounts_due
 from app.positions.models import Position
@@ -27,11 +29,12 @@ from app.taxpayers.identifiers import (
     search_key,
     validate_codice_fiscale,
 )
-from app.taxpayers.models import Taxpayer, TaxpayerAddress, TaxpayerContact
+from app.taxpayers.models import Taxpayer, TaxpayerAddress, TaxpayerContact, TaxpayerRelation
 
 ROME = ZoneInfo("Europe/Rome")
 PHONE_KINDS = ("telefono", "cellulare", "fax")
-EMAIL_KINDS = ("email", "pec")
+EMAIL_KINDS = ("email", "pec", "domicilio_digitale")
+TIMELINE_PAGE = 50  # events the card shows at a time ("mostra altri" loads the next ones)
 
 
 @dataclass(slots=True)
@@ -241,6 +244,20 @@ class Card:
     balances: dict[int, Due]  # the amount due of each position (amounts.amounts_due)
     events: list[Event]
     on: dt.date | None = None  # the day the amounts are due at
+    relations: list[Relation] = field(default_factory=list)
+    more_events: bool = False  # the timeline has more than the page shown
+    group: str | None = None  # the timeline filter (app.core.timeline.TIMELINE_GROUPS)
+    notice_numbers: dict[int, str] = field(default_factory=dict)  # position id -> codice avviso
+
+    @property
+    def domicilio_digitale(self) -> TaxpayerContact | None:
+        return next((c for c in self.current_contacts() if c.kind == "domicilio_digitale"), None)
+
+    def domicilio_history(self) -> list[TaxpayerContact]:
+        return [c for c in self.contacts if c.kind == "domicilio_digitale"]
+
+    def other_contacts(self) -> list[TaxpayerContact]:
+        return [c for c in self.contacts if c.kind != "domicilio_digitale"]
 
     @property
     def total_due_cents(self) -> int:
@@ -285,6 +302,7 @@ def get_card(
     action: str = "card",
     as_of: dt.datetime | None = None,
     actor: Actor | None = None,
+    group: str | None = None,
 ) -> Card:
     """The taxpayer card, as it is now or as it was at `as_of`. Logs the read in AccessLog."""
     if taxpayer_id is None:
@@ -316,9 +334,44 @@ def get_card(
     contacts = [c for c in taxpayer.contacts if as_of is None or c.valid_from_dt <= as_of]
     positions = list_positions_of_taxpayer(session, principal, taxpayer.id, created_before=as_of)
     position_ids = [p.id for p in positions]
-    events_stmt = (
+    events = list(
+        session.scalars(
+            timeline_stmt(principal, taxpayer.id, position_ids, group=group, as_of=as_of).limit(
+                TIMELINE_PAGE + 1
+            )
+        )
+    )
+    on = (as_of or dt.datetime.now(dt.UTC)).astimezone(ROME).date()
+    return Card(
+        taxpayer=taxpayer,
+        as_of=as_of,
+        anagrafica=anagrafica,
+        addresses=addresses,
+        contacts=contacts,
+        positions=positions,
+        balances=amounts_due(session, positions, on, booked_by=as_of),
+        events=events[:TIMELINE_PAGE],
+        more_events=len(events) > TIMELINE_PAGE,
+        group=group,
+        on=on,
+        relations=list_relations(session, principal, taxpayer.id, as_of=as_of),
+        notice_numbers=notice_numbers(session, position_ids),
+    )
+
+
+def timeline_stmt(
+    principal: Principal,
+    taxpayer_id: int,
+    position_ids: list[int],
+    *,
+    group: str | None = None,
+    as_of: dt.datetime | None = None,
+) -> sa.Select:
+    """The taxpayer's events the user may see, newest first: those of the visible positions and those of no
+    position that belong to no ente or to one of the user's; `group` keeps one group of app.core.timeline."""
+    stmt = (
         sa.select(Event)
-        .where(Event.taxpayer_id == taxpayer.id)
+        .where(Event.taxpayer_id == taxpayer_id)
         .where(
             sa.or_(
                 Event.position_id.in_(position_ids),
@@ -334,19 +387,135 @@ def get_card(
             )
         )
         .order_by(Event.occurred_dt.desc(), Event.id.desc())
-        .limit(200)
+    )
+    if group in TIMELINE_GROUPS:
+        stmt = stmt.where(group_expression(Event.kind) == group)
+    if as_of is not None:
+        stmt = stmt.where(Event.occurred_dt <= as_of)
+    return stmt
+
+
+def timeline_page(
+    session: Session,
+    principal: Principal,
+    taxpayer_id: int,
+    *,
+    group: str | None,
+    offset: int = 0,
+    limit: int = TIMELINE_PAGE,
+) -> tuple[list[Event], bool]:
+    """One page of the timeline (the card's filter and "mostra altri"): the events and whether more follow."""
+    position_ids = visible_position_ids(session, principal, taxpayer_id)
+    stmt = timeline_stmt(principal, taxpayer_id, position_ids, group=group).offset(offset).limit(limit + 1)
+    events = list(session.scalars(stmt))
+    return events[:limit], len(events) > limit
+
+
+def visible_position_ids(session: Session, principal: Principal, taxpayer_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            scoped(sa.select(Position.id).where(Position.taxpayer_id == taxpayer_id), Position, principal)
+        )
+    )
+
+
+def timeline_rows(
+    session: Session, principal: Principal, taxpayer_id: int, *, group: str | None
+) -> Iterator[dict[str, Any]]:
+    """The whole timeline (of one group) as export rows, streamed."""
+    position_ids = visible_position_ids(session, principal, taxpayer_id)
+    stmt = timeline_stmt(principal, taxpayer_id, position_ids, group=group).add_columns(
+        group_expression(Event.kind).label("group")
+    )
+    for event, group_code in session.execute(stmt.execution_options(yield_per=1000)).tuples():
+        yield {
+            "quando": event.occurred_dt,
+            "gruppo": group_code,
+            "tipo": event.kind,
+            "descrizione": event.summary,
+            "operatore": event.actor_label,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A link as one card shows it: the relation and the taxpayer on the other side (one the user may see)."""
+
+    relation: TaxpayerRelation
+    other: Taxpayer
+    label: str  # "Erede" on the deceased's card, "Erede di" on the heir's
+
+    @property
+    def open(self) -> bool:
+        return self.relation.valid_to is None
+
+
+def list_relations(
+    session: Session, principal: Principal, taxpayer_id: int, *, as_of: dt.datetime | None = None
+) -> list[Relation]:
+    """The links of a taxpayer with the taxpayers on the other side that the user may see (a link to a
+    taxpayer out of the user's scope is not shown at all), open ones first."""
+    rel = TaxpayerRelation
+    onclause = sa.or_(
+        sa.and_(rel.from_taxpayer_id == taxpayer_id, Taxpayer.id == rel.to_taxpayer_id),
+        sa.and_(rel.to_taxpayer_id == taxpayer_id, Taxpayer.id == rel.from_taxpayer_id),
+    )
+    stmt = scoped_join(sa.select(rel, Taxpayer).select_from(rel), Taxpayer, onclause, principal)
+    stmt = scoped(stmt, rel, principal).where(
+        sa.or_(rel.from_taxpayer_id == taxpayer_id, rel.to_taxpayer_id == taxpayer_id)
     )
     if as_of is not None:
-        events_stmt = events_stmt.where(Event.occurred_dt <= as_of)
-    on = (as_of or dt.datetime.now(dt.UTC)).astimezone(ROME).date()
-    return Card(
-        taxpayer=taxpayer,
-        as_of=as_of,
-        anagrafica=anagrafica,
-        addresses=addresses,
-        contacts=contacts,
-        positions=positions,
-        balances=amounts_due(session, positions, on, booked_by=as_of),
-        events=list(session.scalars(events_stmt)),
-        on=on,
-    )
+        stmt = stmt.where(rel.created_dt <= as_of)
+    stmt = stmt.order_by(rel.valid_to.is_not(None), rel.kind, Taxpayer.search_name, rel.id)
+    return [Relation(r, other, r.label_from(taxpayer_id)) for r, other in session.execute(stmt).tuples()]
+
+
+def get_relation(
+    session: Session, principal: Principal, taxpayer_id: int, relation_id: int
+) -> TaxpayerRelation:
+    """A link of `taxpayer_id` whose both sides the user may see (else NotFound)."""
+    for item in list_relations(session, principal, taxpayer_id):
+        if item.relation.id == relation_id:
+            return item.relation
+    raise NotFound("Collegamento non trovato.")
+
+
+def notice_numbers(session: Session, position_ids: list[int]) -> dict[int, str]:
+    """The codice avviso of each position (the positions are already scoped)."""
+    if not position_ids:
+        return {}
+    rows = session.execute(
+        sa.select(NoticeNumber.position_id, NoticeNumber.notice_number)
+        .where(
+            NoticeNumber.position_id.in_(position_ids),
+            NoticeNumber.item_kind == "posizione",
+            NoticeNumber.item_ref == "",
+        )
+        .order_by(NoticeNumber.id)
+    ).tuples()
+    result: dict[int, str] = {}
+    for position_id, number in rows:
+        result.setdefault(position_id, number)
+    return result
+
+
+def contact_rows(taxpayer: Taxpayer) -> Iterator[dict[str, Any]]:
+    """The taxpayer's addresses and contacts (every version, with its source) as export rows."""
+    for addr in taxpayer.addresses:
+        yield {"tipo": addr.kind_label, "valore": addr.one_line, "dal": addr.valid_from_dt,
+               "al": addr.valid_to_dt, "fonte": addr.source}
+    for contact in taxpayer.contacts:
+        yield {"tipo": contact.kind_label, "valore": contact.value, "dal": contact.valid_from_dt,
+               "al": contact.valid_to_dt, "fonte": contact.source}
+
+
+def relation_rows(relations: list[Relation]) -> Iterator[dict[str, Any]]:
+    for item in relations:
+        yield {
+            "collegamento": item.label,
+            "codice_fiscale": item.other.codice_fiscale,
+            "nominativo": item.other.display_name,
+            "dal": item.relation.valid_from,
+            "al": item.relation.valid_to,
+            "fonte": item.relation.source,
+        }

@@ -6,20 +6,36 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from app.core.access import current_principal, permission_required
+from app.core.audit import log_access
+from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.core.timeline import TIMELINE_GROUPS
 from app.extensions import db
 from app.positions import exports as position_exports
 from app.positions import notice_view
+from app.positions.queries import list_positions_of_taxpayer
 from app.reports.exports import FORMATS, export_response
-from app.taxpayers import queries
-from app.taxpayers.forms import AsOfForm, SearchForm
+from app.taxpayers import card_exports, queries, services, statement
+from app.taxpayers.forms import (
+    RELATION_CHOICES,
+    CardForm,
+    DomicilioForm,
+    EndRelationForm,
+    RelationForm,
+    SearchForm,
+    TimelineForm,
+)
+from app.taxpayers.models import DOMICILIO_SOURCES
 
 bp = Blueprint("taxpayers", __name__, url_prefix="/contribuenti")
 ROME = ZoneInfo("Europe/Rome")
+CARD_NOTICES = 2  # notice blocks (with their QR code) drawn on the card; the others load on demand
+NOTICES_PAGE = 10
+CARD_POSITIONS = 25  # positions drawn in the card's table (with `?tutte=1`: all); the totals count them all
 
 
 @bp.route("/")
@@ -52,7 +68,7 @@ def search_export(fmt: str) -> Any:
     return export_response(rows, position_exports.TAXPAYER_SEARCH_SPEC, fmt)
 
 
-def _as_of(form: AsOfForm) -> dt.datetime | None:
+def _as_of(form: CardForm) -> dt.datetime | None:
     """End of the chosen day in Rome, as UTC: the card as it was at the close of that day."""
     if not form.al.data:
         return None
@@ -63,8 +79,8 @@ def _as_of(form: AsOfForm) -> dt.datetime | None:
 @bp.route("/<int:taxpayer_id>")
 @permission_required("taxpayer.read")
 def card(taxpayer_id: int) -> Any:
-    form = AsOfForm(request.args)
-    as_of = _as_of(form) if form.validate() else None
+    form = valid_query(CardForm(request.args), shown_on_form=("al",))
+    as_of = _as_of(form)
     card = queries.get_card(
         db.session,
         current_principal(),
@@ -72,6 +88,7 @@ def card(taxpayer_id: int) -> Any:
         remote_addr=request.remote_addr,
         as_of=as_of,
         actor=current_actor(),
+        group=form.gruppo.data or None,
     )
     notices = (
         {}
@@ -83,9 +100,259 @@ def card(taxpayer_id: int) -> Any:
             amounts=notice_view.amounts_of(card.balances, card.positions),  # the card's figures, not again
         )
     )
-    db.session.commit()  # the access log row
     template = "taxpayers/_card_body.html" if request.htmx else "taxpayers/taxpayer_card.html"
-    return render_template(template, card=card, form=form, formats=FORMATS, notices=notices)
+    html = render_template(template, formats=FORMATS, notices=notices, **_card_context(card, form))
+    db.session.commit()  # the access log row, after rendering: a commit expires every row the page shows
+    return html
+
+
+def _card_context(card: queries.Card, form: CardForm, **forms: Any) -> dict[str, Any]:
+    """What the card's templates need besides the card: the edit forms (staff with taxpayer.edit) and the
+    timeline's filter."""
+    context: dict[str, Any] = {
+        "card_notices": CARD_NOTICES,
+        "card_positions": CARD_POSITIONS,
+        "card": card,
+        "form": form,
+        "groups": TIMELINE_GROUPS,
+        "domicilio_sources": DOMICILIO_SOURCES,
+    }
+    if current_principal().can("taxpayer.edit") and not card.as_of:
+        context["domicilio_form"] = forms.get("domicilio_form") or DomicilioForm(formdata=None)
+        context["relation_form"] = forms.get("relation_form") or RelationForm(formdata=None)
+        context["end_relation_form"] = EndRelationForm(formdata=None)
+    return context
+
+
+@bp.route("/<int:taxpayer_id>/cronologia")
+@permission_required("taxpayer.read")
+def card_timeline(taxpayer_id: int) -> Any:
+    """The card's timeline (HTMX): one group of events (`gruppo`), a page from `da` ("mostra altri")."""
+    form = valid_query(TimelineForm(request.args))
+    principal = current_principal()
+    taxpayer = queries.get_taxpayer(db.session, principal, taxpayer_id)
+    if not request.htmx:
+        return redirect(url_for(".card", taxpayer_id=taxpayer.id, gruppo=form.gruppo.data or None))
+    offset = form.da.data or 0
+    events, more = queries.timeline_page(
+        db.session, principal, taxpayer.id, group=form.gruppo.data or None, offset=offset
+    )
+    log_access(
+        db.session, current_actor(), "card_timeline", taxpayer_id=taxpayer.id, remote_addr=request.remote_addr
+    )
+    template = "taxpayers/_timeline_items.html" if offset else "taxpayers/_timeline.html"
+    html = render_template(
+        template,
+        taxpayer=taxpayer,
+        events=events,
+        more=more,
+        group=form.gruppo.data or None,
+        next_offset=offset + len(events),
+        groups=TIMELINE_GROUPS,
+        formats=FORMATS,
+    )
+    db.session.commit()  # the access log row (after rendering: a commit expires the events)
+    return html
+
+
+@bp.route("/<int:taxpayer_id>/avvisi")
+@permission_required("taxpayer.read")
+def card_notices(taxpayer_id: int) -> Any:
+    """The card's other notices (HTMX), NOTICES_PAGE at a time from `da`, with the amounts of the engine."""
+    form = valid_query(TimelineForm(request.args))
+    principal = current_principal()
+    taxpayer = queries.get_taxpayer(db.session, principal, taxpayer_id)
+    if not request.htmx:
+        return redirect(url_for(".card", taxpayer_id=taxpayer.id, _anchor="h-avvisi"))
+    positions = list_positions_of_taxpayer(db.session, principal, taxpayer.id)
+    numbers = queries.notice_numbers(db.session, [p.id for p in positions])
+    candidates = [p for p in positions if p.id in numbers and p.state not in notice_view.CLOSED_STATES]
+    offset = form.da.data or 0
+    page = candidates[offset : offset + NOTICES_PAGE]
+    notices = notice_view.notices_of(db.session, page, notice_view.today())
+    html = render_template(
+        "taxpayers/_notices_page.html",
+        taxpayer=taxpayer,
+        page=[p for p in page if p.id in notices],
+        notices=notices,
+        next_offset=offset + len(page),
+        remaining=len(candidates) - offset - len(page),
+    )
+    db.session.commit()
+    return html
+
+
+def _export_taxpayer(taxpayer_id: int, fmt: str, what: str) -> Any:
+    if fmt not in FORMATS:
+        abort(404)
+    taxpayer = queries.get_taxpayer(db.session, current_principal(), taxpayer_id)
+    log_access(
+        db.session,
+        current_actor(),
+        f"export_{fmt}",
+        taxpayer_id=taxpayer.id,
+        remote_addr=request.remote_addr,
+        detail={"what": what},
+    )
+    db.session.commit()
+    return taxpayer
+
+
+@bp.route("/<int:taxpayer_id>/cronologia.<fmt>")
+@permission_required("export")
+def card_timeline_export(taxpayer_id: int, fmt: str) -> Any:
+    form = valid_query(TimelineForm(request.args))
+    taxpayer = _export_taxpayer(taxpayer_id, fmt, "cronologia")
+    group = form.gruppo.data or None
+    rows = queries.timeline_rows(db.session, current_principal(), taxpayer.id, group=group)
+    title = f"Cronologia di {taxpayer.display_name} ({taxpayer.codice_fiscale})"
+    if group:
+        title += f" – {TIMELINE_GROUPS[group]}"
+    return export_response(rows, card_exports.timeline_spec(title), fmt)
+
+
+@bp.route("/<int:taxpayer_id>/recapiti.<fmt>")
+@permission_required("export")
+def card_contacts_export(taxpayer_id: int, fmt: str) -> Any:
+    taxpayer = _export_taxpayer(taxpayer_id, fmt, "recapiti")
+    title = f"Indirizzi e recapiti di {taxpayer.display_name} ({taxpayer.codice_fiscale})"
+    return export_response(queries.contact_rows(taxpayer), card_exports.contacts_spec(title), fmt)
+
+
+@bp.route("/<int:taxpayer_id>/collegamenti.<fmt>")
+@permission_required("export")
+def card_relations_export(taxpayer_id: int, fmt: str) -> Any:
+    taxpayer = _export_taxpayer(taxpayer_id, fmt, "collegamenti")
+    relations = queries.list_relations(db.session, current_principal(), taxpayer.id)
+    title = f"Collegamenti di {taxpayer.display_name} ({taxpayer.codice_fiscale})"
+    return export_response(queries.relation_rows(relations), card_exports.relations_spec(title), fmt)
+
+
+@bp.route("/<int:taxpayer_id>/estratto-conto.pdf", methods=["POST"])
+@permission_required("taxpayer.read")
+def estratto_conto(taxpayer_id: int) -> Any:
+    """The estratto conto (Typst PDF): every visible position with its components and amounts from the
+    engine, at today. A POST (with CSRF) because printing it is an event on the timeline."""
+    principal = current_principal()
+    card = queries.get_card(
+        db.session,
+        principal,
+        taxpayer_id,
+        remote_addr=request.remote_addr,
+        action="estratto_conto",
+        actor=current_actor(),
+    )
+    pdf = statement.render_statement(db.session, card, principal)
+    services.record_estratto_conto(
+        db.session,
+        current_actor(),
+        card.taxpayer,
+        positions=len(card.positions),
+        total_due_cents=card.total_due_cents,
+        on=card.on or notice_view.today(),
+    )
+    db.session.commit()
+    name = f"estratto_conto_{card.taxpayer.codice_fiscale}_{(card.on or notice_view.today()):%Y%m%d}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _render_card_with_errors(taxpayer_id: int, **forms: Any) -> Any:
+    """The card again, with a refused form's errors (HTTP 422), nothing saved."""
+    db.session.rollback()
+    form = CardForm(formdata=None)
+    card = queries.get_card(
+        db.session, current_principal(), taxpayer_id, remote_addr=request.remote_addr, actor=current_actor()
+    )
+    html = render_template(
+        "taxpayers/taxpayer_card.html", formats=FORMATS, notices={}, **_card_context(card, form, **forms)
+    )
+    db.session.commit()  # the access log row
+    return html, 422
+
+
+@bp.route("/<int:taxpayer_id>/domicilio-digitale", methods=["POST"])
+@permission_required("taxpayer.edit")
+def set_domicilio(taxpayer_id: int) -> Any:
+    taxpayer = queries.get_taxpayer(db.session, current_principal(), taxpayer_id)
+    form = DomicilioForm()
+    if form.validate_on_submit():
+        try:
+            services.set_domicilio_digitale(
+                db.session, current_actor(), taxpayer, form.indirizzo.data, source=form.fonte.data
+            )
+        except DomainError as exc:
+            form.indirizzo.errors = [exc.message]
+        else:
+            db.session.commit()
+            flash("Domicilio digitale registrato.", "success")
+            return redirect(url_for(".card", taxpayer_id=taxpayer.id, _anchor="domicilio-digitale"))
+    return _render_card_with_errors(taxpayer.id, domicilio_form=form)
+
+
+@bp.route("/<int:taxpayer_id>/collegamenti", methods=["POST"])
+@permission_required("taxpayer.edit")
+def add_relation(taxpayer_id: int) -> Any:
+    principal = current_principal()
+    taxpayer = queries.get_taxpayer(db.session, principal, taxpayer_id)
+    form = RelationForm()
+    if form.validate_on_submit():
+        kind, card_is_from, _ = RELATION_CHOICES[form.tipo.data]
+        found = queries.search_taxpayers(db.session, principal, form.codice_fiscale.data, limit=1)
+        exact = found.mode in ("codice_fiscale", "partita_iva") and found.taxpayers
+        other = found.taxpayers[0] if exact else None
+        if other is None:
+            form.codice_fiscale.errors = [
+                found.error or "Nessun contribuente visibile con questo codice fiscale."
+            ]
+        else:
+            try:
+                services.add_relation(
+                    db.session,
+                    current_actor(),
+                    kind=kind,
+                    from_taxpayer=taxpayer if card_is_from else other,
+                    to_taxpayer=other if card_is_from else taxpayer,
+                    valid_from=form.dal.data,
+                    source=form.fonte.data,
+                    note=form.nota.data,
+                )
+            except DomainError as exc:
+                form.tipo.errors = [exc.message]
+            else:
+                db.session.commit()
+                flash("Collegamento registrato.", "success")
+                return redirect(url_for(".card", taxpayer_id=taxpayer.id, _anchor="collegamenti"))
+    return _render_card_with_errors(taxpayer.id, relation_form=form)
+
+
+@bp.route("/<int:taxpayer_id>/collegamenti/chiudi", methods=["POST"])
+@permission_required("taxpayer.edit")
+def end_relation(taxpayer_id: int) -> Any:
+    principal = current_principal()
+    taxpayer = queries.get_taxpayer(db.session, principal, taxpayer_id)
+    form = EndRelationForm()
+    if not form.validate_on_submit():
+        flash("Indicare la data di fine del collegamento.", "danger")
+        return redirect(url_for(".card", taxpayer_id=taxpayer.id, _anchor="collegamenti"))
+    relation = queries.get_relation(db.session, principal, taxpayer.id, form.collegamento.data)
+    try:
+        services.end_relation(db.session, current_actor(), relation, valid_to=form.al.data,
+                              reason=form.motivo.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash("Collegamento chiuso.", "success")
+    return redirect(url_for(".card", taxpayer_id=taxpayer.id, _anchor="collegamenti"))
 
 
 @bp.route("/<int:taxpayer_id>/posizioni.<fmt>")
@@ -95,8 +362,6 @@ def card_positions_export(taxpayer_id: int, fmt: str) -> Any:
         abort(404)
     principal = current_principal()
     taxpayer = queries.get_taxpayer(db.session, principal, taxpayer_id)
-    from app.core.audit import log_access
-
     log_access(
         db.session, current_actor(), f"export_{fmt}", taxpayer_id=taxpayer.id, remote_addr=request.remote_addr
     )

@@ -10,8 +10,19 @@ from sqlalchemy.orm import Session
 
 from app.core.audit import Actor, record_event
 from app.core.db import utcnow
-from app.taxpayers.identifiers import kind_of, search_key, validate_codice_fiscale
-from app.taxpayers.models import Taxpayer, TaxpayerAddress, TaxpayerContact, TaxpayerEnte
+from app.core.errors import DomainError
+from app.taxpayers.identifiers import kind_of, looks_like_email, search_key, validate_codice_fiscale
+from app.taxpayers.models import (
+    DOMICILIO_SOURCES,
+    RELATION_KINDS,
+    Taxpayer,
+    TaxpayerAddress,
+    TaxpayerContact,
+    TaxpayerEnte,
+    TaxpayerRelation,
+)
+
+DOMICILIO_KIND = "domicilio_digitale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,3 +188,153 @@ def set_contact(
             payload={"source": source, "previous": current.value},
         )
     return contact
+
+
+def set_domicilio_digitale(
+    session: Session,
+    actor: Actor,
+    taxpayer: Taxpayer,
+    address: str,
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+) -> TaxpayerContact | None:
+    """Record the domicilio digitale (a PEC address, from INAD or declared): a new version with its source
+    ("INAD", "operatore", "contribuente") closes the open one; the same address again changes nothing.
+    Raises DomainError on an address that is not an e-mail address or an unknown source."""
+    address = address.strip()
+    if source not in DOMICILIO_SOURCES:
+        raise DomainError(f"Fonte del domicilio digitale non ammessa: {source}.")
+    if not looks_like_email(address) or len(address) > 250:
+        raise DomainError("Indirizzo del domicilio digitale non valido: inserire un indirizzo PEC.")
+    now = now or utcnow()
+    current = session.scalars(
+        sa.select(TaxpayerContact).where(
+            TaxpayerContact.taxpayer_id == taxpayer.id,
+            TaxpayerContact.kind == DOMICILIO_KIND,
+            TaxpayerContact.valid_to_dt.is_(None),
+        )
+    ).first()
+    if current is not None and current.value.lower() == address.lower() and current.source == source:
+        return None
+    if current is not None:
+        current.valid_to_dt = now
+    contact = TaxpayerContact(
+        taxpayer_id=taxpayer.id,
+        kind=DOMICILIO_KIND,
+        value=address,
+        valid_from_dt=now,
+        source=source,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(contact)
+    record_event(
+        session,
+        actor,
+        "domicilio_digitale.changed",
+        f"Domicilio digitale: {address} (fonte: {DOMICILIO_SOURCES[source]})",
+        taxpayer_id=taxpayer.id,
+        payload={"source": source, "address": address, "previous": current.value if current else None},
+        occurred_dt=now,
+    )
+    return contact
+
+
+def add_relation(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    from_taxpayer: Taxpayer,
+    to_taxpayer: Taxpayer,
+    valid_from: dt.date,
+    source: str,
+    note: str | None = None,
+) -> TaxpayerRelation:
+    """Link two taxpayers (`from`: the deceased debtor or the company; `to`: the heir or the representative).
+    The same open link twice is refused; an event goes on both timelines."""
+    if kind not in RELATION_KINDS:
+        raise DomainError(f"Tipo di collegamento non ammesso: {kind}.")
+    if from_taxpayer.id == to_taxpayer.id:
+        raise DomainError("Un contribuente non può essere collegato a sé stesso.")
+    if kind == "erede" and from_taxpayer.kind != "PF":
+        raise DomainError("Gli eredi si collegano a una persona fisica deceduta.")
+    if kind == "rappresentante_legale" and from_taxpayer.kind != "PG":
+        raise DomainError("Il rappresentante legale si collega a una persona giuridica.")
+    if not source.strip():
+        raise DomainError("Indicare la fonte del collegamento (atto, dichiarazione, visura).")
+    existing = session.scalars(
+        sa.select(TaxpayerRelation).where(
+            TaxpayerRelation.kind == kind,
+            TaxpayerRelation.from_taxpayer_id == from_taxpayer.id,
+            TaxpayerRelation.to_taxpayer_id == to_taxpayer.id,
+            TaxpayerRelation.valid_to.is_(None),
+        )
+    ).first()
+    if existing is not None:
+        raise DomainError("Questo collegamento è già registrato e in vigore.")
+    relation = TaxpayerRelation(
+        kind=kind,
+        from_taxpayer_id=from_taxpayer.id,
+        to_taxpayer_id=to_taxpayer.id,
+        valid_from=valid_from,
+        source=source.strip(),
+        note=(note or "").strip() or None,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(relation)
+    session.flush()
+    for own, other in ((from_taxpayer, to_taxpayer), (to_taxpayer, from_taxpayer)):
+        record_event(
+            session,
+            actor,
+            "relation.added",
+            f"{relation.label_from(own.id)}: {other.display_name} ({other.codice_fiscale})",
+            taxpayer_id=own.id,
+            payload={
+                "relation_id": relation.id,
+                "kind": kind,
+                "other_taxpayer_id": other.id,
+                "source": source,
+            },
+        )
+    return relation
+
+
+def end_relation(
+    session: Session, actor: Actor, relation: TaxpayerRelation, *, valid_to: dt.date, reason: str
+) -> TaxpayerRelation:
+    """Close a link at `valid_to` (kept, with its history): e.g. a representative who left office."""
+    if relation.valid_to is not None:
+        raise DomainError("Il collegamento è già chiuso.")
+    if valid_to < relation.valid_from:
+        raise DomainError("La data di fine non può precedere l'inizio del collegamento.")
+    relation.valid_to = valid_to
+    relation.ended_by_id = actor.user_id
+    for own, other in (
+        (relation.from_taxpayer_id, relation.to_taxpayer_id),
+        (relation.to_taxpayer_id, relation.from_taxpayer_id),
+    ):
+        record_event(
+            session,
+            actor,
+            "relation.ended",
+            f"{relation.label_from(own)}: collegamento chiuso al {valid_to:%d/%m/%Y}"
+            + (f" ({reason.strip()})" if reason.strip() else ""),
+            taxpayer_id=own,
+            payload={"relation_id": relation.id, "other_taxpayer_id": other, "reason": reason.strip()},
+        )
+    return relation
+
+
+def record_estratto_conto(session: Session, actor: Actor, taxpayer: Taxpayer, *, positions: int,
+                          total_due_cents: int, on: dt.date) -> None:
+    """The estratto conto was printed: an event on the timeline with what it showed."""
+    record_event(
+        session,
+        actor,
+        "estratto_conto.printed",
+        f"Estratto conto al {on:%d/%m/%Y}: {positions} posizioni",
+        taxpayer_id=taxpayer.id,
+        payload={"positions": positions, "total_due_cents": total_due_cents, "on": on.isoformat()},
+    )
