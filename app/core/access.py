@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.users": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
     "self_service": frozenset({"contribuente"}),
+    "plans.decide": frozenset({"admin", "backoffice"}),
 }
 
 API_SCOPES: dict[str, str] = {

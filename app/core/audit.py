@@ -38,6 +38,11 @@ EVENT_KINDS: dict[str, str] = {
     "document.deleted": "Documento eliminato",
     "parameter.added": "Nuovo periodo di un parametro normativo",
     "parameter.verified": "Parametro normativo verificato",
+    "plan.requested": "Rateazione richiesta",
+    "plan.approved": "Richiesta di rateazione approvata",
+    "plan.refused": "Richiesta di rateazione respinta",
+    "selfservice.login": "Accesso con SPID/CIE",
+    "selfservice.login_refused": "Accesso con SPID/CIE rifiutato",
 }
 
 
