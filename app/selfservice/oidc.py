@@ -60,6 +60,10 @@ def random_value(length: int = 48) -> str:
     return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
 
 
+def new_nonce() -> str:
+    return random_value()
+
+
 _CLIENTS: dict[tuple[str, str, str, str], Any] = {}
 
 
@@ -76,8 +80,8 @@ def client() -> Any:
     )
     found = _CLIENTS.get(key)
     if found is None:
-        registry = OAuth()
-        found = registry.register(
+        registry = OAuth(current_app._get_current_object())  # type: ignore[attr-defined]
+        registry.register(
             "broker",
             client_id=key[1],
             client_secret=key[2] or None,
@@ -88,6 +92,7 @@ def client() -> Any:
                 "timeout": cfg.get("OIDC_TIMEOUT", 10),
             },
         )
+        found = registry.create_client("broker")
         _CLIENTS[key] = found
     return found
 
@@ -96,7 +101,7 @@ def start(redirect_uri: str) -> tuple[str, dict[str, Any]]:
     """The broker's authorization URL, and what the session keeps until the callback."""
     pending = {
         "state": random_value(),
-        "nonce": random_value(),
+        "nonce": new_nonce(),
         "code_verifier": random_value(64),
         "started": int(security.clock().timestamp()),
         "redirect_uri": redirect_uri,
