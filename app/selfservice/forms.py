@@ -13,7 +13,9 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 class PlanQuery(QueryForm):
     """The simulation (GET): positions, number of installments, first due date."""
 
-    posizioni = SelectMultipleField("Posizioni da rateizzare", coerce=int, validators=[Optional()])
+    posizioni = SelectMultipleField(
+        "Posizioni da rateizzare", coerce=int, validate_choice=False, validators=[Optional()]
+    )
     rate = IntegerField(
         "Numero di rate", validators=[Optional(), NumberRange(1, 120, "un numero da 1 a 120")]
     )
@@ -22,7 +24,10 @@ class PlanQuery(QueryForm):
 
 class PlanRequestForm(FlaskForm):
     posizioni = SelectMultipleField(
-        "Posizioni da rateizzare", coerce=int, validators=[DataRequired("Scegli almeno una posizione.")]
+        "Posizioni da rateizzare",
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired("Scegli almeno una posizione.")],
     )
     rate = IntegerField(
         "Numero di rate",

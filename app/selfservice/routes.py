@@ -255,10 +255,14 @@ def plan() -> Any:
         if p.state not in ("pagata", "sgravata", "inesigibile", "prescritta", "in_rateazione")
     ]
     choices = [(p.id, f"{p.entrata.name} {p.year} – {p.description or p.external_id}") for p in positions]
-    query = valid_query(PlanQuery(request.args), shown_on_form=("prima", "rate"))
+    query = PlanQuery(request.args)
     query.posizioni.choices = choices
+    query = valid_query(query, shown_on_form=("prima", "rate"))
     form = PlanRequestForm()
     form.posizioni.choices = choices
+    asked = (form.posizioni.data if request.method == "POST" else query.posizioni.data) or []
+    if any(position_id not in dict(choices) for position_id in asked):
+        abort(404)  # not one of the taxpayer's open positions: nothing said about it
     simulation, error, allowed = None, None, None
     if request.method == "POST":
         if form.validate_on_submit():

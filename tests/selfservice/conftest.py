@@ -79,7 +79,9 @@ def _token_handler(broker: Broker, name: str):
                 head, payload, signature = body["id_token"].split(".")
                 middle = len(signature) // 2
                 flipped = "A" if signature[middle] != "A" else "B"
-                body["id_token"] = ".".join((head, payload, signature[:middle] + flipped + signature[middle + 1:]))
+                body["id_token"] = ".".join(
+                    (head, payload, signature[:middle] + flipped + signature[middle + 1 :])
+                )
             broker.last_token = body
         return Response(json.dumps(body), status=upstream.status_code, content_type="application/json")
 
@@ -94,14 +96,18 @@ def broker() -> Iterator[Broker]:
     ):
         proxy = HTTPServer(host="127.0.0.1", port=0)
         proxy.start()
-        targets = {"main": f"http://localhost:{main.server_port}",
-                   "expired": f"http://localhost:{expired.server_port}"}
+        targets = {
+            "main": f"http://localhost:{main.server_port}",
+            "expired": f"http://localhost:{expired.server_port}",
+        }
         state = Broker(proxy=proxy, targets=targets)
         for name in targets:
             proxy.expect_request(f"/{name}/.well-known/openid-configuration").respond_with_handler(
                 _metadata_handler(state, name)
             )
-            proxy.expect_request(f"/{name}/token", method="POST").respond_with_handler(_token_handler(state, name))
+            proxy.expect_request(f"/{name}/token", method="POST").respond_with_handler(
+                _token_handler(state, name)
+            )
         try:
             yield state
         finally:

@@ -59,8 +59,11 @@ def test_first_login_creates_the_account_of_a_known_taxpayer(oidc_app: Flask, br
         has_account = sa.select(User.taxpayer_id).where(User.taxpayer_id.is_not(None))
         taxpayer = db.session.scalars(
             sa.select(Taxpayer)
-            .where(Taxpayer.kind == "PF", Taxpayer.id.not_in(has_account),
-                   sa.exists().where(TaxpayerEnte.taxpayer_id == Taxpayer.id))
+            .where(
+                Taxpayer.kind == "PF",
+                Taxpayer.id.not_in(has_account),
+                sa.exists().where(TaxpayerEnte.taxpayer_id == Taxpayer.id),
+            )
             .order_by(Taxpayer.id)
         ).first()
         cf, taxpayer_id = taxpayer.codice_fiscale, taxpayer.id
@@ -110,7 +113,9 @@ def test_a_bad_id_token_is_refused(
 ) -> None:
     broker.mode = mode
     kw = {"client_id": "altro-servizio"} if mode == "other_client" else {}
-    client, response, _ = _login(oidc_app, broker, f"spid-{mode}", {"fiscalNumber": f"TINIT-{MARIO_CF}"}, **kw)
+    client, response, _ = _login(
+        oidc_app, broker, f"spid-{mode}", {"fiscalNumber": f"TINIT-{MARIO_CF}"}, **kw
+    )
     assert mode in broker.seen
     assert response.status_code == 401, response.get_data(as_text=True)[:500]
     assert message in response.get_data(as_text=True)
@@ -119,7 +124,9 @@ def test_a_bad_id_token_is_refused(
     assert client.get("/self-service/").status_code == 302  # not logged in: to the login
 
 
-def test_an_expired_id_token_is_refused(oidc_app: Flask, broker: Broker, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_expired_id_token_is_refused(
+    oidc_app: Flask, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(oidc_app.config, "OIDC_DISCOVERY_URL", broker.discovery("expired"))
     broker.put_user("spid-expired", {"fiscalNumber": f"TINIT-{MARIO_CF}"}, name="expired")
     client = oidc_app.test_client()
@@ -130,7 +137,9 @@ def test_an_expired_id_token_is_refused(oidc_app: Flask, broker: Broker, monkeyp
     assert _events(oidc_app, "selfservice.login_refused")[-1].payload["reason"] == "expired"
 
 
-def test_a_replayed_nonce_is_refused(oidc_app: Flask, broker: Broker, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_replayed_nonce_is_refused(
+    oidc_app: Flask, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An ID token whose nonce was already used for a login (the same answer played again, even in a
     session that asked with that very nonce) opens nothing."""
     fixed = oidc.random_value()
@@ -181,7 +190,11 @@ def test_password_login_of_taxpayers_is_off_unless_the_demo_setting(app: Flask, 
     client = app.test_client()
     response = client.post(
         "/login",
-        data={"username": "contribuente", "password": DEMO_PASSWORD, "csrf_token": csrf_token(client, "/login")},
+        data={
+            "username": "contribuente",
+            "password": DEMO_PASSWORD,
+            "csrf_token": csrf_token(client, "/login"),
+        },
     )
     assert response.status_code == 403
     assert "SPID o CIE" in response.get_data(as_text=True)
