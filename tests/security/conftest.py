@@ -188,6 +188,11 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["document_link_id"] = db.session.scalars(
                 sa.select(DocumentLink.id).where(DocumentLink.document_id == filed.document)
             ).first()
+            # a taxpayer's rateazione request (self-service) of this ente
+            from tests.selfservice.support import plan_request_of_someone
+
+            data.ids["plan_request_id"] = plan_request_of_someone(db.session, ente_id=ente_rows[code].id).id
+            db.session.commit()
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
@@ -203,6 +208,10 @@ def _build(app: Flask, store: Path) -> World:
         other = dict(r01)
         other["taxpayer_id"] = hostile_taxpayers["script"]  # an R01 taxpayer, not Mario Rossi
         other["position_id"] = hostile_positions["script"]
+        other["plan_request_id"] = plan_request_of_someone(
+            db.session, ente_id=ente_rows["R01"].id, not_taxpayer=mario.id
+        ).id
+        db.session.commit()
         assert other["taxpayer_id"] != mario.id
         return World(
             app=app,
@@ -240,6 +249,7 @@ WATCHED_TABLES = (
     "payment_allocations", "payment_reviews", "payment_anomalies", "payment_refunds", "bank_credits",
     "riversamenti", "notice_numbers", "events", "row_versions", "parameters",
     "documents", "document_links", "document_pages", "document_outbox",
+    "plan_requests", "plan_request_positions",
 )
 
 

@@ -36,6 +36,7 @@ ID_KINDS = {
     "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
+    "request_id": "plan_request_id",  # a taxpayer's rateazione request (self-service, /rateazioni/richieste)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
@@ -134,7 +135,7 @@ def _form(world: World, client, persona: Persona) -> dict[str, str]:
         "name": "sonda",
     }
     if persona.username is not None:
-        page = "/la-mia-posizione" if persona.username == "contribuente" else "/"
+        page = "/self-service/" if persona.username == "contribuente" else "/"
         data["csrf_token"] = csrf_token(client, page)
     elif not persona.token_of:
         data["csrf_token"] = csrf_token(client, "/login")
