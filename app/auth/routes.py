@@ -65,7 +65,7 @@ def login() -> Any:
             if outcome.user.role == "contribuente" and not cfg.get("SELF_SERVICE_PASSWORD_LOGIN"):
                 db.session.rollback()
                 form.password.errors.append("I contribuenti accedono con SPID o CIE.")
-                return render_template("auth/login.html", form=form, spid_link=True), 403
+                return render_template("auth/login.html", form=form), 403
             db.session.commit()
             session.pop(PENDING, None)
             target = _safe_next(request.args.get("next"))
