@@ -199,3 +199,23 @@ def test_password_login_of_taxpayers_is_off_unless_the_demo_setting(app: Flask, 
     assert response.status_code == 403
     assert "SPID o CIE" in response.get_data(as_text=True)
     assert client.get("/self-service/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "claims,expected",
+    [
+        ({"fiscalNumber": f"TINIT-{MARIO_CF}"}, MARIO_CF),
+        ({"fiscalNumber": f"tinit-{MARIO_CF.lower()}"}, MARIO_CF),
+        ({"fiscalNumber": MARIO_CF}, MARIO_CF),
+        ({"https://attributes.eid.gov.it/fiscal_number": f"TINIT-{MARIO_CF}"}, MARIO_CF),
+        ({"email": "x@example.org"}, None),
+    ],
+)
+def test_the_fiscal_code_is_read_from_spid_and_cie_claims(claims: dict, expected: str | None) -> None:
+    assert oidc.fiscal_code_of(claims) == expected
+
+
+def test_a_malformed_fiscal_code_claim_is_refused() -> None:
+    with pytest.raises(oidc.LoginError) as refused:
+        oidc.fiscal_code_of({"fiscalNumber": "TINIT-NONVALIDO"})
+    assert refused.value.code == "fiscal_number"
