@@ -138,6 +138,17 @@ class Config:
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
     FDR_API_KEY = env_str("FDR_API_KEY")
     FDR_API_TIMEOUT = env_int("FDR_API_TIMEOUT", 30)
+    # Taxpayers' login with SPID/CIE through the Regione's OpenID Connect broker (app/selfservice/oidc.py):
+    # no discovery URL, no SPID/CIE button
+    OIDC_DISCOVERY_URL = env_str("OIDC_DISCOVERY_URL")
+    OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+    OIDC_SCOPES = env_str("OIDC_SCOPES", "openid profile")
+    OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+    # the demo password login of taxpayer accounts (the embedded default and the test suite only)
+    SELF_SERVICE_PASSWORD_LOGIN = env_bool("SELF_SERVICE_PASSWORD_LOGIN", False)
+    # a taxpayer's upload into the archive (self-service): at most this many megabytes per file
+    SELF_SERVICE_UPLOAD_MB = env_int("SELF_SERVICE_UPLOAD_MB", 20)
 
 
 class DevelopmentConfig(Config):
@@ -147,6 +158,7 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)  # plain http on localhost
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     TOTP_REQUIRED = env_bool("TOTP_REQUIRED", False)  # demo only: the second factor can be switched off
+    SELF_SERVICE_PASSWORD_LOGIN = env_bool("SELF_SERVICE_PASSWORD_LOGIN", True)  # the demo taxpayer
 
     def __init__(self) -> None:
         directory = instance_dir()
@@ -167,6 +179,8 @@ class ProductionConfig(Config):
             raise ConfigError(f"APP_ENV=production requires: {', '.join(missing)}")
         if env_bool("TOTP_REQUIRED", True) is False:
             raise ConfigError("TOTP_REQUIRED cannot be switched off in production")
+        if env_bool("SELF_SERVICE_PASSWORD_LOGIN", False):
+            raise ConfigError("SELF_SERVICE_PASSWORD_LOGIN (the demo taxpayer login) is not for production")
         self.INSTANCE_DIR = str(instance_dir())
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
@@ -181,6 +195,7 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     TOTP_REQUIRED = True
+    SELF_SERVICE_PASSWORD_LOGIN = env_bool("SELF_SERVICE_PASSWORD_LOGIN", True)  # tests/browser log in so
 
     def __init__(self) -> None:
         self.INSTANCE_DIR = str(instance_dir())

@@ -43,7 +43,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _import_models() -> None:
-    from app import archive, auth, carichi, enti, jobs, payments, positions, taxpayers  # noqa: F401
+    from app import archive, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
@@ -63,13 +63,15 @@ def register_blueprints(app: Flask) -> None:
     from app.jobs.routes import bp as jobs_bp
     from app.legal.routes import bp as legal_bp
     from app.payments.routes import bp as payments_bp
+    from app.plans.routes import bp as plans_bp
     from app.positions.routes import bp as positions_bp
+    from app.selfservice.routes import bp as selfservice_bp
     from app.taxpayers.routes import bp as taxpayers_bp
     from app.users.routes import bp as users_bp
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
                 payments_bp, legal_bp, archive_bp, users_bp, accountability_bp, crm_contacts_bp,
-                crm_self_service_bp):
+                crm_self_service_bp, selfservice_bp, plans_bp):
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
 

@@ -37,7 +37,8 @@ MATRIX = [
     ("/posizioni/esporta.csv", expect(200, callcenter=403, contribuente=403)),
     ("/amministrazione/parametri", expect(403, admin=200)),
     ("/amministrazione/token-api", expect(403, admin=200)),
-    ("/la-mia-posizione", expect(403, contribuente=200)),
+    ("/la-mia-posizione", expect(403, contribuente=301)),
+    ("/self-service/", expect(403, contribuente=200)),
     ("/api/v1/positions?codice_fiscale=" + MARIO_ROSSI_CF, expect(401, anonymous=401)),
 ]
 

@@ -47,7 +47,7 @@ def test_taxpayer_login_needs_no_second_factor(app) -> None:
     client = app.test_client()
     response = login(client, "contribuente")
     assert response.status_code == 302
-    assert client.get("/la-mia-posizione").status_code == 200
+    assert client.get("/self-service/").status_code == 200
 
 
 def test_wrong_password_five_times_throttles_the_account(app) -> None:

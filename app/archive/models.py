@@ -230,7 +230,16 @@ class SearchOutbox(Base):
 
 # Who sees what (app.core.access): a document belongs to its ente; pages, links and outbox rows to their
 # document; document types are national (no ente) or an ente's own, like parameters.
-access.register_scope(Document, ente=Document.ente_id)
+# a taxpayer account sees the documents confirmed as theirs (self-service: download, logged)
+access.register_scope(
+    Document,
+    ente=Document.ente_id,
+    taxpayer=lambda allowed: sa.exists().where(
+        DocumentLink.document_id == Document.id,
+        DocumentLink.state == "confirmed",
+        allowed(DocumentLink.taxpayer_id),
+    ),
+)
 access.register_scope(DocumentPage, ente=access.through(DocumentPage.document_id))
 access.register_scope(DocumentLink, ente=access.through(DocumentLink.document_id))
 access.register_scope(SearchOutbox, ente=access.through(SearchOutbox.document_id))

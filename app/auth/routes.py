@@ -62,6 +62,10 @@ def login() -> Any:
             form.password.errors.append(exc.message)
             status = exc.status
         else:
+            if outcome.user.role == "contribuente" and not cfg.get("SELF_SERVICE_PASSWORD_LOGIN"):
+                db.session.rollback()
+                form.password.errors.append("I contribuenti accedono con SPID o CIE.")
+                return render_template("auth/login.html", form=form), 403
             db.session.commit()
             session.pop(PENDING, None)
             target = _safe_next(request.args.get("next"))
@@ -170,7 +174,7 @@ def logout() -> Any:
 @login_required
 def home() -> Any:
     if current_user.role == "contribuente":
-        return redirect(url_for("main.self_service"))
+        return redirect(url_for("selfservice.home"))
     from app.core.access import current_principal
     from app.positions.queries import dashboard_counts
 
@@ -181,27 +185,5 @@ def home() -> Any:
 @main_bp.route("/la-mia-posizione")
 @permission_required("self_service")
 def self_service() -> Any:
-    from app.core.access import current_principal
-    from app.taxpayers import queries
-
-    principal = current_principal()
-    card = queries.get_card(
-        db.session,
-        principal,
-        current_user.taxpayer_id,
-        remote_addr=request.remote_addr,
-        action="self_service",
-    )
-    from app.payments.queries import own_receipts
-    from app.positions import notice_view
-
-    # the amounts due are the card's (computed once): the table and the notices show the same figures
-    amounts = notice_view.amounts_of(card.balances, card.positions)
-    notices = notice_view.notices_of(
-        db.session, card.positions, card.on or notice_view.today(), amounts=amounts
-    )
-    receipts = own_receipts(db.session, principal)
-    db.session.commit()  # the access log row
-    return render_template(
-        "main/self_service.html", card=card, notices=notices, amounts=amounts, receipts=receipts
-    )
+    """The old address of the taxpayer's page: the portal lives under /self-service/ now."""
+    return redirect(url_for("selfservice.home"), 301)

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "self_service": frozenset({"contribuente"}),
     "contact.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "contact.write": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
+    "plans.decide": frozenset({"admin", "backoffice"}),
 }
 
 API_SCOPES: dict[str, str] = {

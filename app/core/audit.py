@@ -47,6 +47,11 @@ EVENT_KINDS: dict[str, str] = {
     "user.enabled": "Utente riattivato",
     "user.totp_reset": "Secondo fattore azzerato",
     "user.password_reset": "Password reimpostata",
+    "plan.requested": "Rateazione richiesta",
+    "plan.approved": "Richiesta di rateazione approvata",
+    "plan.refused": "Richiesta di rateazione respinta",
+    "selfservice.login": "Accesso con SPID/CIE",
+    "selfservice.login_refused": "Accesso con SPID/CIE rifiutato",
 }
 
 

@@ -36,8 +36,13 @@ NAV = (
     NavItem("accountability.events", "Registri", "it-list", "audit.read"),
     # Administration has its own sub-navigation (parameters, users, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
-    NavItem("main.self_service", "La mia posizione", "it-user", "self_service"),
+    NavItem("plans.request_list", "Rateazioni", "it-calendar", "plans.decide"),
+    NavItem("selfservice.home", "La mia posizione", "it-user", "self_service"),
+    NavItem("selfservice.documents", "Documenti", "it-file", "self_service"),
+    NavItem("selfservice.payments", "Pagamenti", "it-card", "self_service"),
+    NavItem("selfservice.plan", "Rateazione", "it-calendar", "self_service"),
     NavItem("crm_self_service.my_appointments", "Appuntamenti", "it-calendar", "self_service"),
+    NavItem("selfservice.contacts", "Recapiti", "it-mail", "self_service"),
 )
 
 

@@ -190,7 +190,7 @@ def test_first_morning_codice_avviso_to_payoff_to_the_taxpayers_quietanza(page: 
     # 5. the taxpayer sees the position paid and downloads the quietanza
     page.context.clear_cookies()
     login(page, live_app, root, "contribuente", "La mia posizione")
-    expect(page).to_have_url(re.compile(r"/la-mia-posizione$"))
+    expect(page).to_have_url(re.compile(r"/self-service/$"))
     mine = page.get_by_test_id(f"self-position-{position_id}")
     expect(mine).to_contain_text("Pagata")
     expect(mine.locator("td").last).to_have_text("0,00 €")

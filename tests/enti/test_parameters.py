@@ -169,7 +169,7 @@ def test_verification_records_who_when_and_against_which_publication(app, person
 def test_verification_is_refused_to_other_roles(personas, session, persona: str) -> None:
     period = _legale(session, dt.date(2022, 1, 1))
     client = personas.client(persona)
-    token = csrf_token(client, "/la-mia-posizione" if persona == "contribuente" else "/")
+    token = csrf_token(client, "/self-service/" if persona == "contribuente" else "/")
     response = client.post(
         f"/amministrazione/parametri/tasso/{period.id}/verifica",
         data={"against": "G.U. n. 297 del 15/12/2021", "csrf_token": token},

@@ -115,7 +115,7 @@ def test_card_list_self_service_api_and_exports_show_one_amount_due(app, session
     assert _eur(due.total_cents) in card and "Come è calcolato il dovuto" in card
     assert "1284 c.c." in card and "D.M. " in card  # the rule's and the rates' legal source
 
-    own = _get(personas.client("contribuente"), "/la-mia-posizione")
+    own = _get(personas.client("contribuente"), "/self-service/")
     assert _page_due(own, "self-total") == _eur(total)
 
     detail = _get(staff, f"/posizioni/{target.id}")

@@ -39,7 +39,7 @@ def test_the_payload_is_pagopas_zero_padded_string() -> None:
         ("sportello", "/contribuenti/{taxpayer}"),
         ("callcenter", "/contribuenti/{taxpayer}"),
         ("regione", "/posizioni/{position}"),
-        ("contribuente", "/la-mia-posizione"),
+        ("contribuente", "/self-service/"),
     ],
 )
 def test_the_notice_is_on_the_page_and_its_qr_decodes_to_the_pagopa_payload(

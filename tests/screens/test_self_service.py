@@ -48,11 +48,14 @@ def _other_taxpayers_position(app, taxpayer_id: int) -> int:
 def test_the_taxpayer_has_no_staff_search_box_and_one_landing_page(personas) -> None:
     client = personas.client("contribuente")
     home = client.get("/")
-    assert home.status_code == 302 and home.headers["Location"].endswith("/la-mia-posizione")
-    html = client.get("/la-mia-posizione").get_data(as_text=True)
+    assert home.status_code == 302 and home.headers["Location"].endswith("/self-service/")
+    html = client.get("/self-service/").get_data(as_text=True)
     assert 'id="esa-search-q"' not in html and 'action="/contribuenti/"' not in html
     nav = re.search(r'<ul class="navbar-nav">(.*?)</ul>', html, flags=re.S).group(1)
-    assert re.findall(r'<a class="nav-link[^"]*" href="([^"]+)"', nav) == ["/la-mia-posizione"]
+    assert re.findall(r'<a class="nav-link[^"]*" href="([^"]+)"', nav) == [
+        "/self-service/", "/self-service/documenti", "/self-service/pagamenti", "/self-service/rateazione",
+        "/self-service/recapiti",
+    ]
     assert client.get("/contribuenti/").status_code == 403  # what the box used to lead to
 
 
@@ -62,7 +65,7 @@ def test_states_are_labels_and_the_amount_is_the_notice_amount(app, personas) ->
         position = db.session.get(Position, p.id)
         state = position.state
         amount = notice_amount_cents(db.session, position, today())
-    html = personas.client("contribuente").get("/la-mia-posizione").get_data(as_text=True)
+    html = personas.client("contribuente").get("/self-service/").get_data(as_text=True)
     table = re.search(r'data-testid="self-positions".*?</table>', html, flags=re.S).group(0)
     from app.engine.states import STATES
 
@@ -77,7 +80,7 @@ def test_the_taxpayer_downloads_their_own_quietanze_only(app, personas) -> None:
     own_id, own_number = _desk_payment(app, p.id, 1000)
     other_id, _ = _desk_payment(app, _other_taxpayers_position(app, p.taxpayer_id), 100)
     client = personas.client("contribuente")
-    html = client.get("/la-mia-posizione").get_data(as_text=True)
+    html = client.get("/self-service/").get_data(as_text=True)
     assert own_number in html
     link = f"/pagamenti/le-mie-quietanze/{own_id}.pdf"
     assert f'href="{link}"' in html
@@ -129,7 +132,7 @@ def test_the_accessibility_statement_follows_the_agid_model(client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("persona", "path"), [("contribuente", "/la-mia-posizione"), ("sportello", "/contribuenti/")]
+    ("persona", "path"), [("contribuente", "/self-service/"), ("sportello", "/contribuenti/")]
 )
 def test_the_amounts_due_are_computed_once_for_the_table_and_the_notices(
     app, personas, monkeypatch, persona, path
@@ -150,7 +153,7 @@ def test_the_amounts_due_are_computed_once_for_the_table_and_the_notices(
 
     monkeypatch.setattr(amounts, "amounts_due", counted)
     monkeypatch.setattr(queries, "amounts_due", counted)
-    url = path if path.startswith("/la-mia") else f"{path}{p.taxpayer_id}"
+    url = path if path.startswith("/self-service") else f"{path}{p.taxpayer_id}"
     html = personas.client(persona).get(url).get_data(as_text=True)
     assert calls and all(p.id in ids for ids in calls)
     assert len(calls) == 1, calls

@@ -229,6 +229,11 @@ def _build(app: Flask, store: Path) -> World:
             db.session.commit()
             data.ids["message_id"], data.ids["message_rule_id"] = message.id, rule.id
             data.ids["message_template_id"] = message.template_id
+            # a taxpayer's rateazione request (self-service) of this ente
+            from tests.selfservice.support import plan_request_of_someone
+
+            data.ids["plan_request_id"] = plan_request_of_someone(db.session, ente_id=ente_rows[code].id).id
+            db.session.commit()
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
@@ -244,6 +249,10 @@ def _build(app: Flask, store: Path) -> World:
         other = dict(r01)
         other["taxpayer_id"] = hostile_taxpayers["script"]  # an R01 taxpayer, not Mario Rossi
         other["position_id"] = hostile_positions["script"]
+        other["plan_request_id"] = plan_request_of_someone(
+            db.session, ente_id=ente_rows["R01"].id, not_taxpayer=mario.id
+        ).id
+        db.session.commit()
         assert other["taxpayer_id"] != mario.id
         from app.crm.contacts import services as crm
         from app.crm.contacts.models import Sportello
@@ -291,6 +300,7 @@ WATCHED_TABLES = (
     "riversamenti", "notice_numbers", "events", "row_versions", "parameters",
     "documents", "document_links", "document_pages", "document_outbox",
     "messages", "message_attachments", "message_templates", "message_rules", "consents",
+    "plan_requests", "plan_request_positions",
 )
 
 

@@ -42,6 +42,7 @@ ID_KINDS = {
     "message_id": "message_id",  # messages to taxpayers
     "template_id": "message_template_id",
     "rule_id": "message_rule_id",
+    "request_id": "plan_request_id",  # a taxpayer's rateazione request (self-service, /rateazioni/richieste)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
@@ -140,7 +141,7 @@ def _form(world: World, client, persona: Persona) -> dict[str, str]:
         "name": "sonda",
     }
     if persona.username is not None:
-        page = "/la-mia-posizione" if persona.username == "contribuente" else "/"
+        page = "/self-service/" if persona.username == "contribuente" else "/"
         data["csrf_token"] = csrf_token(client, page)
     elif not persona.token_of:
         data["csrf_token"] = csrf_token(client, "/login")

@@ -86,5 +86,5 @@ def test_card_fragment_for_htmx(personas, app) -> None:
 
 
 def test_taxpayer_sees_only_their_own_positions(app, personas) -> None:
-    html = personas.client("contribuente").get("/la-mia-posizione").get_data(as_text=True)
+    html = personas.client("contribuente").get("/self-service/").get_data(as_text=True)
     assert MARIO_ROSSI_CF in html and "Verdi" not in html
