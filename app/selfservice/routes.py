@@ -173,14 +173,14 @@ def documents() -> Any:
 @permission_required("self_service")
 def document_download(document_id: int) -> Any:
     """The original of one of the taxpayer's documents (logged on their timeline)."""
-    from app.archive.services import record_download
+    from app.archive.services import record_access
     from app.jobs.files import path_of
 
     _check_id(document_id)
     document = queries.get_own_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
-    record_download(db.session, document, current_actor())
+    record_access(db.session, document, current_actor())
     db.session.commit()
     response = send_file(
         path_of(current_app.config["FILE_STORE"], document.file_path),
