@@ -77,6 +77,8 @@ for _prefix, _group in (
     ("payment.", "pagamenti"),
     ("act.", "atti"),
     ("contact.logged", "contatti"),
+    ("contact.recorded", "contatti"),  # the crm's contact log
+    ("appointment.", "contatti"),
     ("document.", "documenti"),
     ("message.", "messaggi"),
     ("position.", "posizioni"),

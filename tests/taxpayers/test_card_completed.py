@@ -449,3 +449,16 @@ def test_the_card_draws_two_notices_and_loads_the_others_on_demand(app, personas
     rest = client.get(last.group(1).replace("&amp;", "&"), headers=HX).get_data(as_text=True)
     assert rest.count("<svg") >= 2 and "notices-more" not in rest
     assert client.get(more.group(1).replace("&amp;", "&")).status_code == 302
+
+
+def test_every_event_kind_has_the_group_its_name_says() -> None:
+    from app.core.timeline import group_expression, group_of
+
+    assert group_of("contact.logged") == group_of("contact.recorded") == "contatti"
+    assert group_of("appointment.booked") == "contatti"
+    assert group_of("contact.changed") == "anagrafica"  # a changed phone number is anagrafica
+    assert group_of("payment.allocated") == "pagamenti" and group_of("act.notified") == "atti"
+    assert group_of("document.filed") == group_of("estratto_conto.printed") == "documenti"
+    assert group_of("message.sent") == "messaggi" and group_of("position.loaded") == "posizioni"
+    assert group_of("relation.added") == group_of("something.else") == "anagrafica"
+    assert "CASE" in str(group_expression(sa.column("kind")))
