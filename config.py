@@ -124,6 +124,17 @@ class Config:
     SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
     MAIL_FROM = env_str("MAIL_FROM", "esattoria@localhost")
     PEC_FROM = env_str("PEC_FROM")  # the Gestore's PEC address; unset: MAIL_FROM
+    # the help desk (app/helpdesk/): its IMAP mailbox opens tickets and threads replies (unset: no polling)
+    HELPDESK_IMAP_HOST = env_str("HELPDESK_IMAP_HOST")
+    HELPDESK_IMAP_PORT = env_int("HELPDESK_IMAP_PORT", 993)
+    HELPDESK_IMAP_USER = env_str("HELPDESK_IMAP_USER")
+    HELPDESK_IMAP_PASSWORD = env_str("HELPDESK_IMAP_PASSWORD")
+    HELPDESK_IMAP_FOLDER = env_str("HELPDESK_IMAP_FOLDER", "INBOX")
+    HELPDESK_IMAP_ENTE = env_str("HELPDESK_IMAP_ENTE")  # the ente code the mailed tickets belong to
+    HELPDESK_IMAP_SSL = env_str("HELPDESK_IMAP_SSL", "ssl")  # ssl | starttls | none (local tests)
+    HELPDESK_MAIL_FROM = env_str("HELPDESK_MAIL_FROM")  # the desk's address (replies); unset: MAIL_FROM
+    HELPDESK_TRANSFER_TO = env_str("HELPDESK_TRANSFER_TO")  # the Regione's first-level help desk
+    HELPDESK_ALERT_TO = env_str("HELPDESK_ALERT_TO")  # SLA warnings when the ticket has no assignee e-mail
     # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
     FDR_API_KEY = env_str("FDR_API_KEY")
