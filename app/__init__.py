@@ -45,6 +45,8 @@ def register_extensions(app: Flask) -> None:
 def _import_models() -> None:
     from app import archive, auth, carichi, enti, jobs, payments, positions, taxpayers  # noqa: F401
     from app.core import audit, history  # noqa: F401
+    from app.crm.knowledge import models as _knowledge  # noqa: F401
+    from app.helpdesk import models as _helpdesk  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
