@@ -55,7 +55,9 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
     from app.carichi.routes import bp as carichi_bp
+    from app.crm.knowledge.routes import bp as knowledge_bp
     from app.enti.routes import bp as admin_bp
+    from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
     from app.legal.routes import bp as legal_bp
     from app.payments.routes import bp as payments_bp
@@ -63,7 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from app.taxpayers.routes import bp as taxpayers_bp
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
-                payments_bp, legal_bp, archive_bp):
+                payments_bp, legal_bp, archive_bp, helpdesk_bp, knowledge_bp):
         app.register_blueprint(bp)
 
 

@@ -31,9 +31,12 @@ NAV = (
     NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
     NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
+    NavItem("helpdesk.ticket_list", "Assistenza", "it-help-circle", "helpdesk.read"),
+    NavItem("knowledge.article_list", "Conoscenza", "it-note", "knowledge.read"),
     # Administration has its own sub-navigation (parameters, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
     NavItem("main.self_service", "La mia posizione", "it-user", "self_service"),
+    NavItem("helpdesk.self_service", "Assistenza", "it-help-circle", "self_service"),
 )
 
 

@@ -120,8 +120,9 @@ def _add_seconds(cal: BusinessCalendar, start: dt.datetime, seconds: int) -> dt.
     raise ValueError("no office hours within the calendar's limit: check the business hours")
 
 
-def _clipped(pauses: Iterable[Pause], start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime,
-                                                                                          dt.datetime]]:
+def _clipped(
+    pauses: Iterable[Pause], start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """The pauses inside [start, end), merged where they overlap, in order."""
     spans = sorted((max(_aware(a), start), min(_aware(b) if b else end, end)) for a, b in pauses)
     merged: list[tuple[dt.datetime, dt.datetime]] = []
@@ -177,7 +178,7 @@ def standard_calendar(
     local_holidays: Iterable[dt.date],
     national: Callable[[dt.date], bool],
 ) -> BusinessCalendar:
-    """Office hours, closed on the national holidays (`national`, the `holidays` package) and the local ones."""
+    """Office hours, closed on the national holidays (`national`: the `holidays` package) and local ones."""
     local = frozenset(local_holidays)
 
     def closed(day: dt.date) -> bool:

@@ -184,6 +184,7 @@ class Ticket(CreatedMixin, Base):
     transfer_reason: Mapped[str | None] = mapped_column(sa.Text)
     transfer_answer: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    mail_message_id: Mapped[str | None] = mapped_column(sa.String(500), unique=True)  # opened by e-mail
 
     comments: Mapped[list[TicketComment]] = relationship(
         back_populates="ticket", order_by="TicketComment.id", cascade="all, delete-orphan"
@@ -326,5 +327,6 @@ class TicketMail(CreatedMixin, Base):
 # Who sees what (app.core.access): staff see their enti's tickets; a taxpayer account the tickets naming it.
 access.register_scope(Ticket, ente=Ticket.ente_id, taxpayer=Ticket.taxpayer_id)
 for _model in (TicketComment, TicketEvent, TicketPause, TicketAttachment, TicketMail):
-    access.register_scope(_model, ente=access.through(_model.ticket_id),
-                          taxpayer=access.through(_model.ticket_id))
+    access.register_scope(
+        _model, ente=access.through(_model.ticket_id), taxpayer=access.through(_model.ticket_id)
+    )

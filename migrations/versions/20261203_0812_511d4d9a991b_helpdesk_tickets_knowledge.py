@@ -126,6 +126,7 @@ def upgrade():
     sa.Column('transfer_reason', sa.Text(), nullable=True),
     sa.Column('transfer_answer', sa.Text(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('mail_message_id', sa.String(length=500), nullable=True),
     sa.Column('created_dt', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('nuovo','in_carico','in_attesa','trasferito','risolto','chiuso','riaperto')", name=op.f('ck_helpdesk_tickets_status')),
     sa.ForeignKeyConstraint(['assigned_user_id'], ['users.id'], name=op.f('fk_helpdesk_tickets_assigned_user_id_users')),
@@ -136,6 +137,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['requester_user_id'], ['users.id'], name=op.f('fk_helpdesk_tickets_requester_user_id_users')),
     sa.ForeignKeyConstraint(['taxpayer_id'], ['taxpayers.id'], name=op.f('fk_helpdesk_tickets_taxpayer_id_taxpayers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_helpdesk_tickets')),
+    sa.UniqueConstraint('mail_message_id', name=op.f('uq_helpdesk_tickets_mail_message_id')),
     sa.UniqueConstraint('reference', name=op.f('uq_helpdesk_tickets_reference'))
     )
     with op.batch_alter_table('helpdesk_tickets', schema=None) as batch_op:

@@ -21,8 +21,15 @@ KINDS: dict[str, str] = {
     "faq": "Domanda frequente (FAQ)",
     "procedura": "Procedura",
 }
-WEEKDAYS: dict[int, str] = {0: "Lunedì", 1: "Martedì", 2: "Mercoledì", 3: "Giovedì", 4: "Venerdì",
-                            5: "Sabato", 6: "Domenica"}
+WEEKDAYS: dict[int, str] = {
+    0: "Lunedì",
+    1: "Martedì",
+    2: "Mercoledì",
+    3: "Giovedì",
+    4: "Venerdì",
+    5: "Sabato",
+    6: "Domenica",
+}
 
 
 class Article(CreatedMixin, Base):
