@@ -132,8 +132,8 @@ def refresh(session: Session, ticket: Ticket, at: dt.datetime) -> tuple[list[str
         if late > 0:
             if getattr(ticket, f"{name}_late_minutes") is None:
                 breaches.append(name)
-            if running or getattr(ticket, f"{name}_late_minutes") is None:
-                setattr(ticket, f"{name}_late_minutes", late)
+            # a stopped clock's minutes are frozen (paused, answered, resolved): the value stays right
+            setattr(ticket, f"{name}_late_minutes", late)
         elif running and not getattr(ticket, f"{name}_warned") and target - spent <= clocks.warn_before:
             setattr(ticket, f"{name}_warned", True)
             warnings.append(name)

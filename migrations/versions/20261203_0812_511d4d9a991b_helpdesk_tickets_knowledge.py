@@ -241,10 +241,10 @@ def upgrade():
         {"code": code, "label": label, "rank": rank, "response_minutes": response,
          "resolution_minutes": resolution, "warn_before_minutes": warn, "valid_from": start, "source": contract}
         for code, label, rank, response, resolution, warn in (
-            ("bloccante", "Bloccante", 1, 30, 240, 30),
-            ("alta", "Alta", 2, 60, 480, 60),
-            ("media", "Media", 3, 240, 1440, 120),
-            ("bassa", "Bassa", 4, 480, 4800, 240),
+            ("bloccante", "Bloccante", 1, 30, 240, 15),
+            ("alta", "Alta", 2, 60, 480, 30),
+            ("media", "Media", 3, 240, 1440, 60),
+            ("bassa", "Bassa", 4, 480, 4800, 120),
         )
     ])
     op.bulk_insert(sa.table(
