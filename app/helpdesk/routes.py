@@ -479,6 +479,7 @@ def sla_report_export(fmt: str) -> Any:
             Column("mttr_minutes", "MTTR (minuti lavorativi)", "int"),
             Column("reopened", "Riaperte", "int"),
             Column("reopen_percent", "% riaperte", "int"),
+            Column("backlog", "Aperte (arretrato)", "int"),
         ],
     )
 
@@ -502,9 +503,16 @@ def sla_report_export(fmt: str) -> Any:
                     "mttr_minutes": r.mttr_minutes,
                     "reopened": r.reopened,
                     "reopen_percent": r.reopen_percent,
+                    "backlog": None,
                 }
         for status, by_class in report.backlog.items():
-            yield {"dimension": "Arretrato", "label": STATUSES[status], "resolved": sum(by_class.values())}
+            empty = {column.key: None for column in spec.columns}
+            yield {
+                **empty,
+                "dimension": "Arretrato (aperte)",
+                "label": STATUSES[status],
+                "backlog": sum(by_class.values()),
+            }
 
     return export_response(rows(), spec, fmt)
 

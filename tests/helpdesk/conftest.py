@@ -38,7 +38,9 @@ def new_ticket(session: Any, *, now: dt.datetime | None = None, actor: Any = Non
         **fields,
     }
     return services.open_ticket(
-        session, services.NewTicket(**data), actor or Actor(user_id=None, label="test"),
+        session,
+        services.NewTicket(**data),
+        actor or Actor(user_id=None, label="test"),
         now=now or rome(2026, 12, 14, 9),
     )
 

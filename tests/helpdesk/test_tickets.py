@@ -1,5 +1,5 @@
 """Tickets on PostgreSQL: the workflow with its history and pauses, the SLA check (warning, breach at the
-minute, idempotent), and reference numbers unique and gap-free under concurrent creation."""
+exact minute, idempotent), and reference numbers unique and gap-free under concurrent creation."""
 
 from __future__ import annotations
 
@@ -39,8 +39,14 @@ def test_the_workflow_pauses_the_clock_and_keeps_the_history(session) -> None:
     assert ticket.resolution_due_dt == rome(2026, 12, 15, 18)
     with pytest.raises(DomainError, match="Soluzione adottata"):
         services.change_status(session, ticket, "risolto", AGENT, now=rome(2026, 12, 15, 11))
-    services.change_status(session, ticket, "risolto", AGENT, now=rome(2026, 12, 15, 11),
-                           solution="Riconciliato a mano il pagamento del 10/12.")
+    services.change_status(
+        session,
+        ticket,
+        "risolto",
+        AGENT,
+        now=rome(2026, 12, 15, 11),
+        solution="Riconciliato a mano il pagamento del 10/12.",
+    )
     clocks = sla.evaluate(session, ticket, rome(2026, 12, 20, 12))
     assert clocks is not None and clocks.resolution_elapsed == 120 and clocks.resolution_late == 0
     assert ticket.resolution_minutes == 120
@@ -51,9 +57,15 @@ def test_the_workflow_pauses_the_clock_and_keeps_the_history(session) -> None:
     services.change_status(session, ticket, "risolto", AGENT, now=rome(2026, 12, 16, 9, 30), solution="Ok.")
     services.change_status(session, ticket, "chiuso", AGENT, now=rome(2026, 12, 17, 9))
     steps = [(e.from_status, e.to_status) for e in ticket.events if e.kind == "status"]
-    assert steps == [("nuovo", "in_carico"), ("in_carico", "in_attesa"), ("in_attesa", "in_carico"),
-                     ("in_carico", "risolto"), ("risolto", "riaperto"), ("riaperto", "risolto"),
-                     ("risolto", "chiuso")]
+    assert steps == [
+        ("nuovo", "in_carico"),
+        ("in_carico", "in_attesa"),
+        ("in_attesa", "in_carico"),
+        ("in_carico", "risolto"),
+        ("risolto", "riaperto"),
+        ("riaperto", "risolto"),
+        ("risolto", "chiuso"),
+    ]
     assert [p.status for p in ticket.pauses] == ["in_attesa", "risolto", "risolto", "chiuso"]
     session.flush()
     from app.core.history import versions_of
@@ -68,13 +80,20 @@ def test_transfer_to_the_regione_and_its_answer(session) -> None:
     ticket = new_ticket(session)
     with pytest.raises(DomainError, match="Motivo"):
         services.transfer(session, ticket, " ", AGENT, now=rome(2026, 12, 14, 9, 10), recipient=None)
-    mail = services.transfer(session, ticket, "Dato anagrafico della Regione errato", AGENT,
-                             now=rome(2026, 12, 14, 9, 10), recipient="primolivello@regione.invalid")
+    mail = services.transfer(
+        session,
+        ticket,
+        "Dato anagrafico della Regione errato",
+        AGENT,
+        now=rome(2026, 12, 14, 9, 10),
+        recipient="primolivello@regione.invalid",
+    )
     assert ticket.status == "trasferito" and ticket.resolution_due_dt is None
     assert mail is not None and ticket.reference in mail.subject and mail.status == "queued"
     assert session.get(TicketMail, mail.id).recipient == "primolivello@regione.invalid"
-    services.record_transfer_answer(session, ticket, "Corretto in anagrafe regionale.", AGENT,
-                                    now=rome(2026, 12, 14, 11))
+    services.record_transfer_answer(
+        session, ticket, "Corretto in anagrafe regionale.", AGENT, now=rome(2026, 12, 14, 11)
+    )
     assert ticket.status == "in_carico" and ticket.transfer_answer == "Corretto in anagrafe regionale."
     assert "transfer_answer" in [e.kind for e in ticket.events]
 
@@ -88,8 +107,9 @@ def test_the_sla_check_warns_then_records_the_breach_at_the_exact_minute(session
     assert services.check_sla(session, rome(2026, 12, 14, 9, 20), alert_to=alert)["warnings"] == 0
     counts = services.check_sla(session, rome(2026, 12, 14, 9, 31), alert_to=alert)  # 29 minutes left
     assert counts["warnings"] == 1 and ticket.response_warned
-    warning = session.scalars(sa.select(TicketMail).where(TicketMail.ticket_id == ticket.id,
-                                                          TicketMail.purpose == "sla_warning")).one()
+    warning = session.scalars(
+        sa.select(TicketMail).where(TicketMail.ticket_id == ticket.id, TicketMail.purpose == "sla_warning")
+    ).one()
     assert warning.recipient == alert and ticket.reference in warning.subject
     assert services.check_sla(session, rome(2026, 12, 14, 10), alert_to=alert)["breaches"] == 0
     assert ticket.response_late_minutes is None  # at the deadline itself: in time
@@ -129,9 +149,16 @@ def test_reference_numbers_are_unique_and_gap_free_under_concurrent_creation(app
                 barrier.wait(timeout=30)
                 ticket = services.open_ticket(
                     own,
-                    services.NewTicket(ente_id=r01, channel="telefono", urgency="media", category="altro",
-                                       subject=f"Concorrenza {n}", description="Prova di concorrenza.",
-                                       requester_kind="operatore", requester_name="Test"),
+                    services.NewTicket(
+                        ente_id=r01,
+                        channel="telefono",
+                        urgency="media",
+                        category="altro",
+                        subject=f"Concorrenza {n}",
+                        description="Prova di concorrenza.",
+                        requester_kind="operatore",
+                        requester_name="Test",
+                    ),
                     AGENT,
                     now=rome(2031, 3, 3, 9),
                 )
@@ -153,8 +180,12 @@ def test_reference_numbers_are_unique_and_gap_free_under_concurrent_creation(app
         with engine.begin() as conn:  # these rows were committed outside the test's transaction
             ids = sa.select(Ticket.id).where(Ticket.reference.like("TT-2031-%")).scalar_subquery()
             conn.execute(sa.delete(TicketEvent).where(TicketEvent.ticket_id.in_(ids)))
-            conn.execute(sa.text("DELETE FROM helpdesk_pauses WHERE ticket_id IN "
-                                 "(SELECT id FROM helpdesk_tickets WHERE reference LIKE 'TT-2031-%')"))
+            conn.execute(
+                sa.text(
+                    "DELETE FROM helpdesk_pauses WHERE ticket_id IN "
+                    "(SELECT id FROM helpdesk_tickets WHERE reference LIKE 'TT-2031-%')"
+                )
+            )
             conn.execute(sa.delete(Ticket).where(Ticket.reference.like("TT-2031-%")))
             conn.execute(sa.delete(TicketCounter).where(TicketCounter.year == 2031))
         engine.dispose()
