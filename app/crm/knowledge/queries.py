@@ -152,7 +152,7 @@ class OpeningDay:
 
 def opening_days(article: Article, start: dt.date, days: int = 14) -> list[OpeningDay]:
     """The office's next days: its weekly hours, closed on the Italian national holidays (`holidays`)."""
-    national = holidays.country_holidays("IT", years=range(start.year, start.year + 2))
+    national = holidays.country_holidays("IT", years=range(start.year, start.year + 2), language="it_IT")
     out = []
     for n in range(days):
         day = start + dt.timedelta(days=n)

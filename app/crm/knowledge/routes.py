@@ -222,8 +222,13 @@ def card_panel(taxpayer_id: int) -> Any:
 
     codes = set(
         db.session.scalars(
-            scoped(sa.select(Entrata.code).join(Position, Position.entrata_id == Entrata.id), Position,
-                   current_principal()).where(Position.taxpayer_id == taxpayer.id).distinct()
+            scoped(
+                sa.select(Entrata.code).join(Position, Position.entrata_id == Entrata.id),
+                Position,
+                current_principal(),
+            )
+            .where(Position.taxpayer_id == taxpayer.id)
+            .distinct()
         )
     )
     articles = queries.related_to_entrate(db.session, current_principal(), codes, day=_today())
