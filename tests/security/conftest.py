@@ -188,6 +188,23 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["document_link_id"] = db.session.scalars(
                 sa.select(DocumentLink.id).where(DocumentLink.document_id == filed.document)
             ).first()
+            # a help-desk ticket naming that taxpayer and a knowledge-base article of this ente
+            import datetime as _dt
+
+            from app.crm.knowledge.models import Article
+            from app.helpdesk.services import NewTicket, open_ticket
+
+            ticket = open_ticket(db.session, NewTicket(
+                ente_id=ente_rows[code].id, channel="telefono", urgency="media", category="altro",
+                subject=f"Sonda {code}", description="Sonda di sicurezza.", requester_kind="contribuente",
+                requester_name="Sonda", taxpayer_id=data.ids["taxpayer_id"]), ACTOR,
+                now=_dt.datetime.now(_dt.UTC))
+            article = Article(ente_id=ente_rows[code].id, kind="notizia", title=f"Sonda {code}",
+                              body="Sonda.", valid_from=_dt.date(2026, 1, 1), author_label="sonda",
+                              office_hours={})
+            db.session.add(article)
+            db.session.commit()
+            data.ids["ticket_id"], data.ids["article_id"] = ticket.id, article.id
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
@@ -204,6 +221,14 @@ def _build(app: Flask, store: Path) -> World:
         other["taxpayer_id"] = hostile_taxpayers["script"]  # an R01 taxpayer, not Mario Rossi
         other["position_id"] = hostile_positions["script"]
         assert other["taxpayer_id"] != mario.id
+        # a ticket of that other taxpayer (the R01 one above may name Mario Rossi himself)
+        from app.helpdesk.services import NewTicket, open_ticket
+
+        other["ticket_id"] = open_ticket(db.session, NewTicket(
+            ente_id=ente_rows["R01"].id, channel="telefono", urgency="media", category="altro",
+            subject="Sonda", description="Sonda.", requester_kind="contribuente", requester_name="Sonda",
+            taxpayer_id=other["taxpayer_id"]), ACTOR, now=_dt.datetime.now(_dt.UTC)).id
+        db.session.commit()
         return World(
             app=app,
             enti=enti,
