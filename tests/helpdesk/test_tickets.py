@@ -189,3 +189,16 @@ def test_reference_numbers_are_unique_and_gap_free_under_concurrent_creation(app
             conn.execute(sa.delete(Ticket).where(Ticket.reference.like("TT-2031-%")))
             conn.execute(sa.delete(TicketCounter).where(TicketCounter.year == 2031))
         engine.dispose()
+
+
+def test_the_periodic_jobs_and_the_command(app) -> None:
+    import json
+
+    from app.helpdesk.tasks import PERIODIC_JOBS
+
+    names = [name for name, _ in PERIODIC_JOBS]
+    assert names == ["app.helpdesk.tasks.check_sla", "app.helpdesk.tasks.poll_helpdesk_mailbox"]
+    result = app.test_cli_runner().invoke(args=["assistenza", "sla"], catch_exceptions=False)
+    assert result.exit_code == 0 and set(json.loads(result.stdout)) == {"checked", "warnings", "breaches"}
+    result = app.test_cli_runner().invoke(args=["assistenza", "posta"])
+    assert result.exit_code == 1 and "HELPDESK_IMAP_HOST" in result.stderr
