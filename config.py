@@ -100,6 +100,7 @@ class Config:
     RQ_QUEUES = ("default", "imports", "reports", "ocr", "index", "periodic")
     ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
     ELASTICSEARCH_INDEX = env_str("ELASTICSEARCH_INDEX", "esattoria-documents")  # an alias over versions
+    ELASTICSEARCH_KB_INDEX = env_str("ELASTICSEARCH_KB_INDEX", "esattoria-articles")  # the knowledge base's
     # the archive's bulk intake folder: files in <dir>/<ente code>/ are filed by `esattoria archivio sweep`
     ARCHIVE_INTAKE_DIR = env_str("ARCHIVE_INTAKE_DIR")
     # pages read by OCR with a lower mean confidence (0-100) go to the review list (an ente's parameter wins)
