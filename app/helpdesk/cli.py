@@ -34,14 +34,14 @@ def sla_command(schedule: bool) -> None:
 def posta_command(schedule: bool) -> None:
     from app.core.errors import DomainError
     from app.helpdesk import intake
-    from app.helpdesk.tasks import schedule_poll_mailbox
+    from app.helpdesk.tasks import poll, schedule_poll_mailbox
 
     if schedule:
         click.echo(json.dumps({"scheduled": schedule_poll_mailbox()}))
         return
     try:
         settings = intake.settings_from(current_app.config)
-        outcomes = intake.poll(db.session, settings, file_store=current_app.config["FILE_STORE"])
+        outcomes = poll(db.session, settings, file_store=current_app.config["FILE_STORE"])
     except DomainError as exc:
         click.echo(json.dumps({"error": exc.message}, ensure_ascii=False), err=True)
         raise SystemExit(1) from None

@@ -5,14 +5,12 @@ archive and are linked to the ticket.
 
 The IMAP side reuses the archive's functions (app/archive/mailbox.py: connect, select_folder, new_uids,
 fetch_raw, mark, read_mail, mailbox_state): only the settings (HELPDESK_IMAP_*) and what a message becomes
-differ. Each message is handled in a transaction of its own that also moves the folder's last UID on;
-idempotent by Message-ID (a message already seen is skipped).
+differ. The polling loop with its commits is app/helpdesk/tasks.py `poll`: each message in a transaction of
+its own that also moves the folder's last UID on; idempotent by Message-ID (a message seen is skipped).
 """
 
 from __future__ import annotations
 
-import contextlib
-import imaplib
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -183,51 +181,3 @@ def handle_message(
             except DomainError:
                 continue  # a refused attachment (type, size) does not lose the message
     return Outcome(uid, mail.message_id, status, ticket.reference, attached)
-
-
-def poll(session: Session, settings: mb.MailboxSettings, *, file_store: str) -> list[Outcome]:
-    """One poll of the folder; commits after each message (this is the job's loop, not a service)."""
-    from app.enti.queries import get_ente_by_code
-
-    ente = get_ente_by_code(session, settings.ente_code)
-    if ente is None:
-        raise DomainError(f"HELPDESK_IMAP_ENTE: ente sconosciuto {settings.ente_code}.")
-    account = ("assistenza:" + settings.account)[:300]
-    outcomes: list[Outcome] = []
-    conn = mb.connect(settings)
-    try:
-        validity = mb.select_folder(conn, settings.folder)
-        state = mb.mailbox_state(session, account, lock=True)
-        if state.uidvalidity != validity:
-            state.uidvalidity, state.last_uid = validity, 0
-        state.polled_dt = utcnow()
-        last_uid = state.last_uid
-        session.commit()
-        for uid in mb.new_uids(conn, last_uid):
-            state = mb.mailbox_state(session, account, lock=True)
-            if uid <= state.last_uid:
-                session.rollback()
-                continue
-            raw = mb.fetch_raw(conn, uid)
-            if raw is None:
-                outcome = Outcome(uid, "", "gone")
-            else:
-                try:
-                    with session.begin_nested():
-                        outcome = handle_message(
-                            session, ente.id, raw, settings, file_store=file_store, uid=uid
-                        )
-                except (mb.MailRefused, DomainError) as exc:
-                    reason = getattr(exc, "reason", None) or str(exc)
-                    outcome = Outcome(uid, mb.message_key(raw), "refused", reason=reason)
-            state.last_uid = uid
-            state.polled_dt = utcnow()
-            session.commit()
-            with contextlib.suppress(imaplib.IMAP4.error, OSError):
-                mb.mark(conn, uid, FLAG_DONE)
-            outcomes.append(outcome)
-    finally:
-        session.rollback()
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            conn.logout()
-    return outcomes

@@ -94,7 +94,7 @@ def poll_helpdesk_mailbox(reschedule: bool = True) -> list[dict[str, Any]]:
     try:
         if not config.get("HELPDESK_IMAP_HOST"):
             return []
-        outcomes = intake.poll(db.session, intake.settings_from(config), file_store=config["FILE_STORE"])
+        outcomes = poll(db.session, intake.settings_from(config), file_store=config["FILE_STORE"])
     finally:
         if reschedule:
             _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
@@ -117,3 +117,57 @@ def schedule_check_sla() -> str:
 
 def schedule_poll_mailbox() -> str:
     return _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
+
+
+def poll(session: Any, settings: Any, *, file_store: str) -> list[Any]:
+    """One poll of the help desk's folder (the archive's IMAP functions); commits after each message."""
+    import contextlib
+    import imaplib
+
+    from app.archive import mailbox as mb
+    from app.core.errors import DomainError
+    from app.enti.queries import get_ente_by_code
+    from app.helpdesk import intake
+
+    ente = get_ente_by_code(session, settings.ente_code)
+    if ente is None:
+        raise DomainError(f"HELPDESK_IMAP_ENTE: ente sconosciuto {settings.ente_code}.")
+    account = ("assistenza:" + settings.account)[:300]
+    outcomes: list[intake.Outcome] = []
+    conn = mb.connect(settings)
+    try:
+        validity = mb.select_folder(conn, settings.folder)
+        state = mb.mailbox_state(session, account, lock=True)
+        if state.uidvalidity != validity:
+            state.uidvalidity, state.last_uid = validity, 0
+        state.polled_dt = utcnow()
+        last_uid = state.last_uid
+        session.commit()
+        for uid in mb.new_uids(conn, last_uid):
+            state = mb.mailbox_state(session, account, lock=True)
+            if uid <= state.last_uid:
+                session.rollback()
+                continue
+            raw = mb.fetch_raw(conn, uid)
+            if raw is None:
+                outcome = intake.Outcome(uid, "", "gone")
+            else:
+                try:
+                    with session.begin_nested():
+                        outcome = intake.handle_message(
+                            session, ente.id, raw, settings, file_store=file_store, uid=uid
+                        )
+                except (mb.MailRefused, DomainError) as exc:
+                    reason = getattr(exc, "reason", None) or str(exc)
+                    outcome = intake.Outcome(uid, mb.message_key(raw), "refused", reason=reason)
+            state.last_uid = uid
+            state.polled_dt = utcnow()
+            session.commit()
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                mb.mark(conn, uid, intake.FLAG_DONE)
+            outcomes.append(outcome)
+    finally:
+        session.rollback()
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.logout()
+    return outcomes
