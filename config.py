@@ -100,6 +100,7 @@ class Config:
     RQ_QUEUES = ("default", "imports", "reports", "ocr", "index", "periodic")
     ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
     ELASTICSEARCH_INDEX = env_str("ELASTICSEARCH_INDEX", "esattoria-documents")  # an alias over versions
+    ELASTICSEARCH_KB_INDEX = env_str("ELASTICSEARCH_KB_INDEX", "esattoria-articles")  # the knowledge base's
     # the archive's bulk intake folder: files in <dir>/<ente code>/ are filed by `esattoria archivio sweep`
     ARCHIVE_INTAKE_DIR = env_str("ARCHIVE_INTAKE_DIR")
     # pages read by OCR with a lower mean confidence (0-100) go to the review list (an ente's parameter wins)
@@ -134,6 +135,17 @@ class Config:
     MESSAGES_RETRY_INTERVALS = [
         int(s) for s in (env_str("MESSAGES_RETRY_INTERVALS", "60,300,1800") or "").split(",") if s.strip()
     ]  # seconds before each retry of a failed send; after the last one the message is `fallito`
+    # the help desk (app/helpdesk/): its IMAP mailbox opens tickets and threads replies (unset: no polling)
+    HELPDESK_IMAP_HOST = env_str("HELPDESK_IMAP_HOST")
+    HELPDESK_IMAP_PORT = env_int("HELPDESK_IMAP_PORT", 993)
+    HELPDESK_IMAP_USER = env_str("HELPDESK_IMAP_USER")
+    HELPDESK_IMAP_PASSWORD = env_str("HELPDESK_IMAP_PASSWORD")
+    HELPDESK_IMAP_FOLDER = env_str("HELPDESK_IMAP_FOLDER", "INBOX")
+    HELPDESK_IMAP_ENTE = env_str("HELPDESK_IMAP_ENTE")  # the ente code the mailed tickets belong to
+    HELPDESK_IMAP_SSL = env_str("HELPDESK_IMAP_SSL", "ssl")  # ssl | starttls | none (local tests)
+    HELPDESK_MAIL_FROM = env_str("HELPDESK_MAIL_FROM")  # the desk's address (replies); unset: MAIL_FROM
+    HELPDESK_TRANSFER_TO = env_str("HELPDESK_TRANSFER_TO")  # the Regione's first-level help desk
+    HELPDESK_ALERT_TO = env_str("HELPDESK_ALERT_TO")  # SLA warnings when the ticket has no assignee e-mail
     # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
     FDR_API_KEY = env_str("FDR_API_KEY")

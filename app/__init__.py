@@ -47,6 +47,8 @@ def _import_models() -> None:
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
+    from app.crm.knowledge import models as _knowledge  # noqa: F401
+    from app.helpdesk import models as _helpdesk  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -58,8 +60,10 @@ def register_blueprints(app: Flask) -> None:
     from app.carichi.routes import bp as carichi_bp
     from app.crm.contacts.routes import bp as crm_contacts_bp
     from app.crm.contacts.routes import self_service_bp as crm_self_service_bp
+    from app.crm.knowledge.routes import bp as knowledge_bp
     from app.crm.messages.routes import bp as messages_bp
     from app.enti.routes import bp as admin_bp
+    from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
     from app.legal.routes import bp as legal_bp
     from app.payments.routes import bp as payments_bp
@@ -71,7 +75,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
                 payments_bp, legal_bp, archive_bp, users_bp, accountability_bp, crm_contacts_bp,
-                crm_self_service_bp, selfservice_bp, plans_bp):
+                crm_self_service_bp, selfservice_bp, plans_bp, helpdesk_bp, knowledge_bp):
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
 

@@ -51,7 +51,9 @@ def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and reflected and compare_to is None:
         from search.embedded import owned_tables
 
-        return name not in owned_tables("postgresql") | owned_tables("sqlite")
+        owned = owned_tables("postgresql") | owned_tables("sqlite")
+        owned |= owned_tables("postgresql", "search_article") | owned_tables("sqlite", "search_article")  # KB
+        return name not in owned
     return True
 
 

@@ -16,13 +16,15 @@ __all__ = ["DEFAULT_INDEX", "Hit", "SearchBackend", "SearchDoc", "SearchResult",
 
 
 def backend_from_settings(elasticsearch_url: str | None, engine: sa.Engine | sa.Connection, *,
-                          index: str = DEFAULT_INDEX, compat: bool = False) -> SearchBackend:
+                          index: str = DEFAULT_INDEX, compat: bool = False,
+                          table: str | None = None) -> SearchBackend:
     """Elasticsearch when a URL is configured (`compat`: an OpenSearch-API server, plain JSON media type),
-    otherwise the database's own full text on `engine`."""
+    otherwise the database's own full text on `engine` (`table`: another collection's own table, e.g. the
+    knowledge base's `search_article`, beside the documents')."""
     if elasticsearch_url:
         from search.elastic import ElasticBackend
 
         return ElasticBackend(elasticsearch_url, index=index, compat_plain_json=compat)
     from search.embedded import SqlBackend
 
-    return SqlBackend(engine)
+    return SqlBackend(engine, table=table) if table else SqlBackend(engine)

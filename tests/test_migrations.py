@@ -42,7 +42,8 @@ def _ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-u
     """The search library's tables (search.embedded, created by the archive's migration) are not models."""
     from search.embedded import owned_tables
 
-    return not (type_ == "table" and reflected and compare_to is None and name in owned_tables("postgresql"))
+    owned = owned_tables("postgresql") | owned_tables("postgresql", "search_article")  # + knowledge base
+    return not (type_ == "table" and reflected and compare_to is None and name in owned)
 
 
 def _config() -> Config:

@@ -39,6 +39,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "contact.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "contact.write": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
     "plans.decide": frozenset({"admin", "backoffice"}),
+    # help desk (issue 16): the Regione referent reads every ticket and the reports, comments publicly, and
+    # reads the Gestore's internal notes without writing or editing them
+    "helpdesk.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "helpdesk.open": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "helpdesk.work": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
+    "helpdesk.reports": frozenset({"admin", "backoffice", "regione"}),
+    # knowledge base (issue 12 point 4)
+    "knowledge.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "knowledge.edit": frozenset({"admin", "backoffice"}),
 }
 
 API_SCOPES: dict[str, str] = {

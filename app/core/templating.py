@@ -33,6 +33,8 @@ NAV = (
     NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),
     NavItem("messages.message_list", "Messaggi", "it-mail", "taxpayer.read"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
+    NavItem("helpdesk.ticket_list", "Assistenza", "it-help-circle", "helpdesk.read"),
+    NavItem("knowledge.article_list", "Conoscenza", "it-note", "knowledge.read"),
     NavItem("accountability.events", "Registri", "it-list", "audit.read"),
     # Administration has its own sub-navigation (parameters, users, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
@@ -43,6 +45,7 @@ NAV = (
     NavItem("selfservice.plan", "Rateazione", "it-calendar", "self_service"),
     NavItem("crm_self_service.my_appointments", "Appuntamenti", "it-calendar", "self_service"),
     NavItem("selfservice.contacts", "Recapiti", "it-mail", "self_service"),
+    NavItem("helpdesk.self_service", "Assistenza", "it-help-circle", "self_service"),
 )
 
 

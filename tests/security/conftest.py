@@ -234,6 +234,23 @@ def _build(app: Flask, store: Path) -> World:
 
             data.ids["plan_request_id"] = plan_request_of_someone(db.session, ente_id=ente_rows[code].id).id
             db.session.commit()
+            # a help-desk ticket naming that taxpayer and a knowledge-base article of this ente
+            import datetime as _dt
+
+            from app.crm.knowledge.models import Article
+            from app.helpdesk.services import NewTicket, open_ticket
+
+            ticket = open_ticket(db.session, NewTicket(
+                ente_id=ente_rows[code].id, channel="telefono", urgency="media", category="altro",
+                subject=f"Sonda {code}", description="Sonda di sicurezza.", requester_kind="contribuente",
+                requester_name="Sonda", taxpayer_id=data.ids["taxpayer_id"]), ACTOR,
+                now=_dt.datetime.now(_dt.UTC))
+            article = Article(ente_id=ente_rows[code].id, kind="notizia", title=f"Sonda {code}",
+                              body="Sonda.", valid_from=_dt.date(2026, 1, 1), author_label="sonda",
+                              office_hours={})
+            db.session.add(article)
+            db.session.commit()
+            data.ids["ticket_id"], data.ids["article_id"] = ticket.id, article.id
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
@@ -262,6 +279,13 @@ def _build(app: Flask, store: Path) -> World:
             db.session, principal_of(admin), ACTOR, sportello_id=sportello.id,
             taxpayer_id=other["taxpayer_id"], start_dt=_probe_slot(sportello),
         ).id
+        # a ticket of that other taxpayer (the R01 one above may name Mario Rossi himself)
+        from app.helpdesk.services import NewTicket, open_ticket
+
+        other["ticket_id"] = open_ticket(db.session, NewTicket(
+            ente_id=ente_rows["R01"].id, channel="telefono", urgency="media", category="altro",
+            subject="Sonda", description="Sonda.", requester_kind="contribuente", requester_name="Sonda",
+            taxpayer_id=other["taxpayer_id"]), ACTOR, now=_dt.datetime.now(_dt.UTC)).id
         db.session.commit()
         return World(
             app=app,

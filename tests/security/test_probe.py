@@ -43,6 +43,8 @@ ID_KINDS = {
     "template_id": "message_template_id",
     "rule_id": "message_rule_id",
     "request_id": "plan_request_id",  # a taxpayer's rateazione request (self-service, /rateazioni/richieste)
+    "ticket_id": "ticket_id",  # the help desk
+    "article_id": "article_id",  # the knowledge base
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

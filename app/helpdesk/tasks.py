@@ -1,0 +1,173 @@
+"""RQ jobs of the help desk. Each takes ids, re-fetches, is idempotent and commits its own work.
+
+- `send_mail(mail_id)` (default queue, RQ `Retry`): one recorded e-mail through app/core/mailer.py; sent once
+  (a sent row is skipped); after the last try it is marked failed with the reason, never lost;
+- `check_sla()` (periodic queue, every 5 minutes): warnings before a breach and breaches (services.check_sla);
+- `poll_helpdesk_mailbox()` (periodic queue, every 5 minutes): the desk's IMAP mailbox (intake.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from rq import Retry, get_current_job
+
+from app.core.db import utcnow
+from app.extensions import db
+
+PERIODIC_QUEUE = "periodic"
+EVERY = dt.timedelta(minutes=5)
+RETRY = Retry(max=3, interval=[60, 300, 900])
+PERIODIC_JOBS = (
+    ("app.helpdesk.tasks.check_sla", "ogni 5 minuti, preavvisi e violazioni degli SLA dell'help desk"),
+    ("app.helpdesk.tasks.poll_helpdesk_mailbox", "ogni 5 minuti, la casella IMAP dell'help desk"),
+)
+
+
+def _last_try() -> bool:
+    job = get_current_job()
+    return job is None or not job.retries_left
+
+
+def send_mail(mail_id: int) -> str | None:
+    from app.core.mailer import MailerError, SmtpSettings, new_message, send
+    from app.helpdesk.models import Ticket, TicketEvent, TicketMail
+
+    session = db.session
+    mail = session.get(TicketMail, mail_id, with_for_update=True)
+    if mail is None or mail.status == "sent":
+        session.rollback()
+        return None
+    mail.attempts = (mail.attempts or 0) + 1
+    try:
+        settings = SmtpSettings.from_config(current_app.config)
+        message = new_message(settings, to=mail.recipient, subject=mail.subject, body=mail.body)
+        sender = current_app.config.get("HELPDESK_MAIL_FROM")
+        if sender:
+            message.replace_header("From", sender)
+        mail.message_id = send(settings, message)
+    except MailerError as exc:
+        mail.error = str(exc)[:2000]
+        if _last_try():
+            mail.status = "failed"
+            session.commit()
+            return None
+        session.commit()
+        raise
+    mail.status, mail.sent_dt, mail.error = "sent", utcnow(), None
+    ticket = session.get(Ticket, mail.ticket_id)
+    if ticket is not None:
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                kind="mail_out",
+                occurred_dt=utcnow(),
+                actor_label="sistema",
+                note=f"{mail.subject} → {mail.recipient}"[:1000],
+                detail={"mail": mail.id},
+            )
+        )
+    session.commit()
+    return mail.message_id
+
+
+def check_sla(reschedule: bool = True) -> dict[str, int]:
+    from app.helpdesk import services
+
+    try:
+        counts = services.check_sla(
+            db.session, utcnow(), alert_to=current_app.config.get("HELPDESK_ALERT_TO")
+        )
+        db.session.commit()
+    finally:
+        if reschedule:
+            _schedule(check_sla, "helpdesk-sla")
+    return counts
+
+
+def poll_helpdesk_mailbox(reschedule: bool = True) -> list[dict[str, Any]]:
+    from app.helpdesk import intake
+
+    config = current_app.config
+    try:
+        if not config.get("HELPDESK_IMAP_HOST"):
+            return []
+        outcomes = poll(db.session, intake.settings_from(config), file_store=config["FILE_STORE"])
+    finally:
+        if reschedule:
+            _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
+    return [o.as_json() for o in outcomes]
+
+
+def _schedule(func: Any, name: str) -> str:
+    """The next run in EVERY (one job per slot: the job id names the slot)."""
+    from app.core.jobs import queue
+
+    run_at = dt.datetime.now(dt.UTC) + EVERY
+    job_id = f"{name}-{run_at:%Y%m%d%H%M}"
+    queue(PERIODIC_QUEUE).enqueue_at(run_at, func, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400)
+    return job_id
+
+
+def schedule_check_sla() -> str:
+    return _schedule(check_sla, "helpdesk-sla")
+
+
+def schedule_poll_mailbox() -> str:
+    return _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
+
+
+def poll(session: Any, settings: Any, *, file_store: str) -> list[Any]:
+    """One poll of the help desk's folder (the archive's IMAP functions); commits after each message."""
+    import contextlib
+    import imaplib
+
+    from app.archive import mailbox as mb
+    from app.core.errors import DomainError
+    from app.enti.queries import get_ente_by_code
+    from app.helpdesk import intake
+
+    ente = get_ente_by_code(session, settings.ente_code)
+    if ente is None:
+        raise DomainError(f"HELPDESK_IMAP_ENTE: ente sconosciuto {settings.ente_code}.")
+    account = ("assistenza:" + settings.account)[:300]
+    outcomes: list[intake.Outcome] = []
+    conn = mb.connect(settings)
+    try:
+        validity = mb.select_folder(conn, settings.folder)
+        state = mb.mailbox_state(session, account, lock=True)
+        if state.uidvalidity != validity:
+            state.uidvalidity, state.last_uid = validity, 0
+        state.polled_dt = utcnow()
+        last_uid = state.last_uid
+        session.commit()
+        for uid in mb.new_uids(conn, last_uid):
+            state = mb.mailbox_state(session, account, lock=True)
+            if uid <= state.last_uid:
+                session.rollback()
+                continue
+            raw = mb.fetch_raw(conn, uid)
+            if raw is None:
+                outcome = intake.Outcome(uid, "", "gone")
+            else:
+                try:
+                    with session.begin_nested():
+                        outcome = intake.handle_message(
+                            session, ente.id, raw, settings, file_store=file_store, uid=uid
+                        )
+                except (mb.MailRefused, DomainError) as exc:
+                    reason = getattr(exc, "reason", None) or str(exc)
+                    outcome = intake.Outcome(uid, mb.message_key(raw), "refused", reason=reason)
+            state.last_uid = uid
+            state.polled_dt = utcnow()
+            session.commit()
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                mb.mark(conn, uid, intake.FLAG_DONE)
+            outcomes.append(outcome)
+    finally:
+        session.rollback()
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.logout()
+    return outcomes

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from app.helpdesk.clock import ROME
+
+
+def rome(y: int, m: int, d: int, hh: int, mm: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, hh, mm, tzinfo=ROME)
+
+
+def ente_id(session: Any, code: str = "R01") -> int:
+    from app.enti.models import Ente
+
+    return int(session.scalars(sa.select(Ente.id).where(Ente.code == code)).one())
+
+
+def new_ticket(session: Any, *, now: dt.datetime | None = None, actor: Any = None, **fields: Any) -> Any:
+    from app.core.audit import Actor
+    from app.helpdesk import services
+
+    data = {
+        "ente_id": ente_id(session, fields.pop("ente", "R01")),
+        "channel": "telefono",
+        "urgency": "alta",
+        "category": "pagamenti",
+        "subject": "Pagamento pagoPA non riconciliato",
+        "description": "Il contribuente ha pagato l'avviso ma la posizione risulta aperta.",
+        "requester_kind": "operatore",
+        "requester_name": "Operatore di prova",
+        **fields,
+    }
+    return services.open_ticket(
+        session,
+        services.NewTicket(**data),
+        actor or Actor(user_id=None, label="test"),
+        now=now or rome(2026, 12, 14, 9),
+    )
+
+
+@pytest.fixture
+def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
+    saved = app.config["FILE_STORE"]
+    app.config["FILE_STORE"] = str(tmp_path / "store")
+    try:
+        yield tmp_path / "store"
+    finally:
+        app.config["FILE_STORE"] = saved
