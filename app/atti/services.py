@@ -100,12 +100,12 @@ def ensure_document_type(session: Session) -> None:
 
 
 def ensure_default_templates(session: Session, ente: Ente, *, on: dt.date | None = None) -> int:
-    """The default template of every act type for the ente (all entrate), when the ente has none of it yet."""
-    have = set(session.scalars(sa.select(ActTemplate.act_type_id).where(ActTemplate.ente_id == ente.id)))
+    """The default template of every act type for the ente (all entrate), once: only when the ente has no
+    template at all (an ente that removed a type's template is refused that type: no template, no act)."""
+    if session.scalar(sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente.id).limit(1)) is not None:
+        return 0
     added = 0
     for act_type in session.scalars(sa.select(ActType).order_by(ActType.sort_order)):
-        if act_type.id in have:
-            continue
         session.add(ActTemplate(ente_id=ente.id, entrata_id=None, act_type_id=act_type.id, version=1,
                                 source=catalog.DEFAULT_TEXTS[act_type.code],
                                 valid_from=on or dt.date(2020, 1, 1), author_label="modello predefinito"))
