@@ -47,8 +47,11 @@ def position_of(session: Any, ente_code: str, external_id: str) -> Any:
     from app.enti.models import Ente
     from app.positions.models import Position
 
-    return session.scalars(sa.select(Position).join(Ente, Ente.id == Position.ente_id)
-                           .where(Ente.code == ente_code, Position.external_id == external_id)).one()
+    return session.scalars(
+        sa.select(Position)
+        .join(Ente, Ente.id == Position.ente_id)
+        .where(Ente.code == ente_code, Position.external_id == external_id)
+    ).one()
 
 
 def open_position(session: Any, codice_fiscale: str) -> Any:
@@ -60,10 +63,14 @@ def open_position(session: Any, codice_fiscale: str) -> Any:
     from app.taxpayers.models import Taxpayer
 
     taxpayer = sa.select(Taxpayer.id).where(Taxpayer.codice_fiscale == codice_fiscale).scalar_subquery()
-    rows = session.scalars(sa.select(Position).where(
-        Position.taxpayer_id == taxpayer,
-        Position.state.in_(("caricata", "notificata", "scaduta", "parzialmente_pagata")),
-    ).order_by(Position.id))
+    rows = session.scalars(
+        sa.select(Position)
+        .where(
+            Position.taxpayer_id == taxpayer,
+            Position.state.in_(("caricata", "notificata", "scaduta", "parzialmente_pagata")),
+        )
+        .order_by(Position.id)
+    )
     rows = list(rows)
     dues = amounts_due(session, rows, dt.date.today())
     return next(p for p in rows if dues[p.id].total_cents > 10_000)

@@ -39,8 +39,18 @@ def test_emetti_issues_the_act_prints_the_contract_and_writes_the_pdf(app, sessi
     position = open_position(session, MARIO_ROSSI_CF)
     ente = position.ente
     pdf = tmp_path / "atto.pdf"
-    code, out = emetti("--ente", ente.code, "--tipo", "ingiunzione", "--id-posizione", position.external_id,
-                       "--data", today_rome().isoformat(), "--pdf", str(pdf))
+    code, out = emetti(
+        "--ente",
+        ente.code,
+        "--tipo",
+        "ingiunzione",
+        "--id-posizione",
+        position.external_id,
+        "--data",
+        today_rome().isoformat(),
+        "--pdf",
+        str(pdf),
+    )
     assert code == 0, out
     assert set(out) == KEYS
     assert out["type"] == "ingiunzione" and out["id_posizione"] == position.external_id
@@ -73,48 +83,122 @@ def _set_state(session, position, state: str) -> None:
     session.commit()
 
 
-@pytest.mark.parametrize(("state", "word"), [("pagata", "pagata"), ("sospesa", "sospesa"),
-                                             ("sgravata", "sgravata")])
+@pytest.mark.parametrize(
+    ("state", "word"), [("pagata", "pagata"), ("sospesa", "sospesa"), ("sgravata", "sgravata")]
+)
 def test_emetti_refuses_a_paid_suspended_or_abated_position(session, emetti, tmp_path, state, word) -> None:
     position = open_position(session, MARIO_ROSSI_CF)
     _set_state(session, position, state)
-    out = _refused(session, emetti, tmp_path, "--ente", position.ente.code, "--tipo", "ingiunzione",
-                   "--id-posizione", position.external_id)
+    out = _refused(
+        session,
+        emetti,
+        tmp_path,
+        "--ente",
+        position.ente.code,
+        "--tipo",
+        "ingiunzione",
+        "--id-posizione",
+        position.external_id,
+    )
     assert word in out["error"]
 
 
 def test_emetti_refuses_an_amount_under_the_minimum(session, emetti, tmp_path) -> None:
     position = open_position(session, MARIO_ROSSI_CF)
-    session.add(Parameter(code="soglia_minima_tributi_regionali", ente_id=position.ente_id,
-                          entrata_id=position.entrata_id, valid_from=position.due_date.replace(year=2000),
-                          value={"amount": "100000.00"}, source="D.L. 16/2012 art. 3 c. 10"))
+    session.add(
+        Parameter(
+            code="soglia_minima_tributi_regionali",
+            ente_id=position.ente_id,
+            entrata_id=position.entrata_id,
+            valid_from=position.due_date.replace(year=2000),
+            value={"amount": "100000.00"},
+            source="D.L. 16/2012 art. 3 c. 10",
+        )
+    )
     session.commit()
-    out = _refused(session, emetti, tmp_path, "--ente", position.ente.code, "--tipo", "sollecito",
-                   "--id-posizione", position.external_id)
+    out = _refused(
+        session,
+        emetti,
+        tmp_path,
+        "--ente",
+        position.ente.code,
+        "--tipo",
+        "sollecito",
+        "--id-posizione",
+        position.external_id,
+    )
     assert "soglia minima" in out["error"] and "D.L. 16/2012" in out["error"]
 
 
 def test_emetti_refuses_a_type_with_no_template_for_the_entrata(session, emetti, tmp_path) -> None:
     position = open_position(session, MARIO_ROSSI_CF)
     act_type = session.scalars(sa.select(ActType).where(ActType.code == "preavviso_ipoteca")).one()
-    session.execute(sa.delete(ActTemplate).where(ActTemplate.ente_id == position.ente_id,
-                                                 ActTemplate.act_type_id == act_type.id))
+    session.execute(
+        sa.delete(ActTemplate).where(
+            ActTemplate.ente_id == position.ente_id, ActTemplate.act_type_id == act_type.id
+        )
+    )
     session.commit()
-    out = _refused(session, emetti, tmp_path, "--ente", position.ente.code, "--tipo", "preavviso_ipoteca",
-                   "--id-posizione", position.external_id)
+    out = _refused(
+        session,
+        emetti,
+        tmp_path,
+        "--ente",
+        position.ente.code,
+        "--tipo",
+        "preavviso_ipoteca",
+        "--id-posizione",
+        position.external_id,
+    )
     assert "Nessun modello" in out["error"] and position.entrata.code in out["error"]
 
 
 def test_emetti_refuses_unknown_type_position_ente_and_date(session, emetti, tmp_path) -> None:
     position = open_position(session, MARIO_ROSSI_CF)
     ente = position.ente.code
-    out = _refused(session, emetti, tmp_path, "--ente", ente, "--tipo", "cartella",
-                   "--id-posizione", position.external_id)
+    out = _refused(
+        session,
+        emetti,
+        tmp_path,
+        "--ente",
+        ente,
+        "--tipo",
+        "cartella",
+        "--id-posizione",
+        position.external_id,
+    )
     assert "Tipo di atto sconosciuto" in out["error"]
-    assert "Nessuna posizione" in _refused(session, emetti, tmp_path, "--ente", ente, "--tipo", "sollecito",
-                                           "--id-posizione", "NON-ESISTE")["error"]
-    assert "Ente sconosciuto" in _refused(session, emetti, tmp_path, "--ente", "ZZ9", "--tipo", "sollecito",
-                                          "--id-posizione", position.external_id)["error"]
-    out = _refused(session, emetti, tmp_path, "--ente", ente, "--tipo", "sollecito",
-                   "--id-posizione", position.external_id, "--data", "2026-13-40")
+    assert (
+        "Nessuna posizione"
+        in _refused(
+            session, emetti, tmp_path, "--ente", ente, "--tipo", "sollecito", "--id-posizione", "NON-ESISTE"
+        )["error"]
+    )
+    assert (
+        "Ente sconosciuto"
+        in _refused(
+            session,
+            emetti,
+            tmp_path,
+            "--ente",
+            "ZZ9",
+            "--tipo",
+            "sollecito",
+            "--id-posizione",
+            position.external_id,
+        )["error"]
+    )
+    out = _refused(
+        session,
+        emetti,
+        tmp_path,
+        "--ente",
+        ente,
+        "--tipo",
+        "sollecito",
+        "--id-posizione",
+        position.external_id,
+        "--data",
+        "2026-13-40",
+    )
     assert "Data non valida" in out["error"]

@@ -59,16 +59,25 @@ def test_an_issued_act_is_an_archive_document_linked_to_taxpayer_and_position(se
     from app.archive.models import Document
 
     position = open_position(session, MARIO_ROSSI_CF)
-    issued = issue_act(session, position, act_type_by_code(session, "ingiunzione"), today_rome(), ACTOR,
-                       file_store=str(store))
+    issued = issue_act(
+        session,
+        position,
+        act_type_by_code(session, "ingiunzione"),
+        today_rome(),
+        ACTOR,
+        file_store=str(store),
+    )
     document = session.get(Document, issued.act.document_id)
     assert document.protocol == issued.act.protocol and document.channel == "uscita"
     assert document.doc_type.code == "atto_emesso" and document.mime_type == "application/pdf"
     assert {(link.kind, link.target_id, link.state) for link in document.links} == {
-        ("taxpayer", position.taxpayer_id, "confirmed"), ("position", position.id, "confirmed")}
+        ("taxpayer", position.taxpayer_id, "confirmed"),
+        ("position", position.id, "confirmed"),
+    }
     assert (store / document.file_path).read_bytes() == issued.pdf
-    event = session.scalars(sa.select(Event).where(Event.kind == "act.issued",
-                                                   Event.position_id == position.id)).one()
+    event = session.scalars(
+        sa.select(Event).where(Event.kind == "act.issued", Event.position_id == position.id)
+    ).one()
     assert event.payload["act"] == issued.act.id and event.taxpayer_id == position.taxpayer_id
     lines = issued.act.breakdown["lines"]
     assert sum(line["cents"] for line in lines) == issued.act.amount_due_cents
@@ -91,11 +100,18 @@ def test_editing_a_template_makes_a_new_version_and_leaves_issued_acts_unchanged
     today = today_rome()
     old = issue_act(session, position, act_type, today, ACTOR, file_store=str(store))
     old_sha = session.get(Document, old.act.document_id).sha256
-    current = template_in_force(session, ente_id=position.ente_id, entrata_id=position.entrata_id,
-                                act_type_id=act_type.id, on=today)
-    new = save_template_version(session, ente_id=position.ente_id, entrata_id=None, act_type=act_type,
-                                source=current.source + "\nTesto aggiunto nella versione nuova.\n",
-                                valid_from=today, actor=ACTOR)
+    current = template_in_force(
+        session, ente_id=position.ente_id, entrata_id=position.entrata_id, act_type_id=act_type.id, on=today
+    )
+    new = save_template_version(
+        session,
+        ente_id=position.ente_id,
+        entrata_id=None,
+        act_type=act_type,
+        source=current.source + "\nTesto aggiunto nella versione nuova.\n",
+        valid_from=today,
+        actor=ACTOR,
+    )
     assert new.version == current.version + 1
     assert session.get(ActTemplate, current.id).source == current.source  # the old version is kept as it was
     again = issue_act(session, position, act_type, today, ACTOR, file_store=str(store))
@@ -108,10 +124,16 @@ def test_editing_a_template_makes_a_new_version_and_leaves_issued_acts_unchanged
 def test_an_entratas_own_template_wins_over_the_entes_generic_one(session, store) -> None:
     position = open_position(session, MARIO_ROSSI_CF)
     act_type = act_type_by_code(session, "intimazione")
-    own = save_template_version(session, ente_id=position.ente_id, entrata_id=position.entrata_id,
-                                act_type=act_type, source="#intestazione()\n#destinatario()\n#oggetto()\n"
-                                "Testo proprio dell'entrata.\n#importi()\n#firma()\n",
-                                valid_from=dt.date(2020, 1, 1), actor=ACTOR)
+    own = save_template_version(
+        session,
+        ente_id=position.ente_id,
+        entrata_id=position.entrata_id,
+        act_type=act_type,
+        source="#intestazione()\n#destinatario()\n#oggetto()\n"
+        "Testo proprio dell'entrata.\n#importi()\n#firma()\n",
+        valid_from=dt.date(2020, 1, 1),
+        actor=ACTOR,
+    )
     issued = issue_act(session, position, act_type, today_rome(), ACTOR, file_store=str(store))
     assert issued.act.template_id == own.id and "Testo proprio dell'entrata." in pdf_text(issued.pdf)
 
@@ -121,15 +143,27 @@ def test_a_template_that_does_not_compile_is_refused_with_typsts_message_and_lin
     ente_id = session.scalar(sa.select(Act.ente_id).limit(1)) or 1
     before = session.scalar(sa.select(sa.func.count(ActTemplate.id)))
     with pytest.raises(TemplateError) as refused:
-        save_template_version(session, ente_id=ente_id, entrata_id=None, act_type=act_type,
-                              source="#intestazione()\n\nTesto.\n#importi(\n", valid_from=dt.date(2026, 1, 1),
-                              actor=ACTOR)
+        save_template_version(
+            session,
+            ente_id=ente_id,
+            entrata_id=None,
+            act_type=act_type,
+            source="#intestazione()\n\nTesto.\n#importi(\n",
+            valid_from=dt.date(2026, 1, 1),
+            actor=ACTOR,
+        )
     assert refused.value.line == 4
     assert "riga 4" in refused.value.message_it and "delimiter" in refused.value.message_it
     with pytest.raises(TemplateError) as unknown:
-        save_template_version(session, ente_id=ente_id, entrata_id=None, act_type=act_type,
-                              source="Testo\n#variabile_sconosciuta\n", valid_from=dt.date(2026, 1, 1),
-                              actor=ACTOR)
+        save_template_version(
+            session,
+            ente_id=ente_id,
+            entrata_id=None,
+            act_type=act_type,
+            source="Testo\n#variabile_sconosciuta\n",
+            valid_from=dt.date(2026, 1, 1),
+            actor=ACTOR,
+        )
     assert unknown.value.line == 2 and "variabile_sconosciuta" in unknown.value.message
     assert session.scalar(sa.select(sa.func.count(ActTemplate.id))) == before
 
@@ -138,8 +172,14 @@ def test_the_poste_data_matrix_is_printed_when_the_ente_has_a_postal_account(ses
     position = open_position(session, MARIO_ROSSI_CF)
     position.ente.postal_account = "001234567890"
     session.flush()
-    issued = issue_act(session, position, act_type_by_code(session, "ingiunzione"), today_rome(), ACTOR,
-                       file_store=str(store))
+    issued = issue_act(
+        session,
+        position,
+        act_type_by_code(session, "ingiunzione"),
+        today_rome(),
+        ACTOR,
+        file_store=str(store),
+    )
     codes = pdf_qr_codes(issued.pdf)
     matrix = next(c for c in codes if c.startswith("codfase=NBPA;"))
     assert matrix[15:33] == issued.act.notice_number  # io-app's decoder: notice [15,33)
