@@ -353,6 +353,15 @@ def check_position(session: Session, position: Position, act_type: ActType, on: 
     return Prepared(act_type, template, position, total, amount_lines(due), term)
 
 
+def existing_notice_number(session: Session, position: Position) -> str | None:
+    """The position's own codice avviso, if it has one (previews assign nothing)."""
+    from app.payments.models import NoticeNumber
+
+    return session.scalar(sa.select(NoticeNumber.notice_number).where(
+        NoticeNumber.position_id == position.id, NoticeNumber.item_kind == "posizione",
+        NoticeNumber.item_ref == ""))
+
+
 def position_notice_number(session: Session, position: Position, on: dt.date) -> str:
     """The position's own codice avviso (given at load time; assigned now if it has none)."""
     from app.payments.models import NoticeNumber
