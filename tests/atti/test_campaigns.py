@@ -1,5 +1,6 @@
 """Campaigns end to end on PostgreSQL with RQ (burst worker): criteria, exclusions with their reason,
-four-eyes approval, protocols, chunk jobs, job progress; a rerun never issues an act twice; stop and resume."""
+four-eyes approval, protocols, chunk jobs, job progress; a rerun never issues an act twice; stop and
+resume."""
 
 from __future__ import annotations
 
