@@ -36,6 +36,9 @@ ID_KINDS = {
     "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
+    "act_id": "act_id",  # acts (app/atti)
+    "campaign_id": "campaign_id",
+    "template_id": "act_template_id",
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
@@ -193,6 +196,8 @@ def test_own_ente_ids_open_the_same_pages(world: World, username: str, ente: str
         f"/pagamenti/{ids['payment_id']}",
         f"/elaborazioni/{ids['job_id']}",
         f"/pagamenti/riversamento/{ids['riversamento_id']}.csv",
+        f"/atti/{ids['act_id']}",
+        f"/atti/campagne/{ids['campaign_id']}",
     ):
         assert client.get(path).status_code == 200, path
 
