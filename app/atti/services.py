@@ -73,15 +73,28 @@ def ensure_act_types(session: Session) -> int:
 
 def ensure_term_parameters(session: Session) -> int:
     """The payment terms of the act types as national parameter rows (missing ones only)."""
-    existing = set(session.execute(sa.select(Parameter.code, Parameter.valid_from).where(
-        Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None))).tuples())
+    existing = set(
+        session.execute(
+            sa.select(Parameter.code, Parameter.valid_from).where(
+                Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None)
+            )
+        ).tuples()
+    )
     added = 0
     for row in catalog.TERM_PARAMETERS:
         start = dt.date.fromisoformat(row["valid_from"])
         if (row["code"], start) in existing:
             continue
-        session.add(Parameter(code=row["code"], valid_from=start, valid_to=None, value=row["value"],
-                              source=row["source"], note=row["note"]))
+        session.add(
+            Parameter(
+                code=row["code"],
+                valid_from=start,
+                valid_to=None,
+                value=row["value"],
+                source=row["source"],
+                note=row["note"],
+            )
+        )
         added += 1
     if added:
         session.flush()
@@ -91,11 +104,18 @@ def ensure_term_parameters(session: Session) -> int:
 def ensure_document_type(session: Session) -> None:
     from app.archive.models import DocumentType
 
-    exists = session.scalar(sa.select(DocumentType.id).where(DocumentType.code == DOCUMENT_TYPE,
-                                                             DocumentType.ente_id.is_(None)))
+    exists = session.scalar(
+        sa.select(DocumentType.id).where(DocumentType.code == DOCUMENT_TYPE, DocumentType.ente_id.is_(None))
+    )
     if exists is None:
-        session.add(DocumentType(code=DOCUMENT_TYPE, label="Atto emesso", retention_years=None,
-                                 source="art. 2220 c.c.; D.P.R. 445/2000, art. 53 (registro di protocollo)"))
+        session.add(
+            DocumentType(
+                code=DOCUMENT_TYPE,
+                label="Atto emesso",
+                retention_years=None,
+                source="art. 2220 c.c.; D.P.R. 445/2000, art. 53 (registro di protocollo)",
+            )
+        )
         session.flush()
 
 
@@ -106,9 +126,17 @@ def ensure_default_templates(session: Session, ente: Ente, *, on: dt.date | None
         return 0
     added = 0
     for act_type in session.scalars(sa.select(ActType).order_by(ActType.sort_order)):
-        session.add(ActTemplate(ente_id=ente.id, entrata_id=None, act_type_id=act_type.id, version=1,
-                                source=catalog.DEFAULT_TEXTS[act_type.code],
-                                valid_from=on or dt.date(2020, 1, 1), author_label="modello predefinito"))
+        session.add(
+            ActTemplate(
+                ente_id=ente.id,
+                entrata_id=None,
+                act_type_id=act_type.id,
+                version=1,
+                source=catalog.DEFAULT_TEXTS[act_type.code],
+                valid_from=on or dt.date(2020, 1, 1),
+                author_label="modello predefinito",
+            )
+        )
         added += 1
     if added:
         session.flush()
@@ -134,34 +162,57 @@ def act_type_by_code(session: Session, code: str) -> ActType:
     return act_type
 
 
-def template_in_force(session: Session, *, ente_id: int, entrata_id: int, act_type_id: int,
-                      on: dt.date) -> ActTemplate | None:
+def template_in_force(
+    session: Session, *, ente_id: int, entrata_id: int, act_type_id: int, on: dt.date
+) -> ActTemplate | None:
     """The entrata's own template in force on `on`, else the ente's generic one (latest valid_from, then the
     highest version)."""
     return session.scalars(
         sa.select(ActTemplate)
-        .where(ActTemplate.ente_id == ente_id, ActTemplate.act_type_id == act_type_id,
-               sa.or_(ActTemplate.entrata_id == entrata_id, ActTemplate.entrata_id.is_(None)),
-               ActTemplate.valid_from <= on,
-               sa.or_(ActTemplate.valid_to.is_(None), ActTemplate.valid_to >= on))
+        .where(
+            ActTemplate.ente_id == ente_id,
+            ActTemplate.act_type_id == act_type_id,
+            sa.or_(ActTemplate.entrata_id == entrata_id, ActTemplate.entrata_id.is_(None)),
+            ActTemplate.valid_from <= on,
+            sa.or_(ActTemplate.valid_to.is_(None), ActTemplate.valid_to >= on),
+        )
         .order_by(ActTemplate.entrata_id.is_(None), ActTemplate.valid_from.desc(), ActTemplate.version.desc())
     ).first()
 
 
-def save_template_version(session: Session, *, ente_id: int, entrata_id: int | None, act_type: ActType,
-                          source: str, valid_from: dt.date, actor: Actor, note: str | None = None,
-                          sample: dict[str, Any] | None = None) -> ActTemplate:
+def save_template_version(
+    session: Session,
+    *,
+    ente_id: int,
+    entrata_id: int | None,
+    act_type: ActType,
+    source: str,
+    valid_from: dt.date,
+    actor: Actor,
+    note: str | None = None,
+    sample: dict[str, Any] | None = None,
+) -> ActTemplate:
     """A NEW version of the template (the previous ones stay: issued acts keep their PDF and their version).
     Refused with Typst's message and line when the text does not compile on the sample data."""
     rendering.check(source, sample or sample_data(act_type))
     last = session.scalar(
         sa.select(sa.func.max(ActTemplate.version)).where(
-            ActTemplate.ente_id == ente_id, ActTemplate.act_type_id == act_type.id,
-            ActTemplate.entrata_id.is_(None) if entrata_id is None else ActTemplate.entrata_id == entrata_id))
-    row = ActTemplate(ente_id=ente_id, entrata_id=entrata_id, act_type_id=act_type.id,
-                      version=(last or 0) + 1,
-                      source=source, valid_from=valid_from, author_id=actor.user_id, author_label=actor.label,
-                      note=note)
+            ActTemplate.ente_id == ente_id,
+            ActTemplate.act_type_id == act_type.id,
+            ActTemplate.entrata_id.is_(None) if entrata_id is None else ActTemplate.entrata_id == entrata_id,
+        )
+    )
+    row = ActTemplate(
+        ente_id=ente_id,
+        entrata_id=entrata_id,
+        act_type_id=act_type.id,
+        version=(last or 0) + 1,
+        source=source,
+        valid_from=valid_from,
+        author_id=actor.user_id,
+        author_label=actor.label,
+        note=note,
+    )
     session.add(row)
     session.flush()
     return row
@@ -175,8 +226,9 @@ def _parameter_value(session: Session, code: str, on: dt.date, *, ente_id: int, 
     return row if row is not None else None
 
 
-def term_days(session: Session, act_type: ActType, on: dt.date, *, ente_id: int,
-              entrata_id: int) -> int | None:
+def term_days(
+    session: Session, act_type: ActType, on: dt.date, *, ente_id: int, entrata_id: int
+) -> int | None:
     if not act_type.term_parameter:
         return None
     row = _parameter_value(session, act_type.term_parameter, on, ente_id=ente_id, entrata_id=entrata_id)
@@ -216,14 +268,26 @@ def amount_lines(due: Any) -> list[dict[str, str]]:
         since = f" dal {format_date_it(due.interest_from)}" if due.interest_from else ""
         rates = "; ".join(sorted({s.get("source", "") for s in due.segments if s.get("source")}))
         source = "; ".join(p for p in (due.rule.source, rates) if p)
-        lines.append({"kind": "interessi_maturati", "label": f"Interessi maturati{since}",
-                      "cents": due.interest_cents, "source": source})
+        lines.append(
+            {
+                "kind": "interessi_maturati",
+                "label": f"Interessi maturati{since}",
+                "cents": due.interest_cents,
+                "source": source,
+            }
+        )
     rest = due.total_cents - sum(line["cents"] for line in lines)
     if rest:
         from app.positions.amounts import CHARGE_RULES
 
-        lines.append({"kind": "oneri", "label": COMPONENT_LABELS["oneri"], "cents": rest,
-                      "source": CHARGE_RULES.get(due.rule.oneri or "", "movimenti della posizione")})
+        lines.append(
+            {
+                "kind": "oneri",
+                "label": COMPONENT_LABELS["oneri"],
+                "cents": rest,
+                "source": CHARGE_RULES.get(due.rule.oneri or "", "movimenti della posizione"),
+            }
+        )
     return lines
 
 
@@ -236,47 +300,93 @@ def _cents(text: str) -> int:
 def signatory(session: Session, ente: Ente, on: dt.date) -> dict[str, str]:
     row = in_force(parameter_rows(session, ente_id=ente.id), SIGNATORY_PARAMETER, on)
     value = row["value"] if row else {}
-    return {"name": str(value.get("name", "")), "role": str(value.get("role", "Il Funzionario responsabile")),
-            "note": catalog.FIRMA_NOTE}
+    return {
+        "name": str(value.get("name", "")),
+        "role": str(value.get("role", "Il Funzionario responsabile")),
+        "note": catalog.FIRMA_NOTE,
+    }
 
 
-def act_data(*, ente: Ente, entrata: Entrata, position: Position, taxpayer: Taxpayer, act_type: ActType,
-             protocol: str, on: dt.date, notice_number: str | None, lines: list[dict[str, Any]],
-             total_cents: int, term: int | None, signature: dict[str, str]) -> dict[str, Any]:
+def act_data(
+    *,
+    ente: Ente,
+    entrata: Entrata,
+    position: Position,
+    taxpayer: Taxpayer,
+    act_type: ActType,
+    protocol: str,
+    on: dt.date,
+    notice_number: str | None,
+    lines: list[dict[str, Any]],
+    total_cents: int,
+    term: int | None,
+    signature: dict[str, str],
+) -> dict[str, Any]:
     """The JSON the Typst template reads (`d`)."""
     due_text = f"entro {term} giorni dalla notifica" if term else ""
     notices = []
     if act_type.with_payment and notice_number:
-        notice = {"number": notice_number, "grouped": grouped(notice_number),
-                  "amount": format_eur(total_cents),
-                  "cents": total_cents, "due": due_text, "cbill": "",
-                  "description": f"{act_type.name} · {entrata.name} {position.year} · posizione "
-                                 f"{position.external_id}",
-                  "qr_payload": rendering.pagopa_qr(notice_number, ente.codice_fiscale, total_cents),
-                  "datamatrix": ""}
+        notice = {
+            "number": notice_number,
+            "grouped": grouped(notice_number),
+            "amount": format_eur(total_cents),
+            "cents": total_cents,
+            "due": due_text,
+            "cbill": "",
+            "description": f"{act_type.name} · {entrata.name} {position.year} · posizione "
+            f"{position.external_id}",
+            "qr_payload": rendering.pagopa_qr(notice_number, ente.codice_fiscale, total_cents),
+            "datamatrix": "",
+        }
         if ente.postal_account:
             notice["datamatrix"] = rendering.poste_datamatrix(
-                notice_number, ente.postal_account, total_cents, ente.codice_fiscale, taxpayer.codice_fiscale,
-                taxpayer.display_name, f"{act_type.name} {position.external_id}")
+                notice_number,
+                ente.postal_account,
+                total_cents,
+                ente.codice_fiscale,
+                taxpayer.codice_fiscale,
+                taxpayer.display_name,
+                f"{act_type.name} {position.external_id}",
+            )
         notices.append(notice)
     return {
         "ente": {"name": ente.name, "cf": ente.codice_fiscale, "postal_account": ente.postal_account or ""},
-        "act": {"code": act_type.code, "type_name": act_type.name, "protocol": protocol,
-                "protocol_date": format_date_it(on), "issue_date": format_date_it(on),
-                "legal_basis": act_type.legal_basis, "term_days": str(term or ""),
-                "attachments": list(act_type.attachments or [])},
-        "debtor": {"name": taxpayer.display_name, "cf": taxpayer.codice_fiscale, "kind": taxpayer.kind,
-                   "address": debtor_address(taxpayer)},
-        "position": {"id_posizione": position.external_id, "entrata": entrata.name,
-                     "year": str(position.year),
-                     "description": position.description or "", "reference": position.reference or "",
-                     "due_date": format_date_it(position.due_date)},
-        "notice": {"number": notice_number or "",
-                   "grouped": grouped(notice_number) if notice_number else "—"},
-        "amounts": {"lines": [{"label": x["label"], "amount": format_eur(x["cents"]), "source": x["source"]}
-                              for x in lines],
-                    "total": format_eur(total_cents), "as_of": format_date_it(on),
-                    "note": "" if act_type.with_payment else "Nulla è dovuto per la posizione."},
+        "act": {
+            "code": act_type.code,
+            "type_name": act_type.name,
+            "protocol": protocol,
+            "protocol_date": format_date_it(on),
+            "issue_date": format_date_it(on),
+            "legal_basis": act_type.legal_basis,
+            "term_days": str(term or ""),
+            "attachments": list(act_type.attachments or []),
+        },
+        "debtor": {
+            "name": taxpayer.display_name,
+            "cf": taxpayer.codice_fiscale,
+            "kind": taxpayer.kind,
+            "address": debtor_address(taxpayer),
+        },
+        "position": {
+            "id_posizione": position.external_id,
+            "entrata": entrata.name,
+            "year": str(position.year),
+            "description": position.description or "",
+            "reference": position.reference or "",
+            "due_date": format_date_it(position.due_date),
+        },
+        "notice": {
+            "number": notice_number or "",
+            "grouped": grouped(notice_number) if notice_number else "—",
+        },
+        "amounts": {
+            "lines": [
+                {"label": x["label"], "amount": format_eur(x["cents"]), "source": x["source"]} for x in lines
+            ],
+            "total": format_eur(total_cents),
+            "as_of": format_date_it(on),
+            "note": "" if act_type.with_payment else "Nulla è dovuto per la posizione.",
+        },
         "notices": notices,
         "signature": signature,
     }
@@ -288,16 +398,34 @@ def sample_data(act_type: ActType) -> dict[str, Any]:
 
     ente = SimpleNamespace(name="Regione Demo", codice_fiscale="80000000010", postal_account=None)
     entrata = SimpleNamespace(name="Tassa automobilistica")
-    position = SimpleNamespace(external_id="ESEMPIO-1", year=2023, description="Tassa automobilistica 2023",
-                               reference="AB123CD", due_date=dt.date(2023, 1, 31))
-    taxpayer = SimpleNamespace(display_name="ROSSI MARIO", codice_fiscale="RSSMRA80A01H501U", kind="PF",
-                               addresses=[])
-    lines = [{"label": "Capitale", "cents": 25000, "source": "lista di carico"},
-             {"label": "Interessi maturati", "cents": 1234, "source": "art. 1284 c.c."}]
-    return act_data(ente=ente, entrata=entrata, position=position, taxpayer=taxpayer,  # type: ignore[arg-type]
-                    act_type=act_type, protocol="R01-2026-0000000", on=dt.date(2026, 12, 1),
-                    notice_number="301000000000000123", lines=lines, total_cents=26234, term=60,
-                    signature={"name": "", "role": "Il Funzionario responsabile", "note": catalog.FIRMA_NOTE})
+    position = SimpleNamespace(
+        external_id="ESEMPIO-1",
+        year=2023,
+        description="Tassa automobilistica 2023",
+        reference="AB123CD",
+        due_date=dt.date(2023, 1, 31),
+    )
+    taxpayer = SimpleNamespace(
+        display_name="ROSSI MARIO", codice_fiscale="RSSMRA80A01H501U", kind="PF", addresses=[]
+    )
+    lines = [
+        {"label": "Capitale", "cents": 25000, "source": "lista di carico"},
+        {"label": "Interessi maturati", "cents": 1234, "source": "art. 1284 c.c."},
+    ]
+    return act_data(
+        ente=ente,
+        entrata=entrata,
+        position=position,
+        taxpayer=taxpayer,  # type: ignore[arg-type]
+        act_type=act_type,
+        protocol="R01-2026-0000000",
+        on=dt.date(2026, 12, 1),
+        notice_number="301000000000000123",
+        lines=lines,
+        total_cents=26234,
+        term=60,
+        signature={"name": "", "role": "Il Funzionario responsabile", "note": catalog.FIRMA_NOTE},
+    )
 
 
 # --- issue ----------------------------------------------------------------------------------------------
@@ -323,33 +451,56 @@ def _memo(cache: dict[Any, Any] | None, key: Any, compute: Any) -> Any:
     return cache[key]
 
 
-def check_position(session: Session, position: Position, act_type: ActType, on: dt.date, *,
-                   due: Any | None = None, cache: dict[Any, Any] | None = None) -> Prepared:
+def check_position(
+    session: Session,
+    position: Position,
+    act_type: ActType,
+    on: dt.date,
+    *,
+    due: Any | None = None,
+    cache: dict[Any, Any] | None = None,
+) -> Prepared:
     """The pre-checks of an act (ActRefused with the Italian reason) and its amount and template."""
     from app.positions.amounts import amounts_due
 
     if position.state in REFUSED_STATES and not (act_type.code == "sgravio" and position.state == "sgravata"):
         raise ActRefused(REFUSED_STATES[position.state], state=position.state)
-    template = _memo(cache, ("modello", position.entrata_id, act_type.id, on), lambda: template_in_force(
-        session, ente_id=position.ente_id, entrata_id=position.entrata_id, act_type_id=act_type.id, on=on))
+    template = _memo(
+        cache,
+        ("modello", position.entrata_id, act_type.id, on),
+        lambda: template_in_force(
+            session, ente_id=position.ente_id, entrata_id=position.entrata_id, act_type_id=act_type.id, on=on
+        ),
+    )
     if template is None:
-        raise ActRefused(f"Nessun modello di «{act_type.name}» per l'entrata {position.entrata.code} "
-                         f"dell'ente {position.ente.code} valido al {format_date_it(on)}.")
+        raise ActRefused(
+            f"Nessun modello di «{act_type.name}» per l'entrata {position.entrata.code} "
+            f"dell'ente {position.ente.code} valido al {format_date_it(on)}."
+        )
     if due is None:
         end_of_day = dt.datetime.combine(on, dt.time.max, tzinfo=ROME)  # what `esattoria posizioni` reads
         due = amounts_due(session, [position], on, booked_by=end_of_day)[position.id]
     total = max(due.total_cents, 0)
     if act_type.with_payment:
-        minimum = _memo(cache, ("soglia", position.entrata_id, on), lambda: minimum_cents(
-            session, on, ente_id=position.ente_id, entrata_id=position.entrata_id))
+        minimum = _memo(
+            cache,
+            ("soglia", position.entrata_id, on),
+            lambda: minimum_cents(session, on, ente_id=position.ente_id, entrata_id=position.entrata_id),
+        )
         if total <= 0:
             raise ActRefused("Nulla è dovuto per la posizione a quella data: nessun atto con pagamento.")
         if minimum is not None and below_minimum(Decimal(total).scaleb(-2), Decimal(minimum[0]).scaleb(-2)):
-            raise ActRefused(f"Importo dovuto {format_eur(total)} non superiore alla soglia minima di "
-                             f"riscossione di {format_eur(minimum[0])} ({minimum[1]}).",
-                             amount=total, minimum=minimum[0])
-    term = _memo(cache, ("termine", position.entrata_id, act_type.id, on), lambda: term_days(
-        session, act_type, on, ente_id=position.ente_id, entrata_id=position.entrata_id))
+            raise ActRefused(
+                f"Importo dovuto {format_eur(total)} non superiore alla soglia minima di "
+                f"riscossione di {format_eur(minimum[0])} ({minimum[1]}).",
+                amount=total,
+                minimum=minimum[0],
+            )
+    term = _memo(
+        cache,
+        ("termine", position.entrata_id, act_type.id, on),
+        lambda: term_days(session, act_type, on, ente_id=position.ente_id, entrata_id=position.entrata_id),
+    )
     return Prepared(act_type, template, position, total, amount_lines(due), term)
 
 
@@ -357,9 +508,13 @@ def existing_notice_number(session: Session, position: Position) -> str | None:
     """The position's own codice avviso, if it has one (previews assign nothing)."""
     from app.payments.models import NoticeNumber
 
-    return session.scalar(sa.select(NoticeNumber.notice_number).where(
-        NoticeNumber.position_id == position.id, NoticeNumber.item_kind == "posizione",
-        NoticeNumber.item_ref == ""))
+    return session.scalar(
+        sa.select(NoticeNumber.notice_number).where(
+            NoticeNumber.position_id == position.id,
+            NoticeNumber.item_kind == "posizione",
+            NoticeNumber.item_ref == "",
+        )
+    )
 
 
 def position_notice_number(session: Session, position: Position, on: dt.date) -> str:
@@ -368,8 +523,10 @@ def position_notice_number(session: Session, position: Position, on: dt.date) ->
     from app.payments.notices import assign_notice_numbers
 
     stmt = sa.select(NoticeNumber.notice_number).where(
-        NoticeNumber.position_id == position.id, NoticeNumber.item_kind == "posizione",
-        NoticeNumber.item_ref == "")
+        NoticeNumber.position_id == position.id,
+        NoticeNumber.item_kind == "posizione",
+        NoticeNumber.item_ref == "",
+    )
     number = session.scalar(stmt)
     if number is None:
         assign_notice_numbers(session, [position.id], issued_on=on)
@@ -384,64 +541,148 @@ class Issued:
     pdf: bytes
 
 
-def issue_act(session: Session, position: Position, act_type: ActType, on: dt.date, actor: Actor, *,
-              file_store: str, campaign_id: int | None = None, prepared: Prepared | None = None,
-              protocol: str | None = None, cache: dict[Any, Any] | None = None) -> Issued:
+def issue_act(
+    session: Session,
+    position: Position,
+    act_type: ActType,
+    on: dt.date,
+    actor: Actor,
+    *,
+    file_store: str,
+    campaign_id: int | None = None,
+    prepared: Prepared | None = None,
+    protocol: str | None = None,
+    cache: dict[Any, Any] | None = None,
+) -> Issued:
     """Issue one act (see the module's docstring). ActRefused when a pre-check fails (nothing kept).
     `protocol`: a number already taken from the register (campaigns); `cache`: per-batch memo of the
     parameters read (terms, minimum, signatory)."""
     prepared = prepared or check_position(session, position, act_type, on, cache=cache)
     ente: Ente = position.ente
     taxpayer: Taxpayer = position.taxpayer
-    notice_number = position_notice_number(session, position, on) if act_type.with_payment else None
+    notice_number = (
+        _memo(cache, ("avviso", position.id), lambda: position_notice_number(session, position, on))
+        if act_type.with_payment
+        else None
+    )
     from app.archive.services import next_protocol
 
     protocol = protocol or next_protocol(session, ente, on.year)
-    data = act_data(ente=ente, entrata=position.entrata, position=position, taxpayer=taxpayer,
-                    act_type=act_type, protocol=protocol, on=on, notice_number=notice_number,
-                    lines=prepared.lines, total_cents=prepared.amount_cents, term=prepared.term,
-                    signature=_memo(cache, ("firma", ente.id, on), lambda: signatory(session, ente, on)))
+    data = act_data(
+        ente=ente,
+        entrata=position.entrata,
+        position=position,
+        taxpayer=taxpayer,
+        act_type=act_type,
+        protocol=protocol,
+        on=on,
+        notice_number=notice_number,
+        lines=prepared.lines,
+        total_cents=prepared.amount_cents,
+        term=prepared.term,
+        signature=_memo(cache, ("firma", ente.id, on), lambda: signatory(session, ente, on)),
+    )
     try:
         rendered = rendering.render(prepared.template.source, data)
     except rendering.TemplateError as exc:
         raise ActRefused(exc.message_it) from None
-    document = file_act_pdf(session, rendered.pdf, rendered.pages, ente=ente, position=position,
-                            taxpayer=taxpayer, protocol=protocol, on=on, actor=actor,
-                            subject=f"{act_type.name} · posizione {position.external_id}",
-                            text=searchable_text(data), file_store=file_store)
-    act = Act(ente_id=ente.id, entrata_id=position.entrata_id, position_id=position.id,
-              taxpayer_id=taxpayer.id, act_type_id=act_type.id, template_id=prepared.template.id,
-              campaign_id=campaign_id, issue_date=on,
-              protocol=protocol, protocol_date=on, notice_number=notice_number,
-              amount_due_cents=prepared.amount_cents,
-              breakdown={"as_of": on.isoformat(), "total_cents": prepared.amount_cents,
-                         "lines": [{k: v for k, v in line.items()} for line in prepared.lines],
-                         "term_days": prepared.term},
-              document_id=document.id, pages=rendered.pages, sha256=document.sha256, status="emesso",
-              created_by_id=actor.user_id, created_by_label=actor.label)
+    document = file_act_pdf(
+        session,
+        rendered.pdf,
+        rendered.pages,
+        ente=ente,
+        position=position,
+        taxpayer=taxpayer,
+        protocol=protocol,
+        on=on,
+        actor=actor,
+        subject=f"{act_type.name} · posizione {position.external_id}",
+        text=searchable_text(data),
+        file_store=file_store,
+    )
+    act = Act(
+        ente_id=ente.id,
+        entrata_id=position.entrata_id,
+        position_id=position.id,
+        taxpayer_id=taxpayer.id,
+        act_type_id=act_type.id,
+        template_id=prepared.template.id,
+        campaign_id=campaign_id,
+        issue_date=on,
+        protocol=protocol,
+        protocol_date=on,
+        notice_number=notice_number,
+        amount_due_cents=prepared.amount_cents,
+        breakdown={
+            "as_of": on.isoformat(),
+            "total_cents": prepared.amount_cents,
+            "lines": [{k: v for k, v in line.items()} for line in prepared.lines],
+            "term_days": prepared.term,
+        },
+        document_id=document.id,
+        pages=rendered.pages,
+        sha256=document.sha256,
+        status="emesso",
+        created_by_id=actor.user_id,
+        created_by_label=actor.label,
+    )
     session.add(act)
     session.flush()
-    record_event(session, actor, "act.issued",
-                 f"{act_type.name} prot. {protocol} emesso: {format_eur(prepared.amount_cents)}",
-                 taxpayer_id=taxpayer.id, position_id=position.id, ente_id=ente.id,
-                 payload={"act": act.id, "type": act_type.code, "protocol": protocol, "document": document.id,
-                          "notice_number": notice_number, "amount_due_cents": prepared.amount_cents,
-                          "template": prepared.template.id, "template_version": prepared.template.version,
-                          "campaign": campaign_id})
+    record_event(
+        session,
+        actor,
+        "act.issued",
+        f"{act_type.name} prot. {protocol} emesso: {format_eur(prepared.amount_cents)}",
+        taxpayer_id=taxpayer.id,
+        position_id=position.id,
+        ente_id=ente.id,
+        payload={
+            "act": act.id,
+            "type": act_type.code,
+            "protocol": protocol,
+            "document": document.id,
+            "notice_number": notice_number,
+            "amount_due_cents": prepared.amount_cents,
+            "template": prepared.template.id,
+            "template_version": prepared.template.version,
+            "campaign": campaign_id,
+        },
+    )
     return Issued(act, rendered.pdf)
 
 
 def searchable_text(data: dict[str, Any]) -> str:
     """What the archive indexes of an act (its PDF is not read back: we know what we wrote)."""
-    parts = [data["act"]["type_name"], data["act"]["protocol"], data["ente"]["name"], data["debtor"]["name"],
-             data["debtor"]["cf"], data["position"]["id_posizione"], data["position"]["description"],
-             data["notice"]["number"], data["notice"]["grouped"], data["amounts"]["total"]]
+    parts = [
+        data["act"]["type_name"],
+        data["act"]["protocol"],
+        data["ente"]["name"],
+        data["debtor"]["name"],
+        data["debtor"]["cf"],
+        data["position"]["id_posizione"],
+        data["position"]["description"],
+        data["notice"]["number"],
+        data["notice"]["grouped"],
+        data["amounts"]["total"],
+    ]
     return "\n".join(p for p in parts if p)
 
 
-def file_act_pdf(session: Session, pdf: bytes, pages: int, *, ente: Ente, position: Position,
-                 taxpayer: Taxpayer, protocol: str, on: dt.date, actor: Actor, subject: str,
-                 text: str, file_store: str) -> Any:
+def file_act_pdf(
+    session: Session,
+    pdf: bytes,
+    pages: int,
+    *,
+    ente: Ente,
+    position: Position,
+    taxpayer: Taxpayer,
+    protocol: str,
+    on: dt.date,
+    actor: Actor,
+    subject: str,
+    text: str,
+    file_store: str,
+) -> Any:
     """The act's PDF as an archive document of the ente (type `atto_emesso`, channel `uscita`), with the
     protocol already taken, linked (confirmed) to the taxpayer and the position."""
     from app.archive import services as archive
@@ -450,23 +691,46 @@ def file_act_pdf(session: Session, pdf: bytes, pages: int, *, ente: Ente, positi
 
     stored = store_stream(file_store, io.BytesIO(pdf))
     kind = archive.document_type(session, ente.id, DOCUMENT_TYPE)
-    document = Document(ente_id=ente.id, protocol=protocol, received_date=on, channel=DOCUMENT_CHANNEL,
-                        type_id=kind.id, sender=ente.name[:250], subject=subject[:500],
-                        file_name=f"{protocol}.pdf", sha256=stored.sha256, file_path=stored.relative_path,
-                        size_bytes=stored.size, mime_type="application/pdf", pages=pages, encrypted=False,
-                        text=text, text_source="text_layer", status="indexed", version=1,
-                        created_by_id=actor.user_id, created_by_label=actor.label)
+    document = Document(
+        ente_id=ente.id,
+        protocol=protocol,
+        received_date=on,
+        channel=DOCUMENT_CHANNEL,
+        type_id=kind.id,
+        sender=ente.name[:250],
+        subject=subject[:500],
+        file_name=f"{protocol}.pdf",
+        sha256=stored.sha256,
+        file_path=stored.relative_path,
+        size_bytes=stored.size,
+        mime_type="application/pdf",
+        pages=pages,
+        encrypted=False,
+        text=text,
+        text_source="text_layer",
+        status="indexed",
+        version=1,
+        created_by_id=actor.user_id,
+        created_by_label=actor.label,
+    )
     session.add(document)
     session.flush()
     now = utcnow()
     for kind_, target in (("taxpayer", taxpayer.id), ("position", position.id)):
-        link = DocumentLink(document_id=document.id, kind=kind_, target_id=target, taxpayer_id=taxpayer.id,
-                            position_id=position.id if kind_ == "position" else None, matched="",
-                            state="confirmed", decided_by_id=actor.user_id, decided_by_label=actor.label,
-                            decided_dt=now)
+        link = DocumentLink(
+            document_id=document.id,
+            kind=kind_,
+            target_id=target,
+            taxpayer_id=taxpayer.id,
+            position_id=position.id if kind_ == "position" else None,
+            matched="",
+            state="confirmed",
+            decided_by_id=actor.user_id,
+            decided_by_label=actor.label,
+            decided_dt=now,
+        )
         session.add(link)
         document.links.append(link)
-    session.flush()
     archive.record_filed(session, document, actor)
     archive.touch(session, document, new=True)
     return document

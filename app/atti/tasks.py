@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 
-CHUNK = 100
+CHUNK = 200
 CHECK_EVERY = 20  # items between two looks at the campaign's status (stop)
 
 
@@ -59,6 +59,7 @@ def issue_chunk(campaign_id: int, job_id: int, item_ids: list[int]) -> dict[str,
     from app.atti.models import Campaign, CampaignItem
     from app.atti.services import ActRefused, check_position, issue_act
     from app.core.audit import Actor
+    from app.payments.models import NoticeNumber
     from app.positions.amounts import ROME, amounts_due
     from app.positions.models import Position
     from app.taxpayers.models import Taxpayer
@@ -92,7 +93,16 @@ def issue_chunk(campaign_id: int, job_id: int, item_ids: list[int]) -> dict[str,
     }
     end_of_day = dt.datetime.combine(on, dt.time.max, tzinfo=ROME)
     dues = amounts_due(session, list(positions.values()), on, booked_by=end_of_day)
-    cache: dict[Any, Any] = {}
+    cache: dict[Any, Any] = {
+        ("avviso", pid): number
+        for pid, number in session.execute(
+            sa.select(NoticeNumber.position_id, NoticeNumber.notice_number).where(
+                NoticeNumber.position_id.in_(list(positions)),
+                NoticeNumber.item_kind == "posizione",
+                NoticeNumber.item_ref == "",
+            )
+        )
+    }  # the codici avviso of the chunk read at once
     issued = failed = 0
     store = current_app.config["FILE_STORE"]
     for n, item in enumerate(items):
