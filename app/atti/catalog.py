@@ -68,7 +68,7 @@ def _term(code: str, days: int, source: str, note: str) -> dict[str, Any]:
 
 # Payment terms (days from notification) of each act type: parameter rows (national defaults, to verify).
 TERM_PARAMETERS = [
-    _term("termine_ingiunzione", 60, "R.D. 639/1910, art. 2; D.Lgs. 546/1992, art. 21",
+    _term("termine_ingiunzione", 60, "D.Lgs. 546/1992, art. 21; R.D. 639/1910, art. 2",
           "R.D. 639/1910 art. 2 dà 30 giorni; per i crediti tributari la giurisprudenza estende a 60 giorni "
           "(indebitati.it, studiodinardo.it, domain.md §3)"),
     _term("termine_accertamento_esecutivo", 60, f"{_L160}, c. 792, lett. a",
