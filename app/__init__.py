@@ -43,7 +43,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _import_models() -> None:
-    from app import archive, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
+    from app import archive, atti, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accountability.routes import bp as accountability_bp
     from app.api.routes import bp as api_bp
     from app.archive.routes import bp as archive_bp
+    from app.atti.routes import bp as atti_bp
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
     from app.carichi.routes import bp as carichi_bp
@@ -75,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
                 payments_bp, legal_bp, archive_bp, users_bp, accountability_bp, crm_contacts_bp,
-                crm_self_service_bp, selfservice_bp, plans_bp, helpdesk_bp, knowledge_bp):
+                crm_self_service_bp, selfservice_bp, plans_bp, helpdesk_bp, knowledge_bp, atti_bp):
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
 

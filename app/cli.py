@@ -27,13 +27,14 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     from app.archive.cli import archivio
+    from app.atti.cli import atti
     from app.carichi.cli import carichi
     from app.crm.messages.cli import messaggi
     from app.helpdesk.cli import assistenza
     from app.payments.cli import pagamenti
 
     for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti, files, archivio,
-                    assistenza):
+                    assistenza, atti):
         app.cli.add_command(command)
     app.cli.add_command(messaggi)
 

@@ -30,6 +30,7 @@ NAV = (
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),
     NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
     NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
+    NavItem("atti.act_list", "Atti", "it-mail", "acts.read"),
     NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),
     NavItem("messages.message_list", "Messaggi", "it-mail", "taxpayer.read"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),

@@ -119,6 +119,10 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.crm.contacts.demo import seed_crm_demo
 
     seed_crm_demo(session, enti)  # topics, sportelli, a few contacts (idempotent)
+
+    from app.atti.services import ensure_defaults
+
+    ensure_defaults(session)  # act types, their terms and each ente's default act templates
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 

@@ -251,6 +251,33 @@ def _build(app: Flask, store: Path) -> World:
             db.session.add(article)
             db.session.commit()
             data.ids["ticket_id"], data.ids["article_id"] = ticket.id, article.id
+            # an act of this ente, a campaign and an act template (app/atti)
+            from app.atti import campaigns as atti_campaigns
+            from app.atti.models import ActTemplate
+            from app.atti.services import ActRefused, act_type_by_code, issue_act
+
+            sollecito = act_type_by_code(db.session, "sollecito")
+            for candidate in db.session.scalars(
+                sa.select(Position).where(Position.ente_id == ente_rows[code].id).order_by(Position.id)
+            ):
+                try:
+                    with db.session.begin_nested():
+                        act = issue_act(
+                            db.session, candidate, sollecito, today, ACTOR, file_store=str(store)
+                        ).act
+                except ActRefused:
+                    continue
+                data.ids["act_id"] = act.id
+                break
+            campaign = atti_campaigns.create_campaign(
+                db.session, principal_of(admin), ACTOR, ente=ente_rows[code], act_code="sollecito",
+                name=f"Sonda {code}", criteria=atti_campaigns.Criteria(), issue_date=today,
+            )
+            data.ids["campaign_id"] = campaign.id
+            data.ids["act_template_id"] = db.session.scalars(
+                sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente_rows[code].id)
+            ).first()
+            db.session.commit()
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data

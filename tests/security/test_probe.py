@@ -45,6 +45,9 @@ ID_KINDS = {
     "request_id": "plan_request_id",  # a taxpayer's rateazione request (self-service, /rateazioni/richieste)
     "ticket_id": "ticket_id",  # the help desk
     "article_id": "article_id",  # the knowledge base
+    "act_id": "act_id",  # acts (app/atti)
+    "campaign_id": "campaign_id",
+    "act_template_id": "act_template_id",
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
@@ -204,6 +207,8 @@ def test_own_ente_ids_open_the_same_pages(world: World, username: str, ente: str
         f"/pagamenti/riversamento/{ids['riversamento_id']}.csv",
         f"/crm/sportelli/{ids['sportello_id']}",
         f"/crm/contribuenti/{ids['taxpayer_id']}/contatti",
+        f"/atti/{ids['act_id']}",
+        f"/atti/campagne/{ids['campaign_id']}",
     ):
         assert client.get(path).status_code == 200, path
 
