@@ -27,10 +27,12 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     from app.archive.cli import archivio
+    from app.atti.cli import atti
     from app.carichi.cli import carichi
     from app.payments.cli import pagamenti
 
-    for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti, files, archivio):
+    for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti, files, archivio,
+                    atti):
         app.cli.add_command(command)
 
 

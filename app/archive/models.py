@@ -25,6 +25,7 @@ CHANNELS: dict[str, str] = {
     "email": "E-mail",
     "scansione": "Scansione",
     "web": "Web",
+    "uscita": "In uscita",  # an act the ente issued (app/atti), filed with its protocol
 }
 DOCUMENT_STATUSES: dict[str, str] = {
     "received": "Ricevuto",

@@ -116,6 +116,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
         rng = random.Random(seed)  # nosec B311
         added_tp, added_pos, added_mov = _seed_world(session, enti, taxpayers, rng, seed)
     added_users = _seed_users(session, enti)
+    from app.atti.services import ensure_defaults
+
+    ensure_defaults(session)  # act types, their terms and each ente's default act templates
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 

@@ -22,6 +22,8 @@ class Ente(CreatedMixin, Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     codice_fiscale: Mapped[str] = mapped_column(sa.String(16), unique=True)
     segregation_code: Mapped[str] = mapped_column(sa.String(2))
+    # conto corrente postale (12 digits) for the Poste data matrix of payment notices (domain.md §6.3)
+    postal_account: Mapped[str | None] = mapped_column(sa.String(12))
 
     entrate: Mapped[list[Entrata]] = relationship(back_populates="ente", order_by="Entrata.code")
 

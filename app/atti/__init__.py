@@ -1,0 +1,3 @@
+"""Acts issued to taxpayers: types, templates, the issue service, campaigns (issue 13 points 1-3)."""
+
+from app.atti import models  # noqa: F401
