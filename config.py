@@ -128,6 +128,9 @@ class Config:
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
     FDR_API_KEY = env_str("FDR_API_KEY")
     FDR_API_TIMEOUT = env_int("FDR_API_TIMEOUT", 30)
+    # SEND, piattaforma notifiche (app/atti/delivery/send.py): no URL or key, no sending through SEND
+    SEND_API_URL = env_str("SEND_API_URL")  # e.g. https://api.notifichedigitali.it
+    SEND_API_KEY = env_str("SEND_API_KEY")
 
 
 class DevelopmentConfig(Config):

@@ -52,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
     from app.archive.routes import bp as archive_bp
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
+    from app.atti.delivery.routes import bp as delivery_bp
     from app.carichi.routes import bp as carichi_bp
     from app.enti.routes import bp as admin_bp
     from app.jobs.routes import bp as jobs_bp
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
                 payments_bp, legal_bp, archive_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(delivery_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -34,6 +34,10 @@ def register(app: Flask) -> None:
     for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti, files, archivio,
                     atti):
         app.cli.add_command(command)
+    from app.atti.delivery.cli import esiti, send_stato
+
+    for sub in (esiti, send_stato):
+        atti.add_command(sub)
 
 
 @click.group(help="Dati dimostrativi.")

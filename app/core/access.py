@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "archive.write": frozenset({"admin", "backoffice", "sportello"}),
     "export": frozenset({"admin", "backoffice", "sportello", "regione"}),
     "carichi.import": frozenset({"admin", "backoffice"}),
+    "atti.recapito": frozenset({"admin", "backoffice"}),  # print batches, PEC/SEND, notification outcomes
     "admin.users": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
     "self_service": frozenset({"contribuente"}),

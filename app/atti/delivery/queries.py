@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from app.atti.models import Act
 from sqlalchemy.orm import Session
 
 from app.atti.delivery.models import ActDelivery, ActOutcome, PrintBatch
+from app.atti.models import Act
 from app.core.access import Principal, scoped
 
 LIST_LIMIT = 500

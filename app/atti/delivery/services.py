@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from app.atti.models import Act
 from sqlalchemy.orm import Session
 
 from app.atti.delivery import pec as pec_mod
@@ -29,6 +28,7 @@ from app.atti.delivery.models import OUTCOMES, ActDelivery, ActOutcome, PrintBat
 from app.atti.delivery.outcomes_file import LineError, OutcomeLine, OutcomesRefused, read_outcomes
 from app.atti.delivery.printflow import PrintItem, Unfixable, build_batch, precheck
 from app.atti.delivery.send import SendAddress, SendClient, SendDocument, SendNotification, SendRecipient
+from app.atti.models import Act
 from app.core.audit import Actor, record_event
 from app.core.calendar import is_italian_holiday
 from app.core.errors import DomainError
@@ -99,8 +99,13 @@ def digital_domicile(taxpayer: Taxpayer) -> str | None:
     return found[-1] if found else None
 
 
-def act_pdf(act: Act, file_store: str) -> bytes:
-    return path_of(file_store, act.document.file_path).read_bytes()
+def act_pdf(session: Session, act: Act, file_store: str) -> bytes:
+    """The act's issued PDF (its archive document's stored file)."""
+    from app.archive.models import Document
+
+    document = session.get(Document, act.document_id)
+    assert document is not None  # noqa: S101 - foreign key
+    return path_of(file_store, document.file_path).read_bytes()
 
 
 def acts_of_ente(session: Session, ente_id: int, act_ids: Sequence[int]) -> list[Act]:
@@ -173,7 +178,7 @@ def print_precheck(session: Session, acts: Sequence[Act], *, file_store: str | N
                 taxpayer.codice_fiscale,
                 recipient_name(taxpayer),
                 postal_address(taxpayer),
-                act_pdf(act, file_store) if file_store else b"",
+                act_pdf(session, act, file_store) if file_store else b"",
             )
         )
     good, bad = precheck(candidates)
@@ -294,7 +299,7 @@ def send_act_by_pec(
         protocol=act.protocol,
         body=body,
         pdf_name=f"{act.protocol}.pdf",
-        pdf=act_pdf(act, file_store),
+        pdf=act_pdf(session, act, file_store),
     )
     message_id = send(smtp, message)
     delivery = ActDelivery(
@@ -417,7 +422,8 @@ def send_act_by_send(
         physical_type=settings.physical_type,
         fee_policy=settings.fee_policy,
     )
-    request_id = client.send(notification, [SendDocument(act.act_type.name, act_pdf(act, file_store))])
+    document = SendDocument(act.act_type.name, act_pdf(session, act, file_store))
+    request_id = client.send(notification, [document])
     delivery = ActDelivery(
         ente_id=act.ente_id,
         act_id=act.id,

@@ -189,7 +189,8 @@ def test_bad_outcome_files_are_refused_whole(data: bytes, expected: str) -> None
 
 def test_pec_receipt_names_the_message_and_its_day() -> None:
     daticert = b"""<?xml version="1.0" encoding="UTF-8"?>
-<postacert tipo="avvenuta-consegna" errore="nessuno"><intestazione><mittente>a@pec.it</mittente></intestazione>
+<postacert tipo="avvenuta-consegna" errore="nessuno">
+<intestazione><mittente>a@pec.it</mittente></intestazione>
 <dati><gestore-emittente>GESTORE</gestore-emittente><data zona="+0100"><giorno>04/12/2026</giorno>
 <ora>10:11:12</ora></data><identificativo>opec1</identificativo><msgid>&lt;abc@esattoria&gt;</msgid></dati>
 </postacert>"""
