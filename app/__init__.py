@@ -50,9 +50,9 @@ def _import_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
     from app.archive.routes import bp as archive_bp
+    from app.atti.delivery.routes import bp as delivery_bp
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
-    from app.atti.delivery.routes import bp as delivery_bp
     from app.carichi.routes import bp as carichi_bp
     from app.enti.routes import bp as admin_bp
     from app.jobs.routes import bp as jobs_bp
