@@ -24,6 +24,20 @@ SPEC: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
 API_KEY = "chiave-di-prova-send"
 
 
+def _legal_fact_pdf() -> bytes:
+    """A real one-page PDF (the archive checks uploads by content)."""
+    import io
+
+    import pikepdf
+
+    doc = pikepdf.Pdf.new()
+    doc.add_blank_page()
+    doc.docinfo["/Title"] = "Attestazione opponibile a terzi: notifica presa in carico"
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
 def resolve(node: Any) -> Any:
     """Inline every `#/components/...` $ref, merge `allOf` into one object and forbid keys not named."""
     if isinstance(node, list):
@@ -90,7 +104,7 @@ class SendStub:
     iun: str = "ABCD-EFGH-IJKL-202612-A-1"
     perfection: str | None = "2026-12-10T09:30:00Z"
     unreachable: str | None = None
-    legal_fact_pdf: bytes = b"%PDF-1.4 attestazione opponibile"
+    legal_fact_pdf: bytes = field(default_factory=_legal_fact_pdf)
     uploads: dict[str, bytes] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
