@@ -36,6 +36,9 @@ ID_KINDS = {
     "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
+    "act_id": "act_id",  # an issued act (app/atti)
+    "batch_id": "print_batch_id",  # a print batch for the postal provider (app/atti/delivery)
+    "outcome_id": "act_outcome_id",  # a notification outcome (app/atti/delivery)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
