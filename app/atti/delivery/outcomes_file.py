@@ -131,9 +131,10 @@ def _read_csv(data: bytes, errors: list[LineError]) -> list[OutcomeLine]:
     for n, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
+        if len(row) > len(header):
             errors.append(LineError(n, "riga", f"{len(row)} campi invece di {len(header)}"))
             continue
+        row = row + [""] * (len(header) - len(row))  # trailing empty fields may be left out
         found = _line(n, dict(zip(header, row, strict=True)), errors)
         if found is not None:
             lines.append(found)
