@@ -51,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
     from app.archive.routes import bp as archive_bp
     from app.atti.delivery.routes import bp as delivery_bp
+    from app.atti.routes import bp as atti_bp
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
     from app.carichi.routes import bp as carichi_bp
@@ -62,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app.taxpayers.routes import bp as taxpayers_bp
 
     for bp in (main_bp, auth_bp, taxpayers_bp, positions_bp, admin_bp, api_bp, carichi_bp, jobs_bp,
-                payments_bp, legal_bp, archive_bp):
+                payments_bp, legal_bp, archive_bp, atti_bp):
         app.register_blueprint(bp)
     app.register_blueprint(delivery_bp)
 

@@ -129,6 +129,21 @@ def next_protocol(session: Session, ente: Ente, year: int) -> str:
     return f"{ente.code}-{year}-{last:07d}"
 
 
+def reserve_protocols(session: Session, ente: Ente, year: int, count: int) -> list[str]:
+    """`count` consecutive protocol numbers of the ente's register at once (a mass issuance of acts takes its
+    numbers in one short transaction instead of holding the counter's row lock while it renders)."""
+    if count <= 0:
+        return []
+    next_protocol(session, ente, year)  # creates the counter row if needed and takes the first number
+    last = session.execute(
+        sa.update(ProtocolCounter)
+        .where(ProtocolCounter.ente_id == ente.id, ProtocolCounter.year == year)
+        .values(last=ProtocolCounter.last + (count - 1))
+        .returning(ProtocolCounter.last)
+    ).scalar_one()
+    return [f"{ente.code}-{year}-{n:07d}" for n in range(last - count + 1, last + 1)]
+
+
 def document_type(session: Session, ente_id: int, code: str | None) -> DocumentType:
     """The ente's own type of that code, else the national one; DomainError names an unknown code."""
     code = code or DEFAULT_TYPE

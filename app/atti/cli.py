@@ -101,5 +101,5 @@ def _drain_index() -> None:
     try:
         drain_outbox(db.session, backend())
         db.session.commit()
-    except Exception:  # nosec B110: the index catches up with its outbox job; the act is issued
+    except Exception:  # the index catches up with its outbox job later; the act is issued
         db.session.rollback()

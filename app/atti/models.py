@@ -135,6 +135,9 @@ class CampaignItem(Base):
     status: Mapped[str] = mapped_column(sa.String(12), default="da_emettere")
     reason: Mapped[str | None] = mapped_column(sa.String(300))
     amount_cents: Mapped[int | None] = mapped_column(Cents)
+    # taken from the ente's register at approval (D.P.R. 445/2000: a number of an act that then fails stays
+    # in the register, annulled with the reason, art. 54)
+    protocol: Mapped[str | None] = mapped_column(sa.String(40))
     act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
 
     __table_args__ = (

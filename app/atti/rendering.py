@@ -8,8 +8,11 @@ own text."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,13 +58,27 @@ def _compiler(text: str) -> Any:
 
     compiler = _COMPILERS.get(text)
     if compiler is None:
-        compiler = typst.Compiler(full_source(text).encode("utf-8"), font_paths=_font_paths())
+        # a Compiler made from bytes compiles once only (typst 0.15: "file not found" the second time): the
+        # source goes to a file named by its hash, in a private temporary folder
+        compiler = typst.Compiler(str(_source_file(text)), font_paths=_font_paths())
         _COMPILERS[text] = compiler
         while len(_COMPILERS) > 32:
             _COMPILERS.popitem(last=False)
     else:
         _COMPILERS.move_to_end(text)
     return compiler
+
+
+def _source_file(text: str) -> Path:
+    source = full_source(text).encode("utf-8")
+    folder = Path(tempfile.gettempdir()) / f"esattoria-atti-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{hashlib.sha256(source).hexdigest()}.typ"
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(source)
+        os.replace(partial, path)
+    return path
 
 
 _LINE = re.compile(r"\.typ:(\d+):\d+")

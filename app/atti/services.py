@@ -100,12 +100,12 @@ def ensure_document_type(session: Session) -> None:
 
 
 def ensure_default_templates(session: Session, ente: Ente, *, on: dt.date | None = None) -> int:
-    """The default template of every act type for the ente (all entrate), when the ente has none of it yet."""
-    have = set(session.scalars(sa.select(ActTemplate.act_type_id).where(ActTemplate.ente_id == ente.id)))
+    """The default template of every act type for the ente (all entrate), once: only when the ente has no
+    template at all (an ente that removed a type's template is refused that type: no template, no act)."""
+    if session.scalar(sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente.id).limit(1)) is not None:
+        return 0
     added = 0
     for act_type in session.scalars(sa.select(ActType).order_by(ActType.sort_order)):
-        if act_type.id in have:
-            continue
         session.add(ActTemplate(ente_id=ente.id, entrata_id=None, act_type_id=act_type.id, version=1,
                                 source=catalog.DEFAULT_TEXTS[act_type.code],
                                 valid_from=on or dt.date(2020, 1, 1), author_label="modello predefinito"))
@@ -315,15 +315,23 @@ class Prepared:
     term: int | None
 
 
+def _memo(cache: dict[Any, Any] | None, key: Any, compute: Any) -> Any:
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def check_position(session: Session, position: Position, act_type: ActType, on: dt.date, *,
-                   due: Any | None = None) -> Prepared:
+                   due: Any | None = None, cache: dict[Any, Any] | None = None) -> Prepared:
     """The pre-checks of an act (ActRefused with the Italian reason) and its amount and template."""
     from app.positions.amounts import amounts_due
 
     if position.state in REFUSED_STATES and not (act_type.code == "sgravio" and position.state == "sgravata"):
         raise ActRefused(REFUSED_STATES[position.state], state=position.state)
-    template = template_in_force(session, ente_id=position.ente_id, entrata_id=position.entrata_id,
-                                 act_type_id=act_type.id, on=on)
+    template = _memo(cache, ("modello", position.entrata_id, act_type.id, on), lambda: template_in_force(
+        session, ente_id=position.ente_id, entrata_id=position.entrata_id, act_type_id=act_type.id, on=on))
     if template is None:
         raise ActRefused(f"Nessun modello di «{act_type.name}» per l'entrata {position.entrata.code} "
                          f"dell'ente {position.ente.code} valido al {format_date_it(on)}.")
@@ -332,15 +340,26 @@ def check_position(session: Session, position: Position, act_type: ActType, on: 
         due = amounts_due(session, [position], on, booked_by=end_of_day)[position.id]
     total = max(due.total_cents, 0)
     if act_type.with_payment:
-        minimum = minimum_cents(session, on, ente_id=position.ente_id, entrata_id=position.entrata_id)
+        minimum = _memo(cache, ("soglia", position.entrata_id, on), lambda: minimum_cents(
+            session, on, ente_id=position.ente_id, entrata_id=position.entrata_id))
         if total <= 0:
             raise ActRefused("Nulla è dovuto per la posizione a quella data: nessun atto con pagamento.")
         if minimum is not None and below_minimum(Decimal(total).scaleb(-2), Decimal(minimum[0]).scaleb(-2)):
             raise ActRefused(f"Importo dovuto {format_eur(total)} non superiore alla soglia minima di "
                              f"riscossione di {format_eur(minimum[0])} ({minimum[1]}).",
                              amount=total, minimum=minimum[0])
-    term = term_days(session, act_type, on, ente_id=position.ente_id, entrata_id=position.entrata_id)
+    term = _memo(cache, ("termine", position.entrata_id, act_type.id, on), lambda: term_days(
+        session, act_type, on, ente_id=position.ente_id, entrata_id=position.entrata_id))
     return Prepared(act_type, template, position, total, amount_lines(due), term)
+
+
+def existing_notice_number(session: Session, position: Position) -> str | None:
+    """The position's own codice avviso, if it has one (previews assign nothing)."""
+    from app.payments.models import NoticeNumber
+
+    return session.scalar(sa.select(NoticeNumber.notice_number).where(
+        NoticeNumber.position_id == position.id, NoticeNumber.item_kind == "posizione",
+        NoticeNumber.item_ref == ""))
 
 
 def position_notice_number(session: Session, position: Position, on: dt.date) -> str:
@@ -366,19 +385,22 @@ class Issued:
 
 
 def issue_act(session: Session, position: Position, act_type: ActType, on: dt.date, actor: Actor, *,
-              file_store: str, campaign_id: int | None = None, prepared: Prepared | None = None) -> Issued:
-    """Issue one act (see the module's docstring). ActRefused when a pre-check fails (nothing kept)."""
-    prepared = prepared or check_position(session, position, act_type, on)
+              file_store: str, campaign_id: int | None = None, prepared: Prepared | None = None,
+              protocol: str | None = None, cache: dict[Any, Any] | None = None) -> Issued:
+    """Issue one act (see the module's docstring). ActRefused when a pre-check fails (nothing kept).
+    `protocol`: a number already taken from the register (campaigns); `cache`: per-batch memo of the
+    parameters read (terms, minimum, signatory)."""
+    prepared = prepared or check_position(session, position, act_type, on, cache=cache)
     ente: Ente = position.ente
     taxpayer: Taxpayer = position.taxpayer
     notice_number = position_notice_number(session, position, on) if act_type.with_payment else None
     from app.archive.services import next_protocol
 
-    protocol = next_protocol(session, ente, on.year)
+    protocol = protocol or next_protocol(session, ente, on.year)
     data = act_data(ente=ente, entrata=position.entrata, position=position, taxpayer=taxpayer,
                     act_type=act_type, protocol=protocol, on=on, notice_number=notice_number,
                     lines=prepared.lines, total_cents=prepared.amount_cents, term=prepared.term,
-                    signature=signatory(session, ente, on))
+                    signature=_memo(cache, ("firma", ente.id, on), lambda: signatory(session, ente, on)))
     try:
         rendered = rendering.render(prepared.template.source, data)
     except rendering.TemplateError as exc:

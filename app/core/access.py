@@ -29,6 +29,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "archive.write": frozenset({"admin", "backoffice", "sportello"}),
     "export": frozenset({"admin", "backoffice", "sportello", "regione"}),
     "carichi.import": frozenset({"admin", "backoffice"}),
+    "acts.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "acts.issue": frozenset({"admin", "backoffice"}),  # campaigns: create, stop, resume
+    "acts.approve": frozenset({"admin"}),  # campaigns: the second pair of eyes
+    "acts.templates": frozenset({"admin"}),  # act templates: new versions
     "atti.recapito": frozenset({"admin", "backoffice"}),  # print batches, PEC/SEND, notification outcomes
     "admin.users": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),

@@ -30,7 +30,8 @@ NAV = (
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),
     NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
     NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
-    NavItem("recapito.index", "Recapito atti", "it-mail", "atti.recapito"),
+    NavItem("atti.act_list", "Atti", "it-mail", "acts.read"),
+    NavItem("recapito.index", "Recapito atti", "it-print", "atti.recapito"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
     # Administration has its own sub-navigation (parameters, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),

@@ -138,6 +138,7 @@ def upgrade():
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('reason', sa.String(length=300), nullable=True),
     sa.Column('amount_cents', sa.BigInteger(), nullable=True),
+    sa.Column('protocol', sa.String(length=40), nullable=True),
     sa.Column('act_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("status IN ('da_emettere','esclusa','emessa','errore')", name=op.f('ck_act_campaign_items_status')),
     sa.ForeignKeyConstraint(['act_id'], ['acts.id'], name=op.f('fk_act_campaign_items_act_id_acts')),

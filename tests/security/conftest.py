@@ -188,6 +188,33 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["document_link_id"] = db.session.scalars(
                 sa.select(DocumentLink.id).where(DocumentLink.document_id == filed.document)
             ).first()
+            # an act of this ente, a campaign and an act template (app/atti)
+            from app.atti import campaigns as atti_campaigns
+            from app.atti.models import ActTemplate
+            from app.atti.services import ActRefused, act_type_by_code, issue_act
+
+            sollecito = act_type_by_code(db.session, "sollecito")
+            for candidate in db.session.scalars(
+                sa.select(Position).where(Position.ente_id == ente_rows[code].id).order_by(Position.id)
+            ):
+                try:
+                    with db.session.begin_nested():
+                        act = issue_act(
+                            db.session, candidate, sollecito, today, ACTOR, file_store=str(store)
+                        ).act
+                except ActRefused:
+                    continue
+                data.ids["act_id"] = act.id
+                break
+            campaign = atti_campaigns.create_campaign(
+                db.session, principal_of(admin), ACTOR, ente=ente_rows[code], act_code="sollecito",
+                name=f"Sonda {code}", criteria=atti_campaigns.Criteria(), issue_date=today,
+            )
+            data.ids["campaign_id"] = campaign.id
+            data.ids["act_template_id"] = db.session.scalars(
+                sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente_rows[code].id)
+            ).first()
+            db.session.commit()
             _delivery_ids(db.session, data, ente_rows[code], store)
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
@@ -245,7 +272,8 @@ def _delivery_ids(session: Any, data: EnteData, ente: Any, store: Path) -> None:
         session, act, ACTOR, outcome="irreperibile", event_date=today, source="manuale"
     )
     session.commit()
-    data.ids["act_id"], data.ids["print_batch_id"], data.ids["act_outcome_id"] = act.id, batch.id, outcome.id
+    data.ids.setdefault("act_id", act.id)
+    data.ids["print_batch_id"], data.ids["act_outcome_id"] = batch.id, outcome.id
 
 
 @pytest.fixture(scope="session")

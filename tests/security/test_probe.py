@@ -36,7 +36,9 @@ ID_KINDS = {
     "row_id": "parameter_row_id",  # a rate or parameter row (the parameters page)
     "document_id": "document_id",  # the archive
     "link_id": "document_link_id",
-    "act_id": "act_id",  # an issued act (app/atti)
+    "act_id": "act_id",  # acts (app/atti)
+    "campaign_id": "campaign_id",
+    "template_id": "act_template_id",
     "batch_id": "print_batch_id",  # a print batch for the postal provider (app/atti/delivery)
     "outcome_id": "act_outcome_id",  # a notification outcome (app/atti/delivery)
 }
@@ -196,6 +198,8 @@ def test_own_ente_ids_open_the_same_pages(world: World, username: str, ente: str
         f"/pagamenti/{ids['payment_id']}",
         f"/elaborazioni/{ids['job_id']}",
         f"/pagamenti/riversamento/{ids['riversamento_id']}.csv",
+        f"/atti/{ids['act_id']}",
+        f"/atti/campagne/{ids['campaign_id']}",
     ):
         assert client.get(path).status_code == 200, path
 

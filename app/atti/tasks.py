@@ -1,0 +1,213 @@
+"""RQ jobs of campaigns: `run_campaign(job_id)` splits the items still to issue into chunks and enqueues one
+`issue_chunk` per chunk (any worker takes any chunk: two workers use both cores); each chunk issues its items
+under their row locks (`FOR UPDATE SKIP LOCKED`), commits, reports the progress and ETA on the job, and the
+last one finishes the job and the campaign. Every task is idempotent: an item is issued only while
+`da_emettere`, and a stopped campaign's chunks return at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+
+CHUNK = 100
+CHECK_EVERY = 20  # items between two looks at the campaign's status (stop)
+
+
+def run_campaign(job_id: int) -> dict[str, Any] | None:
+    """Enqueue the chunks of the campaign of batch job `job_id` (after commit)."""
+    from app.atti.campaigns import QUEUE
+    from app.atti.models import Campaign, CampaignItem
+    from app.core.db import utcnow
+    from app.core.jobs import enqueue_after_commit
+    from app.jobs.models import BatchJob
+
+    session = db.session
+    job = session.get(BatchJob, job_id)
+    if job is None or job.status not in ("queued", "running"):
+        return None
+    campaign = session.get(Campaign, int(job.params["campaign"]))
+    if campaign is None or campaign.status != "in_corso":
+        return None
+    ids = list(
+        session.scalars(
+            sa.select(CampaignItem.id)
+            .where(CampaignItem.campaign_id == campaign.id, CampaignItem.status == "da_emettere")
+            .order_by(CampaignItem.id)
+        )
+    )
+    job.status, job.phase, job.heartbeat_dt = "running", "Emissione degli atti", utcnow()
+    job.started_dt = job.started_dt or utcnow()
+    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    for chunk in chunks:
+        enqueue_after_commit(session, issue_chunk, campaign.id, job.id, chunk, queue_name=QUEUE)
+    session.commit()
+    if not chunks:
+        finish_if_done(campaign.id, job.id)
+    return {"chunks": len(chunks), "items": len(ids)}
+
+
+def issue_chunk(campaign_id: int, job_id: int, item_ids: list[int]) -> dict[str, int]:
+    """Issue the chunk's items still to issue; a refused one is `errore` with the reason (its protocol stays
+    in the register, annulled)."""
+    from app.atti.models import Campaign, CampaignItem
+    from app.atti.services import ActRefused, check_position, issue_act
+    from app.core.audit import Actor
+    from app.positions.amounts import ROME, amounts_due
+    from app.positions.models import Position
+    from app.taxpayers.models import Taxpayer
+
+    session = db.session
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != "in_corso":
+        session.rollback()
+        return {"issued": 0, "failed": 0}
+    actor = Actor(user_id=campaign.approved_by_id, label=f"campagna {campaign.id}")
+    act_type, on = campaign.act_type, campaign.issue_date
+    items = list(
+        session.scalars(
+            sa.select(CampaignItem)
+            .where(CampaignItem.id.in_(item_ids), CampaignItem.status == "da_emettere")
+            .order_by(CampaignItem.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    positions = {
+        p.id: p
+        for p in session.scalars(
+            sa.select(Position)
+            .where(Position.id.in_([i.position_id for i in items]))
+            .options(
+                selectinload(Position.entrata),
+                selectinload(Position.ente),
+                selectinload(Position.taxpayer).selectinload(Taxpayer.addresses),
+            )
+        )
+    }
+    end_of_day = dt.datetime.combine(on, dt.time.max, tzinfo=ROME)
+    dues = amounts_due(session, list(positions.values()), on, booked_by=end_of_day)
+    cache: dict[Any, Any] = {}
+    issued = failed = 0
+    store = current_app.config["FILE_STORE"]
+    for n, item in enumerate(items):
+        if n and n % CHECK_EVERY == 0 and _stopped(campaign_id):
+            break
+        position = positions[item.position_id]
+        try:
+            with session.begin_nested():
+                prepared = check_position(session, position, act_type, on, due=dues[position.id], cache=cache)
+                act = issue_act(
+                    session,
+                    position,
+                    act_type,
+                    on,
+                    actor,
+                    file_store=store,
+                    campaign_id=campaign_id,
+                    prepared=prepared,
+                    protocol=item.protocol,
+                    cache=cache,
+                ).act
+            item.status, item.act_id, item.amount_cents = "emessa", act.id, act.amount_due_cents
+            issued += 1
+        except ActRefused as exc:
+            item.status, item.reason = "errore", f"{exc.message} (protocollo {item.protocol} annullato)"[:300]
+            failed += 1
+    session.commit()
+    _progress(campaign_id, job_id)
+    finish_if_done(campaign_id, job_id)
+    return {"issued": issued, "failed": failed}
+
+
+def _stopped(campaign_id: int) -> bool:
+    from app.atti.models import Campaign
+
+    status = db.session.execute(sa.select(Campaign.status).where(Campaign.id == campaign_id)).scalar()
+    return status != "in_corso"
+
+
+def _progress(campaign_id: int, job_id: int) -> None:
+    from app.atti.models import CampaignItem
+    from app.core.db import utcnow
+    from app.jobs.models import BatchJob
+
+    session = db.session
+    done = (
+        session.scalar(
+            sa.select(sa.func.count(CampaignItem.id)).where(
+                CampaignItem.campaign_id == campaign_id, CampaignItem.status.in_(("emessa", "errore"))
+            )
+        )
+        or 0
+    )
+    job = session.get(BatchJob, job_id)
+    if job is None or job.status != "running":
+        session.rollback()
+        return
+    eta = None
+    if job.rows_total and done and job.started_dt:
+        elapsed = (utcnow() - job.started_dt).total_seconds()
+        previous = int((job.result or {}).get("done_before", 0))
+        rate = max(done - previous, 1) / max(elapsed, 0.001)
+        eta = int(max(job.rows_total - done, 0) / rate)
+    session.execute(
+        sa.update(BatchJob)
+        .where(BatchJob.id == job_id, BatchJob.status == "running")
+        .values(rows_done=done, eta_seconds=eta, heartbeat_dt=utcnow())
+    )
+    session.commit()
+
+
+def finish_if_done(campaign_id: int, job_id: int) -> None:
+    """The last chunk closes the campaign and its job (a conditional update: only once)."""
+    from app.atti.campaigns import item_counts
+    from app.atti.models import Campaign, CampaignItem
+    from app.core.db import utcnow
+    from app.jobs.models import BatchJob
+
+    session = db.session
+    left = session.scalar(
+        sa.select(sa.func.count(CampaignItem.id)).where(
+            CampaignItem.campaign_id == campaign_id, CampaignItem.status == "da_emettere"
+        )
+    )
+    if left:
+        session.rollback()
+        return
+    closed = session.execute(
+        sa.update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == "in_corso")
+        .values(status="completata")
+    ).rowcount
+    if closed:
+        counts = item_counts(session, campaign_id)
+        session.execute(
+            sa.update(BatchJob)
+            .where(BatchJob.id == job_id, BatchJob.status == "running")
+            .values(
+                status="done",
+                finished_dt=utcnow(),
+                eta_seconds=None,
+                phase="Completato",
+                rows_done=counts.get("emessa", 0) + counts.get("errore", 0),
+                result={
+                    "status": "completata",
+                    "issued": counts.get("emessa", 0),
+                    "failed": counts.get("errore", 0),
+                    "excluded": counts.get("esclusa", 0),
+                    "accepted": counts.get("emessa", 0),
+                    "rejected": counts.get("errore", 0),
+                },
+            )
+        )
+    session.commit()
+
+
+def wait_idle(seconds: float) -> None:  # pragma: no cover - used by the benchmark's polling
+    time.sleep(seconds)
