@@ -351,6 +351,8 @@ def pec_receipt_filed(session: Session, ente: Ente, mail: Any, row: Any, actor: 
         return None
     if act.status == "notificato" or _duplicate(session, act.id, outcome, day):
         return None  # a receipt read twice changes nothing
+    if outcome_problem(session, act, outcome, day, None):
+        return None  # e.g. dated before the sending: the receipt stays filed, the act is not touched
     return apply_outcome(
         session,
         act,
