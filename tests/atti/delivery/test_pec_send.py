@@ -167,3 +167,21 @@ def test_send_request_poll_and_legal_facts(session, store, issue, send_stub: Sen
         and fact.doc_type.code == "attestazione_send"
         and send_stub.iun in (fact.subject or "")
     )
+
+
+def test_send_unreachable_goes_to_the_work_list(session, store, issue, send_stub: SendStub) -> None:
+    today = today_rome()
+    send_stub.perfection = None
+    send_stub.unreachable = f"{today.isoformat()}T11:00:00Z"
+    (act,) = issue(1)
+    with SendClient(send_stub.base_url, API_KEY) as client:
+        delivery = services.send_act_by_send(session, act, ACTOR, client, file_store=str(store), today=today)
+        outcome = services.poll_send(session, delivery, ACTOR, client, file_store=str(store))
+        assert (
+            services.poll_send(session, delivery, ACTOR, client, file_store=str(store)) is None
+        )  # idempotent
+    assert send_stub.invalid == []
+    assert outcome is not None and (outcome.outcome, outcome.notified_date) == ("send_irreperibile", None)
+    assert (outcome.worklist_status, outcome.next_step) == ("aperto", "deposito_casa_comunale")
+    assert act.status == "non_notificato" and act.position.state == "caricata"
+    assert delivery.status == "non_consegnato"
