@@ -161,6 +161,9 @@ class Config:
     SELF_SERVICE_PASSWORD_LOGIN = env_bool("SELF_SERVICE_PASSWORD_LOGIN", False)
     # a taxpayer's upload into the archive (self-service): at most this many megabytes per file
     SELF_SERVICE_UPLOAD_MB = env_int("SELF_SERVICE_UPLOAD_MB", 20)
+    # SEND, piattaforma notifiche (app/atti/delivery/send.py): no URL or key, no sending through SEND
+    SEND_API_URL = env_str("SEND_API_URL")  # e.g. https://api.notifichedigitali.it
+    SEND_API_KEY = env_str("SEND_API_KEY")
 
 
 class DevelopmentConfig(Config):

@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accountability.routes import bp as accountability_bp
     from app.api.routes import bp as api_bp
     from app.archive.routes import bp as archive_bp
+    from app.atti.delivery.routes import bp as delivery_bp
     from app.atti.routes import bp as atti_bp
     from app.auth.routes import bp as auth_bp
     from app.auth.routes import main_bp
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
                 crm_self_service_bp, selfservice_bp, plans_bp, helpdesk_bp, knowledge_bp, atti_bp):
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(delivery_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -37,6 +37,10 @@ def register(app: Flask) -> None:
                     assistenza, atti):
         app.cli.add_command(command)
     app.cli.add_command(messaggi)
+    from app.atti.delivery.cli import esiti, send_stato
+
+    for sub in (esiti, send_stato):
+        atti.add_command(sub)
 
 
 @click.group(help="Dati dimostrativi.")

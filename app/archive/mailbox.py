@@ -27,7 +27,7 @@ import imaplib
 import re
 import ssl
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -50,6 +50,9 @@ SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature
 FLAG_FILED = r"(\Seen $Protocollato)"
 FLAG_REFUSED = r"(\Seen \Flagged $Rifiutato)"
 MAX_NAME = 255
+# Called after a message is filed, in the same transaction, with (session, ente, mail, MailMessage row,
+# actor): a slice that cares about some messages registers here at import (app/atti/delivery: PEC receipts).
+FILED_HOOKS: list[Callable[[Session, Ente, ParsedMail, MailMessage, Actor], Any]] = []
 
 
 class MailRefused(Exception):
@@ -528,6 +531,8 @@ def file_mail(
             "documents": [p.document_id for p in row.parts],
         },
     )
+    for hook in FILED_HOOKS:
+        hook(session, ente, mail, row, actor)
     return MailOutcome(
         uid=uid,
         message_id=mail.message_id,

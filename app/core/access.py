@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "acts.issue": frozenset({"admin", "backoffice"}),  # campaigns: create, stop, resume
     "acts.approve": frozenset({"admin"}),  # campaigns: the second pair of eyes
     "acts.templates": frozenset({"admin"}),  # act templates: new versions
+    "atti.recapito": frozenset({"admin", "backoffice"}),  # print batches, PEC/SEND, notification outcomes
     "admin.users": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
     # the audit trail and the card access log, read-only (the Regione checks the Gestore)

@@ -111,3 +111,45 @@ def below_minimum(total: Decimal, threshold: Decimal) -> bool:
     """True when the amount due (sanctions and interest included) is not collected: at most `threshold`
     per credit per tax period (DL 16/2012 art. 3 c. 10, 30.00 euro for tributi erariali and regionali)."""
     return total <= threshold
+
+
+# --- notification of an act (issue 13 point 5) ------------------------------------------------------------
+
+# Postal outcomes of an act sent by raccomandata (L. 890/1982) and what each means for the notification.
+NOTIFIED_OUTCOMES = frozenset(
+    {"notificato", "compiuta_giacenza", "rifiutato", "pec_consegnata", "send_perfezionata"}
+)
+FAILED_OUTCOMES = frozenset(
+    {"irreperibile", "trasferito", "deceduto", "pec_mancata_consegna", "send_irreperibile"}
+)
+
+
+def notification_date(
+    outcome: str, event_date: date, *, cad_date: date | None = None, giacenza_days: int | None = None
+) -> date | None:
+    """The day an act counts as notified, by the rule of its outcome; None when the outcome is a failure.
+
+    - `notificato` (delivered by hand), `pec_consegnata` (the PEC delivery receipt, art. 6 DPR 68/2005),
+      `send_perfezionata` (SEND's perfection date, art. 26 DL 76/2020): the date of the event itself;
+    - `rifiutato`: a refusal to receive is a notification made (art. 138 c. 2 c.p.c., art. 7 L. 890/1982);
+    - `compiuta_giacenza`: `giacenza_days` after the CAD (comunicazione di avvenuto deposito) was sent
+      (art. 8 c. 4 L. 890/1982: a parameter row, passed in); a recipient who collects the act earlier is
+      an outcome `notificato` on the withdrawal date;
+    - failures (`irreperibile`, `trasferito`, `deceduto`, a PEC not delivered, SEND unreachable): None.
+    ValueError for an unknown outcome or a compiuta giacenza without its CAD date or term.
+    """
+    if outcome in FAILED_OUTCOMES:
+        return None
+    if outcome not in NOTIFIED_OUTCOMES:
+        raise ValueError(f"esito sconosciuto: {outcome}")
+    if outcome != "compiuta_giacenza":
+        return event_date
+    if cad_date is None or giacenza_days is None:
+        raise ValueError("compiuta giacenza senza data di invio della CAD o termine di giacenza")
+    return cad_date + timedelta(days=giacenza_days)
+
+
+def payment_term_end(notified_on: date, days: int, is_holiday: HolidayInput) -> date:
+    """The last day to pay an act notified on `notified_on` with a term of `days` days (e.g. 60, L. 160/2019
+    art. 1 c. 792 lett. a), moved past a Sunday or a holiday (art. 2963 c. 3 c.c.)."""
+    return next_useful_day(notified_on + timedelta(days=days), is_holiday)

@@ -253,6 +253,11 @@ PARAMETERS = [
          "art. 1194 c.c.",
          "formats.md §4 (ordine predefinito dell'entrata); art. 1194 c.c. (imputazione prima a interessi e "
          "spese); valid_from convenzionale"),
+    _row("compiuta_giacenza", "2005-03-17", None, {"days": 10},
+         "art. 8 c. 4 L. 890/1982, come modificato dall'art. 2 c. 4 D.L. 35/2005 conv. L. 80/2005",
+         "L. 890/1982 art. 8 c. 4: la notifica per compiuta giacenza si perfeziona decorsi dieci giorni "
+         "dalla spedizione della comunicazione di avvenuto deposito (CAD) (domain.md glossario); "
+         "decorrenza del testo vigente (unconfirmed)"),
     _row("ipoteca_min", "2011-07-13", None, {"amount": "20000.00"},
          "D.P.R. 602/1973 art. 77 c. 1-bis",
          "DPR 602/1973 art. 77 c. 1-bis (ipoteca solo per crediti >= 20.000 euro); "

@@ -278,6 +278,7 @@ def _build(app: Flask, store: Path) -> World:
                 sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente_rows[code].id)
             ).first()
             db.session.commit()
+            _delivery_ids(db.session, data, ente_rows[code], store)
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
@@ -324,6 +325,40 @@ def _build(app: Flask, store: Path) -> World:
         )
 
 
+def _delivery_ids(session: Any, data: EnteData, ente: Any, store: Path) -> None:
+    """An act of the ente (atti's issue service), its print batch and a failed outcome (app/atti/delivery)."""
+    from app.atti.delivery import services as delivery
+    from app.atti.services import ActRefused, act_type_by_code, issue_act
+    from app.core.db import utcnow
+    from app.payments.queries import today_rome
+    from app.positions.models import Position
+    from tests.payments.support import ACTOR
+
+    today = today_rome()
+    act_type = act_type_by_code(session, "ingiunzione")
+    candidates = session.scalars(
+        sa.select(Position)
+        .where(Position.ente_id == ente.id, Position.state == "caricata")
+        .order_by(Position.id)
+    ).all()
+    for position in candidates:
+        try:
+            act = issue_act(session, position, act_type, today, ACTOR, file_store=str(store)).act
+        except ActRefused:
+            continue
+        if delivery.print_precheck(session, [act]).items:
+            break
+        session.rollback()
+    batch = delivery.create_print_batch(session, ente, [act], ACTOR, file_store=str(store), today=today,
+                                        now=utcnow())
+    outcome = delivery.apply_outcome(
+        session, act, ACTOR, outcome="irreperibile", event_date=today, source="manuale"
+    )
+    session.commit()
+    data.ids.setdefault("act_id", act.id)
+    data.ids["print_batch_id"], data.ids["act_outcome_id"] = batch.id, outcome.id
+
+
 @pytest.fixture(scope="session")
 def world(
     pg_server: str, redis_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
@@ -352,6 +387,7 @@ WATCHED_TABLES = (
     "documents", "document_links", "document_pages", "document_outbox",
     "messages", "message_attachments", "message_templates", "message_rules", "consents",
     "plan_requests", "plan_request_positions",
+    "acts", "act_print_batches", "act_deliveries", "act_outcomes",
 )
 
 

@@ -48,6 +48,8 @@ ID_KINDS = {
     "act_id": "act_id",  # acts (app/atti)
     "campaign_id": "campaign_id",
     "act_template_id": "act_template_id",
+    "batch_id": "print_batch_id",  # a print batch for the postal provider (app/atti/delivery)
+    "outcome_id": "act_outcome_id",  # a notification outcome (app/atti/delivery)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

@@ -1,0 +1,2 @@
+"""Delivery of issued acts (issue 13 points 4-5): print flow for the postal provider, PEC, SEND, and the
+notification outcomes that set each act's notification date."""
