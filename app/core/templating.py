@@ -33,7 +33,6 @@ NAV = (
     NavItem("atti.act_list", "Atti", "it-mail", "acts.read"),
     NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),
     NavItem("messages.message_list", "Messaggi", "it-mail", "taxpayer.read"),
-    NavItem("recapito.index", "Recapito atti", "it-print", "atti.recapito"),
     NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
     NavItem("helpdesk.ticket_list", "Assistenza", "it-help-circle", "helpdesk.read"),
     NavItem("knowledge.article_list", "Conoscenza", "it-note", "knowledge.read"),
