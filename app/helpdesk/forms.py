@@ -97,6 +97,25 @@ class TransferForm(FlaskForm):
     )
 
 
+class ThirdPartyForm(FlaskForm):
+    party = StringField(
+        "Terzo coinvolto", validators=[DataRequired("Indica chi coinvolgi."), Length(max=200)]
+    )
+    email = StringField("E-mail del terzo", validators=[DataRequired("Indica l'e-mail."), Length(max=200)])
+    request = TextAreaField(
+        "Richiesta", validators=[DataRequired("Scrivi la richiesta."), Length(max=20_000)]
+    )
+
+
+class ThirdPartyAnswerForm(FlaskForm):
+    party = StringField(
+        "Chi ha risposto", validators=[DataRequired("Indica chi ha risposto."), Length(max=200)]
+    )
+    answer = TextAreaField(
+        "Risposta del terzo", validators=[DataRequired("Scrivi la risposta."), Length(max=20_000)]
+    )
+
+
 class AnswerForm(FlaskForm):
     answer = TextAreaField(
         "Risposta del primo livello della Regione",

@@ -68,6 +68,8 @@ EVENT_LABELS: dict[str, str] = {
     "comment": "Commento",
     "transferred": "Trasferita",
     "transfer_answer": "Risposta del primo livello",
+    "third_party": "Richiesta a terzi",
+    "third_party_answer": "Risposta di terzi",
     "mail_in": "E-mail ricevuta",
     "mail_out": "E-mail inviata",
     "sla_warning": "Preavviso SLA",
@@ -309,7 +311,7 @@ class TicketMail(CreatedMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("helpdesk_tickets.id"), index=True)
-    purpose: Mapped[str] = mapped_column(sa.String(20))  # reply | transfer | sla_warning
+    purpose: Mapped[str] = mapped_column(sa.String(20))  # reply | transfer | third_party | sla_warning
     recipient: Mapped[str] = mapped_column(sa.String(200))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)

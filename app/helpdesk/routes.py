@@ -24,7 +24,7 @@ from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.extensions import db
-from app.helpdesk import forms, queries, services, sla
+from app.helpdesk import forms, queries, services, sla, third_parties
 from app.helpdesk.clock import ROME
 from app.helpdesk.models import (
     CATEGORIES,
@@ -232,6 +232,8 @@ def _detail_forms(ticket: Ticket) -> dict[str, Any]:
         "comment_form": forms.CommentForm(),
         "transfer_form": forms.TransferForm(),
         "answer_form": forms.AnswerForm(),
+        "third_party_form": forms.ThirdPartyForm(),
+        "third_party_answer_form": forms.ThirdPartyAnswerForm(),
         "attach_form": forms.AttachForm(),
     }
 
@@ -382,6 +384,41 @@ def ticket_transfer(ticket_id: int) -> Any:
         else " Nessun indirizzo HELPDESK_TRANSFER_TO: avvisare a mano."
     )
     return _done(ticket, "Segnalazione trasferita al primo livello della Regione." + note)
+
+
+@bp.route("/assistenza/<int:ticket_id>/terzi", methods=["POST"])
+@permission_required("helpdesk.work")
+def ticket_third_party(ticket_id: int) -> Any:
+    ticket = _ticket(ticket_id)
+    form = forms.ThirdPartyForm()
+    if not form.validate_on_submit():
+        return _refused(ticket, "Indica il terzo, la sua e-mail e la richiesta.")
+    try:
+        mail = third_parties.involve(
+            db.session, ticket, party=form.party.data, email=form.email.data, request=form.request.data,
+            actor=current_actor(), now=utcnow(),
+        )
+    except DomainError as exc:
+        return _refused(ticket, exc)
+    party = form.party.data.strip()
+    return _done(ticket, f"Richiesta a {party} in invio a {mail.recipient}: in attesa di terzi.")
+
+
+@bp.route("/assistenza/<int:ticket_id>/terzi/risposta", methods=["POST"])
+@permission_required("helpdesk.work")
+def ticket_third_party_answer(ticket_id: int) -> Any:
+    ticket = _ticket(ticket_id)
+    form = forms.ThirdPartyAnswerForm()
+    if not form.validate_on_submit():
+        return _refused(ticket, "Indica chi ha risposto e la risposta.")
+    try:
+        third_parties.record_answer(
+            db.session, ticket, party=form.party.data, answer=form.answer.data, actor=current_actor(),
+            now=utcnow(),
+        )
+    except DomainError as exc:
+        return _refused(ticket, exc)
+    return _done(ticket, "Risposta del terzo registrata: la segnalazione torna in carico.")
 
 
 @bp.route("/assistenza/<int:ticket_id>/risposta-primo-livello", methods=["POST"])
