@@ -104,8 +104,59 @@ def own_position_ids(live_app) -> set[int]:
     return ids
 
 
+@pytest.fixture(scope="module")
+def open_position_of_mario(live_app) -> int:
+    """A position of Mario Rossi open for a rateazione, whatever the browser tests before this one did to his
+    demo positions (the desk flow pays them): 1.500,00 euro of capitale, notified a year ago."""
+    from app.carichi.models import Carico
+    from app.enti.models import Ente, Entrata
+    from app.extensions import db
+    from app.positions.models import Movement, Position
+    from app.taxpayers.models import Taxpayer
+
+    with live_app.app_context():
+        mario = db.session.scalars(sa.select(Taxpayer).where(Taxpayer.codice_fiscale == MARIO_ROSSI_CF)).one()
+        ente = db.session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
+        entrata = db.session.scalars(
+            sa.select(Entrata).where(Entrata.ente_id == ente.id, Entrata.code == "TASSA_AUTO")
+        ).one()
+        carico = db.session.scalars(sa.select(Carico).where(Carico.ente_id == ente.id).limit(1)).one()
+        today = dt.date.today()
+        position = Position(
+            ente_id=ente.id,
+            entrata_id=entrata.id,
+            carico_id=carico.id,
+            taxpayer_id=mario.id,
+            external_id="SELFSERVICE-RATEAZIONE",
+            year=today.year - 2,
+            description="Tassa automobilistica",
+            due_date=today - dt.timedelta(days=700),
+            notified_date=today - dt.timedelta(days=365),
+            state="notificata",
+        )
+        db.session.add(position)
+        db.session.flush()
+        db.session.add(
+            Movement(
+                position_id=position.id,
+                component="capitale",
+                kind="carico",
+                amount_cents=150_000,
+                value_date=carico.received_date,
+                source="test",
+            )
+        )
+        db.session.commit()
+        return position.id
+
+
 def test_taxpayer_logs_in_with_spid_requests_a_plan_uploads_and_downloads(
-    page: Page, live_app, provider: str, office_letter: tuple[int, str], tmp_path: Path
+    page: Page,
+    live_app,
+    provider: str,
+    office_letter: tuple[int, str],
+    open_position_of_mario: int,
+    tmp_path: Path,
 ) -> None:
     errors: list[str] = []
     # the provider's own page (on localhost, ours is on 127.0.0.1) loads its stylesheet from a CDN: not ours

@@ -60,8 +60,10 @@ def test_the_columns_naming_stored_files_are_marked(ctx) -> None:
         if c.info.get("stored_file")
     }
     assert columns == {
+        ("act_print_batches", "file_path"),  # the print batches' ZIPs (acts' delivery)
         ("batch_jobs", "file_path"),
         ("documents", "file_path"),  # the archive's originals
+        ("message_attachments", "file_path"),  # files attached to messages to taxpayers
         ("riversamenti", "csv_path"),
         ("riversamenti", "xml_path"),
     }

@@ -54,7 +54,7 @@ def test_the_taxpayer_has_no_staff_search_box_and_one_landing_page(personas) -> 
     nav = re.search(r'<ul class="navbar-nav">(.*?)</ul>', html, flags=re.S).group(1)
     assert re.findall(r'<a class="nav-link[^"]*" href="([^"]+)"', nav) == [
         "/self-service/", "/self-service/documenti", "/self-service/pagamenti", "/self-service/rateazione",
-        "/self-service/recapiti",
+        "/self-service/appuntamenti", "/self-service/recapiti", "/self-service/assistenza",
     ]
     assert client.get("/contribuenti/").status_code == 403  # what the box used to lead to
 
