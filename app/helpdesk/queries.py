@@ -16,6 +16,7 @@ from app.archive.queries import Page
 from app.core.access import Principal, scoped
 from app.helpdesk.clock import ROME
 from app.helpdesk.models import GROUPS, OPEN_STATUSES, STATUSES, SlaPolicy, Ticket
+from app.reports.formatting import format_month_it
 
 PAGE_SIZE = 25
 
@@ -188,33 +189,12 @@ def sla_report(session: Session, principal: Principal, start: dt.date, end: dt.d
             backlog[ticket.status][ticket.urgency] = backlog[ticket.status].get(ticket.urgency, 0) + 1
     return Report(
         by_class=[_row(code, label, by_class[code]) for code, label in labels.items()],
-        by_month=[_row(month, _month_label(month), by_month[month]) for month in sorted(by_month)],
+        by_month=[_row(month, format_month_it(month), by_month[month]) for month in sorted(by_month)],
         by_group=[_row(g, GROUPS.get(g, "Non assegnate"), by_group[g]) for g in sorted(by_group)],
         total=_row("totale", "Totale", everything),
         backlog={s: backlog[s] for s in OPEN_STATUSES},
         opened=len(everything),
     )
-
-
-MONTHS = (
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
-)
-
-
-def _month_label(month: str) -> str:
-    year, number = month.split("-")
-    return f"{MONTHS[int(number) - 1]} {year}"
 
 
 def status_label(code: str) -> str:

@@ -153,3 +153,15 @@ def format_datetime_it(value: datetime | None, *, seconds: bool = False) -> str:
     local = to_local_naive(value)
     time_part = f"{local.hour:02d}:{local.minute:02d}" + (f":{local.second:02d}" if seconds else "")
     return f"{format_date_it(local)} {time_part}"
+
+
+MONTHS_IT = (
+    "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+    "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
+)  # fmt: skip
+
+
+def format_month_it(key: str) -> str:
+    """A month key ``"2026-12"`` as people read it: ``"dicembre 2026"`` (statistics by month)."""
+    year, month = key.split("-")
+    return f"{MONTHS_IT[int(month) - 1]} {year}"

@@ -14,6 +14,7 @@ from app.core.access import Principal, scoped, scoped_join
 from app.core.calendar import is_italian_holiday
 from app.core.errors import NotFound
 from app.crm.contacts.models import Appointment, Contact, ContactTopic, SlotRule, Sportello
+from app.reports.formatting import format_month_it
 from app.taxpayers.models import Taxpayer, TaxpayerEnte
 
 ROME = ZoneInfo("Europe/Rome")
@@ -339,7 +340,7 @@ def contact_statistics(
     elif dimension == "periodo":
         month = _month_expression(session)
         stmt = sa.select(month, count, duration).group_by(month)
-        label = _month_label
+        label = format_month_it
     else:
         raise ValueError(f"unknown dimension {dimension!r}")
     stmt = _filtered(stmt.select_from(Contact), principal, filters)
@@ -356,27 +357,6 @@ def _month_expression(session: Session) -> sa.ColumnElement[str]:
     if session.get_bind().dialect.name == "postgresql":
         return sa.func.to_char(sa.func.timezone("Europe/Rome", Contact.started_dt), "YYYY-MM")
     return sa.func.strftime("%Y-%m", Contact.started_dt)  # SQLite (demo): months in UTC
-
-
-MONTHS = (
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
-)
-
-
-def _month_label(key: str) -> str:
-    year, month = key.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
 
 
 def operators_with_contacts(session: Session, principal: Principal) -> list[tuple[int, str]]:
