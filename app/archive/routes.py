@@ -320,12 +320,11 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
     queries.log_reads(
         db.session, current_actor(), "card_documents", [taxpayer_id], remote_addr=request.remote_addr
     )
-    db.session.commit()  # the access log row
     proposed = {
         d.id: [lk for lk in d.links if lk.taxpayer_id == taxpayer_id and lk.state == "proposed"]
         for d in result.items
     }
-    return render_template(
+    page = render_template(
         "archive/_taxpayer_documents.html",
         result=result,
         taxpayer_id=taxpayer_id,
@@ -333,6 +332,10 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
         form=forms.LinkDecisionForm(),
         thumbs=_thumbs(result.items),
     )
+    # the access log row, committed after rendering: a commit first would expire the rows the page reads, and
+    # the template would load them again one by one
+    db.session.commit()
+    return page
 
 
 from app.archive.entrypoints import routes as _retention_routes  # noqa: E402,F401  (conservazione)
