@@ -63,3 +63,8 @@ class ContactsForm(FlaskForm):
     pec = StringField(
         "PEC", validators=[Optional(), Length(max=250), Regexp(EMAIL, message="Indirizzo PEC non valido.")]
     )
+
+
+class ConsentsForm(FlaskForm):
+    """The taxpayer's consents per channel and the one preferred channel (checkboxes and a radio, read in the
+    view: the channels come from the messages module)."""

@@ -29,9 +29,10 @@ from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.crm.messages import services as message_services
 from app.extensions import db
 from app.selfservice import oidc, queries, services
-from app.selfservice.forms import ContactsForm, PlanQuery, PlanRequestForm, UploadForm
+from app.selfservice.forms import ConsentsForm, ContactsForm, PlanQuery, PlanRequestForm, UploadForm
 
 bp = Blueprint("selfservice", __name__, url_prefix="/self-service")
 log = logging.getLogger(__name__)
@@ -345,6 +346,41 @@ def contacts() -> Any:
         )
         return redirect(url_for("selfservice.contacts"), 303)
     history = sorted(taxpayer.contacts, key=lambda c: c.valid_from_dt, reverse=True)
-    return render_template("selfservice/contacts.html", form=form, history=history), (
-        400 if form.errors else 200
+    return render_template(
+        "selfservice/contacts.html",
+        form=form,
+        history=history,
+        consent_form=ConsentsForm(),
+        channels=message_services.CHANNELS,
+        consents=message_services.open_consents(db.session, taxpayer.id),
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/recapiti/consensi", methods=["POST"])
+@permission_required("self_service")
+def consents() -> Any:
+    """Consents per channel and the preferred channel; each change a new version, source "contribuente"."""
+    if not ConsentsForm().validate_on_submit():
+        abort(400, "Modulo scaduto: ricarica la pagina e riprova.")
+    taxpayer = services.own_taxpayer(db.session, current_principal())
+    preferred = request.form.get("preferito") or None
+    if preferred is not None and preferred not in message_services.CHANNELS:
+        abort(400, "Canale preferito non valido.")
+    try:
+        changed = message_services.update_consents(
+            db.session,
+            taxpayer,
+            granted={c for c in message_services.CHANNELS if request.form.get(f"consenso_{c}") == "s"},
+            preferred=preferred,
+            source="contribuente",
+            actor=current_actor(),
+        )
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("selfservice.contacts"), 303)
+    db.session.commit()
+    flash(
+        "Consensi aggiornati: " + ", ".join(changed) + "." if changed else "Nessun consenso cambiato.",
+        "success",
     )
+    return redirect(url_for("selfservice.contacts"), 303)

@@ -51,7 +51,8 @@ def test_print_batch_outcomes_and_work_list(page: Page, live_app) -> None:
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     acts = _issue_two(live_app)
     login(page, live_app, "admin")
-    page.locator("#esa-nav").get_by_role("link", name="Atti", exact=True).click()  # Recapito is a tab of the acts' pages
+    # Recapito is a tab of the acts' pages
+    page.locator("#esa-nav").get_by_role("link", name="Atti", exact=True).click()
     page.get_by_test_id("atti-subnav").get_by_role("link", name="Recapito").click()
     expect(page.get_by_role("heading", name="Recapito degli atti")).to_be_visible()
     assert violations(page) == []

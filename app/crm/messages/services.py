@@ -175,6 +175,35 @@ def record_consent(
     return consent
 
 
+def update_consents(
+    session: Session,
+    taxpayer: Taxpayer,
+    *,
+    granted: set[str],
+    preferred: str | None,
+    source: str,
+    actor: Actor,
+) -> list[str]:
+    """The consents as a whole form gives them (a channel listed is granted, one not listed refused, one
+    preferred): a new version only for the channels that change; the Italian names of those changed."""
+    if preferred is not None and preferred not in granted:
+        raise DomainError("Il canale preferito deve avere il consenso.")
+    current = open_consents(session, taxpayer.id)
+    changed = []
+    for channel in CHANNELS:
+        want, prefer = channel in granted, channel == preferred
+        now = current.get(channel)
+        if now is not None and now.granted == want and bool(now.preferred) == prefer:
+            continue
+        if now is None and not want and channel not in NEEDS_CONSENT:
+            continue  # no refusal recorded for a channel that needs no consent, unless asked
+        record_consent(session, taxpayer, channel=channel, granted=want, source=source, actor=actor,
+                       preferred=prefer)
+        current = open_consents(session, taxpayer.id)
+        changed.append(CHANNELS[channel])
+    return changed
+
+
 # --- templates -------------------------------------------------------------------------------------------
 
 
