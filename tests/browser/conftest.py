@@ -26,9 +26,11 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_app(pg_server: str, redis_settings: dict):
+def live_app(pg_server: str, redis_settings: dict, tmp_path_factory: pytest.TempPathFactory):
     url = _create_database(pg_server, "esattoria_browser")
-    app = build_app(url, **redis_settings)
+    # a file store of its own: the store is content-addressed, and another test's deletion or purge of the
+    # same content (same path) must not take a file this database still names
+    app = build_app(url, **redis_settings, FILE_STORE=str(tmp_path_factory.mktemp("browser-files")))
     migrate_and_seed(app)
     yield app
     from app.extensions import db
