@@ -95,10 +95,10 @@ def test_desk_upload_ocr_link_search_and_card(page: Page, live_app, tmp_path) ->
     expect(section).to_contain_text(protocol)
     row = section.locator("tr").filter(has_text=protocol)
     expect(row.get_by_test_id("thumbnail")).to_be_visible()
-    row.get_by_test_id("thumbnail").evaluate(  # the letter's own first-page thumbnail has loaded
-        "i => i.complete && i.naturalWidth > 0 ? true : new Promise((ok, ko) => {"
-        " i.addEventListener('load', () => ok(i.naturalWidth > 0)); i.addEventListener('error', ko); })"
-    )
+    # the letter's own first-page thumbnail has loaded (thumbnails load lazily: scrolled to first)
+    thumbnail = row.get_by_test_id("thumbnail")
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=thumbnail.element_handle())
     expect(page.locator(".esa-timeline")).to_contain_text("Documento collegato")
     assert violations(page) == []  # the card with its Documenti section and thumbnails
 
