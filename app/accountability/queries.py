@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.archive.queries import Page
+from app.archive.queries import Page, page_within
 from app.auth.models import User
 from app.core.access import Principal, scoped, visible
 from app.core.audit import EVENT_KINDS, AccessLog, Event
@@ -88,22 +88,14 @@ def _accesses(principal: Principal, filters: TrailFilters) -> sa.Select:
     return stmt.where(*_period(AccessLog.accessed_dt, filters))
 
 
-def _page(session: Session, stmt: sa.Select, order: Any, page: int) -> Page:
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
-    items = list(session.scalars(stmt.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return Page(items=items, page=page, per_page=PAGE_SIZE, total=total)
-
-
 def list_events(session: Session, principal: Principal, filters: TrailFilters, page: int = 1) -> Page:
-    return _page(session, _events(principal, filters), (Event.occurred_dt.desc(), Event.id.desc()), page)
+    stmt = _events(principal, filters).order_by(Event.occurred_dt.desc(), Event.id.desc())
+    return page_within(session, stmt, page, PAGE_SIZE)
 
 
 def list_accesses(session: Session, principal: Principal, filters: TrailFilters, page: int = 1) -> Page:
-    return _page(
-        session, _accesses(principal, filters), (AccessLog.accessed_dt.desc(), AccessLog.id.desc()), page
-    )
+    stmt = _accesses(principal, filters).order_by(AccessLog.accessed_dt.desc(), AccessLog.id.desc())
+    return page_within(session, stmt, page, PAGE_SIZE)
 
 
 def names(session: Session, items: list[Any]) -> dict[str, dict[int, str]]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.archive.models import Document, DocumentLink, DocumentPage
 from app.core.access import Principal, scoped
 from app.core.audit import Actor, log_access
+from app.core.db import count_rows
 
 PAGE_SIZE = 25
 
@@ -45,6 +46,13 @@ class Page:
     def next_num(self) -> int:
         return self.page + 1
 
+
+def page_within(session: Session, stmt: sa.Select, page: int, per_page: int) -> Page:
+    """One page of `stmt` (ordered by the caller) with its total; a page past the last is the last one."""
+    total = count_rows(session, stmt)
+    page = min(page, max(1, math.ceil(total / per_page)))
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 def _filtered(
     principal: Principal,

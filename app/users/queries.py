@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.archive.queries import Page
+from app.archive.queries import Page, page_within
 from app.auth.models import User, user_enti
 from app.core.access import STAFF_ROLES, Principal
 from app.core.audit import Event
@@ -44,18 +44,8 @@ def list_users(
         stmt = stmt.where(
             sa.or_(sa.func.lower(User.username).like(like), sa.func.lower(User.display_name).like(like))
         )
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
-    items = list(
-        session.scalars(
-            stmt.options(selectinload(User.enti))
-            .order_by(User.username)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    )
-    return Page(items=items, page=page, per_page=PAGE_SIZE, total=total)
+    stmt = stmt.options(selectinload(User.enti)).order_by(User.username)
+    return page_within(session, stmt, page, PAGE_SIZE)
 
 
 def get_user(session: Session, principal: Principal, user_id: int) -> User | None:
