@@ -14,6 +14,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from app.core.pdf_images import render_pages
+
 WIDTH = 160  # pixels: the lists' thumbnail column
 MAX_PAGE_POINTS = 14_400  # a PDF page larger than 5 m a side is not rendered (pdfium's own limit)
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/tiff", "image/gif", "image/webp", "image/bmp"})
@@ -54,23 +56,7 @@ def _png(image: Image.Image) -> bytes:
 
 
 def _render_pdf(path: Path, width: int) -> bytes:
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        raise ValueError(f"PDF non leggibile: {exc}") from exc
-    try:
-        if len(pdf) == 0:
-            raise ValueError("PDF senza pagine")
-        page = pdf[0]
-        page_width, page_height = page.get_size()
-        if not 0 < page_width <= MAX_PAGE_POINTS or not 0 < page_height <= MAX_PAGE_POINTS:
-            raise ValueError("pagina fuori misura")
-        image = page.render(scale=width / page_width).to_pil().convert("RGB")
-        return _png(image)
-    finally:
-        pdf.close()
+    return _png(render_pages(path, width=width, max_points=MAX_PAGE_POINTS)[0])
 
 
 def _render_image(path: Path, width: int) -> bytes:

@@ -14,6 +14,7 @@ from app.atti import campaigns, forms, queries, rendering, services
 from app.atti.models import ACT_STATUSES, ITEM_STATUSES
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
+from app.core.pdf_images import render_pages
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.engine.states import STATES
@@ -373,12 +374,8 @@ def template_preview() -> Any:
 
 
 def _png_pages(pdf: bytes, pages: int = 2) -> list[str]:
-    import pypdfium2 as pdfium
-
     out = []
-    document = pdfium.PdfDocument(pdf)
-    for index in range(min(pages, len(document))):
-        image = document[index].render(scale=0.9).to_pil()
+    for image in render_pages(pdf, scale=0.9, pages=pages):
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         out.append(base64.b64encode(buffer.getvalue()).decode())

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pypdfium2 as pdfium
 import sqlalchemy as sa
 import typst
 import zxingcpp
 
+from app.core.pdf_images import render_pages
 from app.demo.seed import MARIO_ROSSI_CF
 
 
@@ -56,6 +56,6 @@ def qr_texts(html: str) -> list[str]:
             '#image(bytes(sys.inputs.qr), format: "svg", width: 5cm)'
         )
         pdf = typst.compile(source.encode(), sys_inputs={"qr": svg})
-        image = pdfium.PdfDocument(pdf)[0].render(scale=200 / 72).to_pil()
+        image = render_pages(pdf, scale=200 / 72)[0]  # the app's pdfium lock: the server renders too
         texts += [b.text for b in zxingcpp.read_barcodes(image)]
     return texts
