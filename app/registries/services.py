@@ -192,7 +192,8 @@ def _apply_anpr(
         parts.append(f"residenza all'estero (da registrare a mano): {answer.abroad}")
     else:
         parts.append("nessuna residenza indicata")
-    return outcome, "; ".join(parts).capitalize() + ".", detail
+    text = "; ".join(parts)
+    return outcome, text[:1].upper() + text[1:] + ".", detail
 
 
 def _apply_inad(

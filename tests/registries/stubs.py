@@ -94,6 +94,16 @@ def new_client_key() -> tuple[RSAKey, str]:
     return key, kid
 
 
+_PDND_KEY: list[RSAKey] = []
+
+
+def _pdnd_key() -> RSAKey:
+    """The key PDND signs vouchers with (one per test session: generating RSA keys is slow)."""
+    if not _PDND_KEY:
+        _PDND_KEY.append(RSAKey.generate_key(2048, private=True))
+    return _PDND_KEY[0]
+
+
 CLIENT_ID = "e58035ce-c753-4f72-b613-46f8a17b71cc"
 AUDIENCE = "auth.uat.interop.pagopa.it/client-assertion"
 ANPR_PURPOSE = "1b2c3d4e-0000-4000-8000-00000000a001"
@@ -138,7 +148,7 @@ class RegistryStubs:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.pdnd_key = RSAKey.generate_key(2048, private=True)
+        self.pdnd_key = _pdnd_key()
         s = self.server
         s.expect_request("/token.oauth2", method="POST").respond_with_handler(self.token)
         s.expect_request(f"{ANPR_BASE}/anpr-service-e002", method="POST").respond_with_handler(self.anpr)
