@@ -50,7 +50,9 @@ def _residence(session: Any, taxpayer: Taxpayer) -> TaxpayerAddress:
 def test_a_new_residence_and_the_domicilio_digitale_are_recorded_with_their_source(session, stubs) -> None:
     taxpayer = _taxpayer(session)
     before = _residence(session, taxpayer)
-    stubs.people[MARIO_ROSSI_CF] = Person(street="DEI MILLE", numero="7", cap="40121", pec="mario.rossi@pec.it")
+    stubs.people[MARIO_ROSSI_CF] = Person(
+        street="DEI MILLE", numero="7", cap="40121", pec="mario.rossi@pec.it"
+    )
     outcomes = check_taxpayer(session, ACTOR, taxpayer, _config(stubs))
     assert {o.registry: o.check.outcome for o in outcomes} == {"anpr": "aggiornato", "inad": "aggiornato"}
     assert not any(o.cached for o in outcomes)
@@ -161,7 +163,9 @@ def test_without_credentials_a_check_says_what_to_configure(session, stubs) -> N
 
 def test_the_prenotification_check_is_off_by_setting_and_on_it_goes_on_after_an_error(session, stubs) -> None:
     mario, verdi = _taxpayer(session), _taxpayer(session, SECOND_ENTE_CF)
-    off = prenotification_check(session, [mario.id, verdi.id], config=_config(stubs, REGISTRIES_ENABLED=False))
+    off = prenotification_check(
+        session, [mario.id, verdi.id], config=_config(stubs, REGISTRIES_ENABLED=False)
+    )
     assert not off.active and not stubs.calls
     stubs.people[MARIO_ROSSI_CF] = Person(deceased="2026-10-02")
     stubs.people[SECOND_ENTE_CF] = Person(pec="verdi@pec.it")
