@@ -11,8 +11,8 @@ ModI AUDIT_REST_02 + INTEGRITY_REST_02):
 The residence is the first `residenza` with an Italian `indirizzo` (toponimo, numero civico, CAP, comune and
 its province). The spec has no field of its own for the death: it is read from the subject's
 `infoSoggettoEnte` entry whose `chiave` names the death ("dataDecesso", "Data decesso"...) with its
-`valoreData` (decision recorded in the README row "Verifiche anagrafiche"). A residence abroad is reported, not
-written (the card's country is an ISO code, ANPR gives the ISTAT state code).
+`valoreData` (decision recorded in the README row "Verifiche anagrafiche"). A residence abroad is
+reported, not written (the card's country is an ISO code, ANPR gives the ISTAT state code).
 """
 
 from __future__ import annotations
