@@ -19,21 +19,20 @@ def seed_registries_demo(session: Session, skip_cfs: tuple[str, ...]) -> None:
 
     if session.scalar(sa.select(RegistryCheck.id).limit(1)) is not None:
         return
-    row = session.execute(
-        sa.select(Taxpayer.id, TaxpayerAddress)
-        .join(TaxpayerAddress, TaxpayerAddress.taxpayer_id == Taxpayer.id)
+    people = sa.select(Taxpayer.id).where(Taxpayer.kind == "PF", Taxpayer.codice_fiscale.not_in(skip_cfs))
+    address = session.scalars(
+        sa.select(TaxpayerAddress)
         .where(
-            Taxpayer.kind == "PF",
-            Taxpayer.codice_fiscale.not_in(skip_cfs),
+            TaxpayerAddress.taxpayer_id.in_(people),
             TaxpayerAddress.kind == "residenza",
             TaxpayerAddress.valid_to_dt.is_(None),
         )
-        .order_by(Taxpayer.id)
+        .order_by(TaxpayerAddress.taxpayer_id)
         .limit(1)
     ).first()
-    if row is None:
+    if address is None:
         return
-    taxpayer_id, address = row
+    taxpayer_id = address.taxpayer_id
     when = utcnow() - dt.timedelta(days=3)
     session.add_all(
         [
