@@ -53,6 +53,23 @@ def test_the_card_loads_the_section_and_never_checked_registries_say_so(app, per
     assert refused.status_code == 403  # callcenter has no registries.check
 
 
+def test_the_demo_has_one_person_checked(app, personas) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        taxpayer_id = db.session.scalars(sa.select(RegistryCheck.taxpayer_id).limit(1)).one()
+    html = (
+        personas.client("backoffice")
+        .get(f"/contribuenti/{taxpayer_id}/verifiche-anagrafiche")
+        .get_data(as_text=True)
+    )
+    assert (
+        "Residenza confermata:" in html
+        and "Non presente nel registro" in html
+        and "Mai verificato." not in html
+    )
+
+
 def test_verifica_ora_records_the_checks_and_shows_them(app, personas, configured, stubs) -> None:
     taxpayer_id = _mario_id(app)
     stubs.people[MARIO_ROSSI_CF] = Person(pec="mario.rossi@pec.it")
