@@ -202,12 +202,48 @@ def _apply_inad(
     from app.taxpayers.services import set_domicilio_digitale
 
     if not answer.found or not answer.address:
+        closed = _close_inad_domicilio(session, actor, taxpayer, now)
+        if closed:
+            return (
+                "aggiornato",
+                f"Domicilio digitale {closed} non più presente in INAD: chiuso.",
+                {"chiuso": closed},
+            )
         return "non_trovato", "Nessun domicilio digitale in INAD.", {}
     created = set_domicilio_digitale(session, actor, taxpayer, answer.address, source="INAD", now=now)
     detail = {"domicilio_digitale": answer.address, "professione": answer.profession}
     if created is not None:
         return "aggiornato", f"Domicilio digitale registrato: {answer.address}.", detail
     return "confermato", f"Domicilio digitale confermato: {answer.address}.", detail
+
+
+def _close_inad_domicilio(session: Session, actor: Actor, taxpayer: Taxpayer, now: dt.datetime) -> str | None:
+    """A domicilio digitale taken from INAD that INAD no longer lists has ceased (CESSAZIONE_UFFICIO or
+    VOLONTARIA): its version is closed, so no act goes to it. One declared by the operator or the taxpayer
+    stays (INAD is not its source)."""
+    from app.taxpayers.models import TaxpayerContact
+    from app.taxpayers.services import DOMICILIO_KIND
+
+    current = session.scalars(
+        sa.select(TaxpayerContact).where(
+            TaxpayerContact.taxpayer_id == taxpayer.id,
+            TaxpayerContact.kind == DOMICILIO_KIND,
+            TaxpayerContact.valid_to_dt.is_(None),
+        )
+    ).first()
+    if current is None or current.source != "INAD":
+        return None
+    current.valid_to_dt = now
+    record_event(
+        session,
+        actor,
+        "domicilio_digitale.changed",
+        f"Domicilio digitale {current.value} cessato: non più presente in INAD",
+        taxpayer_id=taxpayer.id,
+        payload={"source": "INAD", "address": None, "previous": current.value},
+        occurred_dt=now,
+    )
+    return current.value
 
 
 def check_taxpayer(

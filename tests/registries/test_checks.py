@@ -113,11 +113,37 @@ def test_a_person_unknown_to_the_registries_is_not_found(session, stubs) -> None
     assert "Codice fiscale non presente in ANPR." in [o.check.summary for o in outcomes]
 
 
-def test_a_ceased_inad_address_is_not_recorded(session, stubs) -> None:
+def _domicilio(session: Any, taxpayer: Taxpayer) -> TaxpayerContact | None:
+    return session.scalars(
+        sa.select(TaxpayerContact).where(
+            TaxpayerContact.taxpayer_id == taxpayer.id,
+            TaxpayerContact.kind == "domicilio_digitale",
+            TaxpayerContact.valid_to_dt.is_(None),
+        )
+    ).first()
+
+
+def test_a_ceased_inad_address_is_not_recorded_and_closes_the_one_inad_gave(session, stubs) -> None:
+    from app.taxpayers.services import set_domicilio_digitale
+
     taxpayer = _taxpayer(session)
+    set_domicilio_digitale(
+        session, ACTOR, taxpayer, "vecchia@pec.it", source="INAD", now=utcnow() - dt.timedelta(days=400)
+    )
     stubs.people[MARIO_ROSSI_CF] = Person(pec="vecchia@pec.it", pec_ended="2025-01-01T00:00:00Z")
     (outcome,) = check_taxpayer(session, ACTOR, taxpayer, _config(stubs), registries=["inad"])
+    assert outcome.check.outcome == "aggiornato" and "non più presente in INAD" in outcome.check.summary
+    assert _domicilio(session, taxpayer) is None
+
+
+def test_a_domicilio_declared_by_the_taxpayer_stays_when_inad_has_none(session, stubs) -> None:
+    from app.taxpayers.services import set_domicilio_digitale
+
+    taxpayer = _taxpayer(session)
+    set_domicilio_digitale(session, ACTOR, taxpayer, "dichiarato@pec.it", source="contribuente")
+    (outcome,) = check_taxpayer(session, ACTOR, taxpayer, _config(stubs), registries=["inad"])
     assert outcome.check.outcome == "non_trovato"
+    assert _domicilio(session, taxpayer).value == "dichiarato@pec.it"
 
 
 @pytest.mark.parametrize(
