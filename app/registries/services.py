@@ -264,7 +264,11 @@ def check_taxpayer(
     """Check `taxpayer` on the registries (default: those that apply); fresh checks are reused unless
     `force`. Raises RegistryError (nothing written) when a registry fails."""
     now = now or utcnow()
-    wanted = [r for r in (registries or applicable(taxpayer)) if r in applicable(taxpayer)]
+    if registries is None:  # the registries that apply and are configured (e.g. ANPR only)
+        registries = [r for r in applicable(taxpayer) if config.service(r) is not None] or applicable(
+            taxpayer
+        )
+    wanted = [r for r in registries if r in applicable(taxpayer)]
     if not wanted:
         raise RegistryError("Nessun registro applicabile: ANPR riguarda solo le persone fisiche.")
     last = last_checks(session, taxpayer.id)

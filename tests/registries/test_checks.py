@@ -180,6 +180,12 @@ def test_a_registry_not_answering_in_time_writes_nothing(session, stubs) -> None
     assert _counts(session, taxpayer) == before
 
 
+def test_with_only_anpr_configured_only_anpr_is_asked(session, stubs) -> None:
+    stubs.people[MARIO_ROSSI_CF] = Person(pec="mario.rossi@pec.it")
+    outcomes = check_taxpayer(session, ACTOR, _taxpayer(session), _config(stubs, INAD_URL=None))
+    assert [o.registry for o in outcomes] == ["anpr"] and stubs.count("inad") == 0
+
+
 def test_without_credentials_a_check_says_what_to_configure(session, stubs) -> None:
     config = _config(stubs, PDND_CLIENT_ID=None)
     with pytest.raises(RegistryError, match="impostare le credenziali PDND"):
