@@ -141,3 +141,25 @@ def test_the_stub_refuses_an_assertion_pdnd_would_refuse(stubs) -> None:
     )
     assert "token form" in problems  # grant_type not in the spec's enum, client_assertion_type missing
     stubs.invalid.clear()
+
+
+def test_the_e_service_stubs_refuse_what_their_specs_do_not_allow(stubs) -> None:
+    """ANPR: a body without `casoUso` or with an unknown key, a Digest not matching; INAD: a codice fiscale
+    off the pattern, a missing `practicalReference`. Each is reported by the stub."""
+    anpr = stubs.server.url_for("/anpr/C001-servizioNotifica/v1/anpr-service-e002")
+    body = {
+        "idOperazioneClient": "1",
+        "criteriRicerca": {"codiceFiscale": "RSSMRA80A01H501U"},
+        "datiRichiesta": {"dataRiferimentoRichiesta": "2026-12-03", "motivoRichiesta": "x"},
+        "extra": 1,
+    }
+    httpx.post(anpr, json=body, headers={"Digest": "SHA-256=AAAA"})
+    inad = stubs.server.url_for("/inad/v1/domiciliodigitale/extract/NONVALIDO")
+    httpx.get(inad)
+    problems = " ".join(stubs.invalid)
+    assert "'casoUso' is a required property" in problems and "'extra' was unexpected" in problems
+    assert "Digest 'SHA-256=AAAA' does not match the body" in problems
+    inad_problems = next(p for p in stubs.invalid if p.startswith("INAD: ["))
+    assert "'NONVALIDO' does not match" in inad_problems and "practicalReference is required" in inad_problems
+    assert "no valid voucher" in problems
+    stubs.invalid.clear()
