@@ -164,6 +164,24 @@ class Config:
     # SEND, piattaforma notifiche (app/atti/delivery/send.py): no URL or key, no sending through SEND
     SEND_API_URL = env_str("SEND_API_URL")  # e.g. https://api.notifichedigitali.it
     SEND_API_KEY = env_str("SEND_API_KEY")
+    # Public registries through PDND (app/registries, README "Verifiche anagrafiche"): off by default; with
+    # it off or without PDND credentials the pre-notification checks use the stored data only
+    REGISTRIES_ENABLED = env_bool("REGISTRIES_ENABLED", False)
+    REGISTRY_REFRESH_DAYS = env_int("REGISTRY_REFRESH_DAYS", 30)  # a check younger than this is reused
+    REGISTRY_TIMEOUT_SECONDS = env_int("REGISTRY_TIMEOUT_SECONDS", 10)
+    PDND_TOKEN_URL = env_str("PDND_TOKEN_URL")  # e.g. https://auth.interop.pagopa.it/token.oauth2
+    PDND_AUDIENCE = env_str("PDND_AUDIENCE", "auth.interop.pagopa.it/client-assertion")
+    PDND_CLIENT_ID = env_str("PDND_CLIENT_ID")
+    PDND_KID = env_str("PDND_KID")
+    PDND_PRIVATE_KEY = env_str("PDND_PRIVATE_KEY")  # PEM (RSA); PDND_PRIVATE_KEY_FILE: a file holding it
+    PDND_USER_LOCATION = env_str("PDND_USER_LOCATION", "esattoria")  # AUDIT_REST_02 userLocation
+    PDND_LOA = env_str("PDND_LOA", "LoA3")  # AUDIT_REST_02 LoA
+    ANPR_C001_URL = env_str("ANPR_C001_URL")
+    ANPR_C001_PURPOSE_ID = env_str("ANPR_C001_PURPOSE_ID")
+    ANPR_C001_AUDIENCE = env_str("ANPR_C001_AUDIENCE")  # the e-service audience shown on PDND; unset: the URL
+    INAD_URL = env_str("INAD_URL")  # e.g. https://api.inad.gov.it/rest/inad/v1/domiciliodigitale
+    INAD_PURPOSE_ID = env_str("INAD_PURPOSE_ID")
+    INAD_AUDIENCE = env_str("INAD_AUDIENCE")
 
 
 class DevelopmentConfig(Config):

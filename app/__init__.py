@@ -49,6 +49,7 @@ def _import_models() -> None:
     from app.crm import messages as _messages  # noqa: F401
     from app.crm.knowledge import models as _knowledge  # noqa: F401
     from app.helpdesk import models as _helpdesk  # noqa: F401
+    from app.registries import models as _registries  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.routes import bp as payments_bp
     from app.plans.routes import bp as plans_bp
     from app.positions.routes import bp as positions_bp
+    from app.registries.routes import bp as registries_bp
     from app.selfservice.routes import bp as selfservice_bp
     from app.taxpayers.routes import bp as taxpayers_bp
     from app.users.routes import bp as users_bp
@@ -81,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(delivery_bp)
+    app.register_blueprint(registries_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

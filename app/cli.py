@@ -32,9 +32,10 @@ def register(app: Flask) -> None:
     from app.crm.messages.cli import messaggi
     from app.helpdesk.cli import assistenza
     from app.payments.cli import pagamenti
+    from app.registries.cli import anagrafe
 
     for command in (demo, posizioni, worker, params, users, tokens, carichi, pagamenti, files, archivio,
-                    assistenza, atti):
+                    assistenza, atti, anagrafe):
         app.cli.add_command(command)
     app.cli.add_command(messaggi)
     from app.atti.delivery.cli import esiti, send_stato

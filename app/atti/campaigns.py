@@ -2,7 +2,8 @@
 
 1. `create_campaign`: positions chosen by criteria (carico, entrata, states, amount range, days since
    notification, prescription within N days); each becomes a `CampaignItem`, to issue or excluded with the
-   reason (paid, suspended, in a plan, closed, under the minimum, no valid address);
+   reason (paid, suspended, in a plan, closed, under the minimum, no valid address, deceased: checked first on
+   ANPR/INAD by app/registries when REGISTRIES_ENABLED);
 2. `approve_campaign`: four eyes when the ente's setting `atti_quattro_occhi` asks (a second user with the
    `acts.approve` permission); the protocol numbers of every item to issue are taken from the archive's
    register in this one transaction; a batch job (app/jobs) is created and `app.atti.tasks.run_campaign`
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -158,6 +160,7 @@ def select_positions(
     cache: dict[Any, Any] = {}
     end_of_day = dt.datetime.combine(on, dt.time.max, tzinfo=ROME)
     for start in range(0, len(ids), BATCH):
+        _registry_precheck(session, ids[start : start + BATCH])
         positions = list(
             session.scalars(
                 sa.select(Position)
@@ -193,6 +196,17 @@ def select_positions(
     return Selection(items)
 
 
+def _registry_precheck(session: Session, position_ids: list[int]) -> None:
+    """The registries' pre-notification check (app/registries: ANPR residence and death, INAD) of these
+    positions' taxpayers; a no-op unless REGISTRIES_ENABLED and PDND are configured (stored data used)."""
+    from app.registries.services import prenotification_check
+
+    def taxpayer_ids() -> Iterator[int]:  # read only when the check is on
+        yield from session.scalars(sa.select(Position.taxpayer_id).where(Position.id.in_(position_ids)))
+
+    prenotification_check(session, taxpayer_ids())
+
+
 def _exclusion(
     session: Session, position: Position, act_type: Any, on: dt.date, due: Any, cache: dict[Any, Any]
 ) -> str | None:
@@ -207,6 +221,8 @@ def _exclusion(
         return EXCLUDED_STATES[position.state]
     if not valid_address(position.taxpayer):
         return "indirizzo non valido"
+    if position.taxpayer.deceased_date is not None:
+        return "contribuente deceduto"
     try:
         check_position(session, position, act_type, on, due=due, cache=cache)
     except ActRefused as exc:

@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # knowledge base (issue 12 point 4)
     "knowledge.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "knowledge.edit": frozenset({"admin", "backoffice"}),
+    # public registries (ANPR, INAD through PDND): "Verifica ora" on the card
+    "registries.check": frozenset({"admin", "backoffice", "sportello"}),
 }
 
 API_SCOPES: dict[str, str] = {

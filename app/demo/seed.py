@@ -123,6 +123,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.atti.services import ensure_defaults
 
     ensure_defaults(session)  # act types, their terms and each ente's default act templates
+    from app.registries.demo import seed_registries_demo
+
+    seed_registries_demo(session, (MARIO_ROSSI_CF, SECOND_ENTE_CF))  # one person's last registry checks
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 
