@@ -164,6 +164,9 @@ class Config:
     # SEND, piattaforma notifiche (app/atti/delivery/send.py): no URL or key, no sending through SEND
     SEND_API_URL = env_str("SEND_API_URL")  # e.g. https://api.notifichedigitali.it
     SEND_API_KEY = env_str("SEND_API_KEY")
+    # PRA/ACI vehicle lookup (app/registries/pra.py): no URL, no lookup (the operator enters the vehicle)
+    PRA_API_URL = env_str("PRA_API_URL")
+    PRA_API_TOKEN = env_str("PRA_API_TOKEN")
 
 
 class DevelopmentConfig(Config):

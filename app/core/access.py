@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # knowledge base (issue 12 point 4)
     "knowledge.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "knowledge.edit": frozenset({"admin", "backoffice"}),
+    "procedures.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "procedures.manage": frozenset({"admin", "backoffice"}),  # start procedures, record their steps
 }
 
 API_SCOPES: dict[str, str] = {

@@ -1,0 +1,1 @@
+"""Adapters for the public registries (ANPR, INAD, PRA/ACI via PDND)."""
