@@ -13,15 +13,14 @@ from app.procedures.models import INSOLVENCY_KINDS, THIRD_PARTY_KINDS
 class ProcedureFilters(QueryForm):
     tipo = SelectField("Tipo", validators=[Optional()])
     stato = SelectField("Stato", validators=[Optional()])
-    aperte = SelectField(
-        "Solo aperte", validators=[Optional()], choices=[("", "Tutte"), ("1", "Solo aperte")]
-    )
+    aperte = SelectField("Aperte o chiuse", validators=[Optional()])
     pagina = page_field()
 
     def __init__(self, *args: object, states: list[tuple[str, str]] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.tipo.choices = [("", "Tutti"), *KINDS.items()]
         self.stato.choices = [("", "Tutti"), *(states or [])]
+        self.aperte.choices = [("", "Tutte"), ("1", "Solo aperte")]
 
 
 class StartQuery(QueryForm):
