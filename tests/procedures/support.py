@@ -21,8 +21,15 @@ ACTOR = Actor.system("test procedure")
 _IDS = itertools.count(1)
 
 
-def make_position(session: Any, *, capitale_cents: int, state: str = "scaduta", ente: str = "R01",
-                  cf: str = "RSSMRA80A01H501U", due: dt.date = dt.date(2025, 3, 31)) -> Any:
+def make_position(
+    session: Any,
+    *,
+    capitale_cents: int,
+    state: str = "scaduta",
+    ente: str = "R01",
+    cf: str = "RSSMRA80A01H501U",
+    due: dt.date = dt.date(2025, 3, 31),
+) -> Any:
     """A TASSA_AUTO position of the taxpayer (an R01 demo taxpayer by default) with a `carico` movement."""
     from app.enti.models import Ente, Entrata
     from app.positions.models import Movement, Position
@@ -34,16 +41,30 @@ def make_position(session: Any, *, capitale_cents: int, state: str = "scaduta", 
     ).one()
     taxpayer = session.scalars(sa.select(Taxpayer).where(Taxpayer.codice_fiscale == cf)).one()
     position = Position(
-        ente_id=ente_row.id, entrata_id=entrata.id, taxpayer_id=taxpayer.id,
-        external_id=f"PROC-{next(_IDS)}-{dt.datetime.now().timestamp():.0f}", year=due.year - 1,
-        description="Tassa automobilistica", reference="AB123CD", due_date=due,
-        notified_date=due - dt.timedelta(days=90), state=state,
+        ente_id=ente_row.id,
+        entrata_id=entrata.id,
+        taxpayer_id=taxpayer.id,
+        external_id=f"PROC-{next(_IDS)}-{dt.datetime.now().timestamp():.0f}",
+        year=due.year - 1,
+        description="Tassa automobilistica",
+        reference="AB123CD",
+        due_date=due,
+        notified_date=due - dt.timedelta(days=90),
+        state=state,
     )
     session.add(position)
     session.flush()
-    session.add(Movement(position_id=position.id, component="capitale", kind="carico",
-                         amount_cents=capitale_cents, value_date=due - dt.timedelta(days=120), source="test",
-                         booked_dt=dt.datetime.combine(due - dt.timedelta(days=120), dt.time(9), dt.UTC)))
+    session.add(
+        Movement(
+            position_id=position.id,
+            component="capitale",
+            kind="carico",
+            amount_cents=capitale_cents,
+            value_date=due - dt.timedelta(days=120),
+            source="test",
+            booked_dt=dt.datetime.combine(due - dt.timedelta(days=120), dt.time(9), dt.UTC),
+        )
+    )
     session.flush()
     return position
 
@@ -63,8 +84,11 @@ def other_taxpayer_cf(session: Any, ente: str = "R01") -> str:
     return session.scalars(
         sa.select(Taxpayer.codice_fiscale)
         .join(TaxpayerEnte, TaxpayerEnte.taxpayer_id == Taxpayer.id)
-        .where(TaxpayerEnte.ente_id == ente_id, Taxpayer.codice_fiscale != "RSSMRA80A01H501U",
-               Taxpayer.kind == "PF")
+        .where(
+            TaxpayerEnte.ente_id == ente_id,
+            Taxpayer.codice_fiscale != "RSSMRA80A01H501U",
+            Taxpayer.kind == "PF",
+        )
         .order_by(Taxpayer.id)
     ).first()
 
@@ -111,7 +135,9 @@ def pra_stub(vehicles: dict[str, list[dict[str, Any]]]) -> Iterator[tuple[str, l
             if cf not in vehicles:
                 self._send(404, {"errore": "nessun veicolo"})
                 return
-            self._send(200, {"codice_fiscale": cf, "data_consultazione": "2026-12-01", "veicoli": vehicles[cf]})
+            self._send(
+                200, {"codice_fiscale": cf, "data_consultazione": "2026-12-01", "veicoli": vehicles[cf]}
+            )
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -121,3 +147,32 @@ def pra_stub(vehicles: dict[str, list[dict[str, Any]]]) -> Iterator[tuple[str, l
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def probe_procedure(session: Any, ente_id: int) -> int:
+    """A procedure of the ente for the security probe (tests/security): a fermo row on its first position."""
+    from app.positions.models import Position
+    from app.procedures.models import Procedure, ProcedureStep
+
+    position = session.scalars(
+        sa.select(Position).where(Position.ente_id == ente_id).order_by(Position.id)
+    ).first()
+    procedure = Procedure(
+        ente_id=ente_id,
+        taxpayer_id=position.taxpayer_id,
+        position_id=position.id,
+        kind="fermo",
+        state="preavviso",
+        started_on=dt.date(2026, 11, 2),
+        amount_cents=1000,
+        details={"vehicle": {"targa": "SONDA01", "fonte": "sonda"}},
+        created_by_label="sonda",
+    )
+    procedure.steps.append(
+        ProcedureStep(
+            operation="avvio", to_state="preavviso", step_date=dt.date(2026, 11, 2), actor_label="sonda"
+        )
+    )
+    session.add(procedure)
+    session.flush()
+    return procedure.id

@@ -21,8 +21,16 @@ START = dt.date(2026, 10, 1)
 
 
 def _start(session, store, position):  # type: ignore[no-untyped-def]
-    return fermo.start(session, principal(session), ACTOR, position.id, vehicle=dict(VEHICLE),
-                       vehicle_source="PRA/ACI, consultazione del 01/10/2026", on=START, file_store=store)
+    return fermo.start(
+        session,
+        principal(session),
+        ACTOR,
+        position.id,
+        vehicle=dict(VEHICLE),
+        vehicle_source="PRA/ACI, consultazione del 01/10/2026",
+        on=START,
+        file_store=store,
+    )
 
 
 def test_fermo_from_preavviso_to_cancellation_when_paid(session, store) -> None:
@@ -35,13 +43,20 @@ def test_fermo_from_preavviso_to_cancellation_when_paid(session, store) -> None:
     assert procedure.act.act_type.code == "preavviso_fermo" and procedure.act.issue_date == START
     first = procedure.steps[0]
     assert (first.cost_cents, first.cost_source) == (600, "D.M. 21 novembre 2000, Tabella A")
-    spese = session.scalars(sa.select(Movement).where(Movement.position_id == position.id,
-                                                      Movement.kind == "spese")).all()
+    spese = session.scalars(
+        sa.select(Movement).where(Movement.position_id == position.id, Movement.kind == "spese")
+    ).all()
     assert [m.amount_cents for m in spese] == [600]
     kinds = set(session.scalars(sa.select(Event.kind).where(Event.position_id == position.id)))
     assert {"procedure.started", "position.state_changed", "act.issued"} <= kinds
 
-    apply(session, principal(session), ACTOR, procedure.id, Operation("notifica_preavviso", dt.date(2026, 10, 5)))
+    apply(
+        session,
+        principal(session),
+        ACTOR,
+        procedure.id,
+        Operation("notifica_preavviso", dt.date(2026, 10, 5)),
+    )
     assert procedure.deadline == dt.date(2026, 11, 4)  # 30 days (parameter termine_preavviso_fermo)
     with pytest.raises(ProcedureRefused) as early:
         apply(session, principal(session), ACTOR, procedure.id, Operation("iscrizione", dt.date(2026, 11, 3)))
@@ -50,33 +65,69 @@ def test_fermo_from_preavviso_to_cancellation_when_paid(session, store) -> None:
     assert procedure.state == "iscritto" and procedure.steps[-1].cost_cents == 600
 
     with pytest.raises(ProcedureRefused) as unpaid:
-        apply(session, principal(session), ACTOR, procedure.id,
-              Operation("richiesta_cancellazione", dt.date(2026, 11, 10)))
+        apply(
+            session,
+            principal(session),
+            ACTOR,
+            procedure.id,
+            Operation("richiesta_cancellazione", dt.date(2026, 11, 10)),
+        )
     assert "restano da pagare" in unpaid.value.message
     assert fermo.request_cancellations_of_paid(session, ACTOR, dt.date(2026, 11, 20)) == []
 
     paid_on = dt.date(2026, 11, 20)
     due = amount_due(session, position, paid_on).total_cents
-    register_desk_payment(session, principal(session), ACTOR, position_id=position.id, amount_cents=due,
-                          channel="contanti", paid_date=paid_on)
+    register_desk_payment(
+        session,
+        principal(session),
+        ACTOR,
+        position_id=position.id,
+        amount_cents=due,
+        channel="contanti",
+        paid_date=paid_on,
+    )
     session.refresh(position)
     assert position.state == "pagata"
     assert fermo.request_cancellations_of_paid(session, ACTOR, dt.date(2026, 11, 21)) == [procedure.id]
     assert procedure.state == "cancellazione_richiesta"
     assert fermo.request_cancellations_of_paid(session, ACTOR, dt.date(2026, 11, 22)) == []  # idempotent
-    assert session.scalar(sa.select(sa.func.count()).select_from(Event).where(
-        Event.kind == "procedure.cancellation_requested", Event.position_id == position.id)) == 1
-    apply(session, principal(session), ACTOR, procedure.id,
-          Operation("cancellazione", dt.date(2026, 11, 30), note="PRA: cancellazione eseguita"))
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Event)
+            .where(Event.kind == "procedure.cancellation_requested", Event.position_id == position.id)
+        )
+        == 1
+    )
+    apply(
+        session,
+        principal(session),
+        ACTOR,
+        procedure.id,
+        Operation("cancellazione", dt.date(2026, 11, 30), note="PRA: cancellazione eseguita"),
+    )
     assert procedure.state == "cancellato" and procedure.closed_on == dt.date(2026, 11, 30)
 
 
 def test_fermo_on_a_declared_strumentale_vehicle_is_refused(session, store) -> None:
     position = make_position(session, capitale_cents=80_000)
     procedure = _start(session, store, position)
-    apply(session, principal(session), ACTOR, procedure.id, Operation("notifica_preavviso", dt.date(2026, 10, 2)))
-    apply(session, principal(session), ACTOR, procedure.id,
-          Operation("dichiarazione_strumentale", dt.date(2026, 10, 20), note="furgone dell'impresa individuale"))
+    apply(
+        session,
+        principal(session),
+        ACTOR,
+        procedure.id,
+        Operation("notifica_preavviso", dt.date(2026, 10, 2)),
+    )
+    apply(
+        session,
+        principal(session),
+        ACTOR,
+        procedure.id,
+        Operation(
+            "dichiarazione_strumentale", dt.date(2026, 10, 20), note="furgone dell'impresa individuale"
+        ),
+    )
     assert procedure.state == "esente" and procedure.details["vehicle"]["strumentale"] is True
     with pytest.raises(ProcedureRefused) as refused:
         apply(session, principal(session), ACTOR, procedure.id, Operation("iscrizione", dt.date(2026, 12, 1)))
@@ -102,9 +153,19 @@ def test_pra_lookup_through_the_stub_and_the_start_form(app, personas, store) ->
     from app.procedures.models import Procedure
     from tests.conftest import csrf_token
 
-    vehicles = {MARIO_ROSSI_CF: [{"targa": "ZZ999ZZ", "tipo": "autovettura", "marca": "LANCIA",
-                                  "modello": "YPSILON", "data_immatricolazione": "2018-05-01",
-                                  "intestatario_dal": "2018-05-01", "gravami": []}]}
+    vehicles = {
+        MARIO_ROSSI_CF: [
+            {
+                "targa": "ZZ999ZZ",
+                "tipo": "autovettura",
+                "marca": "LANCIA",
+                "modello": "YPSILON",
+                "data_immatricolazione": "2018-05-01",
+                "intestatario_dal": "2018-05-01",
+                "gravami": [],
+            }
+        ]
+    }
     with pra_stub(vehicles) as (url, seen):
         app.config.update(PRA_API_URL=url, PRA_API_TOKEN=PRA_TOKEN)
         try:
@@ -116,8 +177,15 @@ def test_pra_lookup_through_the_stub_and_the_start_form(app, personas, store) ->
             html = client.get(page).get_data(as_text=True)
             assert "ZZ999ZZ" in html and "PRA/ACI, consultazione del 01/12/2026" in html
             assert seen == [f"/veicoli?codice_fiscale={MARIO_ROSSI_CF}"]
-            response = client.post(page, data={"kind": "fermo", "on": "2026-12-01", "vehicle": "ZZ999ZZ",
-                                               "csrf_token": csrf_token(client, page)})
+            response = client.post(
+                page,
+                data={
+                    "kind": "fermo",
+                    "on": "2026-12-01",
+                    "vehicle": "ZZ999ZZ",
+                    "csrf_token": csrf_token(client, page),
+                },
+            )
             assert response.status_code == 303, response.get_data(as_text=True)[:2000]
         finally:
             app.config.update(PRA_API_URL=None, PRA_API_TOKEN=None)

@@ -22,9 +22,16 @@ def procedure_id(app, store) -> int:
 
     with app.test_request_context():
         position = make_position(db.session, capitale_cents=120_000)
-        procedure = fermo.start(db.session, principal(db.session), ACTOR, position.id,
-                                vehicle={"targa": "GH789IL"}, vehicle_source="test", on=dt.date(2026, 10, 1),
-                                file_store=store)
+        procedure = fermo.start(
+            db.session,
+            principal(db.session),
+            ACTOR,
+            position.id,
+            vehicle={"targa": "GH789IL"},
+            vehicle_source="test",
+            on=dt.date(2026, 10, 1),
+            file_store=store,
+        )
         db.session.commit()
         return procedure.id
 
@@ -58,19 +65,29 @@ def test_a_refused_step_is_shown_in_italian_and_changes_nothing(app, personas, p
 
     client = personas.client("backoffice")
     page = f"/procedure/{procedure_id}"
-    response = client.post(f"/procedure/{procedure_id}/operazioni", data={
-        "operation": "iscrizione", "on": "2026-10-02", "csrf_token": csrf_token(client, page)})
+    response = client.post(
+        f"/procedure/{procedure_id}/operazioni",
+        data={"operation": "iscrizione", "on": "2026-10-02", "csrf_token": csrf_token(client, page)},
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "notifica del preavviso" in html and "art. 187" in html
     with app.app_context():
         assert db.session.get(Procedure, procedure_id).state == "preavviso"
     callcenter = personas.client("callcenter")
-    denied = callcenter.post(f"/procedure/{procedure_id}/operazioni", data={
-        "operation": "notifica_preavviso", "on": "2026-10-02", "csrf_token": csrf_token(callcenter, page)})
+    denied = callcenter.post(
+        f"/procedure/{procedure_id}/operazioni",
+        data={
+            "operation": "notifica_preavviso",
+            "on": "2026-10-02",
+            "csrf_token": csrf_token(callcenter, page),
+        },
+    )
     assert denied.status_code == 403
-    ok = client.post(f"/procedure/{procedure_id}/operazioni", data={
-        "operation": "notifica_preavviso", "on": "2026-10-02", "csrf_token": csrf_token(client, page)})
+    ok = client.post(
+        f"/procedure/{procedure_id}/operazioni",
+        data={"operation": "notifica_preavviso", "on": "2026-10-02", "csrf_token": csrf_token(client, page)},
+    )
     assert ok.status_code == 303
     with app.app_context():
         assert db.session.get(Procedure, procedure_id).deadline == dt.date(2026, 11, 1)
@@ -85,8 +102,15 @@ def test_start_form_refuses_ipoteca_under_the_threshold(app, personas) -> None:
     client = personas.client("backoffice")
     page = f"/procedure/nuova?posizione={position_id}&tipo=ipoteca"
     assert personas.client("callcenter").get(page).status_code == 403
-    response = client.post(page, data={"kind": "ipoteca", "on": "2026-10-01", "property_text": "Foglio 1",
-                                       "csrf_token": csrf_token(client, page)})
+    response = client.post(
+        page,
+        data={
+            "kind": "ipoteca",
+            "on": "2026-10-01",
+            "property_text": "Foglio 1",
+            "csrf_token": csrf_token(client, page),
+        },
+    )
     assert response.status_code == 422
     assert "20.000,00 €" in response.get_data(as_text=True)
 
@@ -99,14 +123,17 @@ def test_api_procedures_of_a_taxpayer_follow_the_spec_and_the_tokens_ente(app, c
 
     with app.app_context():
         enti = {e.code: e.id for e in db.session.scalars(sa.select(Ente))}
-        _, r01 = issue_api_token(db.session, name="t1", ente_id=enti["R01"], scopes=["positions:read"],
-                                 created_by_id=None)
-        _, r02 = issue_api_token(db.session, name="t2", ente_id=enti["R02"], scopes=["positions:read"],
-                                 created_by_id=None)
+        _, r01 = issue_api_token(
+            db.session, name="t1", ente_id=enti["R01"], scopes=["positions:read"], created_by_id=None
+        )
+        _, r02 = issue_api_token(
+            db.session, name="t2", ente_id=enti["R02"], scopes=["positions:read"], created_by_id=None
+        )
         db.session.commit()
     spec = spec_of(client)
-    listing = client.get(f"/api/v1/procedures?codice_fiscale={MARIO_ROSSI_CF}",
-                         headers={"Authorization": f"Bearer {r01}"})
+    listing = client.get(
+        f"/api/v1/procedures?codice_fiscale={MARIO_ROSSI_CF}", headers={"Authorization": f"Bearer {r01}"}
+    )
     assert listing.status_code == 200
     body = listing.get_json()
     validator(spec, response_schema(spec, "/procedures", "get", 200)).validate(body)
@@ -114,7 +141,11 @@ def test_api_procedures_of_a_taxpayer_follow_the_spec_and_the_tokens_ente(app, c
     assert mine["kind"] == "fermo" and mine["costs"] == "6.00" and mine["steps"][0]["cost"] == "6.00"
     one = client.get(f"/api/v1/procedures/{procedure_id}", headers={"Authorization": f"Bearer {r01}"})
     validator(spec, response_schema(spec, "/procedures/{procedure_id}", "get", 200)).validate(one.get_json())
-    assert client.get(f"/api/v1/procedures/{procedure_id}",
-                      headers={"Authorization": f"Bearer {r02}"}).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/procedures/{procedure_id}", headers={"Authorization": f"Bearer {r02}"}
+        ).status_code
+        == 404
+    )
     assert client.get("/api/v1/procedures", headers={"Authorization": f"Bearer {r01}"}).status_code == 400
     assert client.get(f"/api/v1/procedures/{procedure_id}").status_code == 401
