@@ -123,6 +123,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.atti.services import ensure_defaults
 
     ensure_defaults(session)  # act types, their terms and each ente's default act templates
+    from app.procedures.demo import seed_procedures_demo
+
+    seed_procedures_demo(session, mario_cf=MARIO_ROSSI_CF)  # one pignoramento presso terzi (idempotent)
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 
