@@ -104,7 +104,7 @@ def procedure_operation(procedure_id: int) -> Any:
             flash(f"{OPERATIONS.get(op.code, op.code)}: registrata.", "success")
             return redirect(url_for("procedures.procedure_detail", procedure_id=procedure_id), 303)
     procedure = queries.get_procedure(db.session, principal, procedure_id)
-    return _detail(procedure, form, 422)
+    return _detail(procedure, form)  # 200: the page shows the refusal (a 4xx is a console error)
 
 
 @bp.route("/nuova", methods=["GET", "POST"])
@@ -129,7 +129,6 @@ def procedure_start() -> Any:
         form.vehicle.choices = [(v.plate, v.label) for v in lookup.vehicles]
     else:
         form.vehicle.choices = []
-    status = 200
     if kind and form.validate_on_submit():
         try:
             procedure = starting.start_from_form(
@@ -144,13 +143,10 @@ def procedure_start() -> Any:
         except DomainError as exc:
             db.session.rollback()
             form.submit.errors = [exc.message]
-            status = 422
         else:
             db.session.commit()
             flash(f"{procedure.kind_label} avviato (n. {procedure.id}).", "success")
             return redirect(url_for("procedures.procedure_detail", procedure_id=procedure.id), 303)
-    elif request.method == "POST":
-        status = 422
     return render_template(
         "procedures/procedure_start.html",
         position=position,
@@ -159,7 +155,7 @@ def procedure_start() -> Any:
         form=form,
         lookup=lookup,
         pra_error=starting.last_error(lookup),
-    ), status
+    )
 
 
 @bp.route("/contribuente/<int:taxpayer_id>")
