@@ -3,7 +3,8 @@
 `MACHINES[kind]` lists the states of a procedure kind and the transitions (from state, operation, to state);
 everything not listed is refused by `check` with an Italian reason. Some refusals are a rule of law, not only
 a state: `RULES` names the rule and its source for them (e.g. a fermo on a vehicle the debtor showed to be
-strumentale). Pure Python: no Flask, no SQLAlchemy; amounts are `Decimal` euros.
+strumentale). No database and no clock here (only the domain error type of app.core); amounts are `Decimal`
+euros.
 """
 
 from __future__ import annotations

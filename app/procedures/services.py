@@ -71,6 +71,9 @@ def apply(
         common.add_step(session, procedure, actor, code, op.on, note=op.note)
         if op.note:
             procedure.outcome = op.note.strip()[:300]
+        if code == "chiusura" and kind == "insinuazione" and procedure.insolvency is not None:
+            # the claim's procedure ends with the insolvency proceeding: the taxpayer leaves the blocker
+            procedure.insolvency.closed_on = procedure.insolvency.closed_on or op.on
     else:
         check(kind, procedure.state, code)  # refuses with the machine's reason
         raise ProcedureRefused("Operazione non disponibile.")

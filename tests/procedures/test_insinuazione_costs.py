@@ -70,6 +70,14 @@ def test_insinuazione_amount_filed_and_outcome(session) -> None:
         Operation("esito", dt.date(2027, 2, 1), outcome="ammessa_parzialmente", amount_cents=200_000),
     )
     assert procedure.state == "ammessa_parzialmente" and procedure.outcome == "Ammessa in parte: 2.000,00 €"
+    apply(
+        session,
+        principal(session),
+        ACTOR,
+        procedure.id,
+        Operation("chiusura", dt.date(2027, 6, 30), note="Procedura concorsuale chiusa"),
+    )
+    assert procedure.state == "chiuso" and procedure.insolvency.closed_on == dt.date(2027, 6, 30)
 
 
 def test_a_late_filing_is_kept_as_tardiva(session) -> None:
