@@ -68,4 +68,5 @@ class OperationForm(FlaskForm):
     amount = StringField("Importo", validators=[Optional(), AmountText()])
     outcome = SelectField("Esito", validators=[Optional()], validate_choice=False)
     note = TextAreaField("Nota", validators=[Optional(), Length(max=1000)])
+    document = StringField("Protocollo del documento", validators=[Optional(), PlainText(), Length(max=40)])
     submit = SubmitField("Registra")

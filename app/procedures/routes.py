@@ -93,6 +93,7 @@ def procedure_operation(procedure_id: int) -> Any:
             note=form.note.data,
             amount_cents=parse_amount(form.amount.data) if form.amount.data else None,
             outcome=form.outcome.data or None,
+            document_protocol=form.document.data or None,
         )
         try:
             services.apply(db.session, principal, current_actor(), procedure_id, op)

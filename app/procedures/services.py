@@ -24,6 +24,7 @@ class Operation:
     note: str | None = None
     amount_cents: int | None = None
     outcome: str | None = None
+    document_protocol: str | None = None  # an archive document of the ente proving the step
 
 
 def apply(
@@ -31,6 +32,8 @@ def apply(
 ) -> Procedure:
     procedure = common.get_procedure(session, principal, procedure_id, lock=True)
     kind, code = procedure.kind, op.code
+    document_id = _document(session, principal, procedure, op.document_protocol)
+    steps_before = len(procedure.steps)
     if op.on < procedure.started_on:
         raise ProcedureRefused("La data non può precedere l'avvio della procedura.")
     if code == "notifica_preavviso" and kind == "fermo":
@@ -77,4 +80,30 @@ def apply(
     else:
         check(kind, procedure.state, code)  # refuses with the machine's reason
         raise ProcedureRefused("Operazione non disponibile.")
+    if document_id is not None:
+        step = procedure.steps[steps_before]  # the step this operation recorded
+        step.document_id = step.document_id or document_id
     return procedure
+
+
+def _document(
+    session: Session, principal: Principal, procedure: Procedure, protocol: str | None
+) -> int | None:
+    """The archive document of the procedure's ente with that protocol (scoped), or ProcedureRefused."""
+    import sqlalchemy as sa
+
+    from app.archive.models import Document
+    from app.core.access import scoped
+
+    protocol = (protocol or "").strip()
+    if not protocol:
+        return None
+    document_id = session.scalar(
+        scoped(sa.select(Document.id), Document, principal)
+        .where(Document.ente_id == procedure.ente_id, Document.protocol == protocol)
+        .order_by(Document.attachment_no)
+        .limit(1)
+    )
+    if document_id is None:
+        raise ProcedureRefused(f"Nessun documento dell'archivio con protocollo «{protocol}» per questo ente.")
+    return document_id

@@ -125,10 +125,22 @@ def test_fermo_on_a_declared_strumentale_vehicle_is_refused(session, store) -> N
         ACTOR,
         procedure.id,
         Operation(
-            "dichiarazione_strumentale", dt.date(2026, 10, 20), note="furgone dell'impresa individuale"
+            "dichiarazione_strumentale",
+            dt.date(2026, 10, 20),
+            note="furgone dell'impresa individuale",
+            document_protocol=procedure.act.protocol,  # any archive document of the ente: here the act's
         ),
     )
+    assert procedure.steps[-1].document_id == procedure.act.document_id
     assert procedure.state == "esente" and procedure.details["vehicle"]["strumentale"] is True
+    with pytest.raises(ProcedureRefused, match="Nessun documento"):
+        apply(
+            session,
+            principal(session),
+            ACTOR,
+            procedure.id,
+            Operation("chiusura", dt.date(2026, 10, 21), document_protocol="R01-1999-0000000"),
+        )
     with pytest.raises(ProcedureRefused) as refused:
         apply(session, principal(session), ACTOR, procedure.id, Operation("iscrizione", dt.date(2026, 12, 1)))
     assert "strumentale" in refused.value.message and "art. 187" in refused.value.message
