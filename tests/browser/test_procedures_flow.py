@@ -1,7 +1,8 @@
 """Done when of issue 14 item 4 in a real browser: a back-office operator starts a fermo from the position's
 page (the PRA is not configured here: the vehicle typed in, its source says so), records the notification of
 the preavviso, is refused the iscrizione before the 30 days, registers it after them, takes the payment at
-the desk, requests the cancellation and records it. Any console error fails the test."""
+the desk, requests the cancellation and records it. Any console error fails the test; axe-core finds no
+serious or critical violation on the procedure's page."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.test_accessibility import violations
 from tests.browser.test_carichi_flow import login
 from tests.payments.support import euro
 
@@ -52,6 +54,7 @@ def test_fermo_from_preavviso_to_cancellation(page: Page, live_app) -> None:
     expect(page.get_by_test_id("procedure-steps")).to_contain_text("Preavviso di fermo amministrativo prot.")
     expect(page.get_by_test_id("procedure-costs")).to_have_text("6,00 €")
     detail_url = page.url
+    assert [v for v in violations(page) if v[1] in ("serious", "critical")] == []
 
     _step(page, "notifica_preavviso", today - dt.timedelta(days=55))
     expect(page.get_by_test_id("procedure-state")).to_have_text("Preavviso notificato")
