@@ -43,19 +43,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def _import_models() -> None:
-    from app import (  # noqa: F401
-        archive,
-        atti,
-        auth,
-        carichi,
-        enti,
-        jobs,
-        payments,
-        plans,
-        positions,
-        procedures,  # noqa: F401
-        taxpayers,
-    )
+    from app import archive, atti, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
+    from app import procedures as _procedures  # noqa: F401
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401

@@ -1,1 +1,1 @@
-"""Adapters for the public registries (ANPR, INAD, PRA/ACI via PDND)."""
+"""Public registries (ANPR, INAD, PRA) through PDND: pre-notification checks of the taxpayer's data."""
