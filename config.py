@@ -182,6 +182,9 @@ class Config:
     INAD_URL = env_str("INAD_URL")  # e.g. https://api.inad.gov.it/rest/inad/v1/domiciliodigitale
     INAD_PURPOSE_ID = env_str("INAD_PURPOSE_ID")
     INAD_AUDIENCE = env_str("INAD_AUDIENCE")
+    # PRA/ACI vehicle lookup (app/registries/pra.py): no URL, no lookup (the operator enters the vehicle)
+    PRA_API_URL = env_str("PRA_API_URL")
+    PRA_API_TOKEN = env_str("PRA_API_TOKEN")
 
 
 class DevelopmentConfig(Config):

@@ -38,6 +38,9 @@ def register(app: Flask) -> None:
                     assistenza, atti, anagrafe):
         app.cli.add_command(command)
     app.cli.add_command(messaggi)
+    from app.procedures.cli import procedure
+
+    app.cli.add_command(procedure)
     from app.atti.delivery.cli import esiti, send_stato
 
     for sub in (esiti, send_stato):

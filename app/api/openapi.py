@@ -571,3 +571,84 @@ SPEC["paths"].update(
 # the path parameter is named as in the URL map (`<int:job_id>`)
 SPEC["paths"]["/jobs/{job_id}"] = SPEC["paths"].pop("/jobs/{id}")
 SPEC["paths"]["/jobs/{job_id}"]["get"]["parameters"][0]["name"] = "job_id"
+
+
+# --- procedures (issue 14 item 4) ---------------------------------------------------------------------
+
+_NULLABLE_DATE = {**_DATE, "nullable": True}
+SPEC["components"]["schemas"]["Procedure"] = {
+    "type": "object",
+    "required": [
+        "id", "kind", "state", "ente", "position", "codice_fiscale", "started_on", "amount", "steps",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["fermo", "ipoteca", "pignoramento", "insinuazione"]},
+        "state": {"type": "string", "description": "Stato della procedura (macchina a stati del tipo)"},
+        "state_label": {"type": "string"},
+        "ente": {"type": "string"},
+        "position": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "id_posizione": {"type": "string"}},
+        },
+        "codice_fiscale": {"type": "string"},
+        "started_on": _DATE,
+        "deadline": {
+            **_NULLABLE_DATE,
+            "description": "Prossima scadenza (30 giorni del preavviso, 60 del terzo, termine domande)",
+        },
+        "closed_on": _NULLABLE_DATE,
+        "amount": {**_AMOUNT, "description": "Credito all'avvio"},
+        "costs": {**_AMOUNT, "description": "Spese delle fasi (tabella del D.M., parametro spese_procedure)"},
+        "outcome": {"type": "string", "nullable": True},
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["operation", "state", "date"],
+                "properties": {
+                    "operation": {"type": "string"},
+                    "state": {"type": "string"},
+                    "date": _DATE,
+                    "due_date": _NULLABLE_DATE,
+                    "cost": {**_AMOUNT, "nullable": True},
+                    "cost_source": {"type": "string", "nullable": True},
+                    "act_protocol": {"type": "string", "nullable": True},
+                    "note": {"type": "string", "nullable": True},
+                },
+            },
+        },
+    },
+}
+SPEC["paths"]["/procedures"] = {
+    "get": {
+        "summary": "Procedure cautelari ed esecutive di un contribuente o di una posizione (ente del token)",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "codice_fiscale", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "position_id", "in": "query", "required": False, "schema": {"type": "integer"}},
+        ],
+        "responses": {
+            "200": _json({"type": "array", "items": _ref("Procedure")}, "Elenco delle procedure"),
+            "400": _error("Indicare uno tra codice_fiscale e position_id"),
+            "401": _error("Token mancante o revocato"),
+            "403": _error("Ambito mancante"),
+            "422": _error("Codice fiscale non valido"),
+        },
+    }
+}
+SPEC["paths"]["/procedures/{procedure_id}"] = {
+    "get": {
+        "summary": "Una procedura con le sue fasi, date, spese e atti",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "procedure_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+        ],
+        "responses": {
+            "200": _json(_ref("Procedure"), "La procedura"),
+            "401": _error("Token mancante o revocato"),
+            "403": _error("Ambito mancante"),
+            "404": _error("Procedura inesistente o di un altro ente"),
+        },
+    }
+}

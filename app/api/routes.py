@@ -287,3 +287,29 @@ def _prefers_async() -> bool:
     """RFC 7240: `Prefer: respond-async` among the request's preferences."""
     preferences = ",".join(request.headers.getlist("Prefer")).lower()
     return any(p.split(";")[0].strip() == "respond-async" for p in preferences.split(","))
+
+
+# --- procedures (issue 14 item 4): fermi, ipoteche, pignoramenti, insinuazioni of the token's ente ---------
+
+
+@bp.get("/procedures")
+@token_required("positions:read")
+def procedures_list() -> Any:
+    """The procedures of one taxpayer (`?codice_fiscale=`) or of one position (`?position_id=`)."""
+    from app.procedures.api import list_for_api
+
+    body, status = list_for_api(db.session, g.principal, request.args)
+    if status == 200:
+        log_access(db.session, current_actor(), "api_procedures", taxpayer_id=None,
+                   remote_addr=request.remote_addr, detail={k: v for k, v in request.args.items()})
+        db.session.commit()
+    return jsonify(body), status
+
+
+@bp.get("/procedures/<int:procedure_id>")
+@token_required("positions:read")
+def procedure_get(procedure_id: int) -> Any:
+    from app.procedures.api import one_for_api
+
+    body, status = one_for_api(db.session, g.principal, procedure_id)
+    return jsonify(body), status

@@ -55,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.edit": frozenset({"admin", "backoffice"}),
     # public registries (ANPR, INAD through PDND): "Verifica ora" on the card
     "registries.check": frozenset({"admin", "backoffice", "sportello"}),
+    "procedures.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "procedures.manage": frozenset({"admin", "backoffice"}),  # start procedures, record their steps
 }
 
 API_SCOPES: dict[str, str] = {

@@ -126,6 +126,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.registries.demo import seed_registries_demo
 
     seed_registries_demo(session, (MARIO_ROSSI_CF, SECOND_ENTE_CF))  # one person's last registry checks
+    from app.procedures.demo import seed_procedures_demo
+
+    seed_procedures_demo(session, mario_cf=MARIO_ROSSI_CF)  # one pignoramento presso terzi (idempotent)
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 

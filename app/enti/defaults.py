@@ -262,6 +262,20 @@ PARAMETERS = [
          "D.P.R. 602/1973 art. 77 c. 1-bis",
          "DPR 602/1973 art. 77 c. 1-bis (ipoteca solo per crediti >= 20.000 euro); "
          "studiolegaleluigisorace.it, Cass. 18964/2020 (domain.md §4); decorrenza (unconfirmed)"),
+    # procedures (app/procedures): the wage bands of a pignoramento presso il datore di lavoro and the third
+    # party's term to pay
+    _row("pignoramento_quote_stipendio", "2012-03-02", None,
+         {"bands": [{"up_to": "2500.00", "fraction": "1/10"}, {"up_to": "5000.00", "fraction": "1/7"},
+                    {"up_to": None, "fraction": "1/5"}]},
+         "D.P.R. 602/1973 art. 72-ter c. 1; art. 545 c. 4 c.p.c.",
+         "DPR 602/1973 art. 72-ter (1/10 fino a 2.500 euro, 1/7 da 2.500,01 a 5.000, oltre 1/5 per l'art. "
+         "545 c. 4 cpc); normattiva, brocardi (domain.md §4); decorrenza = entrata in vigore del DL 16/2012 "
+         "che lo ha introdotto (unconfirmed); importi netti mensili"),
+    _row("pignoramento_termine_terzo", "2013-06-22", None, {"days": 60},
+         "D.P.R. 602/1973 art. 72-bis c. 1",
+         "DPR 602/1973 art. 72-bis: il terzo paga entro 60 giorni le somme già maturate; "
+         "francescominazzi.net, "
+         "cfclegal.it (domain.md §4); decorrenza dei 60 giorni (DL 69/2013, prima 15) unconfirmed"),
 ]
 
 # The rule of the amount due of each demo entrata (parameter `regola_dovuto`, one row per entrata; read by

@@ -636,6 +636,7 @@ def register_desk_payment(
     payer_name: str | None = None,
     booked_dt: dt.datetime | None = None,
     idempotency_key: str | None = None,
+    channels: dict[str, str] | None = None,
 ) -> Payment:
     """A payment taken at the sportello for one position, allocated at once; returns it with its receipt
     number (the quietanza is printed from it).
@@ -656,7 +657,7 @@ def register_desk_payment(
     position = get_position(session, principal, position_id)
     if position is None:
         raise NotFound("Posizione non trovata.")
-    if channel not in DESK_CHANNELS:
+    if channel not in (channels or DESK_CHANNELS):  # `channels`: another slice's (a third party's bonifico)
         raise DomainError("Mezzo di pagamento non ammesso allo sportello.")
     if amount_cents <= 0:
         raise DomainError("L'importo deve essere positivo.")

@@ -277,6 +277,9 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["act_template_id"] = db.session.scalars(
                 sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente_rows[code].id)
             ).first()
+            from tests.procedures.support import probe_procedure
+
+            data.ids["procedure_id"] = probe_procedure(db.session, ente_rows[code].id)
             db.session.commit()
             _delivery_ids(db.session, data, ente_rows[code], store)
             assert all(data.ids.values()), data.ids
