@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # knowledge base (issue 12 point 4)
     "knowledge.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "knowledge.edit": frozenset({"admin", "backoffice"}),
+    # analytics (issue 15 points 3-4): dashboards for the staff; the ad-hoc query builder (save, share,
+    # schedule) for those who analyse and export
+    "analytics.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "analytics.query": frozenset({"admin", "backoffice", "regione"}),
 }
 
 API_SCOPES: dict[str, str] = {

@@ -123,6 +123,10 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.atti.services import ensure_defaults
 
     ensure_defaults(session)  # act types, their terms and each ente's default act templates
+
+    from app.analytics.demo import seed_analytics_demo
+
+    seed_analytics_demo(session)  # the dashboards' summary and a saved query shared with the Regione
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 
