@@ -1,8 +1,8 @@
 """The dashboards: panels of server-side aggregates, each a chart and the table of the same figures.
 
 A :class:`Panel` carries its rows (money in integer cents, rates as ``Decimal`` fractions), the columns of its
-table (the export mechanism's :class:`~app.reports.exports.Column`), and which columns its chart draws. The page
-(Chart.js), the table, the per-panel exports and the PDF (Typst bars) read the same panel.
+table (the export mechanism's :class:`~app.reports.exports.Column`), and which columns its chart draws. The
+page (Chart.js), the table, the per-panel exports and the PDF (Typst bars) read the same panel.
 
 Where the figures come from:
 

@@ -3,8 +3,8 @@ scheduled) ad-hoc queries.
 
 `PositionSummary` is derived data (the ledger stays the truth): one row per ente, entrata, year, state and
 ageing bucket with the counts and the ledger's sums, rebuilt as a whole by
-`app.analytics.tasks.refresh_summary` (a periodic job). A live aggregate over millions of positions and their movements takes seconds; the summary
-answers a dashboard in milliseconds (see benchmarks/bench_dashboard.py).
+`app.analytics.tasks.refresh_summary` (a periodic job). A live aggregate over millions of positions and their
+movements takes seconds; the summary answers a dashboard in milliseconds (see benchmarks/bench_dashboard.py).
 """
 
 from __future__ import annotations
