@@ -1,6 +1,6 @@
-"""Ad-hoc queries (issue 15 point 4, R-A21): a grouped query and its export agree to the cent with a direct SQL
-sum; averages are exact (half-up to the cent); no dataset shows a row of another ente; only whitelisted keys
-are accepted; saved queries are shared with a role."""
+"""Ad-hoc queries (issue 15 point 4, R-A21): a grouped query and its export agree to the cent with a direct
+SQL sum; averages are exact (half-up to the cent); no dataset shows a row of another ente; only whitelisted
+keys are accepted; saved queries are shared with a role."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import csv
 import io
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -39,7 +38,8 @@ def test_a_grouped_query_and_its_export_agree_with_direct_sql(session, r01, ledg
         SELECT en.code, count(*),
                coalesce(sum((SELECT coalesce(sum(amount_cents), 0) FROM movements m
                              WHERE m.position_id = p.id AND m.kind = 'carico')), 0),
-               coalesce(sum((SELECT coalesce(sum(amount_cents), 0) FROM movements m WHERE m.position_id = p.id)), 0)
+               coalesce(sum((SELECT coalesce(sum(amount_cents), 0) FROM movements m
+                             WHERE m.position_id = p.id)), 0)
         FROM positions p JOIN entrate en ON en.id = p.entrata_id
         WHERE p.ente_id = :e GROUP BY en.code ORDER BY en.code"""),
         {"e": r01},
@@ -79,7 +79,9 @@ def test_an_average_is_exact_half_up(session, r01) -> None:
     assert row["avg_residuo"] == int(expected)
 
 
-@pytest.mark.parametrize("key", sorted(datasets()) if False else ["posizioni", "pagamenti", "atti", "contatti"])
+@pytest.mark.parametrize(
+    "key", sorted(datasets()) if False else ["posizioni", "pagamenti", "atti", "contatti"]
+)
 def test_no_dataset_shows_another_entes_rows(session, r01, r02, key) -> None:
     ds = datasets()[key]
     for mine, code in ((r01, "R01"), (r02, "R02")):
@@ -95,7 +97,8 @@ def test_taxpayers_dataset_is_scoped(session, r01, r02) -> None:
     only_r02 = set(
         session.scalars(
             sa.text("""SELECT t.codice_fiscale FROM taxpayers t WHERE EXISTS (SELECT 1 FROM taxpayer_enti l
-                       WHERE l.taxpayer_id = t.id AND l.ente_id = :r02) AND NOT EXISTS (SELECT 1 FROM taxpayer_enti l
+                       WHERE l.taxpayer_id = t.id AND l.ente_id = :r02)
+                       AND NOT EXISTS (SELECT 1 FROM taxpayer_enti l
                        WHERE l.taxpayer_id = t.id AND l.ente_id = :r01)"""),
             {"r01": r01, "r02": r02},
         )
@@ -131,10 +134,13 @@ def test_only_whitelisted_keys_and_typed_values(session, r01, spec, message) -> 
 
 
 def test_filters_are_typed(session, r01) -> None:
-    spec = QuerySpec("posizioni", group=("ente",), measures=("count",), filters=(("carico", "ge", "1.000,00"),))
+    spec = QuerySpec(
+        "posizioni", group=("ente",), measures=("count",), filters=(("carico", "ge", "1.000,00"),)
+    )
     [row] = plan(spec, principal({r01})).rows(session)
     direct = session.execute(
-        sa.text("""SELECT count(*) FROM positions p WHERE p.ente_id = :e AND (SELECT coalesce(sum(amount_cents), 0)
+        sa.text("""SELECT count(*) FROM positions p WHERE p.ente_id = :e
+                   AND (SELECT coalesce(sum(amount_cents), 0)
                    FROM movements m WHERE m.position_id = p.id AND m.kind = 'carico') >= 100000"""),
         {"e": r01},
     ).scalar()
@@ -145,8 +151,12 @@ def test_builder_page_table_chart_and_bad_parameters(personas) -> None:
     client = personas.client("regione")
     html = client.get("/analisi/interrogazioni", query_string=GROUPED).get_data(True)
     assert 'data-testid="builder-chart"' in html and 'data-testid="builder-rows"' in html
-    assert client.get("/analisi/interrogazioni", query_string={"dataset": "posizioni",
-                                                                "raggruppa": "codice"}).status_code == 400
+    assert (
+        client.get(
+            "/analisi/interrogazioni", query_string={"dataset": "posizioni", "raggruppa": "codice"}
+        ).status_code
+        == 400
+    )
     assert client.get("/analisi/interrogazioni", query_string={"dataset": "x"}).status_code == 400
 
 
@@ -159,8 +169,10 @@ def _csrf(html: str) -> str:
 def test_save_share_with_a_role(app, personas) -> None:
     owner = personas.client("regione")
     html = owner.get("/analisi/interrogazioni", query_string=GROUPED).get_data(True)
-    response = owner.post("/analisi/interrogazioni/salva?" + "dataset=posizioni&raggruppa=entrata&misure=count",
-                          data={"csrf_token": _csrf(html), "nome": "Per entrata", "condividi": "regione"})
+    response = owner.post(
+        "/analisi/interrogazioni/salva?" + "dataset=posizioni&raggruppa=entrata&misure=count",
+        data={"csrf_token": _csrf(html), "nome": "Per entrata", "condividi": "regione"},
+    )
     assert response.status_code == 302
     saved_url = response.headers["Location"]
     assert "Per entrata" in owner.get(saved_url).get_data(True)
