@@ -3,8 +3,8 @@
 (function () {
   "use strict";
   var COLORS = ["#0066cc", "#5c6f82", "#008055", "#cc7a00"];
-  var euro = new Intl.NumberFormat("it-IT", { style: "currency", currency: "EUR" });
-  var number = new Intl.NumberFormat("it-IT");
+  var euro = new Intl.NumberFormat("it-IT", { style: "currency", currency: "EUR", useGrouping: "always" });
+  var number = new Intl.NumberFormat("it-IT", { useGrouping: "always" });
   function scale(unit, value) {
     if (value === null || value === undefined) { return null; }
     if (unit === "money" || unit === "percent") { return value / 100; }
@@ -39,6 +39,13 @@
     canvas.setAttribute("data-drawn", "true");
   }
   function drawAll() {
+    // the builder: another dataset has other fields, so choosing one reloads the form with its choices
+    var dataset = document.querySelector("form[data-testid='builder-form'] select[name='dataset']");
+    if (dataset) {
+      dataset.addEventListener("change", function () {
+        window.location.search = "?dataset=" + encodeURIComponent(dataset.value);
+      });
+    }
     if (typeof Chart === "undefined") { return; }
     document.querySelectorAll("canvas[data-analytics-chart]").forEach(draw);
   }
