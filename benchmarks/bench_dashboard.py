@@ -1,7 +1,7 @@
 """Benchmark of the dashboards (issue 15 point 3): p95 of the whole dashboard page at N positions, against an
 anchor computing the same aggregates live with one hand-written SQL in the same run.
 
-    .venv/bin/python benchmarks/bench_dashboard.py --n 3000000   # DATABASE_URL=postgresql+psycopg://... a server
+    .venv/bin/python benchmarks/bench_dashboard.py --n 3000000   # DATABASE_URL=postgresql+psycopg://...
 
 1. A throw-away database (DATABASE_URL's server, else a throw-away cluster from tests/pgtmp.py), migrated and
    seeded (tests/conftest.py), then N positions with realistic ledgers inserted set-based by bench_quote's
@@ -16,7 +16,8 @@ anchor computing the same aggregates live with one hand-written SQL in the same 
    the median: `anchor_ms`). `ratio` = dashboard_p95_ms / anchor_ms (below 1: the page answers faster than the
    live aggregate it replaces).
 The LAST line is one JSON object:
-    {"n": N, "refresh_s": ..., "dashboard_p50_ms": ..., "dashboard_p95_ms": ..., "anchor_ms": ..., "ratio": ...}
+    {"n": N, "refresh_s": ..., "dashboard_p50_ms": ..., "dashboard_p95_ms": ..., "anchor_ms": ...,
+     "ratio": ...}
 Goal: dashboard_p95_ms < 1000 at 3,000,000 positions. The database is dropped at the end.
 """
 
@@ -36,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import sqlalchemy as sa  # noqa: E402
-
 from bench_quote import AS_OF, insert_positions, server  # noqa: E402
+
 from tests.conftest import _admin  # noqa: E402
 
 REQUESTS, WARM_UP, ANCHOR_RUNS = 100, 5, 3
@@ -100,8 +101,10 @@ def measure_dashboard(app) -> list[float]:  # noqa: ANN001
                 raise RuntimeError(f"/analisi/ as {username}: HTTP {response.status_code}")
             if i >= WARM_UP:
                 timings.append(elapsed)
-    say(f"dashboard: {len(timings)} requests, p50 {percentile(timings, 50):.1f} ms, "
-        f"p95 {percentile(timings, 95):.1f} ms, max {max(timings):.1f} ms")
+    say(
+        f"dashboard: {len(timings)} requests, p50 {percentile(timings, 50):.1f} ms, "
+        f"p95 {percentile(timings, 95):.1f} ms, max {max(timings):.1f} ms"
+    )
     return timings
 
 
