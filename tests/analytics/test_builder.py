@@ -181,3 +181,14 @@ def test_save_share_with_a_role(app, personas) -> None:
     assert colleague.get(saved_url).status_code == 200
     assert 'data-testid="schedule-form"' not in colleague.get(saved_url).get_data(True)  # only the owner
     assert personas.client("backoffice").get(saved_url).status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods", "odt", "pdf", "xml"])
+def test_every_export_format_of_a_query(personas, fmt: str) -> None:
+    from app.reports.exports import MIMETYPES
+
+    response = personas.client("regione").get(f"/analisi/interrogazioni/export.{fmt}", query_string=GROUPED)
+    assert response.status_code == 200 and response.mimetype == MIMETYPES[fmt]
+    assert response.headers["Content-Disposition"].startswith(
+        'attachment; filename="interrogazione_posizioni_'
+    )

@@ -179,3 +179,15 @@ def test_personas_and_permissions(personas) -> None:
     assert personas.client("callcenter").get("/analisi/interrogazioni").status_code == 403
     assert personas.client("contribuente").get("/analisi/").status_code == 403
     assert personas.client(None).get("/analisi/").status_code in (302, 401)
+
+
+def test_the_refresh_command(app) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["analisi", "aggiorna", "--data", "2026-12-03"])
+        assert result.exit_code == 0, result.output
+        body = json.loads(result.output)
+        count = db.session.scalar(sa.text("SELECT count(*) FROM analytics_position_summary"))
+        db.session.remove()
+    assert body["rows"] == count > 0 and body["as_of"] == "2026-12-03"
