@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 def _import_models() -> None:
     from app import archive, atti, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
     from app import procedures as _procedures  # noqa: F401
+    from app.analytics import models as _analytics  # noqa: F401
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
@@ -55,6 +56,7 @@ def _import_models() -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.accountability.routes import bp as accountability_bp
+    from app.analytics.routes import bp as analytics_bp
     from app.api.routes import bp as api_bp
     from app.archive.routes import bp as archive_bp
     from app.atti.delivery.routes import bp as delivery_bp
@@ -88,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from app.procedures.routes import bp as procedures_bp
 
     app.register_blueprint(procedures_bp)
+    app.register_blueprint(analytics_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

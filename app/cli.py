@@ -41,6 +41,9 @@ def register(app: Flask) -> None:
     from app.procedures.cli import procedure
 
     app.cli.add_command(procedure)
+    from app.analytics.cli import analisi
+
+    app.cli.add_command(analisi)
     from app.atti.delivery.cli import esiti, send_stato
 
     for sub in (esiti, send_stato):

@@ -57,6 +57,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "registries.check": frozenset({"admin", "backoffice", "sportello"}),
     "procedures.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "procedures.manage": frozenset({"admin", "backoffice"}),  # start procedures, record their steps
+    # analytics (issue 15 points 3-4): dashboards for the staff; the ad-hoc query builder (save, share,
+    # schedule) for those who analyse and export
+    "analytics.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "analytics.query": frozenset({"admin", "backoffice", "regione"}),
 }
 
 API_SCOPES: dict[str, str] = {

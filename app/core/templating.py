@@ -28,7 +28,8 @@ NAV = (
     NavItem("positions.position_list", "Posizioni", "it-files", "position.read"),
     NavItem("carichi.carico_list", "Carichi", "it-upload", "carichi.import"),
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),
-    NavItem("payments.report", "Rendicontazione", "it-chart-line", "position.read"),
+    # "Analisi": the dashboards, the query builder and the rendicontazione, as tabs of one page (analytics)
+    NavItem("analytics.dashboard", "Analisi", "it-chart-line", "analytics.read"),
     NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
     NavItem("atti.act_list", "Atti", "it-mail", "acts.read"),
     NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),

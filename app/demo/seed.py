@@ -129,6 +129,10 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.procedures.demo import seed_procedures_demo
 
     seed_procedures_demo(session, mario_cf=MARIO_ROSSI_CF)  # one pignoramento presso terzi (idempotent)
+
+    from app.analytics.demo import seed_analytics_demo
+
+    seed_analytics_demo(session)  # the dashboards' summary and a saved query shared with the Regione
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 

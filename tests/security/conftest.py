@@ -282,6 +282,17 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["procedure_id"] = probe_procedure(db.session, ente_rows[code].id)
             db.session.commit()
             _delivery_ids(db.session, data, ente_rows[code], store)
+            # a saved ad-hoc query of this ente's back office, shared with nobody (app/analytics)
+            from app.analytics.models import SavedQuery
+
+            owner = db.session.scalars(
+                sa.select(User).where(User.username == f"backoffice_{code.lower()}")
+            ).one()
+            saved = SavedQuery(name=f"Sonda {code}", owner_id=owner.id, dataset="posizioni",
+                               spec={"dataset": "posizioni", "group": ["ente"], "measures": ["count"]})
+            db.session.add(saved)
+            db.session.commit()
+            data.ids["saved_query_id"] = saved.id
             assert all(data.ids.values()), data.ids
             assert db.session.get(BatchJob, job.id).ente_id == ente_rows[code].id
             enti[code] = data
