@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     from app import archive, atti, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
+    from app.batch import models as _batch  # noqa: F401
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
@@ -81,6 +82,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(delivery_bp)
+    from app.batch.routes import bp as batch_bp
+
+    app.register_blueprint(batch_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

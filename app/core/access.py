@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # knowledge base (issue 12 point 4)
     "knowledge.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "knowledge.edit": frozenset({"admin", "backoffice"}),
+    # the batch monitor: periodic jobs, runs now or later (issue 15 point 5)
+    "batch.manage": frozenset({"admin"}),
 }
 
 API_SCOPES: dict[str, str] = {
