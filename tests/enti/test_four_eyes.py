@@ -124,14 +124,18 @@ def test_an_approved_rate_changes_the_stored_quote_from_its_validity_date_only(
     position_id = _mario_position(app)
     with app.app_context():
         _, token = issue_api_token(
-            db.session, name="R01", ente_id=get_ente_by_code(db.session, "R01").id,
-            scopes=["positions:read"], created_by_id=None,
+            db.session,
+            name="R01",
+            ente_id=get_ente_by_code(db.session, "R01").id,
+            scopes=["positions:read"],
+            created_by_id=None,
         )
         db.session.commit()
 
     def quote(as_of: str) -> dict:
         response = client.get(
-            f"/api/v1/positions/{position_id}/quote?as_of={as_of}", headers={"Authorization": f"Bearer {token}"}
+            f"/api/v1/positions/{position_id}/quote?as_of={as_of}",
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 200
         return response.json
@@ -145,5 +149,6 @@ def test_an_approved_rate_changes_the_stored_quote_from_its_validity_date_only(
     assert after["2026-12-31"] == before["2026-12-31"]  # before the validity date: the same quote
     segments = after["2027-06-30"]["interest"]["segments"]
     assert segments[-1]["from"] == "2027-01-01" and segments[-1]["rate"] == "3.50"
-    assert Decimal(after["2027-06-30"]["interest"]["amount"]) > Decimal(before["2027-06-30"]["interest"]["amount"])
+    late_before, late_after = before["2027-06-30"], after["2027-06-30"]
+    assert Decimal(late_after["interest"]["amount"]) > Decimal(late_before["interest"]["amount"])
     assert Decimal(after["2027-06-30"]["total_due"]) > Decimal(before["2027-06-30"]["total_due"])
