@@ -62,13 +62,12 @@ def overview(session: Session, now: dt.datetime | None = None) -> list[JobRow]:
             sa.select(PeriodicRun).where(PeriodicRun.status == "running").order_by(PeriodicRun.id)
         )
     }
-    pending = dict(
-        session.execute(
-            sa.select(PeriodicRun.job_name, sa.func.count())
-            .where(PeriodicRun.status == "scheduled")
-            .group_by(PeriodicRun.job_name)
-        ).tuples()
+    pending_stmt = (
+        sa.select(PeriodicRun.job_name, sa.func.count())
+        .where(PeriodicRun.status == "scheduled")
+        .group_by(PeriodicRun.job_name)
     )
+    pending = {name: int(count) for name, count in session.execute(pending_stmt).all()}
     return [
         JobRow(job, job.next_run(now), last.get(name), running.get(name), int(pending.get(name, 0)))
         for name, job in sorted(jobs.items(), key=lambda item: item[1].description)

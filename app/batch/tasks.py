@@ -34,7 +34,14 @@ def schedule_next(job: periodic.PeriodicJob, after: dt.datetime | None = None) -
         return None
     job_id = periodic.scheduled_job_id(job, run_at)
     queue(job.queue).enqueue_at(
-        run_at, run_periodic, job.name, job_id=job_id, job_timeout=_timeout(job), failure_ttl=FAILURE_TTL
+        run_at,
+        run_periodic,
+        job.name,
+        None,
+        run_at.isoformat(),
+        job_id=job_id,
+        job_timeout=_timeout(job),
+        failure_ttl=FAILURE_TTL,
     )
     return job_id
 
@@ -68,7 +75,7 @@ def enqueue_run(run_id: int, job_name: str, at: dt.datetime | None) -> str:
     return job_id
 
 
-def _claim(name: str, run_id: int | None) -> Any:
+def _claim(name: str, run_id: int | None, slot: dt.datetime | None) -> Any:
     """The run row to work on, marked running (None: nothing to do: cancelled, already run)."""
     from rq import get_current_job
 
@@ -84,7 +91,7 @@ def _claim(name: str, run_id: int | None) -> Any:
         rq_id = rq_job.id if rq_job is not None else None
         if rq_id and session.query(PeriodicRun.id).filter_by(rq_job_id=rq_id).first() is not None:
             return None  # this slot already ran
-        run = PeriodicRun(job_name=name, trigger="cron", rq_job_id=rq_id)
+        run = PeriodicRun(job_name=name, trigger="cron", rq_job_id=rq_id, scheduled_for=slot)
         session.add(run)
     run.status = "running"
     run.started_dt = utcnow()
@@ -92,13 +99,15 @@ def _claim(name: str, run_id: int | None) -> Any:
     return run
 
 
-def run_periodic(name: str, run_id: int | None = None) -> dict[str, Any] | None:
-    """Run job `name` once and record it; then, for a scheduled run, schedule the next one."""
+def run_periodic(name: str, run_id: int | None = None, slot: str | None = None) -> dict[str, Any] | None:
+    """Run job `name` once and record it (`run_id`: a run asked for by an operator; otherwise a run of the
+    schedule, `slot` its planned time); then, for a scheduled run, schedule the next one."""
     from app.batch import alerts
     from app.batch.models import PeriodicRun
 
     job = periodic.get(name)
-    run = _claim(name, run_id)
+    slot_dt = dt.datetime.fromisoformat(slot) if slot else None
+    run = _claim(name, run_id, slot_dt)
     if run is None:
         db.session.rollback()
         return None
@@ -127,7 +136,7 @@ def run_periodic(name: str, run_id: int | None = None) -> dict[str, Any] | None:
         db.session.commit()
     if trigger == "cron" and job is not None:
         try:
-            schedule_next(job, max(finished, run.created_dt))
+            schedule_next(job, max(finished, slot_dt or finished))
         except Exception:  # noqa: BLE001 - Redis gone: `esattoria batch pianifica` restarts the chain
             log.exception("periodic job %s: next run not scheduled", name)
     return {"run": run_pk, "status": run.status, "duration_ms": run.duration_ms, "overran": run.overran}
