@@ -33,6 +33,7 @@ JOB_KIND_LABELS = {
     "variazioni": "Sgravi e sospensioni",
     "pagamenti": "Flusso di pagamenti",
     "fdr": "Scarico FdR da pagoPA",
+    "export": "Esportazione",
 }
 
 

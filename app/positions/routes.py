@@ -16,6 +16,7 @@ from app.positions import amounts, exports, notice_view, queries, quotes
 from app.positions.forms import PlanForm, PositionFilters, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
 from app.reports.exports import FORMATS
+from app.reports.routes import start_large_export
 
 bp = Blueprint("positions", __name__, url_prefix="/posizioni")
 PAGE_SIZE = 50
@@ -66,6 +67,10 @@ def position_export(fmt: str) -> Any:
     form = _filter_form()
     chosen = [form.ente.data, STATE_LABELS.get(form.stato.data or "")]
     title = " – ".join(["Posizioni debitorie", *filter(None, chosen)])
+    params = {"title": title, "as_of": amounts.today_rome().isoformat(), **_filters(form)}
+    large = start_large_export(exports.position_source, fmt, params, title=title)
+    if large is not None:
+        return large
     return exports.positions_export(db.session, current_principal(), fmt, title=title, **_filters(form))
 
 
