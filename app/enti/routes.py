@@ -23,6 +23,7 @@ from app.enti.forms import (
     VerifyForm,
 )
 from app.extensions import db
+from app.reports.exports import FORMATS, Column, ExportSpec, export_response
 
 bp = Blueprint("admin", __name__, url_prefix="/amministrazione")
 
@@ -38,6 +39,7 @@ def parameters() -> Any:
         changes=queries.parameter_events(db.session),
         describe=presentation.describe,
         proposals=queries.pending_proposals(db.session),
+        formats=FORMATS,
         decision_form=ProposalDecisionForm(),
     )
 
@@ -65,6 +67,30 @@ def decide_proposal(decision: str) -> Any:
     else:
         flash("Proposta respinta.", "success")
     return redirect(url_for("admin.parameters", _anchor="proposte"))
+
+
+PARAMETERS_SPEC = ExportSpec(
+    title="Parametri normativi",
+    filename_stem="parametri_normativi",
+    columns=(
+        Column("kind", "Tipo"),
+        Column("code", "Codice"),
+        Column("valid_from", "Dal", "date"),
+        Column("valid_to", "Al", "date"),
+        Column("value", "Valore", width=50),
+        Column("source", "Fonte", width=50),
+        Column("verified", "Verifica", width=40),
+    ),
+)
+
+
+@bp.route("/parametri/esporta.<fmt>")
+@permission_required("admin.users")
+def parameters_export(fmt: str) -> Any:
+    """Every rate period and parameter row with validity, value, legal source and verification."""
+    if fmt not in FORMATS:
+        abort(404)
+    return export_response(presentation.export_rows(db.session), PARAMETERS_SPEC, fmt)
 
 
 def _first_error(form: Any) -> str | None:
