@@ -85,9 +85,11 @@ def register_blueprints(app: Flask) -> None:
     from app.batch.routes import bp as batch_bp
 
     app.register_blueprint(batch_bp)
+    from app.enti.admin_routes import bp as enti_admin_bp
     from app.reports.routes import bp as export_jobs_bp
 
     app.register_blueprint(export_jobs_bp)
+    app.register_blueprint(enti_admin_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
