@@ -82,11 +82,9 @@ def run_now() -> Any:
     db.session.commit()
     tasks.enqueue_run(run.id, job.name, None)
     flash(f"«{job.description}»: esecuzione in coda.", "success")
-    return redirect(
-        request.form.get("next") == "job"
-        and url_for("batch.job_detail", job_name=job.name)
-        or url_for("batch.monitor")
-    )
+    if request.form.get("next") == "job":
+        return redirect(url_for("batch.job_detail", job_name=job.name))
+    return redirect(url_for("batch.monitor"))
 
 
 @bp.post("/programma")

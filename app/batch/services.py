@@ -36,13 +36,6 @@ class JobRow:
         )
 
 
-def job_or_404(name: str) -> periodic.PeriodicJob:
-    job = periodic.get(name)
-    if job is None:
-        raise NotFound("Lavoro periodico non trovato.")
-    return job
-
-
 def overview(session: Session, now: dt.datetime | None = None) -> list[JobRow]:
     now = now or utcnow()
     jobs = periodic.registry()

@@ -123,6 +123,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.atti.services import ensure_defaults
 
     ensure_defaults(session)  # act types, their terms and each ente's default act templates
+    from app.batch.demo import seed_batch_demo
+
+    seed_batch_demo(session)  # a few past runs of the periodic jobs for the batch monitor
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 
