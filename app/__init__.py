@@ -85,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from app.batch.routes import bp as batch_bp
 
     app.register_blueprint(batch_bp)
-    from app.enti.admin_routes import bp as enti_admin_bp
+    from app.enti.catalog.routes import bp as enti_admin_bp
     from app.reports.routes import bp as export_jobs_bp
 
     app.register_blueprint(export_jobs_bp)

@@ -11,8 +11,9 @@ from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.history import versions_of
 from app.core.security import SESSION_GENERATION, current_actor
-from app.enti import admin, presentation, queries
-from app.enti.admin_forms import EnteForm, EntrataForm
+from app.enti import presentation, queries
+from app.enti.catalog import services as admin
+from app.enti.catalog.forms import EnteForm, EntrataForm
 from app.extensions import db
 
 bp = Blueprint("enti_admin", __name__, url_prefix="/amministrazione/enti")
