@@ -88,10 +88,15 @@ def carico_export(fmt: str) -> Any:
         abort(403)
     rows = (
         {
-            "id": c.id, "ente": c.ente.code, "entrata": c.entrata.code if c.entrata else "",
-            "file": c.file_name or c.reference, "received_date": c.received_date,
-            "rows_accepted": c.rows_accepted, "rows_rejected": c.rows_rejected,
-            "rows_duplicate": c.rows_duplicate, "total_cents": c.total_cents,
+            "id": c.id,
+            "ente": c.ente.code,
+            "entrata": c.entrata.code if c.entrata else "",
+            "file": c.file_name or c.reference,
+            "received_date": c.received_date,
+            "rows_accepted": c.rows_accepted,
+            "rows_rejected": c.rows_rejected,
+            "rows_duplicate": c.rows_duplicate,
+            "total_cents": c.total_cents,
         }
         for c in queries.list_carichi(db.session, principal, limit=None)
     )

@@ -85,10 +85,17 @@ def job_export(fmt: str) -> Any:
         abort(403)
     rows = (
         {
-            "id": j.id, "kind": JOB_KIND_LABELS.get(j.kind, j.kind), "file_name": j.file_name or "",
-            "ente": j.ente.code if j.ente else "", "actor_label": j.actor_label, "created_dt": j.created_dt,
-            "status": j.status_label, "rows_done": j.rows_done, "rows_total": j.rows_total,
-            "finished_dt": j.finished_dt, "error_message": j.error_message or "",
+            "id": j.id,
+            "kind": JOB_KIND_LABELS.get(j.kind, j.kind),
+            "file_name": j.file_name or "",
+            "ente": j.ente.code if j.ente else "",
+            "actor_label": j.actor_label,
+            "created_dt": j.created_dt,
+            "status": j.status_label,
+            "rows_done": j.rows_done,
+            "rows_total": j.rows_total,
+            "finished_dt": j.finished_dt,
+            "error_message": j.error_message or "",
         }
         for j in queries.list_jobs(db.session, principal, limit=None)
     )

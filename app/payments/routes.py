@@ -463,8 +463,10 @@ def review_export(fmt: str) -> Any:
             "payment": payment.external_id,
             "paid_date": payment.paid_date,
             "amount_cents": payment.amount_cents,
-            "codice_fiscale": payment.codice_fiscale or "", "causale": payment.causale or "",
-            "suggested": suggested or "", "score": review.score,
+            "codice_fiscale": payment.codice_fiscale or "",
+            "causale": payment.causale or "",
+            "suggested": suggested or "",
+            "score": review.score,
         }
         for review, payment, suggested in queries.list_reviews(db.session, principal, page=None)
     )
