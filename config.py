@@ -146,6 +146,10 @@ class Config:
     HELPDESK_MAIL_FROM = env_str("HELPDESK_MAIL_FROM")  # the desk's address (replies); unset: MAIL_FROM
     HELPDESK_TRANSFER_TO = env_str("HELPDESK_TRANSFER_TO")  # the Regione's first-level help desk
     HELPDESK_ALERT_TO = env_str("HELPDESK_ALERT_TO")  # SLA warnings when the ticket has no assignee e-mail
+    # batch monitor (app/batch/): who gets the e-mail when a periodic run fails or overruns (comma-separated)
+    BATCH_ALERT_TO = env_str("BATCH_ALERT_TO")
+    # exports (app/reports/): above this many rows an export runs as a job and is downloaded when ready
+    EXPORT_JOB_THRESHOLD = env_int("EXPORT_JOB_THRESHOLD", 20000)
     # pagoPA FdR REST, organizations side (docs/formats/pagamenti.md): no key, no fetching
     FDR_API_BASE_URL = env_str("FDR_API_BASE_URL", "https://api.platform.pagopa.it/fdr-org/service/v1")
     FDR_API_KEY = env_str("FDR_API_KEY")

@@ -46,6 +46,7 @@ def _import_models() -> None:
     from app import archive, atti, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
     from app import procedures as _procedures  # noqa: F401
     from app.analytics import models as _analytics  # noqa: F401
+    from app.batch import models as _batch  # noqa: F401
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
@@ -91,6 +92,14 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(procedures_bp)
     app.register_blueprint(analytics_bp)
+    from app.batch.routes import bp as batch_bp
+
+    app.register_blueprint(batch_bp)
+    from app.enti.catalog.routes import bp as enti_admin_bp
+    from app.reports.routes import bp as export_jobs_bp
+
+    app.register_blueprint(export_jobs_bp)
+    app.register_blueprint(enti_admin_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -44,6 +44,9 @@ def register(app: Flask) -> None:
     from app.analytics.cli import analisi
 
     app.cli.add_command(analisi)
+    from app.batch.cli import batch
+
+    app.cli.add_command(batch)
     from app.atti.delivery.cli import esiti, send_stato
 
     for sub in (esiti, send_stato):
@@ -106,6 +109,13 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     configure_mappers()
     db.engine.dispose()  # no pooled connection is shared with forked work-horses
     names = list(queues) or list(current_app.config["RQ_QUEUES"])
+    if not burst and "periodic" in names:
+        from app.batch.tasks import schedule_all
+
+        try:  # the registry's schedules (idempotent: each next run's job id names its minute)
+            schedule_all()
+        except Exception:  # noqa: BLE001 - a job that cannot be scheduled must not stop the worker
+            current_app.logger.exception("periodic jobs not scheduled")
     Worker(names, connection=connection()).work(burst=burst, with_scheduler=True)
 
 

@@ -27,10 +27,14 @@ PERIODIC_JOBS = (
     (
         "app.analytics.tasks.refresh_summary",
         "ogni giorno alle 04:30, il riepilogo delle posizioni dei cruscotti",
+        "30 4 * * *",
+        60,
     ),
     (
         "app.analytics.tasks.run_scheduled_queries",
         "ogni giorno alle 07:00, le interrogazioni pianificate (e-mail o archivio)",
+        "0 7 * * *",
+        60,
     ),
 )
 

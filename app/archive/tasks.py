@@ -29,11 +29,27 @@ INDEX_QUEUE = "index"
 PERIODIC_QUEUE = "periodic"
 VERIFY_AT = dt.time(3, 30)  # Europe/Rome, every night
 SWEEP_EVERY = dt.timedelta(minutes=5)
-# Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
+# Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
+# the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
-    ("app.archive.tasks.verify_index", "ogni notte alle 03:30, confronto e riparazione dell'indice"),
-    ("app.archive.tasks.sweep_intake", "ogni 5 minuti, la cartella di acquisizione massiva"),
-    ("app.archive.entrypoints.tasks.poll_mailbox", "ogni 5 minuti, la casella IMAP (e-mail e PEC)"),
+    (
+        "app.archive.tasks.verify_index",
+        "ogni notte alle 03:30, confronto e riparazione dell'indice",
+        "30 3 * * *",
+        60,
+    ),
+    (
+        "app.archive.tasks.sweep_intake",
+        "ogni 5 minuti, la cartella di acquisizione massiva",
+        "*/5 * * * *",
+        5,
+    ),
+    (
+        "app.archive.entrypoints.tasks.poll_mailbox",
+        "ogni 5 minuti, la casella IMAP (e-mail e PEC)",
+        "*/5 * * * *",
+        5,
+    ),
 )
 SYSTEM = Actor.system("archivio")
 

@@ -10,7 +10,7 @@ from app.core.access import Principal, scoped
 from app.enti.models import Ente, Entrata
 
 
-def list_carichi(session: Session, principal: Principal, *, limit: int = 100) -> list[Carico]:
+def list_carichi(session: Session, principal: Principal, *, limit: int | None = 100) -> list[Carico]:
     stmt = (
         sa.select(Carico)
         .options(joinedload(Carico.ente), joinedload(Carico.entrata))

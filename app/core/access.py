@@ -61,6 +61,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # schedule) for those who analyse and export
     "analytics.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "analytics.query": frozenset({"admin", "backoffice", "regione"}),
+    # the batch monitor: periodic jobs, runs now or later (issue 15 point 5)
+    "batch.manage": frozenset({"admin"}),
 }
 
 API_SCOPES: dict[str, str] = {

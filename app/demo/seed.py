@@ -133,6 +133,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.analytics.demo import seed_analytics_demo
 
     seed_analytics_demo(session)  # the dashboards' summary and a saved query shared with the Regione
+    from app.batch.demo import seed_batch_demo
+
+    seed_batch_demo(session)  # a few past runs of the periodic jobs for the batch monitor
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 

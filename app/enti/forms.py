@@ -3,6 +3,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -100,3 +101,10 @@ class VerifyForm(FlaskForm):
         "pubblicazione ufficiale dell'atto.",
     )
     submit = SubmitField("Registra la verifica")
+
+
+class ProposalDecisionForm(FlaskForm):
+    """Approve or reject a proposed period (the reason is required to reject; the service checks it)."""
+
+    proposal_id = IntegerField(validators=[InputRequired()])
+    reason = StringField("Motivo del rifiuto", validators=[Optional(), Length(max=1000)])

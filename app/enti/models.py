@@ -120,3 +120,39 @@ register_scope(Entrata, ente=Entrata.ente_id)
 register_scope(
     Parameter, ente=lambda allowed: sa.or_(Parameter.ente_id.is_(None), allowed(Parameter.ente_id))
 )
+
+
+class ParameterProposal(CreatedMixin, Base):
+    """A new period of a legal number (a rate or a national parameter) proposed by an administrator: it takes
+    effect only when a second administrator approves it (four eyes: the proposer cannot approve). The
+    approval adds the period exactly as a direct change would (the open period closes the day before)."""
+
+    __tablename__ = "parameter_proposals"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))  # tasso | parametro
+    code: Mapped[str] = mapped_column(sa.String(60))
+    rate: Mapped[Decimal | None] = mapped_column(Rate)
+    value: Mapped[Any] = mapped_column(JsonDoc, nullable=True)
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    proposed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    applied_row_id: Mapped[int | None] = mapped_column()
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('tasso','parametro')", name="kind"),
+        sa.CheckConstraint("status IN ('pending','approved','rejected')", name="status"),
+        sa.Index("ix_parameter_proposals_status", "status"),
+    )
+
+    STATUS_LABELS = {"pending": "In attesa di approvazione", "approved": "Approvata", "rejected": "Respinta"}
+
+    @property
+    def status_label(self) -> str:
+        return self.STATUS_LABELS.get(self.status, self.status)

@@ -104,3 +104,26 @@ def describe(value: Any) -> list[str]:
         else:
             lines.append(f"{label}: {_scalar(kind, item)}")
     return lines
+
+
+def export_rows(session: Any) -> Any:
+    """The rows of the parameters export: each rate period, then each parameter row (values as on screen)."""
+    from app.enti import queries
+    from app.reports.formatting import format_datetime_it
+
+    names = queries.verifier_names(session)
+
+    def verification(row: Any) -> str:
+        if not row.verified:
+            return "da verificare"
+        who = names.get(row.verified_by_id, "utente non più presente")
+        return f"verificato il {format_datetime_it(row.verified_dt)} da {who} su {row.verified_against}"
+
+    for table in queries.list_rate_tables(session):
+        for p in table.periods:
+            yield {"kind": f"Tasso: {table.name}", "code": table.code, "valid_from": p.valid_from,
+                   "valid_to": p.valid_to, "value": format_rate_it(p.rate), "source": p.source,
+                   "verified": verification(p)}
+    for p in queries.list_parameters(session):
+        yield {"kind": "Parametro", "code": p.code, "valid_from": p.valid_from, "valid_to": p.valid_to,
+               "value": "; ".join(describe(p.value)), "source": p.source, "verified": verification(p)}

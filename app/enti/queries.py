@@ -132,9 +132,18 @@ def verifier_names(session: Session) -> dict[int, str]:
     ids: set[int] = set()
     for model in (RatePeriod, Parameter):
         ids.update(session.scalars(sa.select(model.verified_by_id).where(model.verified_by_id.is_not(None))))
+    from app.enti.models import ParameterProposal
+
+    pending = sa.select(ParameterProposal.proposed_by_id).where(ParameterProposal.status == "pending")
+    ids.update(session.scalars(pending))
     if not ids:
         return {}
     return {u.id: u.display_name for u in session.scalars(sa.select(User).where(User.id.in_(sorted(ids))))}
+
+
+PARAMETER_EVENT_KINDS = (
+    "parameter.added", "parameter.verified", "parameter.proposed", "parameter.approved", "parameter.rejected"
+)
 
 
 def parameter_events(session: Session, limit: int = 20) -> list[Any]:
@@ -144,8 +153,16 @@ def parameter_events(session: Session, limit: int = 20) -> list[Any]:
     return list(
         session.scalars(
             sa.select(Event)
-            .where(Event.kind.in_(("parameter.added", "parameter.verified")))
+            .where(Event.kind.in_(PARAMETER_EVENT_KINDS))
             .order_by(Event.occurred_dt.desc(), Event.id.desc())
             .limit(limit)
         )
     )
+
+
+def pending_proposals(session: Session) -> list[Any]:
+    """The proposed periods waiting for a second administrator, oldest first."""
+    from app.enti.models import ParameterProposal
+
+    stmt = sa.select(ParameterProposal).where(ParameterProposal.status == "pending")
+    return list(session.scalars(stmt.order_by(ParameterProposal.id)))

@@ -13,9 +13,17 @@ from app.auth import services as auth_services
 from app.core.access import API_SCOPES, current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.security import current_actor
-from app.enti import periods, presentation, queries
-from app.enti.forms import ApiTokenForm, ParameterPeriodForm, RatePeriodForm, RevokeForm, VerifyForm
+from app.enti import approvals, periods, presentation, queries
+from app.enti.forms import (
+    ApiTokenForm,
+    ParameterPeriodForm,
+    ProposalDecisionForm,
+    RatePeriodForm,
+    RevokeForm,
+    VerifyForm,
+)
 from app.extensions import db
+from app.reports.exports import FORMATS, Column, ExportSpec, export_response
 
 bp = Blueprint("admin", __name__, url_prefix="/amministrazione")
 
@@ -30,7 +38,59 @@ def parameters() -> Any:
         verifiers=queries.verifier_names(db.session),
         changes=queries.parameter_events(db.session),
         describe=presentation.describe,
+        proposals=queries.pending_proposals(db.session),
+        formats=FORMATS,
+        decision_form=ProposalDecisionForm(),
     )
+
+
+@bp.route("/parametri/proposte/<any(approva, respingi):decision>", methods=["POST"])
+@permission_required("admin.users")
+def decide_proposal(decision: str) -> Any:
+    """The second administrator's decision on a proposed period (four eyes)."""
+    form = ProposalDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    proposal = approvals.get_proposal(db.session, form.proposal_id.data, lock=True)
+    try:
+        if decision == "approva":
+            approvals.approve(db.session, current_actor(), proposal)
+        else:
+            approvals.reject(db.session, current_actor(), proposal, reason=form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect(url_for("admin.parameters", _anchor="proposte"))
+    db.session.commit()
+    if decision == "approva":
+        flash(f"Proposta approvata: il nuovo periodo vale dal {proposal.valid_from:%d/%m/%Y}.", "success")
+    else:
+        flash("Proposta respinta.", "success")
+    return redirect(url_for("admin.parameters", _anchor="proposte"))
+
+
+PARAMETERS_SPEC = ExportSpec(
+    title="Parametri normativi",
+    filename_stem="parametri_normativi",
+    columns=(
+        Column("kind", "Tipo"),
+        Column("code", "Codice"),
+        Column("valid_from", "Dal", "date"),
+        Column("valid_to", "Al", "date"),
+        Column("value", "Valore", width=50),
+        Column("source", "Fonte", width=50),
+        Column("verified", "Verifica", width=40),
+    ),
+)
+
+
+@bp.route("/parametri/esporta.<fmt>")
+@permission_required("admin.users")
+def parameters_export(fmt: str) -> Any:
+    """Every rate period and parameter row with validity, value, legal source and verification."""
+    if fmt not in FORMATS:
+        abort(404)
+    return export_response(presentation.export_rows(db.session), PARAMETERS_SPEC, fmt)
 
 
 def _first_error(form: Any) -> str | None:
@@ -50,10 +110,11 @@ def new_rate_period(code: str) -> Any:
     form = RatePeriodForm()
     if form.validate_on_submit():
         try:
-            period = periods.add_rate_period(
+            proposal = approvals.propose(
                 db.session,
                 current_actor(),
-                table,
+                kind="tasso",
+                code=table.code,
                 rate=periods.parse_rate(form.rate.data),
                 valid_from=form.valid_from.data,
                 valid_to=form.valid_to.data,
@@ -64,9 +125,9 @@ def new_rate_period(code: str) -> Any:
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(f"Nuovo periodo del tasso «{table.name}» registrato dal {period.valid_from:%d/%m/%Y}: "
-                  "è da verificare sulla Gazzetta Ufficiale.", "success")
-            return redirect(url_for("admin.parameters", _anchor=f"tasso-{table.code}"))
+            flash(f"Nuovo periodo del tasso «{table.name}» dal {proposal.valid_from:%d/%m/%Y} proposto: "
+                  "entra in vigore quando un secondo amministratore lo approva.", "success")
+            return redirect(url_for("admin.parameters", _anchor="proposte"))
     current = table.periods[-1] if table.periods else None
     return render_template(
         "admin/parameter_new.html", form=form, table=table, current=current, focus=_first_error(form)
@@ -82,10 +143,11 @@ def new_parameter_period(code: str) -> Any:
         form.value.data = json.dumps(current.value, ensure_ascii=False, indent=2)
     if form.validate_on_submit():
         try:
-            parameter = periods.add_parameter_period(
+            proposal = approvals.propose(
                 db.session,
                 current_actor(),
-                code,
+                kind="parametro",
+                code=code,
                 value=periods.parse_value(form.value.data, current.value),
                 valid_from=form.valid_from.data,
                 valid_to=form.valid_to.data,
@@ -96,9 +158,9 @@ def new_parameter_period(code: str) -> Any:
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(f"Nuovo periodo del parametro «{code}» registrato dal {parameter.valid_from:%d/%m/%Y}: "
-                  "è da verificare sulla Gazzetta Ufficiale.", "success")
-            return redirect(url_for("admin.parameters", _anchor=f"parametro-{code}"))
+            flash(f"Nuovo periodo del parametro «{code}» dal {proposal.valid_from:%d/%m/%Y} proposto: entra "
+                  "in vigore quando un secondo amministratore lo approva.", "success")
+            return redirect(url_for("admin.parameters", _anchor="proposte"))
     return render_template(
         "admin/parameter_new.html", form=form, code=code, current=current, focus=_first_error(form),
         describe=presentation.describe,

@@ -21,8 +21,18 @@ PERIODIC_QUEUE = "periodic"
 EVERY = dt.timedelta(minutes=5)
 RETRY = Retry(max=3, interval=[60, 300, 900])
 PERIODIC_JOBS = (
-    ("app.helpdesk.tasks.check_sla", "ogni 5 minuti, preavvisi e violazioni degli SLA dell'help desk"),
-    ("app.helpdesk.tasks.poll_helpdesk_mailbox", "ogni 5 minuti, la casella IMAP dell'help desk"),
+    (
+        "app.helpdesk.tasks.check_sla",
+        "ogni 5 minuti, preavvisi e violazioni degli SLA dell'help desk",
+        "*/5 * * * *",
+        5,
+    ),
+    (
+        "app.helpdesk.tasks.poll_helpdesk_mailbox",
+        "ogni 5 minuti, la casella IMAP dell'help desk",
+        "*/5 * * * *",
+        5,
+    ),
 )
 
 

@@ -12,7 +12,7 @@ from app.core.access import Principal, scoped
 from app.jobs.models import ACTIVE_STATUSES, BatchJob, BatchJobError
 
 
-def list_jobs(session: Session, principal: Principal, *, limit: int = 50) -> list[BatchJob]:
+def list_jobs(session: Session, principal: Principal, *, limit: int | None = 50) -> list[BatchJob]:
     stmt = (
         sa.select(BatchJob)
         .options(joinedload(BatchJob.ente))

@@ -33,7 +33,27 @@ JOB_KIND_LABELS = {
     "variazioni": "Sgravi e sospensioni",
     "pagamenti": "Flusso di pagamenti",
     "fdr": "Scarico FdR da pagoPA",
+    "export": "Esportazione",
 }
+
+
+JOBS_SPEC = ExportSpec(
+    title="Elaborazioni",
+    filename_stem="elaborazioni",
+    columns=[
+        Column("id", "N.", "int", grouping=False),
+        Column("kind", "Tipo"),
+        Column("file_name", "File", width=40),
+        Column("ente", "Ente"),
+        Column("actor_label", "Richiesta da"),
+        Column("created_dt", "Richiesta il", "datetime"),
+        Column("status", "Stato"),
+        Column("rows_done", "Righe elaborate", "int"),
+        Column("rows_total", "Righe totali", "int"),
+        Column("finished_dt", "Terminata il", "datetime"),
+        Column("error_message", "Errore", width=50),
+    ],
+)
 
 
 def _jobs_context() -> dict[str, Any]:
@@ -51,6 +71,35 @@ def _jobs_context() -> dict[str, Any]:
 def job_list() -> Any:
     template = "jobs/_job_rows.html" if request.htmx else "jobs/job_list.html"
     return render_template(template, **_jobs_context())
+
+
+@bp.route("/esporta.<fmt>")
+@permission_required("carichi.import")
+def job_export(fmt: str) -> Any:
+    from app.reports.exports import FORMATS
+
+    principal = current_principal()
+    if fmt not in FORMATS:
+        abort(404)
+    if not principal.can("export"):
+        abort(403)
+    rows = (
+        {
+            "id": j.id,
+            "kind": JOB_KIND_LABELS.get(j.kind, j.kind),
+            "file_name": j.file_name or "",
+            "ente": j.ente.code if j.ente else "",
+            "actor_label": j.actor_label,
+            "created_dt": j.created_dt,
+            "status": j.status_label,
+            "rows_done": j.rows_done,
+            "rows_total": j.rows_total,
+            "finished_dt": j.finished_dt,
+            "error_message": j.error_message or "",
+        }
+        for j in queries.list_jobs(db.session, principal, limit=None)
+    )
+    return export_response(rows, JOBS_SPEC, fmt)
 
 
 @bp.route("/righe")

@@ -209,17 +209,19 @@ def card_payments(
 
 
 def list_reviews(
-    session: Session, principal: Principal, *, status: str = "aperta", page: int = 1
+    session: Session, principal: Principal, *, status: str = "aperta", page: int | None = 1
 ) -> list[Any]:
+    """A page of the review queue (PAGE_SIZE + 1 rows: one more tells there is a next page); every row
+    with `page` None (the export)."""
     stmt = (
         sa.select(ReviewItem, Payment, Position.external_id.label("suggested"))
         .join(Payment, Payment.id == ReviewItem.payment_id)
         .outerjoin(Position, Position.id == ReviewItem.suggested_position_id)
         .where(ReviewItem.status == status)
         .order_by(ReviewItem.score.desc(), ReviewItem.id)
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
     )
+    if page is not None:
+        stmt = stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     return list(session.execute(scoped(stmt, ReviewItem, principal)))
 
 

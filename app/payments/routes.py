@@ -433,6 +433,46 @@ def review_list() -> Any:
     )
 
 
+REVIEW_SPEC = ExportSpec(
+    title="Coda di revisione dei pagamenti",
+    filename_stem="coda_revisione",
+    columns=(
+        Column("payment", "Pagamento"),
+        Column("paid_date", "Data", "date"),
+        Column("amount_cents", "Importo", "money"),
+        Column("codice_fiscale", "Codice fiscale"),
+        Column("causale", "Causale", width=40),
+        Column("suggested", "Proposta"),
+        Column("score", "Punteggio", "int"),
+    ),
+    totals=("amount_cents",),
+)
+
+
+@bp.route("/revisione/esporta.<fmt>")
+@permission_required("carichi.import")
+def review_export(fmt: str) -> Any:
+    """The whole open review queue (every page) in every export format."""
+    principal = current_principal()
+    if fmt not in FORMATS:
+        abort(404)
+    if not principal.can("export"):
+        abort(403)
+    rows = (
+        {
+            "payment": payment.external_id,
+            "paid_date": payment.paid_date,
+            "amount_cents": payment.amount_cents,
+            "codice_fiscale": payment.codice_fiscale or "",
+            "causale": payment.causale or "",
+            "suggested": suggested or "",
+            "score": review.score,
+        }
+        for review, payment, suggested in queries.list_reviews(db.session, principal, page=None)
+    )
+    return export_response(rows, REVIEW_SPEC, fmt)
+
+
 @bp.route("/revisione/<int:review_id>")
 @permission_required("carichi.import")
 def review_detail(review_id: int) -> Any:

@@ -27,10 +27,21 @@ QUEUE = "imports"
 PERIODIC_QUEUE = "periodic"
 DAILY_AT = dt.time(6, 0)  # Europe/Rome
 FDR_FETCH_AT = dt.time(5, 0)  # Europe/Rome: before the riversamento
-# Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
+# Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
+# the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
-    ("app.payments.tasks.daily_riversamento", "ogni giorno alle 06:00, il giorno precedente"),
-    ("app.payments.tasks.fetch_fdr_job", "ogni giorno alle 05:00, i flussi FdR pubblicati da pagoPA"),
+    (
+        "app.payments.tasks.daily_riversamento",
+        "ogni giorno alle 06:00, il giorno precedente",
+        "0 6 * * *",
+        60,
+    ),
+    (
+        "app.payments.tasks.fetch_fdr_job",
+        "ogni giorno alle 05:00, i flussi FdR pubblicati da pagoPA",
+        "0 5 * * *",
+        120,
+    ),
 )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.core.access import Principal
+from app.core.db import count_rows
 from app.engine.states import STATES as STATE_LABELS
 from app.positions.amounts import today_rome, with_amount_due
 from app.positions.queries import position_rows_stmt
@@ -42,13 +45,38 @@ TAXPAYER_SEARCH_SPEC = ExportSpec(
 )
 
 
-def positions_export(session: Session, principal: Principal, fmt: str, *, title: str, **filters: Any) -> Any:
+def position_source(
+    session: Session, principal: Principal, params: dict[str, Any]
+) -> tuple[ExportSpec, Iterator[dict[str, Any]], Callable[[], int]]:
+    """The positions export (spec, rows, count) for `params` (title, filters, as_of): the direct export and
+    the export job (app/reports/export_jobs.py) both read it."""
     spec = ExportSpec(
-        title=title,
+        title=params["title"],
         columns=POSITION_COLUMNS,
         filename_stem="posizioni",
         totals=("original_cents", "paid_cents", "due_cents"),
     )
+    filters = {k: params.get(k) for k in ("taxpayer_id", "ente_code", "state") if params.get(k) is not None}
     stmt = position_rows_stmt(principal, **filters)
-    rows = (dict(r) for r in session.execute(stmt.execution_options(yield_per=1000)).mappings())
-    return export_response(with_amount_due(session, rows, today_rome()), spec, fmt)
+    as_of = dt.date.fromisoformat(params["as_of"])
+
+    def rows() -> Iterator[dict[str, Any]]:
+        found = (dict(r) for r in session.execute(stmt.execution_options(yield_per=1000)).mappings())
+        yield from with_amount_due(session, found, as_of)
+
+    return spec, rows(), lambda: count_rows(session, stmt)
+
+
+def positions_export(
+    session: Session,
+    principal: Principal,
+    fmt: str,
+    *,
+    title: str,
+    as_of: dt.date | None = None,
+    generated_at: dt.datetime | None = None,
+    **filters: Any,
+) -> Any:
+    params = {"title": title, "as_of": (as_of or today_rome()).isoformat(), **filters}
+    spec, rows, _count = position_source(session, principal, params)
+    return export_response(rows, spec, fmt, generated_at=generated_at)

@@ -15,7 +15,8 @@ from app.extensions import db
 from app.positions import amounts, exports, notice_view, queries, quotes
 from app.positions.forms import PlanForm, PositionFilters, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
-from app.reports.exports import FORMATS
+from app.reports.exports import FORMATS, Column, ExportSpec, export_response
+from app.reports.routes import start_large_export
 
 bp = Blueprint("positions", __name__, url_prefix="/posizioni")
 PAGE_SIZE = 50
@@ -66,6 +67,10 @@ def position_export(fmt: str) -> Any:
     form = _filter_form()
     chosen = [form.ente.data, STATE_LABELS.get(form.stato.data or "")]
     title = " – ".join(["Posizioni debitorie", *filter(None, chosen)])
+    params = {"title": title, "as_of": amounts.today_rome().isoformat(), **_filters(form)}
+    large = start_large_export(exports.position_source, fmt, params, title=title)
+    if large is not None:
+        return large
     return exports.positions_export(db.session, current_principal(), fmt, title=title, **_filters(form))
 
 
@@ -88,7 +93,43 @@ def position_detail(position_id: int) -> Any:
         component_labels=COMPONENT_LABELS,
         movement_kinds=MOVEMENT_KINDS,
         states=STATE_LABELS,
+        formats=FORMATS,
     )
+
+
+LEDGER_COLUMNS = (
+    Column("id", "N.", "int", grouping=False),
+    Column("value_date", "Data valuta", "date"),
+    Column("booked_dt", "Registrato", "datetime"),
+    Column("kind", "Tipo", "text", labels=MOVEMENT_KINDS),
+    Column("reverses_id", "Storno del n.", "int", grouping=False),
+    Column("component", "Componente", "text", labels=COMPONENT_LABELS),
+    Column("amount_cents", "Importo", "money"),
+    Column("source", "Fonte", "text"),
+)
+
+
+@bp.route("/<int:position_id>/movimenti.<fmt>")
+@permission_required("export")
+def position_ledger_export(position_id: int, fmt: str) -> Any:
+    """The position's ledger (append-only movements, reversals included) in every export format."""
+    if fmt not in FORMATS:
+        abort(404)
+    principal = current_principal()
+    position = queries.get_position(db.session, principal, position_id)
+    if position is None:
+        abort(404, "Posizione non trovata.")
+    spec = ExportSpec(
+        title=f"Movimenti contabili della posizione {position.external_id}",
+        filename_stem=f"movimenti_{position.external_id}",
+        columns=LEDGER_COLUMNS,
+        totals=("amount_cents",),
+    )
+    rows = (
+        {c.key: getattr(m, c.key) for c in LEDGER_COLUMNS}
+        for m in queries.list_movements(db.session, principal, position_id)
+    )
+    return export_response(rows, spec, fmt)
 
 
 def _position_choices(taxpayer_id: int) -> list[tuple[int, str]]:

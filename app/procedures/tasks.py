@@ -17,6 +17,8 @@ PERIODIC_JOBS = (
     (
         "app.procedures.tasks.request_fermo_cancellations",
         "ogni giorno alle 06:30, la cancellazione dei fermi con debito pagato",
+        "30 6 * * *",
+        30,
     ),
 )
 JOB_ACTOR = Actor.system("cancellazione fermi")

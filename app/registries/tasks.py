@@ -19,6 +19,8 @@ PERIODIC_JOBS = (
     (
         "app.registries.tasks.refresh_stale_checks",
         "ogni giorno alle 04:30, le verifiche anagrafiche scadute dei contribuenti in notifica",
+        "30 4 * * *",
+        60,
     ),
 )
 

@@ -1,5 +1,6 @@
 """An administrator on /amministrazione/parametri in a real browser: rates as Italian percentages, a refused
-new period (the focus on the field in error), a new period that closes the open one, and its verification."""
+new period (the focus on the field in error), a new period proposed, approved by a second administrator (four
+eyes: the proposer has no approve button) so that it closes the open one, and its verification."""
 
 from __future__ import annotations
 
@@ -14,6 +15,28 @@ from tests.browser.test_accessibility import violations
 from tests.browser.test_carichi_flow import login
 
 pytestmark = pytest.mark.browser
+
+
+def _second_admin(app) -> None:
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+    from app.auth.services import hash_password
+    from app.demo.seed import DEMO_PASSWORD
+    from app.extensions import db
+
+    with app.app_context():
+        if db.session.scalar(sa.select(User.id).where(User.username == "admin2")) is None:
+            admin = db.session.scalars(sa.select(User).where(User.username == "admin")).one()
+            user = User(
+                username="admin2",
+                display_name="Seconda Amministratrice",
+                role="admin",
+                password_hash=hash_password(DEMO_PASSWORD),
+            )
+            user.enti = list(admin.enti)
+            db.session.add(user)
+            db.session.commit()
 
 
 def test_admin_reads_adds_and_verifies_a_rate_period(page: Page, live_app) -> None:
@@ -39,7 +62,26 @@ def test_admin_reads_adds_and_verifies_a_rate_period(page: Page, live_app) -> No
 
     page.get_by_label("Fonte (atto normativo)").fill("D.M. 1 dicembre 2029 (G.U. n. 280 del 5/12/2029)")
     page.get_by_role("button", name="Registra il nuovo periodo").click()
-    expect(page.get_by_role("alert").or_(page.get_by_role("status")).filter(has_text="registrato")).to_be_visible()
+    expect(
+        page.get_by_role("alert").or_(page.get_by_role("status")).filter(has_text="proposto")
+    ).to_be_visible()
+    proposal = page.get_by_test_id("proposals").locator("tr", has_text="dilazione_dpr602_art21")
+    expect(proposal).to_contain_text("3,75%")
+    expect(proposal).to_contain_text("Serve l'approvazione di un altro amministratore")
+    expect(proposal.get_by_role("button", name=re.compile("^Approva"))).to_have_count(0)
+    expect(page.get_by_test_id("rate-dilazione_dpr602_art21-2030-01-01")).to_have_count(0)
+    assert violations(page) == []
+
+    # the second pair of eyes
+    _second_admin(live_app)
+    page.context.clear_cookies()
+    login(page, live_app, "admin2")
+    page.goto("/amministrazione/parametri")
+    proposal = page.get_by_test_id("proposals").locator("tr", has_text="dilazione_dpr602_art21")
+    proposal.get_by_role("button", name=re.compile("^Approva")).click()
+    expect(
+        page.get_by_role("alert").or_(page.get_by_role("status")).filter(has_text="approvata")
+    ).to_be_visible()
     expect(table).to_be_visible()
     expect(page.get_by_test_id("rate-dilazione_dpr602_art21-2030-01-01")).to_have_text("3,75%")
     row = page.locator("tr", has=page.get_by_test_id("rate-dilazione_dpr602_art21-2030-01-01"))

@@ -191,8 +191,35 @@ def test_verification_without_csrf_is_refused(personas, session) -> None:
 
 
 def _new_period(client, code: str, **data: str):
+    """Propose a new period of a rate (it takes effect only when a second administrator approves it)."""
     url = f"/amministrazione/parametri/tassi/{code}/nuovo"
     return client.post(url, data={**data, "csrf_token": csrf_token(client, url)})
+
+
+def _approve_pending(app, client) -> None:
+    """The second administrator approves every pending proposal (four eyes)."""
+    from app.enti.models import ParameterProposal
+    from app.extensions import db
+
+    with app.app_context():
+        ids = db.session.scalars(
+            sa.select(ParameterProposal.id).where(ParameterProposal.status == "pending")
+        ).all()
+    assert ids, "no pending proposal"
+    token = csrf_token(client, PAGE)
+    for proposal_id in ids:
+        response = client.post(
+            "/amministrazione/parametri/proposte/approva",
+            data={"proposal_id": str(proposal_id), "csrf_token": token},
+        )
+        assert response.status_code == 302
+
+
+def _new_period_approved(app, personas, code: str, **data: str):
+    response = _new_period(personas.client("admin"), code, **data)
+    assert response.status_code == 302
+    _approve_pending(app, personas.client("admin2"))
+    return response
 
 
 NEW_LEGALE = {
@@ -203,7 +230,7 @@ NEW_LEGALE = {
 }
 
 
-def test_a_new_rate_period_closes_the_open_one_and_keeps_history(app, personas) -> None:
+def test_a_new_rate_period_closes_the_open_one_and_keeps_history(app, personas, second_admin) -> None:
     from app.core.audit import Event
     from app.core.history import RowVersion
     from app.enti.models import RatePeriod
@@ -213,6 +240,10 @@ def test_a_new_rate_period_closes_the_open_one_and_keeps_history(app, personas) 
         count = db.session.scalar(sa.select(sa.func.count(RatePeriod.id)))
     response = _new_period(personas.client("admin"), "legale", **NEW_LEGALE)
     assert response.status_code == 302
+    with app.app_context():  # a proposal only, until a second administrator approves it
+        assert db.session.scalar(sa.select(sa.func.count(RatePeriod.id))) == count
+        assert _legale(db.session, dt.date(2026, 1, 1)).valid_to is None
+    _approve_pending(app, personas.client("admin2"))
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(RatePeriod.id))) == count + 1
         previous = _legale(db.session, dt.date(2026, 1, 1))
@@ -231,7 +262,9 @@ def test_a_new_rate_period_closes_the_open_one_and_keeps_history(app, personas) 
         ).one()
         assert version.before["valid_to"] is None and version.changed == ["valid_to"]
         event = db.session.scalars(sa.select(Event).where(Event.kind == "parameter.added")).one()
-        assert event.actor_user_id == user_by_name("admin").id
+        assert event.actor_user_id == second_admin  # the approver makes it take effect
+        proposed = db.session.scalars(sa.select(Event).where(Event.kind == "parameter.proposed")).one()
+        assert proposed.actor_user_id == user_by_name("admin").id
         assert event.payload["closed"] == {"id": previous.id, "valid_to_before": None}
 
 
@@ -277,7 +310,7 @@ def test_adding_a_period_is_refused_to_other_roles_and_without_csrf(personas) ->
     assert personas.client("admin").post(url, data=NEW_LEGALE).status_code == 400
 
 
-def test_the_engine_quote_uses_the_new_rate_from_its_valid_from(personas, client) -> None:
+def test_the_engine_quote_uses_the_new_rate_from_its_valid_from(app, personas, client, second_admin) -> None:
     request = {
         "as_of": "2027-06-30",
         "components": {"capitale": "1000.00", "sanzioni": "0", "interessi": "0", "spese": "0"},
@@ -292,6 +325,9 @@ def test_the_engine_quote_uses_the_new_rate_from_its_valid_from(personas, client
     before = client.post("/api/v1/engine/quote", json=request).json["interest"]["segments"]
     assert [(s["from"], s["to"], s["rate"]) for s in before] == [("2026-07-01", "2027-06-30", "1.60")]
     assert _new_period(personas.client("admin"), "legale", **NEW_LEGALE).status_code == 302
+    pending = client.post("/api/v1/engine/quote", json=request).json["interest"]["segments"]
+    assert pending == before  # not in force before the second administrator approves it
+    _approve_pending(app, personas.client("admin2"))
     after = client.post("/api/v1/engine/quote", json=request).json["interest"]
     assert [(s["from"], s["to"], s["rate"]) for s in after["segments"]] == [
         ("2026-07-01", "2026-12-31", "1.60"),
@@ -301,7 +337,7 @@ def test_the_engine_quote_uses_the_new_rate_from_its_valid_from(personas, client
     assert after["amount"] == "25.42"
 
 
-def test_a_new_parameter_period_closes_the_open_one(app, personas) -> None:
+def test_a_new_parameter_period_closes_the_open_one(app, personas, second_admin) -> None:
     from app.enti.models import Parameter
     from app.extensions import db
 
@@ -320,6 +356,7 @@ def test_a_new_parameter_period_closes_the_open_one(app, personas) -> None:
     bad = client.post(url, data={**data, "value": '{"importo": "50.00"}'})
     assert "mancanti: amount" in bad.get_data(as_text=True)
     assert client.post(url, data=data).status_code == 302
+    _approve_pending(app, personas.client("admin2"))
     with app.app_context():
         rows = db.session.scalars(
             sa.select(Parameter)

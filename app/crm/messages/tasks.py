@@ -26,9 +26,11 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 PERIODIC_QUEUE = "periodic"
 REMINDERS_AT = dt.time(7, 0)  # Europe/Rome, every morning
-# Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
+# Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
+# the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
-    ("app.crm.messages.tasks.send_reminders", "ogni mattina alle 07:00, i promemoria delle regole di invio"),
+    ("app.crm.messages.tasks.send_reminders", "ogni mattina alle 07:00, i promemoria delle regole di invio",
+     "0 7 * * *", 60),
 )
 RULES_ACTOR = Actor.system("regole di invio")
 DELIVERY_CHECKS = (60, 600, 3600, 6 * 3600)  # App IO: seconds before each look at the message's status
