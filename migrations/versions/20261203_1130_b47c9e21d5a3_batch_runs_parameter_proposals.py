@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'b47c9e21d5a3'
-down_revision = 'ecda2290088e'
+down_revision = 'a7c3e5f1b2d4'
 branch_labels = None
 depends_on = None
 
