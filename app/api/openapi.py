@@ -571,3 +571,9 @@ SPEC["paths"].update(
 # the path parameter is named as in the URL map (`<int:job_id>`)
 SPEC["paths"]["/jobs/{job_id}"] = SPEC["paths"].pop("/jobs/{id}")
 SPEC["paths"]["/jobs/{job_id}"]["get"]["parameters"][0]["name"] = "job_id"
+# the plans (app/plans/api.py)
+from app.plans.api_spec import OPENAPI_PATHS as _PLANS_PATHS  # noqa: E402
+from app.plans.api_spec import OPENAPI_SCHEMAS as _PLANS_SCHEMAS  # noqa: E402
+
+SPEC["paths"].update(_PLANS_PATHS)
+SPEC["components"]["schemas"].update(_PLANS_SCHEMAS)

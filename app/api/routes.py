@@ -287,3 +287,7 @@ def _prefers_async() -> bool:
     """RFC 7240: `Prefer: respond-async` among the request's preferences."""
     preferences = ",".join(request.headers.getlist("Prefer")).lower()
     return any(p.split(";")[0].strip() == "respond-async" for p in preferences.split(","))
+
+
+# the plans' endpoints (app/plans/api.py) on this blueprint
+from app.plans import api as _plans_api  # noqa: E402, F401
