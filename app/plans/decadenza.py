@@ -175,7 +175,7 @@ def decade(
     file_store: str | None,
     run: CheckRun,
 ) -> None:
-    from app.atti.services import ActRefused, act_type_by_code, issue_act
+    from app.atti.services import ActRefused, act_type_by_code, check_position, issue_act
 
     plan.status = "decaduto"
     plan.decadenza_date = outcome.date
@@ -211,11 +211,17 @@ def decade(
         )
     session.flush()
     if file_store:
+        from app.positions.amounts import amounts_due
+
         act_type = act_type_by_code(session, "decadenza_rateazione")
+        dues = amounts_due(session, [link.position for link in plan.positions], on)
         for link in plan.positions:
             try:
                 with session.begin_nested():
-                    issued = issue_act(session, link.position, act_type, on, actor, file_store=file_store)
+                    prepared = check_position(session, link.position, act_type, on, due=dues[link.position_id])
+                    issued = issue_act(
+                        session, link.position, act_type, on, actor, file_store=file_store, prepared=prepared
+                    )
             except ActRefused as exc:
                 run.errors.append(f"Piano {plan.id}: comunicazione di decadenza non emessa: {exc.message}")
                 continue

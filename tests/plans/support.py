@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from app.core.access import Principal
 from app.core.audit import Actor
 
-FIRST_DUE = dt.date(2027, 1, 31)
-APPROVED_ON = dt.date(2027, 1, 10)
+FIRST_DUE = dt.date(2026, 1, 31)
+APPROVED_ON = dt.date(2026, 1, 10)
 
 
 @dataclass

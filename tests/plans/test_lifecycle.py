@@ -21,7 +21,7 @@ def test_approval_stores_installments_adding_up_to_the_plan_each_with_its_notice
     assert sum(i.amount_cents for i in plan.installments) == plan.amount_cents
     assert sum(i.capital_cents for i in plan.installments) == world.request.amount_cents
     assert [i.number for i in plan.installments] == [1, 2, 3]
-    assert [i.due_date.isoformat() for i in plan.installments] == ["2027-01-31", "2027-02-28", "2027-03-31"]
+    assert [i.due_date.isoformat() for i in plan.installments] == ["2026-01-31", "2026-02-28", "2026-03-31"]
     assert [i.amount_cents for i in plan.installments] == [cents_of(r["amount"]) for r in schedule["installments"]]
     numbers = [i.notice_number for i in plan.installments]
     assert len(set(numbers)) == 3 and all(len(n) == 18 and n.isdigit() for n in numbers)
@@ -45,7 +45,7 @@ def test_approval_stores_installments_adding_up_to_the_plan_each_with_its_notice
     for inst in plan.installments:
         grouped = " ".join(inst.notice_number[k : k + 4] for k in range(0, 18, 4))
         assert grouped in text
-    assert "31/01/2027" in text and "31/03/2027" in text
+    assert "31/01/2026" in text and "31/03/2026" in text
 
 
 def test_a_request_already_decided_makes_no_second_plan(session, store) -> None:
