@@ -218,7 +218,9 @@ def decade(
         for link in plan.positions:
             try:
                 with session.begin_nested():
-                    prepared = check_position(session, link.position, act_type, on, due=dues[link.position_id])
+                    prepared = check_position(
+                        session, link.position, act_type, on, due=dues[link.position_id]
+                    )
                     issued = issue_act(
                         session, link.position, act_type, on, actor, file_store=file_store, prepared=prepared
                     )

@@ -67,7 +67,9 @@ def test_decadenza_follows_the_sollecito_after_the_unpaid_installments_not_befor
     later = _check(session, store, dt.date(2026, 4, 30))
     assert (rerun.checked, later.checked) == (0, 0)
     assert len(events(session, "plan.decadenza", position.id)) == 1
-    assert session.query(Act).filter(Act.position_id == position.id).count() == 3  # accoglimento, sollecito, decadenza
+    assert (
+        session.query(Act).filter(Act.position_id == position.id).count() == 3
+    )  # accoglimento, sollecito, decadenza
 
 
 def test_installments_paid_in_time_keep_the_plan(session, store) -> None:

@@ -1,5 +1,5 @@
-"""The stored plan: approval makes installments that add up to the plan, each with its own pagoPA notice (decoded
-from the act's PDF), the position in rateazione; four eyes when the ente asks."""
+"""The stored plan: approval makes installments that add up to the plan, each with its own pagoPA notice
+(decoded from the act's PDF), the position in rateazione; four eyes when the ente asks."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def test_approval_stores_installments_adding_up_to_the_plan_each_with_its_notice
     assert sum(i.capital_cents for i in plan.installments) == world.request.amount_cents
     assert [i.number for i in plan.installments] == [1, 2, 3]
     assert [i.due_date.isoformat() for i in plan.installments] == ["2026-01-31", "2026-02-28", "2026-03-31"]
-    assert [i.amount_cents for i in plan.installments] == [cents_of(r["amount"]) for r in schedule["installments"]]
+    assert [i.amount_cents for i in plan.installments] == [
+        cents_of(r["amount"]) for r in schedule["installments"]
+    ]
     numbers = [i.notice_number for i in plan.installments]
     assert len(set(numbers)) == 3 and all(len(n) == 18 and n.isdigit() for n in numbers)
     notices = session.scalars(sa.select(NoticeNumber).where(NoticeNumber.notice_number.in_(numbers))).all()
@@ -53,7 +55,9 @@ def test_a_request_already_decided_makes_no_second_plan(session, store) -> None:
 
     world = approved_plan(session, store, file_store=False)
     try:
-        decide(session, world.principal, world.actor, world.request.id, approve=True, note=None, on=APPROVED_ON)
+        decide(
+            session, world.principal, world.actor, world.request.id, approve=True, note=None, on=APPROVED_ON
+        )
     except DomainError as exc:
         assert "già stata decisa" in exc.message
     else:
@@ -90,7 +94,9 @@ def test_the_ente_can_ask_for_four_eyes_and_reserve_the_approval_to_a_role(sessi
     else:
         raise AssertionError("the same user approved twice")
     admin_principal, admin_actor = office(session, "admin")
-    second = decide(session, admin_principal, admin_actor, request.id, approve=True, note=None, on=APPROVED_ON)
+    second = decide(
+        session, admin_principal, admin_actor, request.id, approve=True, note=None, on=APPROVED_ON
+    )
     assert second.plan is not None and request.status == "approvata"
     assert session.scalars(sa.select(Plan).where(Plan.request_id == request.id)).one() is second.plan
 
