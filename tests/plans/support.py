@@ -33,9 +33,9 @@ def office(session: Session, username: str = "backoffice") -> tuple[Principal, A
     return principal_of(user), Actor(user_id=user.id, label=user.display_name)
 
 
-def plan_position(session: Session, *, low: int = 10_001, high: int = 50_000, skip: int = 0) -> Any:
+def plan_position(session: Session, *, low: int = 10_001, high: int = 300_000, skip: int = 0) -> Any:
     """A notified R01 position (regime l160), untouched by payments, owing between `low` and `high` cents at
-    FIRST_DUE (100.01-500.00 euro: 2 to 4 installments)."""
+    FIRST_DUE (100.01-3,000.00 euro: 2 to 4 installments, or 5 to 12)."""
     from app.enti.models import Ente
     from app.payments.models import Payment
     from app.positions.amounts import amounts_due
@@ -51,24 +51,39 @@ def plan_position(session: Session, *, low: int = 10_001, high: int = 50_000, sk
                 ~sa.exists().where(Payment.position_id == Position.id),
             )
             .order_by(Position.id)
-            .limit(300)
+            .limit(1000)
         )
     )
     dues = amounts_due(session, rows, FIRST_DUE)
     found = [p for p in rows if low <= dues[p.id].total_cents <= high and dues[p.id].error is None]
+    assert len(found) > skip, (len(rows), len(found), sorted(d.total_cents for d in dues.values())[:20])
     return found[skip]
+
+
+def submit(session: Session, principal: Principal, actor: Actor, position: Any, installments: int = 3) -> Any:
+    """The request of `installments` installments, or of the fewest the band admits otherwise."""
+    from app.plans.services import PlanRefused, submit_request
+
+    try:
+        with session.begin_nested():
+            return submit_request(
+                session, principal, actor, [position.id], installments=installments, first_due=FIRST_DUE
+            )
+    except PlanRefused as exc:
+        assert exc.allowed, exc.message
+        return submit_request(
+            session, principal, actor, [position.id], installments=exc.allowed["min"], first_due=FIRST_DUE
+        )
 
 
 def approved_plan(
     session: Session, store: Any, *, installments: int = 3, skip: int = 0, file_store: bool = True
 ) -> World:
-    from app.plans.services import decide, submit_request
+    from app.plans.services import decide
 
     principal, actor = office(session)
     position = plan_position(session, skip=skip)
-    request = submit_request(
-        session, principal, actor, [position.id], installments=installments, first_due=FIRST_DUE
-    )
+    request = submit(session, principal, actor, position, installments)
     decision = decide(
         session,
         principal,
@@ -101,3 +116,33 @@ def act_pdf(session: Session, store: Any, act_id: int) -> bytes:
     act = session.get(Act, act_id)
     document = session.get(Document, act.document_id)
     return path_of(str(store), document.file_path).read_bytes()
+
+
+def plan_of_ente(session: Session, ente_id: int) -> Any:
+    """A stored plan (no act) of the first notified position of the ente that admits one (the security probe's
+    world: dates from today)."""
+    from app.core.errors import DomainError
+    from app.plans.services import decide, submit_request
+    from app.positions.models import Position
+
+    principal, actor = office(session, "admin")
+    principal = Principal(role="admin", ente_ids=frozenset({ente_id}), user_id=actor.user_id)
+    first_due = dt.date.today() + dt.timedelta(days=30)
+    stmt = (
+        sa.select(Position)
+        .where(Position.ente_id == ente_id, Position.state.in_(("notificata", "scaduta")))
+        .order_by(Position.id)
+        .limit(50)
+    )
+    for position in session.scalars(stmt).all():
+        for count in (2, 5, 13, 25, 37):
+            try:
+                with session.begin_nested():
+                    request = submit_request(
+                        session, principal, actor, [position.id], installments=count, first_due=first_due
+                    )
+                    decision = decide(session, principal, actor, request.id, approve=True, note=None)
+                    return decision.plan
+            except DomainError:
+                continue
+    raise AssertionError("no notified position admits a plan")

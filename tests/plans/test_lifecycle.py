@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.core.errors import DomainError
 from app.payments.models import NoticeNumber
 from tests.atti.conftest import pdf_qr_codes, pdf_text
-from tests.plans.support import APPROVED_ON, FIRST_DUE, act_pdf, approved_plan, events, office, plan_position
+from tests.plans.support import APPROVED_ON, act_pdf, approved_plan, events, office, plan_position, submit
 
 
 def test_approval_stores_installments_adding_up_to_the_plan_each_with_its_notice(session, store) -> None:
@@ -20,13 +20,18 @@ def test_approval_stores_installments_adding_up_to_the_plan_each_with_its_notice
     assert plan.amount_cents == cents_of(schedule["total"])
     assert sum(i.amount_cents for i in plan.installments) == plan.amount_cents
     assert sum(i.capital_cents for i in plan.installments) == world.request.amount_cents
-    assert [i.number for i in plan.installments] == [1, 2, 3]
-    assert [i.due_date.isoformat() for i in plan.installments] == ["2026-01-31", "2026-02-28", "2026-03-31"]
+    n = len(plan.installments)
+    assert n >= 3 and [i.number for i in plan.installments] == list(range(1, n + 1))
+    assert [i.due_date.isoformat() for i in plan.installments][:3] == [
+        "2026-01-31",
+        "2026-02-28",
+        "2026-03-31",
+    ]
     assert [i.amount_cents for i in plan.installments] == [
         cents_of(r["amount"]) for r in schedule["installments"]
     ]
     numbers = [i.notice_number for i in plan.installments]
-    assert len(set(numbers)) == 3 and all(len(n) == 18 and n.isdigit() for n in numbers)
+    assert len(set(numbers)) == n and all(len(n) == 18 and n.isdigit() for n in numbers)
     notices = session.scalars(sa.select(NoticeNumber).where(NoticeNumber.notice_number.in_(numbers))).all()
     assert {(n.item_kind, n.position_id) for n in notices} == {("rata", position.id)}
     assert sorted(n.amount_cents for n in notices) == sorted(i.amount_cents for i in plan.installments)
@@ -69,7 +74,7 @@ def test_the_ente_can_ask_for_four_eyes_and_reserve_the_approval_to_a_role(sessi
 
     from app.enti.models import Parameter
     from app.plans.models import Plan
-    from app.plans.services import decide, submit_request
+    from app.plans.services import decide
 
     principal, actor = office(session)
     position = plan_position(session)
@@ -83,7 +88,7 @@ def test_the_ente_can_ask_for_four_eyes_and_reserve_the_approval_to_a_role(sessi
         )
     )
     session.flush()
-    request = submit_request(session, principal, actor, [position.id], installments=2, first_due=FIRST_DUE)
+    request = submit(session, principal, actor, position, 2)
     first = decide(session, principal, actor, request.id, approve=True, note=None, on=APPROVED_ON)
     assert first.pending_second and first.plan is None and request.status == "richiesta"
     assert request.first_approved_by_id == actor.user_id
@@ -105,7 +110,7 @@ def test_a_role_the_ente_did_not_name_cannot_approve(session) -> None:
     import datetime as dt
 
     from app.enti.models import Parameter
-    from app.plans.services import decide, submit_request
+    from app.plans.services import decide
 
     principal, actor = office(session)
     position = plan_position(session)
@@ -119,7 +124,7 @@ def test_a_role_the_ente_did_not_name_cannot_approve(session) -> None:
         )
     )
     session.flush()
-    request = submit_request(session, principal, actor, [position.id], installments=2, first_due=FIRST_DUE)
+    request = submit(session, principal, actor, position, 2)
     try:
         decide(session, principal, actor, request.id, approve=True, note=None, on=APPROVED_ON)
     except DomainError as exc:
