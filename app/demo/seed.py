@@ -123,6 +123,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.atti.services import ensure_defaults
 
     ensure_defaults(session)  # act types, their terms and each ente's default act templates
+    from app.plans.demo import seed_plans_demo
+
+    seed_plans_demo(session, (MARIO_ROSSI_CF, SECOND_ENTE_CF, COMPANY_CF))  # one stored rateazione
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 
