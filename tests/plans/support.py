@@ -118,7 +118,7 @@ def act_pdf(session: Session, store: Any, act_id: int) -> bytes:
     return path_of(str(store), document.file_path).read_bytes()
 
 
-def plan_of_ente(session: Session, ente_id: int) -> Any:
+def plan_of_ente(session: Session, ente_id: int, *, not_taxpayer: int | None = None) -> Any:
     """A stored plan (no act) of the first notified position of the ente that admits one (the security probe's
     world: dates from today)."""
     from app.core.errors import DomainError
@@ -131,6 +131,7 @@ def plan_of_ente(session: Session, ente_id: int) -> Any:
     stmt = (
         sa.select(Position)
         .where(Position.ente_id == ente_id, Position.state.in_(("notificata", "scaduta")))
+        .where(Position.taxpayer_id != (not_taxpayer or 0))
         .order_by(Position.id)
         .limit(50)
     )
