@@ -92,3 +92,23 @@ def test_installments_paid_in_time_keep_the_plan(session, store) -> None:
     # one unpaid installment is not the rule's two: the third unpaid too makes the sollecito
     run = _check(session, store, dt.date(2026, 3, 31))
     assert run.solleciti == [plan.id]
+
+
+def test_the_daily_job_is_periodic_and_the_command_runs_it(app, store) -> None:
+    import json
+
+    from app.extensions import db
+    from app.plans.tasks import PERIODIC_JOBS
+    from tests.plans.support import approved_plan
+
+    assert "app.plans.tasks.daily_decadenza_check" in [name for name, _ in PERIODIC_JOBS]
+    with app.app_context():
+        plan_id = approved_plan(db.session, store, installments=3, file_store=False).plan.id
+        db.session.commit()
+        db.session.remove()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["rateazioni", "controllo-decadenza", "--data", "2026-02-28"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["solleciti"] == [plan_id]
+    again = runner.invoke(args=["rateazioni", "controllo-decadenza", "--data", "2026-02-28"])
+    assert json.loads(again.output)["solleciti"] == []
