@@ -99,9 +99,13 @@ def plan_detail(plan_id: int) -> Any:
 @permission_required("plans.read")
 def card_plans(taxpayer_id: int) -> Any:
     """The card's section (loaded by htmx): the taxpayer's plans and their next installment."""
+    from app.taxpayers.queries import get_taxpayer
+
     if taxpayer_id > MAX_ID:
         abort(404)
-    plans = queries.list_plans(db.session, current_principal(), taxpayer_id=taxpayer_id, limit=20)
+    principal = current_principal()
+    get_taxpayer(db.session, principal, taxpayer_id)  # 404 for a taxpayer out of scope
+    plans = queries.list_plans(db.session, principal, taxpayer_id=taxpayer_id, limit=20)
     return render_template(
         "plans/_card_plans.html", plans=plans, today=services.today(), taxpayer_id=taxpayer_id
     )
