@@ -180,7 +180,10 @@ def decade(
     plan.status = "decaduto"
     plan.decadenza_date = outcome.date
     plan.decadenza_reason = outcome.reason[:600]
-    plan.residual_cents = int(outcome.remaining_due * 100)
+    # what is still unpaid of the plan (a partly paid installment counts for its unpaid part only)
+    plan.residual_cents = sum(
+        i.amount_cents - i.paid_cents for i in plan.installments if i.status != "pagata"
+    )
     for link in plan.positions:
         position = link.position
         before = position.state
