@@ -47,6 +47,9 @@ def register(app: Flask) -> None:
     from app.batch.cli import batch
 
     app.cli.add_command(batch)
+    from app.plans.cli import rateazioni
+
+    app.cli.add_command(rateazioni)
     from app.atti.delivery.cli import esiti, send_stato
 
     for sub in (esiti, send_stato):

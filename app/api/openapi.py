@@ -652,3 +652,9 @@ SPEC["paths"]["/procedures/{procedure_id}"] = {
         },
     }
 }
+# the plans (app/plans/api.py)
+from app.plans.api_spec import OPENAPI_PATHS as _PLANS_PATHS  # noqa: E402
+from app.plans.api_spec import OPENAPI_SCHEMAS as _PLANS_SCHEMAS  # noqa: E402
+
+SPEC["paths"].update(_PLANS_PATHS)
+SPEC["components"]["schemas"].update(_PLANS_SCHEMAS)

@@ -313,3 +313,5 @@ def procedure_get(procedure_id: int) -> Any:
 
     body, status = one_for_api(db.session, g.principal, procedure_id)
     return jsonify(body), status
+# the plans' endpoints (app/plans/api.py) on this blueprint
+from app.plans import api as _plans_api  # noqa: E402, F401

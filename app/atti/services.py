@@ -321,34 +321,46 @@ def act_data(
     total_cents: int,
     term: int | None,
     signature: dict[str, str],
+    installments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON the Typst template reads (`d`)."""
+    """The JSON the Typst template reads (`d`). `installments` (a plan's acts: number, cents, due, label):
+    one notice each instead of the position's one."""
     due_text = f"entro {term} giorni dalla notifica" if term else ""
     notices = []
-    if act_type.with_payment and notice_number:
+    description = f"{act_type.name} · {entrata.name} {position.year} · posizione {position.external_id}"
+
+    def notice_of(number: str, cents: int, due: str, what: str) -> dict[str, Any]:
         notice = {
-            "number": notice_number,
-            "grouped": grouped(notice_number),
-            "amount": format_eur(total_cents),
-            "cents": total_cents,
-            "due": due_text,
+            "number": number,
+            "grouped": grouped(number),
+            "amount": format_eur(cents),
+            "cents": cents,
+            "due": due,
             "cbill": "",
-            "description": f"{act_type.name} · {entrata.name} {position.year} · posizione "
-            f"{position.external_id}",
-            "qr_payload": rendering.pagopa_qr(notice_number, ente.codice_fiscale, total_cents),
+            "description": what,
+            "qr_payload": rendering.pagopa_qr(number, ente.codice_fiscale, cents),
             "datamatrix": "",
         }
         if ente.postal_account:
             notice["datamatrix"] = rendering.poste_datamatrix(
-                notice_number,
+                number,
                 ente.postal_account,
-                total_cents,
+                cents,
                 ente.codice_fiscale,
                 taxpayer.codice_fiscale,
                 taxpayer.display_name,
                 f"{act_type.name} {position.external_id}",
             )
-        notices.append(notice)
+        return notice
+
+    if act_type.with_payment and installments:
+        # a plan's act: one pagoPA notice per installment (its own codice avviso, amount and due date)
+        for item in installments:
+            notices.append(
+                notice_of(item["number"], item["cents"], item["due"], f"{description} · {item['label']}")
+            )
+    elif act_type.with_payment and notice_number:
+        notices.append(notice_of(notice_number, total_cents, due_text, description))
     return {
         "ente": {"name": ente.name, "cf": ente.codice_fiscale, "postal_account": ente.postal_account or ""},
         "act": {
@@ -553,18 +565,23 @@ def issue_act(
     prepared: Prepared | None = None,
     protocol: str | None = None,
     cache: dict[Any, Any] | None = None,
+    installments: list[dict[str, Any]] | None = None,
 ) -> Issued:
     """Issue one act (see the module's docstring). ActRefused when a pre-check fails (nothing kept).
     `protocol`: a number already taken from the register (campaigns); `cache`: per-batch memo of the
-    parameters read (terms, minimum, signatory)."""
+    parameters read (terms, minimum, signatory); `installments`: a plan's notices, one page each (app/plans),
+    the first one's number recorded as the act's."""
     prepared = prepared or check_position(session, position, act_type, on, cache=cache)
     ente: Ente = position.ente
     taxpayer: Taxpayer = position.taxpayer
-    notice_number = (
-        _memo(cache, ("avviso", position.id), lambda: position_notice_number(session, position, on))
-        if act_type.with_payment
-        else None
-    )
+    if installments:
+        notice_number: str | None = installments[0]["number"]
+    else:
+        notice_number = (
+            _memo(cache, ("avviso", position.id), lambda: position_notice_number(session, position, on))
+            if act_type.with_payment
+            else None
+        )
     from app.archive.services import next_protocol
 
     protocol = protocol or next_protocol(session, ente, on.year)
@@ -581,6 +598,7 @@ def issue_act(
         total_cents=prepared.amount_cents,
         term=prepared.term,
         signature=_memo(cache, ("firma", ente.id, on), lambda: signatory(session, ente, on)),
+        installments=installments,
     )
     try:
         rendered = rendering.render(prepared.template.source, data)

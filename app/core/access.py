@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "contact.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "contact.write": frozenset({"admin", "backoffice", "sportello", "callcenter"}),
     "plans.decide": frozenset({"admin", "backoffice"}),
+    "plans.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
+    "plans.request": frozenset({"admin", "backoffice", "sportello"}),  # a rateazione asked at the desk
     # help desk (issue 16): the Regione referent reads every ticket and the reports, comments publicly, and
     # reads the Gestore's internal notes without writing or editing them
     "helpdesk.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),

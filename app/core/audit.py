@@ -53,6 +53,12 @@ EVENT_KINDS: dict[str, str] = {
     "plan.requested": "Rateazione richiesta",
     "plan.approved": "Richiesta di rateazione approvata",
     "plan.refused": "Richiesta di rateazione respinta",
+    "plan.first_approval": "Rateazione: prima approvazione (quattro occhi)",
+    "plan.started": "Piano rateale attivo",
+    "plan.installment_paid": "Rata pagata",
+    "plan.sollecito": "Sollecito delle rate non pagate",
+    "plan.decadenza": "Decadenza dalla rateazione",
+    "plan.completed": "Piano rateale pagato",
     "selfservice.login": "Accesso con SPID/CIE",
     "selfservice.login_refused": "Accesso con SPID/CIE rifiutato",
 }

@@ -37,6 +37,7 @@ PERIODIC_MODULES: list[str] = [
     "app.analytics.tasks",
     "app.procedures.tasks",
     "app.registries.tasks",
+    "app.plans.tasks",
 ]
 _REGISTERED: dict[str, PeriodicJob] = {}
 

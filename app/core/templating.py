@@ -42,6 +42,7 @@ NAV = (
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
     NavItem("plans.request_list", "Rateazioni", "it-calendar", "plans.decide"),
     NavItem("procedures.procedure_list", "Procedure", "it-warning-circle", "procedures.read"),
+    NavItem("plans.plan_list", "Piani rateali", "it-calendar", "plans.read"),
     NavItem("selfservice.home", "La mia posizione", "it-user", "self_service"),
     NavItem("selfservice.documents", "Documenti", "it-file", "self_service"),
     NavItem("selfservice.payments", "Pagamenti", "it-card", "self_service"),

@@ -136,6 +136,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.batch.demo import seed_batch_demo
 
     seed_batch_demo(session)  # a few past runs of the periodic jobs for the batch monitor
+    from app.plans.demo import seed_plans_demo
+
+    seed_plans_demo(session, (MARIO_ROSSI_CF, SECOND_ENTE_CF, COMPANY_CF))  # one stored rateazione
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 

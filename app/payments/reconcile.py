@@ -303,6 +303,9 @@ def reconcile_flow(
         _match_allocate_engine(session, flow, actor, on, result)
     _heuristics(session, flow, result)
     _revocations(session, flow, actor, result)
+    from app.plans.allocation import sync_flow
+
+    sync_flow(session, flow.id, actor)  # installments of stored plans (app/plans)
     session.expire_all()
     return result
 

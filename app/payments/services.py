@@ -721,6 +721,9 @@ def register_desk_payment(
     flow.declared_count = flow.computed_count
     flow.declared_total_cents = flow.computed_total_cents
     session.flush()
+    from app.plans.allocation import sync_positions
+
+    sync_positions(session, [position.id], actor)  # the oldest unpaid installment of a stored plan
     return payment
 
 
@@ -1013,6 +1016,10 @@ def reverse_payment(
     lock_ente(session, payment.ente_id, shared=True)
     reverse_payments(session, [payment.id], actor, new_status="stornato", reason=reason.strip())
     session.refresh(payment)
+    if payment.position_id is not None:
+        from app.plans.allocation import sync_positions
+
+        sync_positions(session, [payment.position_id], actor)  # the installment it paid is unpaid again
     return payment
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.core.query_forms import PlainText, QueryForm
-from app.plans.models import REQUEST_STATUSES
+from app.plans.models import PLAN_STATUSES, REQUEST_STATUSES
 
 
 class RequestFilters(QueryForm):
@@ -21,3 +21,20 @@ class DecisionForm(FlaskForm):
     decision = StringField(validators=[Optional(), PlainText()])
     approve = SubmitField("Approva")
     refuse = SubmitField("Respingi")
+
+
+class PlanFilters(QueryForm):
+    stato = SelectField("Stato", validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.stato.choices = [("", "Tutti"), *PLAN_STATUSES.items()]
+
+
+class DeskRequestForm(FlaskForm):
+    """A rateazione asked at the desk for one position (the engine simulates it within the regime's band)."""
+
+    installments = IntegerField("Numero di rate", validators=[DataRequired(), NumberRange(1, 240)])
+    first_due = DateField("Scadenza della prima rata", validators=[DataRequired()])
+    note = TextAreaField("Nota", validators=[Optional(), Length(max=1000)])
+    submit = SubmitField("Registra la richiesta")

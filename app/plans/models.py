@@ -1,6 +1,6 @@
 """A taxpayer's request of a rateazione (PlanRequest): the positions, the amount and the schedule the engine
-simulated, then the back office's decision. The stored plan lifecycle (installments with their notices,
-decadenza) is a later issue: an approval records the decision and the simulated schedule."""
+simulated, then the back office's decision; an approval makes the stored Plan with its installments (each with
+its pagoPA notice number), the payments allocated per installment, the decadenza."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ class PlanRequest(CreatedMixin, Base):
     decided_by_label: Mapped[str | None] = mapped_column(sa.String(120))
     decided_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     decision_note: Mapped[str | None] = mapped_column(sa.String(1000))
+    # four eyes (the ente's setting): the first approval, then a second user's makes the plan
+    first_approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    first_approved_by_label: Mapped[str | None] = mapped_column(sa.String(120))
+    first_approved_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     positions: Mapped[list[PlanRequestPosition]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="PlanRequestPosition.position_id"
@@ -79,4 +83,128 @@ register_scope(
     PlanRequestPosition,
     ente=through(PlanRequestPosition.request_id),
     taxpayer=through(PlanRequestPosition.request_id),
+)
+
+
+PLAN_STATUSES: dict[str, str] = {
+    "attivo": "Attivo",
+    "decaduto": "Decaduto",
+    "estinto": "Pagato",
+}
+INSTALLMENT_STATUSES: dict[str, str] = {
+    "da_pagare": "Da pagare",
+    "parziale": "Pagata in parte",
+    "pagata": "Pagata",
+}
+
+
+class Plan(CreatedMixin, Base):
+    """A stored rateazione: born from an approved request, its installments each with a pagoPA notice number;
+    `attivo` until paid (`estinto`) or forfeited (`decaduto`, the residual due at once)."""
+
+    __tablename__ = "plans"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"), index=True)
+    taxpayer_id: Mapped[int] = mapped_column(sa.ForeignKey("taxpayers.id"), index=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("plan_requests.id"), unique=True)
+    regime: Mapped[str] = mapped_column(sa.String(20))
+    amount_cents: Mapped[int] = mapped_column(Cents)  # the plan's total (capital + interest of the schedule)
+    first_due: Mapped[dt.date] = mapped_column(sa.Date)
+    approved_date: Mapped[dt.date] = mapped_column(sa.Date)
+    approved_by_label: Mapped[str] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(12), default="attivo")
+    accoglimento_act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
+    sollecito_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    sollecito_act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
+    decadenza_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    decadenza_reason: Mapped[str | None] = mapped_column(sa.String(600))
+    residual_cents: Mapped[int | None] = mapped_column(Cents)
+    decadenza_act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
+    last_check: Mapped[dt.date | None] = mapped_column(sa.Date)  # the daily decadenza check's last day
+
+    installments: Mapped[list[PlanInstallment]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanInstallment.number"
+    )
+    positions: Mapped[list[PlanPosition]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanPosition.position_id"
+    )
+    request: Mapped[PlanRequest] = relationship()
+    ente = relationship("Ente")
+    taxpayer = relationship("Taxpayer")
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('attivo','decaduto','estinto')", name="status"),
+        sa.CheckConstraint("amount_cents > 0", name="amount"),
+        sa.Index("ix_plans_status", "status", "ente_id"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return PLAN_STATUSES.get(self.status, self.status)
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(i.paid_cents for i in self.installments)
+
+    @property
+    def unpaid_cents(self) -> int:
+        return self.amount_cents - self.paid_cents
+
+
+class PlanPosition(Base):
+    """A position the plan covers; the first one carries the installments' notice numbers."""
+
+    __tablename__ = "plan_positions"
+
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True)
+    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id"), primary_key=True, index=True)
+    amount_cents: Mapped[int] = mapped_column(Cents)
+    state_before: Mapped[str] = mapped_column(sa.String(20))  # the position's state when the plan began
+
+    plan: Mapped[Plan] = relationship(back_populates="positions")
+    position = relationship("Position")
+
+
+class PlanInstallment(Base):
+    """One installment: its due date, amount, its own pagoPA notice number (app/payments/notices.py, item kind
+    `rata`) and what the payments allocated to it (`app.plans.allocation`)."""
+
+    __tablename__ = "plan_installments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(sa.SmallInteger)
+    due_date: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    capital_cents: Mapped[int] = mapped_column(Cents)
+    interest_cents: Mapped[int] = mapped_column(Cents)
+    amount_cents: Mapped[int] = mapped_column(Cents)
+    notice_id: Mapped[int | None] = mapped_column(sa.BigInteger, sa.ForeignKey("notice_numbers.id"))
+    notice_number: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    paid_cents: Mapped[int] = mapped_column(Cents, default=0)
+    paid_date: Mapped[dt.date | None] = mapped_column(sa.Date)  # the day it was paid in full
+    status: Mapped[str] = mapped_column(sa.String(10), default="da_pagare")
+
+    plan: Mapped[Plan] = relationship(back_populates="installments")
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "number"),
+        sa.CheckConstraint("status IN ('da_pagare','parziale','pagata')", name="status"),
+        sa.CheckConstraint("amount_cents = capital_cents + interest_cents", name="amount"),
+        sa.CheckConstraint("paid_cents >= 0", name="paid"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return INSTALLMENT_STATUSES.get(self.status, self.status)
+
+    def overdue(self, on: dt.date) -> bool:
+        return self.status != "pagata" and self.due_date < on
+
+
+register_scope(Plan, ente=Plan.ente_id, taxpayer=Plan.taxpayer_id)
+register_scope(PlanPosition, ente=through(PlanPosition.plan_id), taxpayer=through(PlanPosition.plan_id))
+register_scope(
+    PlanInstallment, ente=through(PlanInstallment.plan_id), taxpayer=through(PlanInstallment.plan_id)
 )

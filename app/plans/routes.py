@@ -1,22 +1,32 @@
-"""The back office's work list of rateazione requests (`/rateazioni/richieste`) and the decision on each."""
+"""The back office's work list of rateazione requests (`/rateazioni/richieste`) and the decision on each; the
+stored plans (`/rateazioni/piani`), their detail with the installments, the card's section, the desk's
+request for a position."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.engine.states import TRANSITIONS
 from app.extensions import db
 from app.plans import queries, services
-from app.plans.forms import DecisionForm, RequestFilters
+from app.plans.forms import DecisionForm, DeskRequestForm, PlanFilters, RequestFilters
 
 bp = Blueprint("plans", __name__, url_prefix="/rateazioni")
 
 MAX_ID = 2**31 - 1
+# the states a position may enter a plan from (app/engine/states.py, operation "rateazione")
+RATEIZZABILI = frozenset(t.from_state for t in TRANSITIONS if t.operation == "rateazione")
+
+
+@bp.app_context_processor
+def _plan_states() -> dict[str, Any]:
+    return {"rateizzabili": RATEIZZABILI}
 
 
 @bp.route("/richieste")
@@ -40,19 +50,107 @@ def request_detail(request_id: int) -> Any:
     form = DecisionForm()
     if form.validate_on_submit():
         try:
-            services.decide(
+            decision = services.decide(
                 db.session,
                 principal,
                 current_actor(),
                 request_id,
                 approve=bool(form.approve.data),
                 note=form.note.data,
+                file_store=current_app.config["FILE_STORE"],
             )
         except DomainError as exc:
             db.session.rollback()
             form.note.errors = [exc.message]
         else:
             db.session.commit()
+            if decision.pending_second:
+                flash(f"Richiesta n. {request_id}: prima approvazione registrata, serve la seconda.", "info")
+                return redirect(url_for("plans.request_list"), 303)
             flash(f"Richiesta n. {request_id} {plan_request.status_label.lower()}.", "success")
+            if decision.act_error:
+                flash(f"Comunicazione di accoglimento non emessa: {decision.act_error}", "warning")
+            if decision.plan is not None:
+                return redirect(url_for("plans.plan_detail", plan_id=decision.plan.id), 303)
             return redirect(url_for("plans.request_list"), 303)
     return render_template("plans/request_detail.html", req=plan_request, form=form)
+
+
+@bp.route("/piani")
+@permission_required("plans.read")
+def plan_list() -> Any:
+    filters = valid_query(PlanFilters(request.args))
+    plans = queries.list_plans(db.session, current_principal(), status=filters.stato.data or None)
+    return render_template("plans/plan_list.html", filters=filters, plans=plans, today=services.today())
+
+
+@bp.route("/piani/<int:plan_id>")
+@permission_required("plans.read")
+def plan_detail(plan_id: int) -> Any:
+    if plan_id > MAX_ID:
+        abort(404)
+    plan = queries.get_plan(db.session, current_principal(), plan_id)
+    if plan is None:
+        abort(404)
+    return render_template("plans/plan_detail.html", plan=plan, today=services.today())
+
+
+@bp.route("/contribuenti/<int:taxpayer_id>/piani")
+@permission_required("plans.read")
+def card_plans(taxpayer_id: int) -> Any:
+    """The card's section (loaded by htmx): the taxpayer's plans and their next installment."""
+    from app.taxpayers.queries import get_taxpayer
+
+    if taxpayer_id > MAX_ID:
+        abort(404)
+    principal = current_principal()
+    get_taxpayer(db.session, principal, taxpayer_id)  # 404 for a taxpayer out of scope
+    plans = queries.list_plans(db.session, principal, taxpayer_id=taxpayer_id, limit=20)
+    return render_template(
+        "plans/_card_plans.html", plans=plans, today=services.today(), taxpayer_id=taxpayer_id
+    )
+
+
+@bp.route("/posizioni/<int:position_id>/richiesta", methods=["GET", "POST"])
+@permission_required("plans.request")
+def desk_request(position_id: int) -> Any:
+    """A rateazione requested at the desk for one position: simulated by the engine, then decided like the
+    requests from the reserved area."""
+    from app.positions.queries import get_position
+
+    if position_id > MAX_ID:
+        abort(404)
+    principal = current_principal()
+    position = get_position(db.session, principal, position_id)
+    if position is None:
+        abort(404)
+    form = DeskRequestForm()
+    if position.state not in RATEIZZABILI:
+        return render_template("plans/desk_request.html", form=None, position=position)
+    if form.validate_on_submit():
+        try:
+            plan_request = services.submit_request(
+                db.session,
+                principal,
+                current_actor(),
+                [position.id],
+                installments=form.installments.data,
+                first_due=form.first_due.data,
+                note=form.note.data,
+            )
+        except services.PlanRefused as exc:
+            db.session.rollback()
+            allowed = (
+                f" (rate ammesse: da {exc.allowed['min']} a {exc.allowed['max']})" if exc.allowed else ""
+            )
+            form.installments.errors = [exc.message + allowed]
+        except DomainError as exc:
+            db.session.rollback()
+            form.installments.errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(f"Richiesta di rateazione n. {plan_request.id} registrata.", "success")
+            if current_principal().can("plans.decide"):
+                return redirect(url_for("plans.request_detail", request_id=plan_request.id), 303)
+            return redirect(url_for("positions.position_detail", position_id=position.id), 303)
+    return render_template("plans/desk_request.html", form=form, position=position)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from app.core.db import utcnow
 from app.core.errors import DomainError, NotFound
 from app.engine import wire
 from app.engine.money import format_cents
-from app.plans.models import PlanRequest, PlanRequestPosition
+from app.plans.models import Plan, PlanRequest, PlanRequestPosition
 from app.positions.models import Position
 
 
@@ -141,12 +142,33 @@ def submit_request(
     return request
 
 
+@dataclass(slots=True)
+class Decision:
+    request: PlanRequest
+    plan: Plan | None = None
+    act_error: str | None = None  # the plan stands, the act could not be issued (no template, ...)
+    pending_second: bool = False  # four eyes: first approval recorded, a second user must approve
+
+
 def decide(
-    session: Session, principal: Principal, actor: Actor, request_id: int, *, approve: bool, note: str | None
-) -> PlanRequest:
+    session: Session,
+    principal: Principal,
+    actor: Actor,
+    request_id: int,
+    *,
+    approve: bool,
+    note: str | None,
+    on: dt.date | None = None,
+    file_store: str | None = None,
+) -> Decision:
     """The back office's decision. Only a request still "richiesta" is decided (a re-sent decision is
-    refused, nothing changes). The approval records the decision and the simulated schedule: the stored
-    plan with its installments is a later issue."""
+    refused, nothing changes). An approval is allowed to the roles the ente sets
+    (`lifecycle.approval_setting`; four eyes: the first approval is recorded, a different user's second one
+    decides) and makes the stored plan (`lifecycle.start_plan`): installments with their notice numbers,
+    positions `in_rateazione`, the act of accoglimento (issued when `file_store` is given)."""
+    from app.plans import lifecycle
+
+    on = on or today()
     request = get_request(session, principal, request_id)
     if request is None:
         raise NotFound("Richiesta di rateazione non trovata.")
@@ -156,6 +178,23 @@ def decide(
         )
     if not approve and not (note or "").strip():
         raise DomainError("Indica il motivo del rifiuto.")
+    if approve and not lifecycle.check_approver(session, principal, actor, request, on):
+        request.first_approved_by_id = actor.user_id
+        request.first_approved_by_label = actor.label
+        request.first_approved_dt = utcnow()
+        for link in request.positions:
+            record_event(
+                session,
+                actor,
+                "plan.first_approval",
+                f"Richiesta di rateazione n. {request.id}: prima approvazione di {actor.label}, "
+                "in attesa della seconda (quattro occhi)",
+                taxpayer_id=request.taxpayer_id,
+                position_id=link.position_id,
+                ente_id=request.ente_id,
+                payload={"request": request.id},
+            )
+        return Decision(request, pending_second=True)
     request.status = "approvata" if approve else "respinta"
     request.decided_by_id = actor.user_id
     request.decided_by_label = actor.label
@@ -173,7 +212,16 @@ def decide(
             ente_id=request.ente_id,
             payload={"request": request.id},
         )
-    return request
+    if not approve:
+        return Decision(request)
+    plan, error = lifecycle.start_plan(session, request, actor, on, file_store=file_store)
+    return Decision(request, plan, error)
+
+
+def today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/Rome")).date()
 
 
 def get_request(session: Session, principal: Principal, request_id: int) -> PlanRequest | None:

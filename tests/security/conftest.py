@@ -233,6 +233,9 @@ def _build(app: Flask, store: Path) -> World:
             from tests.selfservice.support import plan_request_of_someone
 
             data.ids["plan_request_id"] = plan_request_of_someone(db.session, ente_id=ente_rows[code].id).id
+            from tests.plans.support import plan_of_ente
+
+            data.ids["plan_id"] = plan_of_ente(db.session, ente_rows[code].id).id  # a stored plan (app/plans)
             db.session.commit()
             # a help-desk ticket naming that taxpayer and a knowledge-base article of this ente
             import datetime as _dt

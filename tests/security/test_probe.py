@@ -52,6 +52,7 @@ ID_KINDS = {
     "outcome_id": "act_outcome_id",  # a notification outcome (app/atti/delivery)
     "procedure_id": "procedure_id",  # a fermo, ipoteca, pignoramento or insinuazione (app/procedures)
     "saved_query_id": "saved_query_id",  # a saved ad-hoc query (app/analytics) of the ente's back office
+    "plan_id": "plan_id",  # a stored rateazione (app/plans)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

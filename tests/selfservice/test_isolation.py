@@ -41,6 +41,9 @@ def other(app: Flask, tmp_path) -> dict:
             "ente_id": request.ente_id,
             "request_id": request.id,
         }
+        from tests.plans.support import plan_of_ente
+
+        ids["plan_id"] = plan_of_ente(db.session, request.ente_id, not_taxpayer=mario).id  # a stored plan
         taxpayer = db.session.get(Taxpayer, ids["taxpayer_id"])
         letter = tmp_path / "lettera.txt"
         letter.write_text(f"Lettera riservata di {taxpayer.codice_fiscale}.", encoding="utf-8")

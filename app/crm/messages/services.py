@@ -62,6 +62,7 @@ class PositionFacts:
 
     due_cents: int
     notice_number: str | None
+    due_date: dt.date | None = None  # an installment's (app/plans), instead of the position's
 
 
 def position_facts(session: Session, positions: Sequence[Position], on: dt.date) -> dict[int, PositionFacts]:
@@ -337,14 +338,14 @@ def message_context(
         context["posizione"] = {
             "id_posizione": position.external_id,
             "numero_avviso": numbers[0] if numbers else "",
-            "scadenza": format_date_it(position.due_date),
+            "scadenza": format_date_it(facts.due_date or position.due_date),
             "descrizione": position.description or "",
             "anno": position.year,
             "entrata": position.entrata.name,
             "riferimento": position.reference or "",
         }
         context["importo_dovuto"] = format_eur(due_cents)
-        payload["due_date"] = position.due_date.isoformat()
+        payload["due_date"] = (facts.due_date or position.due_date).isoformat()
         if numbers and due_cents > 0:
             payload["payment_data"] = {"amount": due_cents, "notice_number": numbers[0]}
     context.update(extra or {})
@@ -552,7 +553,8 @@ def run_rules(session: Session, on: dt.date, actor: Actor) -> RulesRun:
     """For each active rule, the positions of its ente (and entrata) due on `on + days_before`, not closed,
     get one message each. The dedup key (rule, position, due date) makes a rerun queue nothing twice.
 
-    No installment plan is stored yet: the due date of a position is the one a rule counts from."""
+    A position in a stored plan is reminded of its installments instead (`app.plans.reminders`: each unpaid
+    installment due on that day, its amount and its own notice number), never of its original due date."""
     from sqlalchemy.orm import selectinload
 
     run = RulesRun(day=on)
@@ -572,12 +574,47 @@ def run_rules(session: Session, on: dt.date, actor: Actor) -> RulesRun:
             stmt = stmt.where(Position.entrata_id == rule.entrata_id)
         keys_done = set(session.scalars(sa.select(Message.dedup_key).where(
             Message.dedup_key.like(f"regola:{rule.id}:posizione:%:{target.isoformat()}"))))
-        todo = [p for p in session.scalars(stmt) if rule_dedup_key(rule, p) not in keys_done]
+        todo = [p for p in session.scalars(stmt.where(Position.state != "in_rateazione"))
+                if rule_dedup_key(rule, p) not in keys_done]
         run.already += len(keys_done)
         for start in range(0, len(todo), RULES_CHUNK):
             chunk = todo[start:start + RULES_CHUNK]
             _queue_reminders(session, rule, chunk, actor, run)
+        _queue_installment_reminders(session, rule, target, keys_done, actor, run)
     return run
+
+
+def _queue_installment_reminders(session: Session, rule: MessageRule, target: dt.date, keys_done: set[str],
+                                 actor: Actor, run: RulesRun) -> None:
+    """The stored plans' installments due on `target` (one message each, on the position carrying its
+    notice; the same dedup key shape as a position's, with the installment's due date)."""
+    from app.plans.reminders import installments_due
+
+    due = installments_due(session, ente_id=rule.ente_id, entrata_id=rule.entrata_id, on=target)
+    key = f"regola:{rule.id}:posizione:{{}}:{target.isoformat()}"
+    due = [d for d in due if key.format(d.position_id) not in keys_done]
+    if not due:
+        return
+    positions = {p.id: p for p in session.scalars(sa.select(Position).where(
+        Position.id.in_({d.position_id for d in due})))}
+    taxpayers = {t.id: t for t in session.scalars(sa.select(Taxpayer).where(
+        Taxpayer.id.in_({p.taxpayer_id for p in positions.values()})))}
+    for item in due:
+        position = positions[item.position_id]
+        try:
+            message = queue_message(
+                session, taxpayer=taxpayers[position.taxpayer_id], ente=rule.ente, purpose=rule.purpose,
+                actor=actor, dedup_key=key.format(position.id),
+                position=position, channels=list(rule.channels) or list(DEFAULT_ORDER),
+                facts=PositionFacts(item.due_cents, item.notice_number, item.due_date),
+            )
+        except DomainError as exc:
+            run.errors.append(f"Piano {item.plan_id} rata {item.number}: {exc.message}")
+            continue
+        if message.status == "rifiutato":
+            run.refused += 1
+        else:
+            run.queued += 1
 
 
 RULES_CHUNK = 500
