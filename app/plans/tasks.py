@@ -19,7 +19,12 @@ from app.extensions import db
 PERIODIC_QUEUE = "periodic"
 DAILY_AT = dt.time(6, 30)  # Europe/Rome, after the night's payment flows
 PERIODIC_JOBS = (
-    ("app.plans.tasks.daily_decadenza_check", "ogni giorno alle 06:30, la decadenza dei piani rateali", "30 6 * * *", 30),
+    (
+        "app.plans.tasks.daily_decadenza_check",
+        "ogni giorno alle 06:30, la decadenza dei piani rateali",
+        "30 6 * * *",
+        30,
+    ),
 )
 CHECK_ACTOR = Actor.system("controllo decadenza rateazioni")
 

@@ -25,6 +25,20 @@ def test_every_slice_tuple_is_in_the_registry_with_a_schedule() -> None:
     assert jobs["app.helpdesk.tasks.check_sla"].max_duration == dt.timedelta(minutes=5)
 
 
+def test_every_module_with_periodic_jobs_is_in_the_registry() -> None:
+    """A slice that declares PERIODIC_JOBS but is missing from PERIODIC_MODULES would never run."""
+    import pathlib
+
+    root = pathlib.Path(periodic.__file__).resolve().parents[2]
+    declaring = {
+        ".".join(path.relative_to(root).with_suffix("").parts)
+        for path in (root / "app").rglob("*.py")
+        if "\nPERIODIC_JOBS = (" in path.read_text(encoding="utf-8")
+    }
+    missing = declaring - set(periodic.PERIODIC_MODULES)
+    assert declaring and not missing, missing
+
+
 def test_a_two_item_tuple_still_reads_as_an_on_demand_job() -> None:
     job = periodic.entry(("app.jobs.tasks.healthcheck", "controllo del worker"))
     assert job.cron is None and job.next_run(dt.datetime.now(UTC)) is None
