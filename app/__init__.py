@@ -43,7 +43,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _import_models() -> None:
-    from app import archive, atti, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
+    from app import archive, atti, auth, carichi, dynamics, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
     from app.core import audit, history  # noqa: F401
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401

@@ -628,6 +628,9 @@ def issue_act(
     )
     session.add(act)
     session.flush()
+    from app.dynamics.fixing import fix_amounts_for_act
+
+    fix_amounts_for_act(session, act, actor)  # the act's figures become ledger movements (issue 14 p. 1)
     record_event(
         session,
         actor,
