@@ -64,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from app.crm.contacts.routes import self_service_bp as crm_self_service_bp
     from app.crm.knowledge.routes import bp as knowledge_bp
     from app.crm.messages.routes import bp as messages_bp
+    from app.dynamics.api import bp as dynamics_api_bp
+    from app.dynamics.routes import bp as dynamics_bp
     from app.enti.routes import bp as admin_bp
     from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
@@ -81,6 +83,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(delivery_bp)
+    app.register_blueprint(dynamics_bp)
+    app.register_blueprint(dynamics_api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # knowledge base (issue 12 point 4)
     "knowledge.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "knowledge.edit": frozenset({"admin", "backoffice"}),
+    # sgravio, sospensione and revoca, discarico, annullamento of a position (app/dynamics)
+    "position.measures": frozenset({"admin", "backoffice"}),
 }
 
 API_SCOPES: dict[str, str] = {
@@ -60,6 +62,7 @@ API_SCOPES: dict[str, str] = {
     "carichi:write": "Invio liste di carico",
     "payments:write": "Invio flussi di pagamento",
     "jobs:read": "Stato delle elaborazioni",
+    "positions:write": "Sgravi, sospensioni, discarichi e annullamenti di posizioni",
 }
 
 
