@@ -14,6 +14,9 @@ from app.dynamics.models import ORDERED_BY, SUSPENSION_REASONS
 from app.positions.models import COMPONENT_LABELS, COMPONENTS
 
 
+EXTENTS = {"parziale": "Parziale", "totale": "Totale"}
+
+
 def euro_cents(text: str | None) -> int:
     """"1.234,56" / "1234.56" / "12" → cents; "" → 0. ValueError with an Italian message otherwise."""
     raw = (text or "").strip().replace(" ", "").replace("€", "")
@@ -50,12 +53,16 @@ class MeasureForm(FlaskForm):
 
 
 class SgravioForm(MeasureForm):
-    extent = RadioField("Sgravio", choices=[("parziale", "Parziale"), ("totale", "Totale")], default="parziale")
+    extent = RadioField("Sgravio", default="parziale")
     capitale = StringField(COMPONENT_LABELS["capitale"], validators=[Optional(), _euro])
     sanzioni = StringField(COMPONENT_LABELS["sanzioni"], validators=[Optional(), _euro])
     interessi = StringField(COMPONENT_LABELS["interessi"], validators=[Optional(), _euro])
     spese = StringField(COMPONENT_LABELS["spese"], validators=[Optional(), _euro])
     oneri = StringField(COMPONENT_LABELS["oneri"], validators=[Optional(), _euro])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.extent.choices = list(EXTENTS.items())
 
     def cents(self) -> dict[str, int] | None:
         if self.extent.data == "totale":
