@@ -32,7 +32,7 @@ def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
 
 def new_position(session: Any, *, capitale: int = 100_000, sanzioni: int = 30_000, spese: int = 588,
                  due: dt.date = dt.date(2024, 1, 31), state: str = "scaduta", entrata: str = "TASSA_AUTO",
-                 notified: dt.date | None = dt.date(2024, 3, 1)) -> Any:
+                 notified: dt.date | None = dt.date(2024, 3, 1), codice_fiscale: str = MARIO_ROSSI_CF) -> Any:
     from app.enti.models import Ente, Entrata
     from app.positions.models import Movement, Position
     from app.taxpayers.models import Taxpayer
@@ -40,7 +40,7 @@ def new_position(session: Any, *, capitale: int = 100_000, sanzioni: int = 30_00
     ente = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
     entrata_row = session.scalars(sa.select(Entrata).where(Entrata.ente_id == ente.id,
                                                            Entrata.code == entrata)).one()
-    taxpayer = session.scalars(sa.select(Taxpayer).where(Taxpayer.codice_fiscale == MARIO_ROSSI_CF)).one()
+    taxpayer = session.scalars(sa.select(Taxpayer).where(Taxpayer.codice_fiscale == codice_fiscale)).one()
     position = Position(ente_id=ente.id, entrata_id=entrata_row.id, taxpayer_id=taxpayer.id,
                         external_id=f"DYN-{next(_COUNTER)}-{dt.datetime.now().timestamp()}", year=due.year,
                         description="Posizione di prova", due_date=due, notified_date=notified, state=state)
