@@ -619,15 +619,20 @@ def _measure(summary: str) -> dict:
         "post": {
             "summary": summary,
             "security": [{"bearer": []}],
-            "parameters": [{"name": "position_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("MeasureRequest")}}},
+            "parameters": [
+                {"name": "position_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("MeasureRequest")}},
+            },
             "responses": {
                 "201": _json(_ref("MeasureResult"), "Provvedimento registrato"),
                 "400": _json(_ref("Error"), "JSON mancante o malformato"),
                 "401": _json(_ref("Error"), "Token mancante o revocato"),
                 "403": _json(_ref("Error"), "Ambito «positions:write» mancante"),
                 "404": _json(_ref("Error"), "Posizione inesistente o di un altro ente"),
-                "422": _json(_ref("Error"), "Rifiutato: il messaggio cita la regola e la sua fonte normativa"),
+                "422": _json(_ref("Error"), "Rifiutato: il messaggio cita la regola e la sua fonte"),
             },
         }
     }
@@ -636,9 +641,13 @@ def _measure(summary: str) -> dict:
 SPEC["paths"].update(
     {
         "/positions/{position_id}/sgravio": _measure("Sgravio totale o parziale di una posizione"),
-        "/positions/{position_id}/sospensione": _measure("Sospensione (ricorso, autotutela, ordine della Regione)"),
+        "/positions/{position_id}/sospensione": _measure(
+            "Sospensione (ricorso, autotutela, ordine della Regione)"
+        ),
         "/positions/{position_id}/revoca-sospensione": _measure("Revoca della sospensione in corso"),
-        "/positions/{position_id}/discarico": _measure("Discarico per inesigibilità (con i tentativi svolti)"),
+        "/positions/{position_id}/discarico": _measure(
+            "Discarico per inesigibilità (con i tentativi svolti)"
+        ),
         "/positions/{position_id}/annullamento": _measure("Annullamento della posizione"),
     }
 )

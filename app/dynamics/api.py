@@ -48,11 +48,16 @@ def _request(body: dict[str, Any]) -> MeasureRequest:
     ordered_by = str(body.get("ordered_by") or "regione")
     if ordered_by not in ("regione", "gestore"):
         raise BadRequest("Campo «ordered_by»: «regione» o «gestore».", field="ordered_by")
-    return MeasureRequest(reason=reason[:500], ordered_by=ordered_by,
-                          act_number=(str(body.get("act_number") or "").strip() or None)
-                          if body.get("act_number") is not None else None,
-                          act_date=_date(body, "act_date"), value_date=_date(body, "value_date"),
-                          source=f"API: {g.api_token.name}"[:200])
+    return MeasureRequest(
+        reason=reason[:500],
+        ordered_by=ordered_by,
+        act_number=(str(body.get("act_number") or "").strip() or None)
+        if body.get("act_number") is not None
+        else None,
+        act_date=_date(body, "act_date"),
+        value_date=_date(body, "value_date"),
+        source=f"API: {g.api_token.name}"[:200],
+    )
 
 
 def _components(body: dict[str, Any]) -> dict[str, int] | None:
@@ -86,11 +91,15 @@ def _call(position_id: int, action: str) -> Any:
         if action == "sgravio":
             measure = abate(db.session, actor, position, _components(body), req, today=today)
         elif action == "sospensione":
-            measure = suspend(db.session, actor, position, str(body.get("reason_kind") or ""), req, today=today)
+            measure = suspend(
+                db.session, actor, position, str(body.get("reason_kind") or ""), req, today=today
+            )
         elif action == "revoca":
             measure = revoke(db.session, actor, position, req, today=today)
         elif action == "discarico":
-            measure = write_off(db.session, actor, position, req, notes=str(body.get("notes") or ""), today=today)
+            measure = write_off(
+                db.session, actor, position, req, notes=str(body.get("notes") or ""), today=today
+            )
         else:
             measure = annul(db.session, actor, position, req, today=today)
     except DomainError as exc:

@@ -1,5 +1,5 @@
-"""Amounts fixed by acts (issue 14 point 1): the interest accrued and the oneri computed at a date become ledger
-movements (value date that day), so an act's figures stay what was notified while the amount due keeps
+"""Amounts fixed by acts (issue 14 point 1): the interest accrued and the oneri computed at a date become
+ledger movements (value date that day), so an act's figures stay what was notified while the amount due keeps
 accruing from there by the entrata's rule (`app.positions.amounts`: the engine's quote starts from the last
 booked interest). One small call from whoever fixes the amounts: the issue of an act
 (`app.atti.services.issue_act`), a plan, a sgravio or a sospensione (which freeze the figures they change).

@@ -13,12 +13,11 @@ from app.core.query_forms import PlainText
 from app.dynamics.models import ORDERED_BY, SUSPENSION_REASONS
 from app.positions.models import COMPONENT_LABELS, COMPONENTS
 
-
 EXTENTS = {"parziale": "Parziale", "totale": "Totale"}
 
 
 def euro_cents(text: str | None) -> int:
-    """"1.234,56" / "1234.56" / "12" → cents; "" → 0. ValueError with an Italian message otherwise."""
+    """ "1.234,56" / "1234.56" / "12" → cents; "" → 0. ValueError with an Italian message otherwise."""
     raw = (text or "").strip().replace(" ", "").replace("€", "")
     if not raw:
         return 0
@@ -79,7 +78,9 @@ class SospensioneForm(MeasureForm):
 
 
 class DiscaricoForm(MeasureForm):
-    notes = TextAreaField("Altri tentativi e note (ricerche, esiti)", validators=[Length(max=1000), PlainText()])
+    notes = TextAreaField(
+        "Altri tentativi e note (ricerche, esiti)", validators=[Length(max=1000), PlainText()]
+    )
 
 
 class StornoForm(FlaskForm):

@@ -20,8 +20,9 @@ def measures_of(session: Session, principal: Principal, position_id: int) -> lis
     return list(session.scalars(scoped(stmt, Measure, principal)))
 
 
-def measure_of_position(session: Session, principal: Principal, position_id: int,
-                        measure_id: int) -> Measure | None:
+def measure_of_position(
+    session: Session, principal: Principal, position_id: int, measure_id: int
+) -> Measure | None:
     stmt = sa.select(Measure).where(Measure.id == measure_id, Measure.position_id == position_id)
     return session.scalars(scoped(stmt, Measure, principal)).first()
 
@@ -30,12 +31,22 @@ def acts_of(session: Session, principal: Principal, position_id: int) -> list[di
     """The acts issued on the position, newest first, each with the sgravi that superseded its figures."""
     from app.atti.models import Act
 
-    acts = list(session.scalars(scoped(sa.select(Act).where(Act.position_id == position_id)
-                                       .order_by(Act.issue_date.desc(), Act.id.desc()), Act, principal)))
+    acts = list(
+        session.scalars(
+            scoped(
+                sa.select(Act)
+                .where(Act.position_id == position_id)
+                .order_by(Act.issue_date.desc(), Act.id.desc()),
+                Act,
+                principal,
+            )
+        )
+    )
     flags: dict[int, list[int]] = defaultdict(list)
     if acts:
         stmt = sa.select(SupersededAct.act_id, SupersededAct.measure_id).where(
-            SupersededAct.act_id.in_([a.id for a in acts]))
+            SupersededAct.act_id.in_([a.id for a in acts])
+        )
         for act_id, measure_id in session.execute(scoped(stmt, SupersededAct, principal)):
             flags[act_id].append(measure_id)
     return [{"act": a, "superseded_by": flags.get(a.id, [])} for a in acts]

@@ -48,18 +48,28 @@ def position_measures(position_id: int) -> Any:
     position = _position(position_id)
     movements = position_queries.list_movements(db.session, principal, position_id)
     return render_template(
-        "dynamics/_position_measures.html", position=position,
+        "dynamics/_position_measures.html",
+        position=position,
         measures=queries.measures_of(db.session, principal, position_id),
-        acts=queries.acts_of(db.session, principal, position_id), figures=queries.figures(movements),
-        component_labels=COMPONENT_LABELS, movement_kinds=MOVEMENT_KINDS, kinds=MEASURE_KINDS,
-        ordered_by=ORDERED_BY, suspension_reasons=SUSPENSION_REASONS, storno=StornoForm(),
+        acts=queries.acts_of(db.session, principal, position_id),
+        figures=queries.figures(movements),
+        component_labels=COMPONENT_LABELS,
+        movement_kinds=MOVEMENT_KINDS,
+        kinds=MEASURE_KINDS,
+        ordered_by=ORDERED_BY,
+        suspension_reasons=SUSPENSION_REASONS,
+        storno=StornoForm(),
     )
 
 
 def _request(form: MeasureForm) -> MeasureRequest:
-    return MeasureRequest(reason=form.reason.data.strip(), ordered_by=form.ordered_by.data,
-                          act_number=(form.act_number.data or "").strip() or None, act_date=form.act_date.data,
-                          value_date=form.value_date.data)
+    return MeasureRequest(
+        reason=form.reason.data.strip(),
+        ordered_by=form.ordered_by.data,
+        act_number=(form.act_number.data or "").strip() or None,
+        act_date=form.act_date.data,
+        value_date=form.value_date.data,
+    )
 
 
 def _apply(action: str, position: Any, form: Any) -> Any:
@@ -75,8 +85,10 @@ def _apply(action: str, position: Any, form: Any) -> Any:
     return annul(db.session, actor, position, req, today=today)
 
 
-@bp.route("/<int:position_id>/<any(sgravio, sospensione, 'revoca-sospensione', discarico, annullamento):action>",
-          methods=["GET", "POST"])
+@bp.route(
+    "/<int:position_id>/<any(sgravio, sospensione, 'revoca-sospensione', discarico, annullamento):action>",
+    methods=["GET", "POST"],
+)
 @permission_required("position.measures")
 def measure_form(position_id: int, action: str) -> Any:
     position = _position(position_id)
@@ -96,8 +108,15 @@ def measure_form(position_id: int, action: str) -> Any:
             return redirect(url_for("positions.position_detail", position_id=position_id) + "#provvedimenti")
     attempts = attempts_of(db.session, position.id) if action == "discarico" else []
     status = 422 if error or (request.method == "POST" and form.errors) else 200
-    return render_template("dynamics/measure_form.html", position=position, form=form, action=action,
-                           title=title, error=error, attempts=attempts), status
+    return render_template(
+        "dynamics/measure_form.html",
+        position=position,
+        form=form,
+        action=action,
+        title=title,
+        error=error,
+        attempts=attempts,
+    ), status
 
 
 @bp.route("/<int:position_id>/sgravio/storno", methods=["POST"])
@@ -109,7 +128,9 @@ def abatement_reversal(position_id: int) -> Any:
     if not form.validate_on_submit() or not str(form.measure.data).isdigit():
         flash("Indicare il motivo dello storno.", "danger")
         return redirect(target)
-    measure = queries.measure_of_position(db.session, current_principal(), position.id, int(form.measure.data))
+    measure = queries.measure_of_position(
+        db.session, current_principal(), position.id, int(form.measure.data)
+    )
     if measure is None:
         abort(404, "Sgravio non trovato.")
     try:

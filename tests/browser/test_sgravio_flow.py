@@ -27,10 +27,15 @@ def test_backoffice_abates_part_of_a_position_from_its_page(page: Page, live_app
     from app.extensions import db
     from app.taxpayers.models import Taxpayer
 
-    with live_app.app_context():  # a position of its own, on a demo taxpayer the other browser tests leave alone
-        cf = db.session.scalars(sa.select(Taxpayer.codice_fiscale).where(
-            Taxpayer.codice_fiscale.not_in((MARIO_ROSSI_CF, COMPANY_CF)), Taxpayer.kind == "PF")
-            .order_by(Taxpayer.id.desc()).limit(1)).one()
+    with (
+        live_app.app_context()
+    ):  # a position of its own, on a demo taxpayer the other browser tests leave alone
+        cf = db.session.scalars(
+            sa.select(Taxpayer.codice_fiscale)
+            .where(Taxpayer.codice_fiscale.not_in((MARIO_ROSSI_CF, COMPANY_CF)), Taxpayer.kind == "PF")
+            .order_by(Taxpayer.id.desc())
+            .limit(1)
+        ).one()
         position_id = new_position(db.session, codice_fiscale=cf).id
         db.session.commit()
     errors: list[str] = []

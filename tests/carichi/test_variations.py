@@ -140,7 +140,7 @@ def test_sgravi_write_negative_movements_never_beyond_what_is_due(ctx) -> None:
     job = run_file(ctx, csv_bytes(rows, header=VARIAZIONI), layout="variazioni-posizioni", name="sgravi.csv")
     assert job.status == "done", job.error_message
     assert (job.result["accepted"], job.result["rejected"]) == (4, 3)
-    # the refusals of the one sgravio service (app/dynamics) name the rule and its legal source after the reason
+    # the refusals of the one sgravio service (app/dynamics) name the rule and its source after the reason
     assert [(e[0], e[1], e[2].split(": ")[0]) for e in errors_of(job.id)] == [
         (3, "importo", "sgravio di 150,00 € superiore al dovuto della componente Capitale (100,00 €)"),
         (7, "importo", "sgravio di 1,00 € superiore al dovuto della componente Interessi (0,00 €)"),

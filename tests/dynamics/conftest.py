@@ -30,26 +30,52 @@ def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
         app.config["FILE_STORE"] = saved
 
 
-def new_position(session: Any, *, capitale: int = 100_000, sanzioni: int = 30_000, spese: int = 588,
-                 due: dt.date = dt.date(2024, 1, 31), state: str = "scaduta", entrata: str = "TASSA_AUTO",
-                 notified: dt.date | None = dt.date(2024, 3, 1), codice_fiscale: str = MARIO_ROSSI_CF) -> Any:
+def new_position(
+    session: Any,
+    *,
+    capitale: int = 100_000,
+    sanzioni: int = 30_000,
+    spese: int = 588,
+    due: dt.date = dt.date(2024, 1, 31),
+    state: str = "scaduta",
+    entrata: str = "TASSA_AUTO",
+    notified: dt.date | None = dt.date(2024, 3, 1),
+    codice_fiscale: str = MARIO_ROSSI_CF,
+) -> Any:
     from app.enti.models import Ente, Entrata
     from app.positions.models import Movement, Position
     from app.taxpayers.models import Taxpayer
 
     ente = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
-    entrata_row = session.scalars(sa.select(Entrata).where(Entrata.ente_id == ente.id,
-                                                           Entrata.code == entrata)).one()
+    entrata_row = session.scalars(
+        sa.select(Entrata).where(Entrata.ente_id == ente.id, Entrata.code == entrata)
+    ).one()
     taxpayer = session.scalars(sa.select(Taxpayer).where(Taxpayer.codice_fiscale == codice_fiscale)).one()
-    position = Position(ente_id=ente.id, entrata_id=entrata_row.id, taxpayer_id=taxpayer.id,
-                        external_id=f"DYN-{next(_COUNTER)}-{dt.datetime.now().timestamp()}", year=due.year,
-                        description="Posizione di prova", due_date=due, notified_date=notified, state=state)
+    position = Position(
+        ente_id=ente.id,
+        entrata_id=entrata_row.id,
+        taxpayer_id=taxpayer.id,
+        external_id=f"DYN-{next(_COUNTER)}-{dt.datetime.now().timestamp()}",
+        year=due.year,
+        description="Posizione di prova",
+        due_date=due,
+        notified_date=notified,
+        state=state,
+    )
     session.add(position)
     session.flush()
     for component, cents in (("capitale", capitale), ("sanzioni", sanzioni), ("spese", spese)):
         if cents:
-            session.add(Movement(position_id=position.id, component=component, kind="carico", amount_cents=cents,
-                                 value_date=due, source="lista di carico di prova"))
+            session.add(
+                Movement(
+                    position_id=position.id,
+                    component=component,
+                    kind="carico",
+                    amount_cents=cents,
+                    value_date=due,
+                    source="lista di carico di prova",
+                )
+            )
     session.flush()
     return position
 
@@ -74,13 +100,20 @@ def ledger_payload(session: Any, position: Any, as_of: dt.date) -> dict[str, Any
             interest_from = max(interest_from, m.value_date)
     if position.interest_resumes_on:
         interest_from = max(interest_from, position.interest_resumes_on)
-    payload: dict[str, Any] = {"as_of": as_of.isoformat(),
-                               "components": {c: f"{v // 100}.{v % 100:02d}" for c, v in original.items()}}
+    payload: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "components": {c: f"{v // 100}.{v % 100:02d}" for c, v in original.items()},
+    }
     if interest_from < as_of and not (position.interest_stopped_on and position.interest_stopped_on <= as_of):
-        payload["interest"] = {"from": interest_from.isoformat(), "base": ["capitale"], "rate_table": "legale"}
+        payload["interest"] = {
+            "from": interest_from.isoformat(),
+            "base": ["capitale"],
+            "rate_table": "legale",
+        }
     if paid:
-        payload["payments"] = [{"date": d.isoformat(), "amount": f"{c // 100}.{c % 100:02d}"}
-                               for d, c in sorted(paid.items())]
+        payload["payments"] = [
+            {"date": d.isoformat(), "amount": f"{c // 100}.{c % 100:02d}"} for d, c in sorted(paid.items())
+        ]
     return payload
 
 
@@ -106,10 +139,28 @@ def stop_interest_on_suspension(session: Any, kinds: list[str]) -> None:
     from app.enti.services import ensure_entrata_parameter
 
     ente = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
-    entrata = session.scalars(sa.select(Entrata).where(Entrata.ente_id == ente.id,
-                                                       Entrata.code == "TASSA_AUTO")).one()
-    value = {"interest": {"start": "scadenza", "start_days": 0, "rate_table": "legale", "base": ["capitale"],
-                          "surcharge_points": "0", "day_count": "ACT/365"}, "charges": None,
-             "suspension": {"stops_interest": kinds}}
-    ensure_entrata_parameter(session, entrata, {"code": "regola_dovuto", "valid_from": "2021-01-01",
-                                                "value": value, "source": "art. 1282 c.c.; prova"})
+    entrata = session.scalars(
+        sa.select(Entrata).where(Entrata.ente_id == ente.id, Entrata.code == "TASSA_AUTO")
+    ).one()
+    value = {
+        "interest": {
+            "start": "scadenza",
+            "start_days": 0,
+            "rate_table": "legale",
+            "base": ["capitale"],
+            "surcharge_points": "0",
+            "day_count": "ACT/365",
+        },
+        "charges": None,
+        "suspension": {"stops_interest": kinds},
+    }
+    ensure_entrata_parameter(
+        session,
+        entrata,
+        {
+            "code": "regola_dovuto",
+            "valid_from": "2021-01-01",
+            "value": value,
+            "source": "art. 1282 c.c.; prova",
+        },
+    )
