@@ -64,7 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from app.crm.contacts.routes import self_service_bp as crm_self_service_bp
     from app.crm.knowledge.routes import bp as knowledge_bp
     from app.crm.messages.routes import bp as messages_bp
-    from app.dynamics.api import bp as dynamics_api_bp
+    from app.dynamics.api.routes import bp as dynamics_api_bp
     from app.dynamics.routes import bp as dynamics_bp
     from app.enti.routes import bp as admin_bp
     from app.helpdesk.routes import bp as helpdesk_bp

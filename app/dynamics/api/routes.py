@@ -78,12 +78,12 @@ def _components(body: dict[str, Any]) -> dict[str, int] | None:
 
 
 def _call(position_id: int, action: str) -> Any:
+    position = get_position(db.session, g.principal, position_id)
+    if position is None:  # first: another ente's position is a 404 whatever the body
+        return error_response(404, "Posizione inesistente o di un altro ente.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, "Corpo JSON mancante o non valido.")
-    position = get_position(db.session, g.principal, position_id)
-    if position is None:
-        return error_response(404, "Posizione inesistente o di un altro ente.")
     actor, today = current_actor(), today_rome()
     try:
         req = _request(body)
