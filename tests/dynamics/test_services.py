@@ -245,6 +245,10 @@ def test_a_total_sgravio_closes_the_position_and_flags_the_acts_issued(session, 
     ).all() == [act.id]
     with pytest.raises(DynamicsRefused, match="21-nonies"):
         reverse_abatement(session, ACTOR, measure, "errore", today=TODAY)
+    from app.dynamics.queries import superseding_measures
+    from app.positions.services import system_principal
+
+    assert superseding_measures(session, system_principal(session), act.id) == [measure]
 
 
 def test_the_storno_of_a_partial_sgravio_restores_the_amounts(session) -> None:
