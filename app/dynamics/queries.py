@@ -54,8 +54,11 @@ def acts_of(session: Session, principal: Principal, position_id: int) -> list[di
 
 def superseding_measures(session: Session, principal: Principal, act_id: int) -> list[Measure]:
     """The sgravi / annullamenti that superseded an act's figures (the act's page flags them)."""
-    stmt = (sa.select(Measure).where(Measure.id.in_(
-        sa.select(SupersededAct.measure_id).where(SupersededAct.act_id == act_id))).order_by(Measure.id))
+    stmt = (
+        sa.select(Measure)
+        .where(Measure.id.in_(sa.select(SupersededAct.measure_id).where(SupersededAct.act_id == act_id)))
+        .order_by(Measure.id)
+    )
     return list(session.scalars(scoped(stmt, Measure, principal)))
 
 
