@@ -441,6 +441,7 @@ class Prepared:
     amount_cents: int
     lines: list[dict[str, Any]]
     term: int | None
+    due: Any = None  # the amount due it was computed from (the act fixes its interest and oneri)
 
 
 def _memo(cache: dict[Any, Any] | None, key: Any, compute: Any) -> Any:
@@ -501,7 +502,7 @@ def check_position(
         ("termine", position.entrata_id, act_type.id, on),
         lambda: term_days(session, act_type, on, ente_id=position.ente_id, entrata_id=position.entrata_id),
     )
-    return Prepared(act_type, template, position, total, amount_lines(due), term)
+    return Prepared(act_type, template, position, total, amount_lines(due), term, due)
 
 
 def existing_notice_number(session: Session, position: Position) -> str | None:
@@ -630,7 +631,7 @@ def issue_act(
     session.flush()
     from app.dynamics.fixing import fix_amounts_for_act
 
-    fix_amounts_for_act(session, act, actor)  # the act's figures become ledger movements (issue 14 p. 1)
+    fix_amounts_for_act(session, act, actor, due=prepared.due)  # its figures become movements (issue 14)
     record_event(
         session,
         actor,

@@ -101,12 +101,17 @@ def _booked_after(session: Session, position_id: int, on: dt.date) -> bool:
     return bool(session.scalar(stmt))
 
 
-def fix_amounts_for_act(session: Session, act: Any, actor: Actor) -> list[Movement]:
-    """The call of `issue_act`: an act with a payment fixes the figures it prints at its issue date."""
+def fix_amounts_for_act(
+    session: Session, act: Any, actor: Actor, *, due: Due | None = None
+) -> list[Movement]:
+    """The call of `issue_act`: an act with a payment fixes the figures it prints at its issue date (`due`:
+    the amount due the act printed, when the caller has it)."""
     if not act.act_type.with_payment:
         return []
     position = session.get(Position, act.position_id)
     assert position is not None
+    if due is not None and (due.on != act.issue_date or due.position_id != position.id):
+        due = None
     return fix_amounts(
         session,
         position,
@@ -114,4 +119,5 @@ def fix_amounts_for_act(session: Session, act: Any, actor: Actor) -> list[Moveme
         actor,
         reason=f"{act.act_type.name} prot. {act.protocol}",
         payload={"act": act.id},
+        due=due,
     )
