@@ -592,8 +592,11 @@ SPEC["components"]["schemas"].update(
                     "description": "Sgravio parziale: euro per componente",
                     "additionalProperties": _AMOUNT_IN,
                 },
-                "reason_kind": {"type": "string", "enum": ["ricorso", "autotutela", "ordine_regione"],
-                                "description": "Motivo della sospensione (solo sospensione)"},
+                "reason_kind": {
+                    "type": "string",
+                    "enum": ["ricorso", "autotutela", "ordine_regione"],
+                    "description": "Motivo della sospensione (solo sospensione)",
+                },
                 "notes": {"type": "string", "description": "Altri tentativi di riscossione (solo discarico)"},
             },
         },
@@ -603,9 +606,14 @@ SPEC["components"]["schemas"].update(
             "properties": {
                 "measure": {"type": "integer", "nullable": True},
                 "kind": {"type": "string", "enum": ["sgravio", "sospensione", "discarico", "annullamento"]},
-                "position": {"type": "object", "properties": {"id": {"type": "integer"},
-                                                              "id_posizione": {"type": "string"},
-                                                              "state": {"type": "string"}}},
+                "position": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "id_posizione": {"type": "string"},
+                        "state": {"type": "string"},
+                    },
+                },
                 "amount": _AMOUNT,
                 "total_due": {**_AMOUNT, "description": "Dovuto della posizione oggi, dopo il provvedimento"},
             },

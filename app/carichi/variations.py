@@ -147,8 +147,12 @@ def apply_variazioni(
                 abated_total += int(amount)
         except DynamicsRefused as exc:
             column = {"sgravio": "importo"}.get(operation, "operazione")
-            late_errors.add(int(line), label(column, column), exc.message,
-                            format_eur(int(amount)) if operation == "sgravio" else operation)
+            late_errors.add(
+                int(line),
+                label(column, column),
+                exc.message,
+                format_eur(int(amount)) if operation == "sgravio" else operation,
+            )
             rejected += 1
             continue
         accepted += 1
