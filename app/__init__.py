@@ -43,7 +43,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _import_models() -> None:
-    from app import archive, atti, auth, carichi, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
+    from app import archive, atti, auth, carichi, dynamics, enti, jobs, payments, plans, positions, taxpayers  # noqa: F401
     from app import procedures as _procedures  # noqa: F401
     from app.analytics import models as _analytics  # noqa: F401
     from app.batch import models as _batch  # noqa: F401
@@ -69,6 +69,8 @@ def register_blueprints(app: Flask) -> None:
     from app.crm.contacts.routes import self_service_bp as crm_self_service_bp
     from app.crm.knowledge.routes import bp as knowledge_bp
     from app.crm.messages.routes import bp as messages_bp
+    from app.dynamics.api.routes import bp as dynamics_api_bp
+    from app.dynamics.routes import bp as dynamics_bp
     from app.enti.routes import bp as admin_bp
     from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
@@ -100,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(export_jobs_bp)
     app.register_blueprint(enti_admin_bp)
+    app.register_blueprint(dynamics_bp)
+    app.register_blueprint(dynamics_api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

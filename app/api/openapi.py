@@ -658,3 +658,89 @@ from app.plans.api_spec import OPENAPI_SCHEMAS as _PLANS_SCHEMAS  # noqa: E402
 
 SPEC["paths"].update(_PLANS_PATHS)
 SPEC["components"]["schemas"].update(_PLANS_SCHEMAS)
+# --- measures on a stored position (app/dynamics, issue 14 point 2) ----------------------------------------
+
+SPEC["components"]["schemas"].update(
+    {
+        "MeasureRequest": {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {
+                "reason": {"type": "string", "maxLength": 500, "description": "Motivazione"},
+                "ordered_by": {"type": "string", "enum": ["regione", "gestore"], "default": "regione"},
+                "act_number": {"type": "string", "maxLength": 60, "description": "Provvedimento n."},
+                "act_date": {**_DATE, "description": "Data del provvedimento"},
+                "value_date": {**_DATE, "description": "Data di efficacia (predefinita: del provvedimento)"},
+                "total": {"type": "boolean", "description": "Sgravio totale (solo sgravio)"},
+                "components": {
+                    "type": "object",
+                    "description": "Sgravio parziale: euro per componente",
+                    "additionalProperties": _AMOUNT_IN,
+                },
+                "reason_kind": {
+                    "type": "string",
+                    "enum": ["ricorso", "autotutela", "ordine_regione"],
+                    "description": "Motivo della sospensione (solo sospensione)",
+                },
+                "notes": {"type": "string", "description": "Altri tentativi di riscossione (solo discarico)"},
+            },
+        },
+        "MeasureResult": {
+            "type": "object",
+            "required": ["measure", "kind", "position", "amount", "total_due"],
+            "properties": {
+                "measure": {"type": "integer", "nullable": True},
+                "kind": {"type": "string", "enum": ["sgravio", "sospensione", "discarico", "annullamento"]},
+                "position": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "id_posizione": {"type": "string"},
+                        "state": {"type": "string"},
+                    },
+                },
+                "amount": _AMOUNT,
+                "total_due": {**_AMOUNT, "description": "Dovuto della posizione oggi, dopo il provvedimento"},
+            },
+        },
+    }
+)
+
+
+def _measure(summary: str) -> dict:
+    return {
+        "post": {
+            "summary": summary,
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "position_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("MeasureRequest")}},
+            },
+            "responses": {
+                "201": _json(_ref("MeasureResult"), "Provvedimento registrato"),
+                "400": _json(_ref("Error"), "JSON mancante o malformato"),
+                "401": _json(_ref("Error"), "Token mancante o revocato"),
+                "403": _json(_ref("Error"), "Ambito «positions:write» mancante"),
+                "404": _json(_ref("Error"), "Posizione inesistente o di un altro ente"),
+                "422": _json(_ref("Error"), "Rifiutato: il messaggio cita la regola e la sua fonte"),
+            },
+        }
+    }
+
+
+SPEC["paths"].update(
+    {
+        "/positions/{position_id}/sgravio": _measure("Sgravio totale o parziale di una posizione"),
+        "/positions/{position_id}/sospensione": _measure(
+            "Sospensione (ricorso, autotutela, ordine della Regione)"
+        ),
+        "/positions/{position_id}/revoca-sospensione": _measure("Revoca della sospensione in corso"),
+        "/positions/{position_id}/discarico": _measure(
+            "Discarico per inesigibilità (con i tentativi svolti)"
+        ),
+        "/positions/{position_id}/annullamento": _measure("Annullamento della posizione"),
+    }
+)

@@ -69,7 +69,10 @@ def act_detail(act_id: int) -> Any:
         abort(404)
     _log_read(act, "act_detail")
     db.session.commit()
-    return render_template("atti/act_detail.html", act=act)
+    from app.dynamics.queries import superseding_measures
+
+    superseded = superseding_measures(db.session, current_principal(), act.id)  # importi superati da sgravio
+    return render_template("atti/act_detail.html", act=act, superseded=superseded)
 
 
 @bp.route("/<int:act_id>/pdf")

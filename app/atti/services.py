@@ -453,6 +453,7 @@ class Prepared:
     amount_cents: int
     lines: list[dict[str, Any]]
     term: int | None
+    due: Any = None  # the amount due it was computed from (the act fixes its interest and oneri)
 
 
 def _memo(cache: dict[Any, Any] | None, key: Any, compute: Any) -> Any:
@@ -513,7 +514,7 @@ def check_position(
         ("termine", position.entrata_id, act_type.id, on),
         lambda: term_days(session, act_type, on, ente_id=position.ente_id, entrata_id=position.entrata_id),
     )
-    return Prepared(act_type, template, position, total, amount_lines(due), term)
+    return Prepared(act_type, template, position, total, amount_lines(due), term, due)
 
 
 def existing_notice_number(session: Session, position: Position) -> str | None:
@@ -646,6 +647,9 @@ def issue_act(
     )
     session.add(act)
     session.flush()
+    from app.dynamics.fixing import fix_amounts_for_act
+
+    fix_amounts_for_act(session, act, actor, due=prepared.due)  # its figures become movements (issue 14)
     record_event(
         session,
         actor,

@@ -3,9 +3,9 @@ transaction, row by row in file order, through the services that own the data:
 
 - anagrafica: a new address / PEC becomes a new version with its source (`set_address`, `set_contact`), a date
   of death is set on the versioned taxpayer with a `taxpayer.updated` event;
-- variazioni: an ordered sgravio writes negative `sgravio` movements (never more than what is due on the
-  component) and, when nothing is left, moves the position to "sgravata"; a sospensione / revoca moves the
-  state; every state change is checked with `app.engine.states.check_transition` and leaves an event.
+- variazioni: an ordered sgravio, a sospensione (an order of the Regione) and its revoca go through the very
+  services of the operators' screens and the API (`app.dynamics`: `abate`, `suspend`, `revoke`: the state
+  machine, the ledger, the events, the refusals naming their rule and legal source).
 
 A row that cannot be applied (unknown taxpayer or position, sgravio above what is due, transition not allowed)
 is rejected with its line, column and reason, and the others go on; the error-rate limit of the layout then
@@ -25,11 +25,13 @@ from app.carichi.loading import LoadResult, check_error_rate
 from app.carichi.pipeline import ErrorSpool, Prepared
 from app.carichi.validation import parse_copy_line
 from app.core.access import Principal, scoped
-from app.core.audit import Actor, Event, record_event
-from app.engine.errors import TransitionNotAllowed
-from app.engine.states import check_transition
-from app.positions.models import COMPONENT_LABELS, Movement, Position
-from app.positions.queries import balances
+from app.core.audit import Actor, record_event
+from app.dynamics.common import MeasureRequest
+from app.dynamics.rules import DynamicsRefused
+from app.dynamics.sgravio import abate
+from app.dynamics.sospensione import revoke, suspend
+from app.positions.amounts import today_rome
+from app.positions.models import Position
 from app.reports.formatting import format_eur
 from app.taxpayers.models import Taxpayer
 from app.taxpayers.services import AddressData, set_address, set_contact
@@ -131,53 +133,26 @@ def apply_variazioni(
             rejected += 1
             continue
         day = dt.date.fromisoformat(value_date)
+        measure = MeasureRequest(reason=reason, ordered_by="regione", value_date=day, source=request.source)
+        today = max(day, today_rome())  # the row's date was checked (not in the future) by the validation
         try:
+            with session.begin_nested():  # a refused row keeps nothing (not even the figures fixed first)
+                if operation == "sgravio":
+                    abate(session, request.actor, position, {component: int(amount)}, measure, today=today)
+                elif operation == "sospensione":
+                    suspend(session, request.actor, position, "ordine_regione", measure, today=today)
+                else:
+                    revoke(session, request.actor, position, measure, today=today)
             if operation == "sgravio":
-                problem = _sgravio(session, request, position, component, int(amount), day, reason)
-                if problem:
-                    late_errors.add(int(line), label("importo", "importo"), problem, format_eur(int(amount)))
-                    rejected += 1
-                    continue
                 abated_total += int(amount)
-            elif operation == "sospensione":
-                check_transition(position.state, "sospesa")
-                previous = position.state
-                position.state = "sospesa"
-                record_event(
-                    session,
-                    request.actor,
-                    "position.suspended",
-                    f"Sospensione: {reason}",
-                    position_id=position.id,
-                    taxpayer_id=position.taxpayer_id,
-                    ente_id=request.ente_id,
-                    payload={"source": request.source, "previous_state": previous, "date": value_date},
-                )
-            else:
-                if position.state != "sospesa":
-                    late_errors.add(
-                        int(line),
-                        label("operazione", "operazione"),
-                        f"revoca non applicabile: la posizione non è sospesa (stato «{position.state}»)",
-                        operation,
-                    )
-                    rejected += 1
-                    continue
-                target = _state_before_suspension(session, position)
-                check_transition(position.state, target)
-                position.state = target
-                record_event(
-                    session,
-                    request.actor,
-                    "position.suspension_revoked",
-                    f"Revoca della sospensione: {reason}",
-                    position_id=position.id,
-                    taxpayer_id=position.taxpayer_id,
-                    ente_id=request.ente_id,
-                    payload={"source": request.source, "state": target, "date": value_date},
-                )
-        except TransitionNotAllowed as exc:
-            late_errors.add(int(line), label("operazione", "operazione"), exc.message_it, operation)
+        except DynamicsRefused as exc:
+            column = {"sgravio": "importo"}.get(operation, "operazione")
+            late_errors.add(
+                int(line),
+                label(column, column),
+                exc.message,
+                format_eur(int(amount)) if operation == "sgravio" else operation,
+            )
             rejected += 1
             continue
         accepted += 1
@@ -187,72 +162,3 @@ def apply_variazioni(
     return LoadResult(
         accepted=accepted, rejected=rejected, duplicates=0, total_cents=abated_total, taxpayers_created=0
     )
-
-
-def _sgravio(
-    session: Session,
-    request: VariationRequest,
-    position: Position,
-    component: str,
-    cents: int,
-    day: dt.date,
-    reason: str,
-) -> str | None:
-    """Write the abatement; the reason it cannot be written otherwise."""
-    check_transition(position.state, "sgravata")  # the state must admit a sgravio at all
-    balance = balances(session, [position.id])[position.id]
-    due = balance.component(component).due_cents
-    if cents > due:
-        return (
-            f"sgravio di {format_eur(cents)} superiore al dovuto della componente "
-            f"{COMPONENT_LABELS.get(component, component)} ({format_eur(due)})"
-        )
-    session.add(
-        Movement(
-            position_id=position.id,
-            component=component,
-            kind="sgravio",
-            amount_cents=-cents,
-            value_date=day,
-            source=f"{request.source}: {reason}"[:200],
-            user_id=request.actor.user_id,
-        )
-    )
-    session.flush()
-    left = balances(session, [position.id])[position.id].due_cents
-    previous = position.state
-    summary = f"Sgravio di {format_eur(cents)} ({COMPONENT_LABELS.get(component, component)}): {reason}"
-    if left == 0:
-        position.state = "sgravata"
-        summary += "; posizione sgravata"
-    record_event(
-        session,
-        request.actor,
-        "position.abated",
-        summary[:500],
-        position_id=position.id,
-        taxpayer_id=position.taxpayer_id,
-        ente_id=request.ente_id,
-        payload={
-            "source": request.source,
-            "component": component,
-            "cents": cents,
-            "previous_state": previous,
-            "state": position.state,
-        },
-    )
-    return None
-
-
-def _state_before_suspension(session: Session, position: Position) -> str:
-    """The state the position had when it was suspended (from the last suspension event)."""
-    payload = session.scalars(
-        sa.select(Event.payload)
-        .where(Event.position_id == position.id, Event.kind == "position.suspended")
-        .order_by(Event.occurred_dt.desc(), Event.id.desc())
-        .limit(1)
-    ).first()
-    previous = (payload or {}).get("previous_state")
-    if previous:
-        return previous
-    return "notificata" if position.notified_date else "scaduta"

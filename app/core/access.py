@@ -65,6 +65,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "analytics.query": frozenset({"admin", "backoffice", "regione"}),
     # the batch monitor: periodic jobs, runs now or later (issue 15 point 5)
     "batch.manage": frozenset({"admin"}),
+    # sgravio, sospensione and revoca, discarico, annullamento of a position (app/dynamics)
+    "position.measures": frozenset({"admin", "backoffice"}),
 }
 
 API_SCOPES: dict[str, str] = {
@@ -72,6 +74,7 @@ API_SCOPES: dict[str, str] = {
     "carichi:write": "Invio liste di carico",
     "payments:write": "Invio flussi di pagamento",
     "jobs:read": "Stato delle elaborazioni",
+    "positions:write": "Sgravi, sospensioni, discarichi e annullamenti di posizioni",
 }
 
 

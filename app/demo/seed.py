@@ -115,6 +115,11 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
         # bandit B311: a seeded generator makes the demo world repeatable; nothing secret comes from it
         rng = random.Random(seed)  # nosec B311
         added_tp, added_pos, added_mov = _seed_world(session, enti, taxpayers, rng, seed)
+        from app.dynamics.demo import seed_dynamics_demo
+        from app.positions.amounts import today_rome
+
+        # a sgravio and a suspension on two random taxpayers' positions
+        seed_dynamics_demo(session, tuple(p["cf"] for p in _fixed_people()), today_rome())
     added_users = _seed_users(session, enti)
     from app.crm.contacts.demo import seed_crm_demo
 

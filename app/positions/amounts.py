@@ -58,6 +58,8 @@ class DueRule:
     day_count: str = "ACT/365"
     oneri: str | None = None  # "oneri_l160"
     esecutivo_days: int = 60  # the title is esecutivo this many days after notification
+    # the kinds of sospensione (app.dynamics: ricorso, autotutela, ordine_regione) that stop interest
+    suspension_stops_interest: tuple[str, ...] = ()
     source: str = ""
     verified: bool = True
 
@@ -77,6 +79,8 @@ class DueRule:
                      f"({self.esecutivo_days} giorni dalla notifica)")
         else:
             text += "; nessun onere di riscossione"
+        if self.suspension_stops_interest and self.interest_start is not None:
+            text += f"; la sospensione ({', '.join(self.suspension_stops_interest)}) ferma gli interessi"
         return text + "; spese come da lista di carico e movimenti successivi"
 
 
@@ -102,6 +106,9 @@ def rule_from_value(value: Mapping[str, Any] | None, *, rate_table: str, source:
         )
     if charges:
         kwargs.update(oneri=str(charges["rule"]), esecutivo_days=int(charges.get("esecutivo_days", 60)))
+    suspension = value.get("suspension") or {}
+    if suspension.get("stops_interest"):
+        kwargs["suspension_stops_interest"] = tuple(str(k) for k in suspension["stops_interest"])
     return DueRule(**kwargs)
 
 
@@ -140,6 +147,8 @@ class PositionFacts:
     notified_date: dt.date | None
     interest_booked_until: dt.date | None  # value date of the last crystallised interest
     oneri_booked: bool  # oneri di riscossione already in the ledger
+    interest_stopped_on: dt.date | None = None  # a suspension stopped interest from this day (app.dynamics)
+    interest_resumes_on: dt.date | None = None  # ... and its revoca restarted it from this day
 
 
 def interest_start(rule: DueRule, facts: PositionFacts) -> dt.date | None:
@@ -152,6 +161,8 @@ def interest_start(rule: DueRule, facts: PositionFacts) -> dt.date | None:
     start = anchor + dt.timedelta(days=rule.interest_start_days)
     if facts.interest_booked_until is not None and facts.interest_booked_until > start:
         start = facts.interest_booked_until
+    if facts.interest_resumes_on is not None and facts.interest_resumes_on > start:
+        start = facts.interest_resumes_on
     return start
 
 
@@ -172,7 +183,8 @@ def payload_from_totals(as_of: dt.date, facts: PositionFacts, rule: DueRule, ori
         "components": {c: format_cents(max(original.get(c, 0), 0)) for c in QUOTED_COMPONENTS},
     }
     start = interest_start(rule, facts)
-    if start is not None and start < as_of:
+    stopped = facts.interest_stopped_on is not None and facts.interest_stopped_on <= as_of
+    if start is not None and start < as_of and not stopped:
         payload["interest"] = {"from": start.isoformat(), "base": list(rule.base),
                                "rate_table": rule.rate_table, "surcharge_points": rule.surcharge_points,
                                "day_count": rule.day_count}
@@ -309,7 +321,7 @@ def amounts_due(session: Session, positions: Sequence[Position], on: dt.date, *,
                            *engine_inputs(session, on, ente_id=key[0], entrata_id=key[1]))
         rule, params, tables = inputs[key]
         facts = PositionFacts(position.due_date, position.notified_date, ledger.interest_until,
-                              ledger.oneri_booked)
+                              ledger.oneri_booked, position.interest_stopped_on, position.interest_resumes_on)
         due = Due(position.id, on, rule, components=ledger.components)
         payload = payload_from_totals(on, facts, rule, ledger.original, ledger.payments)
         try:

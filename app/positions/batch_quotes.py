@@ -49,7 +49,7 @@ from app.positions.models import Movement, Position
 # aligned lists (value dates, cents paid; None when there are none), the value date of the last crystallised
 # interest, whether oneri are booked and the ledger balance of the oneri component.
 PositionRow = tuple[int, int, int, dt.date, dt.date | None, str, int, int, int, int, list[dt.date] | None,
-                    list[int] | None, dt.date | None, bool, int]
+                    list[int] | None, dt.date | None, bool, int, dt.date | None, dt.date | None]
 # What a worker answers for a position: (id, total_due) or, when the engine refuses it, (id, None, status,
 # Italian message) — the WireError of the stored-position endpoint.
 QuoteRow = tuple[int, str] | tuple[int, None, int, str]
@@ -139,7 +139,8 @@ def chunk_statement(principal: Principal, as_of: dt.date, after_id: int, chunk: 
     """
     positions = scoped(
         sa.select(Position.id, Position.ente_id, Position.entrata_id, Position.due_date,
-                  Position.notified_date, Entrata.interest_rate_table.label("rate_table"))
+                  Position.notified_date, Entrata.interest_rate_table.label("rate_table"),
+                  Position.interest_stopped_on, Position.interest_resumes_on)
         .join(Entrata, Entrata.id == Position.entrata_id)
         .where(Position.id > after_id).order_by(Position.id).limit(chunk),
         Position, principal).cte("chunk_positions")
@@ -184,7 +185,8 @@ def chunk_statement(principal: Principal, as_of: dt.date, after_id: int, chunk: 
                   positions.c.notified_date, positions.c.rate_table,
                   *(sa.func.coalesce(originals.c[c], 0) for c in QUOTED_COMPONENTS),
                   payments.c.dates, payments.c.paid, booked.c.interest_until,
-                  sa.func.coalesce(booked.c.oneri_booked, False), sa.func.coalesce(booked.c.oneri_cents, 0))
+                  sa.func.coalesce(booked.c.oneri_booked, False), sa.func.coalesce(booked.c.oneri_cents, 0),
+                  positions.c.interest_stopped_on, positions.c.interest_resumes_on)
         .select_from(positions.outerjoin(originals, originals.c.position_id == positions.c.id)
                      .outerjoin(payments, payments.c.position_id == positions.c.id)
                      .outerjoin(booked, booked.c.position_id == positions.c.id))
@@ -231,14 +233,14 @@ def _quote_chunk(rows: list[PositionRow]) -> list[QuoteRow]:
     quote = wire.quote_total_due
     out: list[QuoteRow] = []
     for (pid, ente_id, entrata_id, due, notified, table, cap, sanz, inte, spese, pay_dates, pay_cents,
-         interest_until, oneri_booked, oneri_cents) in rows:
+         interest_until, oneri_booked, oneri_cents, stopped_on, resumes_on) in rows:
         original = {"capitale": cap, "sanzioni": sanz, "interessi": inte, "spese": spese}
         payments = dict(zip(pay_dates, pay_cents, strict=True)) if pay_dates else {}
         rule = rules.get((ente_id, entrata_id, table))
         if rule is None:
             rule = rules[ente_id, entrata_id, table] = rule_from_rows(
                 _STATE["rows"][ente_id, entrata_id], as_of, table)
-        facts = PositionFacts(due, notified, interest_until, bool(oneri_booked))
+        facts = PositionFacts(due, notified, interest_until, bool(oneri_booked), stopped_on, resumes_on)
         payload = payload_from_totals(as_of, facts, rule, original, payments)
         try:
             total = quote(payload, tables, params[ente_id, entrata_id])

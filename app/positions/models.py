@@ -41,6 +41,11 @@ class Position(CreatedMixin, Base):
     due_date: Mapped[dt.date] = mapped_column(sa.Date)
     notified_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     state: Mapped[str] = mapped_column(sa.String(24), default="caricata")
+    # a suspension whose entrata's rule stops interest (app/dynamics): none accrues after
+    # `interest_stopped_on` (what accrued until then is booked that day) and it accrues again from
+    # `interest_resumes_on` (the revoca)
+    interest_stopped_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    interest_resumes_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     entrata = relationship("Entrata")
     ente = relationship("Ente")
