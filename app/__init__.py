@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
     from app.legal.routes import bp as legal_bp
+    from app.monitor.routes import bp as monitor_bp
     from app.payments.routes import bp as payments_bp
     from app.plans.routes import bp as plans_bp
     from app.positions.routes import bp as positions_bp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(delivery_bp)
+    app.register_blueprint(monitor_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

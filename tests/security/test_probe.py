@@ -50,6 +50,7 @@ ID_KINDS = {
     "act_template_id": "act_template_id",
     "batch_id": "print_batch_id",  # a print batch for the postal provider (app/atti/delivery)
     "outcome_id": "act_outcome_id",  # a notification outcome (app/atti/delivery)
+    "monitor_position_id": "position_id",  # the position monitor and its dossier (app/monitor)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
