@@ -59,6 +59,7 @@ def dossier_data(monitor: Monitor, *, generated: dt.datetime, author: str) -> di
             {
                 "title": section.title,
                 "header": [c.header for c in spec.columns],
+            "align": ["right" if c.is_numeric else "left" for c in spec.columns],
                 "rows": [cells for cells, _link in section.display(rows)],
                 "total": section.total_cells(rows) or [],
                 "empty": section.empty,
