@@ -11,7 +11,7 @@ totals as anchor.
    REQUESTS requests each of: /monitor/carichi (every carico's totals from the ledger, set-based, with the
    count), /monitor/posizioni?nome=rossi (search by name with the amount due of the page),
    /monitor/posizioni/<id> (the monitor of a benchmark position), and 5 dossier PDFs (Typst).
-3. The anchor: the same totals as one raw GROUP BY over movements JOIN positions, through psycopg, no app.
+3. The anchor: the same totals in raw SQL of the same shape, through psycopg, no app, no scoping.
 The LAST line is one JSON object with p50/p95 in ms and ratio = carichi p95 / raw SQL p95.
 """
 
@@ -37,13 +37,21 @@ from tests.conftest import _admin  # noqa: E402
 
 REQUESTS, WARM_UP, DOSSIERS = 30, 3, 5
 RAW_TOTALS = """
-SELECT p.carico_id, count(DISTINCT p.id), sum(CASE WHEN m.kind = 'carico' THEN m.amount_cents ELSE 0 END),
-       sum(CASE WHEN m.kind = 'sgravio' THEN m.amount_cents ELSE 0 END),
-       sum(CASE WHEN m.kind IN ('pagamento', 'rimborso') THEN m.amount_cents ELSE 0 END), sum(m.amount_cents),
-       sum(CASE WHEN p.state = 'in_rateazione' THEN m.amount_cents ELSE 0 END),
-       sum(CASE WHEN p.state = 'sospesa' THEN m.amount_cents ELSE 0 END)
-FROM positions p LEFT JOIN movements m ON m.position_id = p.id
-WHERE p.ente_id = (SELECT id FROM enti WHERE code = 'R01') AND p.carico_id IS NOT NULL GROUP BY p.carico_id
+SELECT c.id, pc.n, l.loaded, l.abated, l.paid, l.balance, l.planned, l.suspended
+FROM carichi c
+LEFT JOIN (SELECT carico_id, count(*) AS n FROM positions
+           WHERE ente_id = (SELECT id FROM enti WHERE code = 'R01')
+           GROUP BY carico_id) pc ON pc.carico_id = c.id
+LEFT JOIN (SELECT p.carico_id, sum(CASE WHEN m.kind = 'carico' THEN m.amount_cents ELSE 0 END) AS loaded,
+                  sum(CASE WHEN m.kind = 'sgravio' THEN m.amount_cents ELSE 0 END) AS abated,
+                  sum(CASE WHEN m.kind IN ('pagamento', 'rimborso') THEN m.amount_cents ELSE 0 END) AS paid,
+                  sum(m.amount_cents) AS balance,
+                  sum(CASE WHEN p.state = 'in_rateazione' THEN m.amount_cents ELSE 0 END) AS planned,
+                  sum(CASE WHEN p.state = 'sospesa' THEN m.amount_cents ELSE 0 END) AS suspended
+           FROM positions p JOIN movements m ON m.position_id = p.id
+           WHERE p.ente_id = (SELECT id FROM enti WHERE code = 'R01')
+           GROUP BY p.carico_id) l ON l.carico_id = c.id
+WHERE c.ente_id = (SELECT id FROM enti WHERE code = 'R01')
 """
 
 

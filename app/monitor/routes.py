@@ -91,7 +91,8 @@ def search() -> Any:
     form, query = _search()
     page = None
     if not query.empty:
-        page = _page(searches.position_search_stmt(current_principal(), query), form.pagina.data or 1)
+        stmt = searches.position_search_stmt(current_principal(), query, page=True)
+        page = _page(stmt, form.pagina.data or 1)
         page = Page(
             list(with_amount_due(db.session, page.items, today_rome())), page.page, page.per_page, page.total
         )

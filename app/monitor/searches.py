@@ -63,9 +63,11 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def position_search_stmt(principal: Principal, search: PositionSearch) -> sa.Select:
-    """The positions list's rows (`position_rows_stmt`: ledger totals, scoped) filtered by the search."""
-    stmt = position_rows_stmt(principal, ente_code=search.ente or None, state=search.stato or None)
+def position_search_stmt(principal: Principal, search: PositionSearch, *, page: bool = False) -> sa.Select:
+    """The positions list's rows (`position_rows_stmt`: ledger totals, scoped) filtered by the search; `page`:
+    the ledger totals computed for the rows returned only (a page), not in one pass over the whole ledger."""
+    stmt = position_rows_stmt(principal, ente_code=search.ente or None, state=search.stato or None,
+                              per_row_ledger=page)
     if search.cf:
         code = compact(search.cf).upper()
         stmt = stmt.where(sa.or_(Taxpayer.codice_fiscale == code, Taxpayer.partita_iva == code))
@@ -106,10 +108,18 @@ def carico_totals_stmt(
     (sgravi), collected (payments net of refunds), what is outstanding (the ledger balance: interest and
     charges booked included), and of that how much is in a plan and how much is suspended (the balance of the
     positions in those states). Amounts in cents; abated and collected as positive numbers."""
-    ledger = (
+    # two grouped passes, each one hash aggregate: positions per carico, and the ledger per carico (a join of
+    # positions and movements; a COUNT(DISTINCT) over that join would sort it, three times slower)
+    counts = scoped(
+        sa.select(Position.carico_id.label("carico_id"), sa.func.count().label("posizioni"))
+        .where(Position.carico_id.is_not(None))
+        .group_by(Position.carico_id),
+        Position,
+        principal,
+    ).subquery()
+    ledger = scoped(
         sa.select(
             Position.carico_id.label("carico_id"),
-            sa.func.count(sa.distinct(Position.id)).label("posizioni"),
             _sum_of(Movement.kind.in_(ORIGINAL_KINDS)).label("caricato_cents"),
             (-_sum_of(Movement.kind.in_(ABATED_KINDS))).label("sgravato_cents"),
             (-_sum_of(Movement.kind.in_(PAID_KINDS))).label("riscosso_cents"),
@@ -118,11 +128,12 @@ def carico_totals_stmt(
             _sum_of(Position.state.in_(SUSPENDED_STATES)).label("sospeso_cents"),
         )
         .select_from(Position)
-        .outerjoin(Movement, Movement.position_id == Position.id)
+        .join(Movement, Movement.position_id == Position.id)
         .where(Position.carico_id.is_not(None))
-        .group_by(Position.carico_id)
-    )
-    ledger = scoped(ledger, Position, principal).subquery()
+        .group_by(Position.carico_id),
+        Position,
+        principal,
+    ).subquery()
 
     def amount(name: str) -> sa.ColumnElement[int]:
         return sa.func.coalesce(ledger.c[name], 0).label(name)
@@ -134,7 +145,7 @@ def carico_totals_stmt(
             Entrata.code.label("entrata"),
             Carico.reference.label("riferimento"),
             Carico.received_date.label("data_ricezione"),
-            sa.func.coalesce(ledger.c.posizioni, 0).label("posizioni"),
+            sa.func.coalesce(counts.c.posizioni, 0).label("posizioni"),
             *(
                 amount(n)
                 for n in (
@@ -149,6 +160,7 @@ def carico_totals_stmt(
         )
         .join(Ente, Ente.id == Carico.ente_id)
         .outerjoin(Entrata, Entrata.id == Carico.entrata_id)
+        .outerjoin(counts, counts.c.carico_id == Carico.id)
         .outerjoin(ledger, ledger.c.carico_id == Carico.id)
         .order_by(Carico.received_date.desc(), Carico.id.desc())
     )
