@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -304,7 +305,8 @@ def position_dossier(monitor_position_id: int) -> Any:
     _form, monitor = _monitor(monitor_position_id, "position_dossier")
     generated = datetime.now(UTC)
     pdf = render_dossier(monitor, generated=generated, author=current_user.display_name)
-    name = f"dossier_{monitor.position.external_id}_{monitor.on:%Y%m%d}.pdf".replace("/", "-")
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", monitor.position.external_id)  # a header value: no quotes
+    name = f"dossier_{stem}_{monitor.on:%Y%m%d}.pdf"
     return Response(
         pdf,
         mimetype="application/pdf",
