@@ -89,7 +89,11 @@ def dossier_data(monitor: Monitor, *, generated: dt.datetime, author: str) -> di
         "rule_source": due.rule.source or "",
         "error": due.error or "",
         "segments": segments,
-        "prescription": format_date_it(prescription.date) if prescription else "non determinabile",
+        "prescription": (
+            ("scaduta il " if prescription.date < monitor.on else "") + format_date_it(prescription.date)
+            if prescription
+            else "non determinabile"
+        ),
         "prescription_term": prescription.term if prescription else "",
         "prescription_source": prescription.source if prescription else "",
         "interruptions": ", ".join(format_date_it(d) for d in prescription.interruptions)
