@@ -28,7 +28,7 @@ def _monitor_total(html: str) -> str:
     return match.group(1).replace("\u00a0", " ")
 
 
-def test_the_monitor_shows_the_whole_life_and_is_scoped(personas, issued) -> None:
+def test_the_monitor_shows_the_whole_life_and_is_scoped(app, personas, issued) -> None:
     client = personas.client("regione")
     response = client.get(f"/monitor/posizioni/{issued.r01_position_id}")
     assert response.status_code == 200
@@ -47,7 +47,16 @@ def test_the_monitor_shows_the_whole_life_and_is_scoped(personas, issued) -> Non
         assert f'data-testid="section-{key}"' in html, key
     assert issued.r01_protocol in html and f"/atti/{issued.r01_act_id}" in html
     assert "Notificato (consegnato)" in html  # the outcome
-    assert 'data-testid="monitor-prescription"' in html  # the notification restarted the term
+    # the prescription date: the engine's, as the notification outcome recorded it (app/atti/delivery)
+    with app.app_context():
+        from app.atti.delivery.models import ActOutcome
+        from app.extensions import db
+
+        recorded = db.session.scalar(
+            sa.select(ActOutcome.prescription_date).where(ActOutcome.act_id == issued.r01_act_id)
+        )
+    shown = re.search(r'data-testid="monitor-prescription">([^<]+)<', html)
+    assert recorded is not None and shown and shown.group(1) == recorded.strftime("%d/%m/%Y")
     assert 'data-testid="dossier-link"' in html
     # another ente's user: 404, never the data
     assert personas.client("regione2").get(f"/monitor/posizioni/{issued.r01_position_id}").status_code == 404
