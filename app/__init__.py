@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
     from app.legal.routes import bp as legal_bp
+    from app.monitor.routes import bp as monitor_bp
     from app.payments.routes import bp as payments_bp
     from app.plans.routes import bp as plans_bp
     from app.positions.routes import bp as positions_bp
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enti_admin_bp)
     app.register_blueprint(dynamics_bp)
     app.register_blueprint(dynamics_api_bp)
+    app.register_blueprint(monitor_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

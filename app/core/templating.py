@@ -20,12 +20,20 @@ class NavItem:
     label: str
     icon: str
     permission: str | None = None
+    # a dropdown: its entries (the item's own endpoint is the first one's, for the active state and no-JS)
+    children: tuple[NavItem, ...] = ()
 
 
 NAV = (
     NavItem("main.home", "Home", "it-pa", "taxpayer.read"),  # a taxpayer's home is "La mia posizione"
     NavItem("taxpayers.search", "Contribuenti", "it-user", "taxpayer.read"),
-    NavItem("positions.position_list", "Posizioni", "it-files", "position.read"),
+    NavItem("positions.position_list", "Posizioni", "it-files", "position.read", children=(
+        NavItem("positions.position_list", "Elenco posizioni", "it-files", "position.read"),
+        NavItem("monitor.search", "Ricerca posizioni", "it-search", "position.read"),
+        NavItem("monitor.carichi", "Liste di carico: totali", "it-upload", "position.read"),
+        NavItem("monitor.communications", "Visura delle comunicazioni", "it-mail", "acts.read"),
+        NavItem("monitor.collections", "Visura degli incassi", "it-card", "position.read"),
+    )),
     NavItem("carichi.carico_list", "Carichi", "it-upload", "carichi.import"),
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),
     # "Analisi": the dashboards, the query builder and the rendicontazione, as tabs of one page (analytics)
@@ -54,7 +62,12 @@ NAV = (
 
 
 def nav_for(role: str) -> list[NavItem]:
-    return [item for item in NAV if item.permission is None or role in PERMISSIONS[item.permission]]
+    def allowed(item: NavItem) -> bool:
+        return item.permission is None or role in PERMISSIONS[item.permission]
+
+    return [NavItem(item.endpoint, item.label, item.icon, item.permission,
+                    tuple(child for child in item.children if allowed(child)))
+            for item in NAV if allowed(item)]
 
 
 def register(app: Flask) -> None:

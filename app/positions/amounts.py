@@ -216,6 +216,7 @@ class Due(ComponentSums):
     interest_from: dt.date | None = None
     segments: list[dict[str, Any]] = field(default_factory=list)
     quote: dict[str, Any] = field(default_factory=dict)  # the engine's response (formats.md §4)
+    request: dict[str, Any] = field(default_factory=dict)  # what the engine was asked (formats.md §4)
     error: str | None = None  # the engine refused the quote (e.g. no rate for a period): total = ledger
 
     def component(self, name: str) -> ComponentBalance:
@@ -324,6 +325,7 @@ def amounts_due(session: Session, positions: Sequence[Position], on: dt.date, *,
                               ledger.oneri_booked, position.interest_stopped_on, position.interest_resumes_on)
         due = Due(position.id, on, rule, components=ledger.components)
         payload = payload_from_totals(on, facts, rule, ledger.original, ledger.payments)
+        due.request = payload
         try:
             quote = wire.quote_request(payload, tables, params)
         except wire.WireError as error:

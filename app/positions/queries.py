@@ -116,8 +116,13 @@ def position_rows_stmt(
     taxpayer_id: int | None = None,
     ente_code: str | None = None,
     state: str | None = None,
+    per_row_ledger: bool = False,
 ) -> sa.Select:
-    """A flat, scoped SELECT of positions with their ledger totals: the source of lists and exports."""
+    """A flat, scoped SELECT of positions with their ledger totals: the source of lists and exports.
+
+    `per_row_ledger`: the totals as correlated subqueries, computed only for the rows returned (a page of a
+    search among millions: no aggregate of the whole ledger); the default, one grouped pass over the ledger,
+    suits reading every row (exports)."""
     from app.enti.models import Ente, Entrata
     from app.taxpayers.models import Taxpayer
 
@@ -125,16 +130,18 @@ def position_rows_stmt(
         summed = sa.func.sum(sa.case((Movement.kind.in_(kinds), Movement.amount_cents), else_=0))
         return sa.cast(sa.func.coalesce(summed, 0), sa.BigInteger)  # SUM(bigint) is numeric on PostgreSQL
 
-    ledger = (
-        sa.select(
-            Movement.position_id.label("position_id"),
-            total(*ORIGINAL_KINDS).label("original_cents"),
-            (-total(*PAID_KINDS)).label("paid_cents"),
-            sa.cast(sa.func.sum(Movement.amount_cents), sa.BigInteger).label("due_cents"),
-        )
-        .group_by(Movement.position_id)
-        .subquery()
+    sums = (
+        total(*ORIGINAL_KINDS).label("original_cents"),
+        (-total(*PAID_KINDS)).label("paid_cents"),
+        sa.cast(sa.func.sum(Movement.amount_cents), sa.BigInteger).label("due_cents"),
     )
+    if per_row_ledger:
+        own = Movement.position_id == Position.id
+        original, paid, due = (sa.select(c).where(own).correlate(Position).scalar_subquery() for c in sums)
+    else:
+        ledger = sa.select(Movement.position_id.label("position_id"), *sums).group_by(Movement.position_id)
+        ledger = ledger.subquery()
+        original, paid, due = ledger.c.original_cents, ledger.c.paid_cents, ledger.c.due_cents
     stmt = (
         sa.select(
             Position.id.label("id"),
@@ -150,15 +157,16 @@ def position_rows_stmt(
             Position.reference.label("riferimento"),
             Position.due_date.label("data_scadenza"),
             Position.state.label("stato"),
-            sa.func.coalesce(ledger.c.original_cents, 0).label("original_cents"),
-            sa.func.coalesce(ledger.c.paid_cents, 0).label("paid_cents"),
-            sa.func.coalesce(ledger.c.due_cents, 0).label("due_cents"),
+            sa.func.coalesce(original, 0).label("original_cents"),
+            sa.func.coalesce(paid, 0).label("paid_cents"),
+            sa.func.coalesce(due, 0).label("due_cents"),
         )
         .join(Ente, Ente.id == Position.ente_id)
         .join(Entrata, Entrata.id == Position.entrata_id)
-        .outerjoin(ledger, ledger.c.position_id == Position.id)
         .order_by(Position.due_date, Position.id)
     )
+    if not per_row_ledger:
+        stmt = stmt.outerjoin(ledger, ledger.c.position_id == Position.id)
     stmt = scoped_join(stmt, Taxpayer, Taxpayer.id == Position.taxpayer_id, principal)
     if taxpayer_id is not None:
         stmt = stmt.where(Position.taxpayer_id == taxpayer_id)

@@ -53,6 +53,7 @@ ID_KINDS = {
     "procedure_id": "procedure_id",  # a fermo, ipoteca, pignoramento or insinuazione (app/procedures)
     "saved_query_id": "saved_query_id",  # a saved ad-hoc query (app/analytics) of the ente's back office
     "plan_id": "plan_id",  # a stored rateazione (app/plans)
+    "monitor_position_id": "position_id",  # the position monitor and its dossier (app/monitor)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
