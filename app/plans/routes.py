@@ -14,6 +14,7 @@ from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.engine.states import TRANSITIONS
 from app.extensions import db
+from app.plans import monitor_sections as _monitor_sections  # noqa: F401 - registers the monitor section
 from app.plans import queries, services
 from app.plans.forms import DecisionForm, DeskRequestForm, PlanFilters, RequestFilters
 
