@@ -27,30 +27,35 @@ class NavItem:
 NAV = (
     NavItem("main.home", "Home", "it-pa", "taxpayer.read"),  # a taxpayer's home is "La mia posizione"
     NavItem("taxpayers.search", "Contribuenti", "it-user", "taxpayer.read"),
-    NavItem("positions.position_list", "Posizioni", "it-files", "position.read", children=(
+    # a dropdown is shown when at least one of its entries is allowed; it opens on its first allowed entry
+    NavItem("positions.position_list", "Posizioni", "it-files", None, children=(
         NavItem("positions.position_list", "Elenco posizioni", "it-files", "position.read"),
         NavItem("monitor.search", "Ricerca posizioni", "it-search", "position.read"),
         NavItem("monitor.carichi", "Liste di carico: totali", "it-upload", "position.read"),
         NavItem("monitor.communications", "Visura delle comunicazioni", "it-mail", "acts.read"),
         NavItem("monitor.collections", "Visura degli incassi", "it-card", "position.read"),
+        NavItem("plans.request_list", "Richieste di rateazione", "it-calendar", "plans.decide"),
+        NavItem("plans.plan_list", "Piani rateali", "it-calendar", "plans.read"),
+        NavItem("procedures.procedure_list", "Procedure", "it-warning-circle", "procedures.read"),
     )),
     NavItem("carichi.carico_list", "Carichi", "it-upload", "carichi.import"),
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),
+    NavItem("atti.act_list", "Atti", "it-mail", "acts.read"),
+    NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
+    NavItem("crm_contacts.statistics", "Relazione", "it-comment", None, children=(
+        NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),
+        NavItem("messages.message_list", "Messaggi", "it-mail", "taxpayer.read"),
+        NavItem("helpdesk.ticket_list", "Assistenza", "it-help-circle", "helpdesk.read"),
+        NavItem("knowledge.article_list", "Conoscenza", "it-note", "knowledge.read"),
+    )),
     # "Analisi": the dashboards, the query builder and the rendicontazione, as tabs of one page (analytics)
     NavItem("analytics.dashboard", "Analisi", "it-chart-line", "analytics.read"),
-    NavItem("archive.document_list", "Archivio", "it-box", "archive.read"),
-    NavItem("atti.act_list", "Atti", "it-mail", "acts.read"),
-    NavItem("crm_contacts.statistics", "Contatti", "it-comment", "contact.read"),
-    NavItem("messages.message_list", "Messaggi", "it-mail", "taxpayer.read"),
-    NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
-    NavItem("helpdesk.ticket_list", "Assistenza", "it-help-circle", "helpdesk.read"),
-    NavItem("knowledge.article_list", "Conoscenza", "it-note", "knowledge.read"),
-    NavItem("accountability.events", "Registri", "it-list", "audit.read"),
-    # Administration has its own sub-navigation (parameters, users, API tokens, layouts): one entry here.
-    NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
-    NavItem("plans.request_list", "Rateazioni", "it-calendar", "plans.decide"),
-    NavItem("procedures.procedure_list", "Procedure", "it-warning-circle", "procedures.read"),
-    NavItem("plans.plan_list", "Piani rateali", "it-calendar", "plans.read"),
+    NavItem("jobs.job_list", "Sistema", "it-settings", None, children=(
+        NavItem("jobs.job_list", "Elaborazioni", "it-clock", "carichi.import"),
+        NavItem("accountability.events", "Registri", "it-list", "audit.read"),
+        # Administration has its own sub-navigation (parameters, users, API tokens, layouts, batch)
+        NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
+    )),
     NavItem("selfservice.home", "La mia posizione", "it-user", "self_service"),
     NavItem("selfservice.documents", "Documenti", "it-file", "self_service"),
     NavItem("selfservice.payments", "Pagamenti", "it-card", "self_service"),
@@ -62,12 +67,22 @@ NAV = (
 
 
 def nav_for(role: str) -> list[NavItem]:
+    """The role's menu: the entries it may open; a dropdown keeps its allowed entries, opens on the first of
+    them, and is left out when none is allowed (a single allowed entry stays a dropdown of one, so its label
+    says where it belongs)."""
+
     def allowed(item: NavItem) -> bool:
         return item.permission is None or role in PERMISSIONS[item.permission]
 
-    return [NavItem(item.endpoint, item.label, item.icon, item.permission,
-                    tuple(child for child in item.children if allowed(child)))
-            for item in NAV if allowed(item)]
+    items = []
+    for item in NAV:
+        if item.children:
+            children = tuple(child for child in item.children if allowed(child))
+            if children:
+                items.append(NavItem(children[0].endpoint, item.label, item.icon, item.permission, children))
+        elif allowed(item):
+            items.append(item)
+    return items
 
 
 def register(app: Flask) -> None:

@@ -19,7 +19,8 @@ def test_from_intake_to_resolution_and_the_sla_report(page: Page, live_app) -> N
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     login(page, live_app, "admin")
-    page.get_by_role("link", name="Assistenza", exact=True).first.click()
+    page.locator("#esa-nav").get_by_role("button", name="Relazione").click()  # the menu's dropdown
+    page.locator("#esa-nav").get_by_role("link", name="Assistenza", exact=True).click()
     page.get_by_test_id("new-ticket").click()
     page.locator("#ente_id").select_option(label="R01 – Regione Demo")
     page.locator("#channel").select_option(value="telefono")

@@ -44,7 +44,8 @@ def test_refused_send_preview_list_and_templates(page: Page, live_app) -> None:
     expect(section.get_by_test_id("card-messages")).to_contain_text("Non inviato")
     assert page.evaluate("window.__sameDocument") is True  # HTMX: no page reload
 
-    page.get_by_role("link", name="Messaggi", exact=True).first.click()
+    page.locator("#esa-nav").get_by_role("button", name="Relazione").click()  # the menu's dropdown
+    page.locator("#esa-nav").get_by_role("link", name="Messaggi", exact=True).click()
     expect(page.get_by_test_id("message-rows")).to_contain_text(MARIO_ROSSI_CF)
     assert violations(page) == []
     page.get_by_role("link", name="Modelli e regole di invio").click()

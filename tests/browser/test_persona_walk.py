@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 PERSONAS = [username for username, *_ in USERS]
 NAV_LINKS = "#esa-nav a.nav-link[href]"
+MENU_LINKS = "#esa-nav a.nav-link[href], #esa-nav a.dropdown-item[href]"  # the dropdowns' entries too
 SUBNAV_LINKS = "main nav a.nav-link[href]"  # the tab bars (payments, administration)
 FOOTER_LINKS = "#footer a[href^='/']"  # privacy notice, accessibility statement
 HORIZONTAL_SCROLL = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
@@ -87,7 +88,7 @@ def test_each_persona_walks_its_navigation_without_errors(
         page.evaluate("() => document.fonts.ready.then(() => true)")
         if page.evaluate(HORIZONTAL_SCROLL):
             problems.append("home: scorre in orizzontale a 1280 px")
-        nav = [_path(page, h) for h in _hrefs(page, NAV_LINKS)]
+        nav = [_path(page, h) for h in _hrefs(page, MENU_LINKS)]
         assert nav, "no navigation links"
         nav += [_path(page, h) for h in _hrefs(page, FOOTER_LINKS)]
         seen: set[str] = set()
