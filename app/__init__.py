@@ -48,6 +48,7 @@ def _import_models() -> None:
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
     from app.crm.knowledge import models as _knowledge  # noqa: F401
+    from app.escalation import models as _escalation  # noqa: F401
     from app.helpdesk import models as _helpdesk  # noqa: F401
 
 
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from app.crm.knowledge.routes import bp as knowledge_bp
     from app.crm.messages.routes import bp as messages_bp
     from app.enti.routes import bp as admin_bp
+    from app.escalation.routes import bp as escalation_bp
     from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
     from app.legal.routes import bp as legal_bp
@@ -81,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(delivery_bp)
+    app.register_blueprint(escalation_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -37,6 +37,9 @@ def register(app: Flask) -> None:
                     assistenza, atti):
         app.cli.add_command(command)
     app.cli.add_command(messaggi)
+    from app.escalation.cli import escalation
+
+    app.cli.add_command(escalation)
     from app.atti.delivery.cli import esiti, send_stato
 
     for sub in (esiti, send_stato):

@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # knowledge base (issue 12 point 4)
     "knowledge.read": frozenset({"admin", "backoffice", "sportello", "callcenter", "regione"}),
     "knowledge.edit": frozenset({"admin", "backoffice"}),
+    # escalation (issue 14 items 3 and 5): review and approve proposals, edit the rules, read the radar
+    "escalation.review": frozenset({"admin", "backoffice"}),
+    "escalation.rules": frozenset({"admin"}),
+    "escalation.radar": frozenset({"admin", "backoffice", "regione"}),
 }
 
 API_SCOPES: dict[str, str] = {

@@ -40,6 +40,8 @@ NAV = (
     # Administration has its own sub-navigation (parameters, users, API tokens, layouts): one entry here.
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
     NavItem("plans.request_list", "Rateazioni", "it-calendar", "plans.decide"),
+    NavItem("escalation.review", "Escalation", "it-exchange-circle", "escalation.review"),
+    NavItem("escalation.radar", "Prescrizioni", "it-clock", "escalation.radar"),
     NavItem("selfservice.home", "La mia posizione", "it-user", "self_service"),
     NavItem("selfservice.documents", "Documenti", "it-file", "self_service"),
     NavItem("selfservice.payments", "Pagamenti", "it-card", "self_service"),

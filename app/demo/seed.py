@@ -123,6 +123,9 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
     from app.atti.services import ensure_defaults
 
     ensure_defaults(session)  # act types, their terms and each ente's default act templates
+    from app.escalation.demo import seed_escalation_demo
+
+    seed_escalation_demo(session)  # a default ladder per entrata and today's proposals (PostgreSQL)
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 
