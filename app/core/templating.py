@@ -41,7 +41,7 @@ NAV = (
     NavItem("admin.parameters", "Amministrazione", "it-settings", "admin.users"),
     NavItem("plans.request_list", "Rateazioni", "it-calendar", "plans.decide"),
     NavItem("escalation.review", "Escalation", "it-exchange-circle", "escalation.review"),
-    NavItem("escalation.radar", "Prescrizioni", "it-clock", "escalation.radar"),
+    NavItem("escalation.radar_list", "Prescrizioni", "it-clock", "escalation.radar"),
     NavItem("selfservice.home", "La mia posizione", "it-user", "self_service"),
     NavItem("selfservice.documents", "Documenti", "it-file", "self_service"),
     NavItem("selfservice.payments", "Pagamenti", "it-card", "self_service"),

@@ -48,13 +48,13 @@ def _latest_date_sql(regime: PrescriptionRegime, column: str) -> str:
     interrupting notification. `regime.years` is an int of a parameter row, inlined as a number."""
     years = int(regime.years)
     if regime.kind is PrescriptionKind.END_OF_YEAR:
-        base = f"make_date(CAST(extract(year FROM p.due_date) AS int) + {years}, 12, 31)"
+        base = f"make_date(CAST(extract(year FROM positions.due_date) AS int) + {years}, 12, 31)"
     else:
-        base = f"CAST(p.due_date + make_interval(years => {years}) AS date)"
+        base = f"CAST(positions.due_date + make_interval(years => {years}) AS date)"
     last = (
-        "GREATEST(p.notified_date, (SELECT max(a.notified_date) FROM acts a"
+        "GREATEST(positions.notified_date, (SELECT max(a.notified_date) FROM acts a"
         " JOIN act_types t ON t.id = a.act_type_id"
-        " WHERE a.position_id = p.id AND t.interrupts_prescription))"
+        " WHERE a.position_id = positions.id AND t.interrupts_prescription))"
     )
     if column == "base":
         return base

@@ -56,7 +56,9 @@ class Ladder:
 
         self.session = session
         self.ente = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
-        self.entrata = ensure_entrata(session, self.ente, code="ESC_TEST", name="Sanzioni di prova", prescription_regime="5y")
+        self.entrata = ensure_entrata(
+            session, self.ente, code="ESC_TEST", name="Sanzioni di prova", prescription_regime="5y"
+        )
         ensure_entrata_parameter(session, self.entrata, ENTRATA_RULES["SANZIONI"])
         ensure_parameters(session)
         self.rule = create_default_rule(session, self.entrata, Actor.system("test"))
@@ -64,8 +66,12 @@ class Ladder:
             sa.select(Taxpayer)
             .join(TaxpayerEnte, TaxpayerEnte.taxpayer_id == Taxpayer.id)
             .join(TaxpayerAddress, TaxpayerAddress.taxpayer_id == Taxpayer.id)
-            .where(TaxpayerEnte.ente_id == self.ente.id, Taxpayer.deceased_date.is_(None),
-                   TaxpayerAddress.valid_to_dt.is_(None), TaxpayerAddress.cap.is_not(None))
+            .where(
+                TaxpayerEnte.ente_id == self.ente.id,
+                Taxpayer.deceased_date.is_(None),
+                TaxpayerAddress.valid_to_dt.is_(None),
+                TaxpayerAddress.cap.is_not(None),
+            )
             .order_by(Taxpayer.id)
             .limit(1)
         ).one()
@@ -75,22 +81,39 @@ class Ladder:
         return next(s for s in self.rule.steps if s.act_code == act_code)
 
     def position(
-        self, *, euro: int = 5000, due: dt.date = dt.date(2025, 1, 31), notified: dt.date | None = None,
+        self,
+        *,
+        euro: int = 5000,
+        due: dt.date = dt.date(2025, 1, 31),
+        notified: dt.date | None = None,
         state: str | None = None,
     ) -> Any:
         from app.positions.models import Movement, Position
 
         position = Position(
-            ente_id=self.ente.id, entrata_id=self.entrata.id, taxpayer_id=self.taxpayer.id,
-            external_id=f"ESC-{next(_SEQ)}-{dt.datetime.now().timestamp()}", year=due.year, due_date=due,
-            notified_date=notified, state=state or ("notificata" if notified else "caricata"),
+            ente_id=self.ente.id,
+            entrata_id=self.entrata.id,
+            taxpayer_id=self.taxpayer.id,
+            external_id=f"ESC-{next(_SEQ)}-{dt.datetime.now().timestamp()}",
+            year=due.year,
+            due_date=due,
+            notified_date=notified,
+            state=state or ("notificata" if notified else "caricata"),
             description="Sanzione di prova",
         )
         self.session.add(position)
         self.session.flush()
-        self.session.add(Movement(position_id=position.id, component="capitale", kind="carico",
-                                  amount_cents=euro * 100, value_date=due, source="test",
-                                  booked_dt=dt.datetime.combine(due, dt.time(12), tzinfo=dt.UTC)))
+        self.session.add(
+            Movement(
+                position_id=position.id,
+                component="capitale",
+                kind="carico",
+                amount_cents=euro * 100,
+                value_date=due,
+                source="test",
+                booked_dt=dt.datetime.combine(due, dt.time(12), tzinfo=dt.UTC),
+            )
+        )
         self.session.flush()
         return position
 

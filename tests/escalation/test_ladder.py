@@ -28,24 +28,38 @@ def _take(ladder: Any, worker: Any, position: Any, act_code: str, on: dt.date, n
     session = ladder.session
     admin = user_by_name("admin")
     principal = Principal(role="admin", ente_ids=frozenset({ladder.ente.id}))
-    approve_step(session, principal, Actor(admin.id, "admin"), ladder.step(act_code).id, issue_date=on,
-                 can_approve=True)
+    approve_step(
+        session,
+        principal,
+        Actor(admin.id, "admin"),
+        ladder.step(act_code).id,
+        issue_date=on,
+        can_approve=True,
+    )
     worker()
     session.expire_all()
     act = session.scalars(
         sa.select(Act).where(Act.position_id == position.id).order_by(Act.id.desc())
     ).first()
     assert act is not None and act.act_type.code == act_code and act.issue_date == on
-    act.status, act.sent_date, act.channel = "inviato", on, "posta"  # the print flow sent it (app/atti/delivery)
-    apply_outcome(session, act, Actor.system("test"), outcome="notificato", event_date=notified, source="manuale")
+    act.status, act.sent_date, act.channel = (
+        "inviato",
+        on,
+        "posta",
+    )  # the print flow sent it (app/atti/delivery)
+    apply_outcome(
+        session, act, Actor.system("test"), outcome="notificato", event_date=notified, source="manuale"
+    )
     session.flush()
     return act
 
 
 def _events(session: Any, position: Any, kind: str) -> list[Event]:
-    return list(session.scalars(
-        sa.select(Event).where(Event.position_id == position.id, Event.kind == kind).order_by(Event.id)
-    ))
+    return list(
+        session.scalars(
+            sa.select(Event).where(Event.position_id == position.id, Event.kind == kind).order_by(Event.id)
+        )
+    )
 
 
 def test_a_position_walks_the_whole_ladder(ladder: Any, worker: Any) -> None:
@@ -55,7 +69,10 @@ def test_a_position_walks_the_whole_ladder(ladder: Any, worker: Any) -> None:
     ladder.run(D + dt.timedelta(days=30))
     assert ladder.proposals(position) == {"ingiunzione": "proposta"}
     ladder.run(D + dt.timedelta(days=30))  # a rerun proposes nothing twice
-    assert ladder.session.scalar(sa.select(sa.func.count()).where(EscalationProposal.position_id == position.id)) == 1
+    assert (
+        ladder.session.scalar(sa.select(sa.func.count()).where(EscalationProposal.position_id == position.id))
+        == 1
+    )
 
     n1 = D + dt.timedelta(days=45)
     _take(ladder, worker, position, "ingiunzione", D + dt.timedelta(days=30), n1)
@@ -84,10 +101,18 @@ def test_a_position_walks_the_whole_ladder(ladder: Any, worker: Any) -> None:
     assert ladder.proposals(position)["preavviso_ipoteca"] == "non_applicabile"
     skipped = _events(ladder.session, position, "escalation.skipped")
     assert len(skipped) == 1
-    assert skipped[0].payload["rule_name"] == ladder.rule.name and skipped[0].payload["act"] == "preavviso_ipoteca"
+    assert (
+        skipped[0].payload["rule_name"] == ladder.rule.name
+        and skipped[0].payload["act"] == "preavviso_ipoteca"
+    )
     assert "art. 77" in skipped[0].payload["reason"] and ladder.rule.name in skipped[0].summary
     approved = _events(ladder.session, position, "escalation.approved")
-    assert [e.payload["act"] for e in approved] == ["ingiunzione", "sollecito", "intimazione", "preavviso_fermo"]
+    assert [e.payload["act"] for e in approved] == [
+        "ingiunzione",
+        "sollecito",
+        "intimazione",
+        "preavviso_fermo",
+    ]
     assert all(e.payload["rule_name"] == ladder.rule.name and e.payload["campaign"] for e in approved)
     ladder.run(n4 + dt.timedelta(days=31))
     assert len(_events(ladder.session, position, "escalation.skipped")) == 1  # idempotent
@@ -98,7 +123,9 @@ def test_above_the_threshold_the_sollecito_is_skipped_naming_the_rule(ladder: An
     ladder.run(D + dt.timedelta(days=60))
     assert ladder.proposals(position) == {"sollecito": "non_applicabile"}
     (event,) = _events(ladder.session, position, "escalation.skipped")
-    assert "L. 160/2019, art. 1, c. 795" in event.payload["reason"] and event.payload["rule"] == ladder.rule.id
+    assert (
+        "L. 160/2019, art. 1, c. 795" in event.payload["reason"] and event.payload["rule"] == ladder.rule.id
+    )
     # the next step does not wait for a sollecito that does not apply
     ladder.run(D + dt.timedelta(days=365))
     assert ladder.proposals(position)["intimazione"] == "proposta"
@@ -114,10 +141,15 @@ def test_a_payment_a_suspension_or_a_plan_stops_the_ladder(ladder: Any, state: s
     assert ladder.proposals(position) == {} and ladder.proposals(other) == {"sollecito": "proposta"}
     (event,) = _events(ladder.session, position, "escalation.skipped")
     assert event.payload["blocker"] == state and event.payload["rule_name"] == ladder.rule.name
-    assert event.payload["step_name"] == ladder.step("sollecito").name and event.taxpayer_id == position.taxpayer_id
+    assert (
+        event.payload["step_name"] == ladder.step("sollecito").name
+        and event.taxpayer_id == position.taxpayer_id
+    )
     ladder.run(D + dt.timedelta(days=61))  # recorded once
     assert len(_events(ladder.session, position, "escalation.skipped")) == 1
-    skips = ladder.session.scalars(sa.select(EscalationSkip.blocker).where(EscalationSkip.position_id == position.id))
+    skips = ladder.session.scalars(
+        sa.select(EscalationSkip.blocker).where(EscalationSkip.position_id == position.id)
+    )
     assert list(skips) == [state]
 
 
@@ -129,8 +161,11 @@ def test_a_deceased_taxpayer_stops_it_and_a_registered_blocker_too(ladder: Any) 
     ladder.session.flush()
     code = "prova_concorsuale"
     if code not in {b.code for b in blockers.blockers()}:
-        blockers.register_blocker(code, "In procedura concorsuale (prova)",
-                                  "p.id IN (SELECT id FROM positions WHERE description = 'in procedura concorsuale')")
+        blockers.register_blocker(
+            code,
+            "In procedura concorsuale (prova)",
+            "p.id IN (SELECT id FROM positions WHERE description = 'in procedura concorsuale')",
+        )
     try:
         ladder.run(D + dt.timedelta(days=60))
         assert ladder.proposals(position) == {}
