@@ -57,9 +57,10 @@ def review() -> Any:
     return render_template("escalation/review.html", groups=groups, filters=filters, enti=_visible_enti())
 
 
-@bp.route("/proposte/<int:step_id>", methods=["GET", "POST"])
+@bp.route("/proposte/<int:escalation_step_id>", methods=["GET", "POST"])
 @permission_required("escalation.review")
-def step_review(step_id: int) -> Any:
+def step_review(escalation_step_id: int) -> Any:
+    step_id = escalation_step_id
     if step_id > MAX_ID:
         abort(404)
     principal = current_principal()
@@ -100,9 +101,12 @@ def step_review(step_id: int) -> Any:
     )
 
 
-@bp.post("/proposte/<int:step_id>/escludi")
+@bp.post("/proposte/<int:escalation_step_id>/escludi")
 @permission_required("escalation.review")
-def exclude(step_id: int) -> Any:
+def exclude(escalation_step_id: int) -> Any:
+    step_id = escalation_step_id
+    if step_id > MAX_ID or proposals.get_step(db.session, current_principal(), step_id) is None:
+        abort(404)
     form = ExcludeForm()
     if not form.validate_on_submit() or not str(form.proposal_id.data).isdigit():
         abort(400)
@@ -116,7 +120,7 @@ def exclude(step_id: int) -> Any:
     else:
         db.session.commit()
         flash("Posizione esclusa dalla proposta.", "success")
-    return redirect(url_for("escalation.step_review", step_id=step_id), 303)
+    return redirect(url_for("escalation.step_review", escalation_step_id=step_id), 303)
 
 
 @bp.route("/regole", methods=["GET", "POST"])
@@ -143,13 +147,14 @@ def rule_list() -> Any:
         else:
             db.session.commit()
             flash("Regola creata con i passi predefiniti.", "success")
-            return redirect(url_for("escalation.rule_detail", rule_id=rule.id), 303)
+            return redirect(url_for("escalation.rule_detail", escalation_rule_id=rule.id), 303)
     return render_template("escalation/rules.html", rules=rules.list_rules(db.session, principal), form=form)
 
 
-@bp.route("/regole/<int:rule_id>", methods=["GET", "POST"])
+@bp.route("/regole/<int:escalation_rule_id>", methods=["GET", "POST"])
 @permission_required("escalation.rules")
-def rule_detail(rule_id: int) -> Any:
+def rule_detail(escalation_rule_id: int) -> Any:
+    rule_id = escalation_rule_id
     if rule_id > MAX_ID:
         abort(404)
     principal = current_principal()
@@ -178,7 +183,7 @@ def rule_detail(rule_id: int) -> Any:
         else:
             db.session.commit()
             flash(f"Passo «{step.name}» salvato.", "success")
-            return redirect(url_for("escalation.rule_detail", rule_id=rule.id), 303)
+            return redirect(url_for("escalation.rule_detail", escalation_rule_id=rule.id), 303)
     forms = {}
     for step in rule.steps:
         f = StepForm(formdata=None, prefix=f"s{step.id}")

@@ -277,6 +277,13 @@ def _build(app: Flask, store: Path) -> World:
             data.ids["act_template_id"] = db.session.scalars(
                 sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente_rows[code].id)
             ).first()
+            from app.escalation.models import EscalationRule
+            from app.escalation.rules import create_default_rule
+
+            rule = db.session.scalars(
+                sa.select(EscalationRule).where(EscalationRule.ente_id == ente_rows[code].id)
+            ).first() or create_default_rule(db.session, ente_rows[code].entrate[0], ACTOR)
+            data.ids["escalation_rule_id"], data.ids["escalation_step_id"] = rule.id, rule.steps[0].id
             db.session.commit()
             _delivery_ids(db.session, data, ente_rows[code], store)
             assert all(data.ids.values()), data.ids

@@ -50,6 +50,8 @@ ID_KINDS = {
     "act_template_id": "act_template_id",
     "batch_id": "print_batch_id",  # a print batch for the postal provider (app/atti/delivery)
     "outcome_id": "act_outcome_id",  # a notification outcome (app/atti/delivery)
+    "escalation_rule_id": "escalation_rule_id",  # an escalation rule (app/escalation)
+    "escalation_step_id": "escalation_step_id",  # a step of an escalation rule (its proposals' review)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}
