@@ -209,7 +209,10 @@ def main() -> None:
                 db.engine.dispose()
             assert differ == 0 and result["proposed"] == anchor_rows, (differ, result["proposed"], anchor_rows)
         finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if os.environ.get("BENCH_KEEP"):
+                say(f"kept database {name}")
+            else:
+                _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             say(f"dropped database {name}")
     figures = {
         "n": args.n,
