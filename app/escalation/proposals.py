@@ -109,10 +109,11 @@ def candidates_sql(step: EscalationStep, previous: list[int]) -> str:
     notified = "p.notified_date IS NULL" if title else "p.notified_date IS NOT NULL"
     settled = ", ".join(f"'{s}'" for s in SETTLED)
     pending = ", ".join(f"'{s}'" for s in PENDING)
+    # a semi-join the planner can hash (not a count correlated to every position of the entrata)
     previous_done = (
-        f"""AND (SELECT count(*) FROM escalation_proposals y
-                WHERE y.position_id = p.id AND y.step_id = ANY(:previous)
-                  AND y.status IN ({settled})) = :nprevious"""
+        f"""AND p.id IN (SELECT y.position_id FROM escalation_proposals y
+                        WHERE y.step_id = ANY(:previous) AND y.status IN ({settled})
+                        GROUP BY y.position_id HAVING count(*) = :nprevious)"""
         if previous and not title
         else ""
     )
