@@ -6,9 +6,9 @@ set-based query selecting the same positions in the same run.
 1. a fresh database (DATABASE_URL, a PostgreSQL server URL, or a throw-away cluster from tests/pgtmp.py),
    migrated and seeded with the demo enti (tests/conftest.py);
 2. an entrata of its own in R01 with the default ladder (app/escalation/rules.py) and N positions (set-based
-   SQL): 15% never notified (the title is due), 60% notified on dates over three years, 10% paid, 5% suspended,
-   5% in a plan, 5% partly paid; one carico movement each, from 30 to 25.000 euro (some above the sollecito's
-   10.000 euro threshold);
+   SQL): 15% never notified (the title is due), 60% notified on dates over three years, 10% paid,
+   5% suspended, 5% in a plan, 5% partly paid; one carico movement each, from 30 to 25.000 euro (some
+   above the sollecito's 10.000 euro threshold);
 3. the anchor: ONE hand-written query (CREATE TABLE AS SELECT) of the positions the run must propose today
    (the title for the unnotified ones 30 days after the due date; the sollecito 60 days after the title up to
    the threshold; above it the sollecito does not apply and the intimazione comes a year after the title),
@@ -61,9 +61,9 @@ INSERT INTO positions (ente_id, entrata_id, taxpayer_id, external_id, year, desc
 SELECT :ente, :entrata, tp.ids[1 + g % array_length(tp.ids, 1)], 'EB-' || g, 2023, 'benchmark ' || g,
        date '2023-01-31' + (g % 700),
        CASE WHEN g % 20 < 3 THEN NULL ELSE date '2023-04-01' + (g % 1100) END,
-       CASE WHEN g % 20 < 3 THEN 'caricata' WHEN g % 20 < 15 THEN 'notificata' WHEN g % 20 = 15 THEN 'pagata'
-            WHEN g % 20 = 16 THEN 'pagata' WHEN g % 20 = 17 THEN 'sospesa' WHEN g % 20 = 18 THEN 'in_rateazione'
-            ELSE 'parzialmente_pagata' END,
+       CASE WHEN g % 20 < 3 THEN 'caricata' WHEN g % 20 < 15 THEN 'notificata'
+            WHEN g % 20 IN (15, 16) THEN 'pagata' WHEN g % 20 = 17 THEN 'sospesa'
+            WHEN g % 20 = 18 THEN 'in_rateazione' ELSE 'parzialmente_pagata' END,
        now()
 FROM generate_series(1, :n) AS g, (SELECT array_agg(id ORDER BY id) AS ids FROM taxpayers) AS tp
 """
@@ -153,8 +153,8 @@ def main() -> None:
             started = time.perf_counter()
             migrate_and_seed(app)
             say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
-            from app.extensions import db
             from app.escalation.rules import SOLLECITO_THRESHOLD, bound_cents
+            from app.extensions import db
 
             entrata_id, rule_id = build(app, db, args.n)
             with app.app_context():
@@ -173,7 +173,10 @@ def main() -> None:
                 anchor_seconds = time.perf_counter() - started
                 with db.engine.connect() as conn:
                     anchor_rows = conn.execute(sa.text("SELECT count(*) FROM bench_anchor")).scalar_one()
-                say(f"anchor: one hand-written query selected {anchor_rows} positions in {anchor_seconds:.2f} s")
+                say(
+                    f"anchor: one hand-written query selected {anchor_rows} positions"
+                    f" in {anchor_seconds:.2f} s"
+                )
                 db.session.remove()
                 _vacuum(db)
             with app.app_context():
@@ -189,8 +192,10 @@ def main() -> None:
                     f"{result['not_applicable']}, skipped {result['skipped']} in {ours_seconds:.2f} s"
                 )
                 for step in summary.steps:
-                    say(f"  step {step.step_id}: {step.seconds:.2f} s, proposed {step.proposed}, "
-                        f"not applicable {step.not_applicable}, skipped {step.skipped}")
+                    say(
+                        f"  step {step.step_id}: {step.seconds:.2f} s, proposed {step.proposed}, "
+                        f"not applicable {step.not_applicable}, skipped {step.skipped}"
+                    )
                 with db.engine.connect() as conn:
                     differ = conn.execute(
                         sa.text(
@@ -207,7 +212,11 @@ def main() -> None:
                     ).scalar_one()
                 db.session.remove()
                 db.engine.dispose()
-            assert differ == 0 and result["proposed"] == anchor_rows, (differ, result["proposed"], anchor_rows)
+            assert differ == 0 and result["proposed"] == anchor_rows, (
+                differ,
+                result["proposed"],
+                anchor_rows,
+            )
         finally:
             if os.environ.get("BENCH_KEEP"):
                 say(f"kept database {name}")

@@ -113,7 +113,7 @@ def candidates_sql(step: EscalationStep, previous: list[int]) -> str:
     previous_done = (
         f"""AND p.id IN (SELECT y.position_id FROM escalation_proposals y
                         WHERE y.step_id = ANY(:previous) AND y.status IN ({settled})
-                        GROUP BY y.position_id HAVING count(*) = :nprevious)"""
+                        GROUP BY y.position_id HAVING count(*) = :nprevious)"""  # nosec B608 - constants
         if previous and not title
         else ""
     )
@@ -195,7 +195,8 @@ ev AS (
                               'step_name', CAST(:step_name AS text), 'act', CAST(:act AS text),
                               'blocker', NULL, 'amount_cents', f.cents,
                               'reason', CASE WHEN f.cents < CAST(:min_cents AS bigint)
-                                             THEN CAST(:min_reason AS text) ELSE CAST(:max_reason AS text) END)
+                                             THEN CAST(:min_reason AS text)
+                                             ELSE CAST(:max_reason AS text) END)
     FROM free f
     WHERE {out_of_bounds}
     RETURNING 1
