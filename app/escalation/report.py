@@ -36,7 +36,9 @@ RECIPIENTS_PARAMETER = "escalation_report_recipients"
 
 
 def recipients(session: Session, ente: Ente, on: dt.date) -> list[str]:
-    row = in_force(parameter_rows(session, ente_id=ente.id), RECIPIENTS_PARAMETER, on)
+    # parameter_rows without an entrata also returns other enti's rows (entrata_id IS NULL): keep the ente's
+    rows = [r for r in parameter_rows(session, ente_id=ente.id) if r["ente_id"] in (None, ente.id)]
+    row = in_force(rows, RECIPIENTS_PARAMETER, on)
     value = row["value"] if row else {}
     return [str(e) for e in (value.get("emails") or [])] if isinstance(value, dict) else []
 

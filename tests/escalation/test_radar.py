@@ -98,3 +98,38 @@ def test_the_rules_screen_is_the_administrators(ladder: Any, personas: Any) -> N
     page = admin.get("/escalation/regole").get_data(as_text=True)
     assert ladder.rule.name in page
     assert admin.get(f"/escalation/regole/{ladder.rule.id}").status_code == 200
+
+
+def test_the_weekly_report_goes_to_the_archive_and_to_the_regione(ladder: Any, store: Any, app: Any) -> None:
+    from app.archive.models import Document
+    from app.enti.models import Parameter
+    from app.escalation.report import RECIPIENTS_PARAMETER, send_radar_reports
+    from tests.smtp import smtp_sink
+
+    notified = dt.date(2021, 6, 10)
+    position = ladder.position(euro=800, due=DUE, notified=notified)
+    ladder.session.add(
+        Parameter(
+            code=RECIPIENTS_PARAMETER,
+            ente_id=ladder.ente.id,
+            valid_from=dt.date(2020, 1, 1),
+            value={"emails": ["riscossione@regione.example"]},
+            source="convenzione con la Regione",
+        )
+    )
+    ladder.session.flush()
+    on = dt.date(2026, 5, 20)
+    with smtp_sink() as sink:
+        config = {**app.config, **sink.settings}
+        done = send_radar_reports(ladder.session, on, days=30, file_store=str(store), config=config)
+        [message] = sink.wait_for(1)
+    mine = next(d for d in done if d["ente"] == "R01")
+    assert mine["sent_to"] == ["riscossione@regione.example"] and mine["error"] is None
+    assert mine["positions"] >= 1
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    document = ladder.session.get(Document, mine["document"])
+    assert document.channel == "uscita" and "Radar della prescrizione" in document.subject
+    from tests.atti.conftest import pdf_text
+
+    assert position.external_id in pdf_text(attachment.get_content())
