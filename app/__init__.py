@@ -51,6 +51,7 @@ def _import_models() -> None:
     from app.crm import contacts  # noqa: F401
     from app.crm import messages as _messages  # noqa: F401
     from app.crm.knowledge import models as _knowledge  # noqa: F401
+    from app.escalation import models as _escalation  # noqa: F401
     from app.helpdesk import models as _helpdesk  # noqa: F401
     from app.registries import models as _registries  # noqa: F401
 
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from app.dynamics.api.routes import bp as dynamics_api_bp
     from app.dynamics.routes import bp as dynamics_bp
     from app.enti.routes import bp as admin_bp
+    from app.escalation.routes import bp as escalation_bp
     from app.helpdesk.routes import bp as helpdesk_bp
     from app.jobs.routes import bp as jobs_bp
     from app.legal.routes import bp as legal_bp
@@ -106,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dynamics_bp)
     app.register_blueprint(dynamics_api_bp)
     app.register_blueprint(monitor_bp)
+    app.register_blueprint(escalation_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

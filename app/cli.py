@@ -50,6 +50,9 @@ def register(app: Flask) -> None:
     from app.plans.cli import rateazioni
 
     app.cli.add_command(rateazioni)
+    from app.escalation.cli import escalation
+
+    app.cli.add_command(escalation)
     from app.atti.delivery.cli import esiti, send_stato
 
     for sub in (esiti, send_stato):

@@ -74,9 +74,16 @@ def four_eyes(session: Session, ente_id: int, on: dt.date) -> bool:
 
 
 def _candidates(
-    session: Session, principal: Principal, ente_id: int, criteria: Criteria, on: dt.date
+    session: Session,
+    principal: Principal,
+    ente_id: int,
+    criteria: Criteria,
+    on: dt.date,
+    position_ids: list[int] | None = None,
 ) -> list[int]:
     stmt = scoped(sa.select(Position.id), Position, principal).where(Position.ente_id == ente_id)
+    if position_ids is not None:  # positions chosen elsewhere (the escalation's approved proposals)
+        stmt = stmt.where(Position.id.in_(position_ids))
     if criteria.entrata_id:
         stmt = stmt.where(Position.entrata_id == criteria.entrata_id)
     if criteria.carico_id:
@@ -148,14 +155,20 @@ class Selection:
 
 
 def select_positions(
-    session: Session, principal: Principal, ente_id: int, act_code: str, criteria: Criteria, on: dt.date
+    session: Session,
+    principal: Principal,
+    ente_id: int,
+    act_code: str,
+    criteria: Criteria,
+    on: dt.date,
+    position_ids: list[int] | None = None,
 ) -> Selection:
     """The positions matching the criteria, each to issue or excluded with the reason (the pre-checks of the
     issue service, plus: in a plan, no valid address)."""
     from app.positions.amounts import ROME, amounts_due
 
     act_type = act_type_by_code(session, act_code)
-    ids = _candidates(session, principal, ente_id, criteria, on)
+    ids = _candidates(session, principal, ente_id, criteria, on, position_ids)
     items: list[dict[str, Any]] = []
     cache: dict[Any, Any] = {}
     end_of_day = dt.datetime.combine(on, dt.time.max, tzinfo=ROME)
@@ -244,10 +257,12 @@ def create_campaign(
     name: str,
     criteria: Criteria,
     issue_date: dt.date,
+    position_ids: list[int] | None = None,
 ) -> Campaign:
-    """A campaign in `bozza` with its items (the preview's counts are its `summary`)."""
+    """A campaign in `bozza` with its items (the preview's counts are its `summary`); `position_ids`: only
+    those positions (the escalation's approved proposals)."""
     act_type = act_type_by_code(session, act_code)
-    selection = select_positions(session, principal, ente.id, act_code, criteria, issue_date)
+    selection = select_positions(session, principal, ente.id, act_code, criteria, issue_date, position_ids)
     if not selection.items:
         raise DomainError("Nessuna posizione corrisponde ai criteri indicati.")
     campaign = Campaign(

@@ -67,6 +67,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "batch.manage": frozenset({"admin"}),
     # sgravio, sospensione and revoca, discarico, annullamento of a position (app/dynamics)
     "position.measures": frozenset({"admin", "backoffice"}),
+    # escalation (issue 14 items 3 and 5): review and approve proposals, edit the rules, read the radar
+    "escalation.review": frozenset({"admin", "backoffice"}),
+    "escalation.rules": frozenset({"admin"}),
+    "escalation.radar": frozenset({"admin", "backoffice", "regione"}),
 }
 
 API_SCOPES: dict[str, str] = {

@@ -38,6 +38,7 @@ PERIODIC_MODULES: list[str] = [
     "app.procedures.tasks",
     "app.registries.tasks",
     "app.plans.tasks",
+    "app.escalation.tasks",
 ]
 _REGISTERED: dict[str, PeriodicJob] = {}
 

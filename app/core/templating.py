@@ -37,6 +37,8 @@ NAV = (
         NavItem("plans.request_list", "Richieste di rateazione", "it-calendar", "plans.decide"),
         NavItem("plans.plan_list", "Piani rateali", "it-calendar", "plans.read"),
         NavItem("procedures.procedure_list", "Procedure", "it-warning-circle", "procedures.read"),
+        NavItem("escalation.review", "Proposte di escalation", "it-exchange-circle", "escalation.review"),
+        NavItem("escalation.radar_list", "Radar delle prescrizioni", "it-clock", "escalation.radar"),
     )),
     NavItem("carichi.carico_list", "Carichi", "it-upload", "carichi.import"),
     NavItem("payments.flow_list", "Pagamenti", "it-card", "position.read"),

@@ -135,15 +135,18 @@ def seed_demo(session: Session, *, taxpayers: int = 2000, seed: int = 2026) -> S
 
     seed_procedures_demo(session, mario_cf=MARIO_ROSSI_CF)  # one pignoramento presso terzi (idempotent)
 
-    from app.analytics.demo import seed_analytics_demo
-
-    seed_analytics_demo(session)  # the dashboards' summary and a saved query shared with the Regione
     from app.batch.demo import seed_batch_demo
 
     seed_batch_demo(session)  # a few past runs of the periodic jobs for the batch monitor
     from app.plans.demo import seed_plans_demo
 
     seed_plans_demo(session, (MARIO_ROSSI_CF, SECOND_ENTE_CF, COMPANY_CF))  # one stored rateazione
+    from app.escalation.demo import seed_escalation_demo
+
+    seed_escalation_demo(session)  # a default ladder per entrata and today's proposals (PostgreSQL)
+    from app.analytics.demo import seed_analytics_demo
+
+    seed_analytics_demo(session)  # last: the dashboards' summary of everything above, a saved query
     return SeedSummary(added_tp, added_pos, added_mov, added_users)
 
 

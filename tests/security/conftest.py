@@ -283,6 +283,13 @@ def _build(app: Flask, store: Path) -> World:
             from tests.procedures.support import probe_procedure
 
             data.ids["procedure_id"] = probe_procedure(db.session, ente_rows[code].id)
+            from app.escalation.models import EscalationRule
+            from app.escalation.rules import create_default_rule
+
+            rule = db.session.scalars(
+                sa.select(EscalationRule).where(EscalationRule.ente_id == ente_rows[code].id)
+            ).first() or create_default_rule(db.session, ente_rows[code].entrate[0], ACTOR)
+            data.ids["escalation_rule_id"], data.ids["escalation_step_id"] = rule.id, rule.steps[0].id
             db.session.commit()
             _delivery_ids(db.session, data, ente_rows[code], store)
             # a saved ad-hoc query of this ente's back office, shared with nobody (app/analytics)

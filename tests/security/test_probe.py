@@ -54,6 +54,8 @@ ID_KINDS = {
     "saved_query_id": "saved_query_id",  # a saved ad-hoc query (app/analytics) of the ente's back office
     "plan_id": "plan_id",  # a stored rateazione (app/plans)
     "monitor_position_id": "position_id",  # the position monitor and its dossier (app/monitor)
+    "escalation_rule_id": "escalation_rule_id",  # an escalation rule (app/escalation)
+    "escalation_step_id": "escalation_step_id",  # a step of an escalation rule (its proposals' review)
 }
 # kinds of rows that belong to no ente (configuration shared by all): only the role check applies
 GLOBAL_KINDS = {"layout_id", "parameter_row_id"}

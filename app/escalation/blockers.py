@@ -1,0 +1,66 @@
+"""What stops escalation, as an extension point: `register_blocker(code, label, predicate)`.
+
+A predicate is set-based SQL: a boolean expression over the alias `p` of the positions the daily job
+considers (columns `p.id`, `p.ente_id`, `p.entrata_id`, `p.taxpayer_id`, `p.state`, `p.due_date`,
+`p.notified_date`) and the bind parameter `:on` (the run date). It must be a code constant (never user
+input): it is inlined into the job's INSERT ... SELECT. A position for which any predicate holds skips the
+step, and the skip (with the blocker and the rule) is recorded once on its card.
+Another slice registers its own at import time, e.g. the procedures slice::
+
+    register_blocker("procedura_concorsuale", "In procedura concorsuale",
+                     "EXISTS (SELECT 1 FROM insolvency_cases i WHERE i.taxpayer_id = p.taxpayer_id "
+                     "AND i.closed_date IS NULL)")
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    code: str
+    label: str
+    predicate: str
+
+
+_BLOCKERS: dict[str, Blocker] = {}
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def register_blocker(code: str, label: str, predicate: str) -> None:
+    """Declare a blocker (see the module's docstring). Declaring a code twice is a mistake."""
+    if not _CODE.match(code):
+        raise ValueError(f"blocker code {code!r}: lower case letters, digits and _ only")
+    if code in _BLOCKERS:
+        raise ValueError(f"blocker {code!r} declared twice")
+    if ";" in predicate:
+        raise ValueError("a blocker predicate is one SQL expression")
+    _BLOCKERS[code] = Blocker(code, label, predicate)
+
+
+def blockers() -> list[Blocker]:
+    return list(_BLOCKERS.values())
+
+
+def label_of(code: str) -> str:
+    blocker = _BLOCKERS.get(code)
+    return blocker.label if blocker else code
+
+
+# Built-ins: the states that stop the ladder (app/engine/states.py) and a deceased taxpayer.
+for _state, _label in (
+    ("in_rateazione", "In rateazione"),
+    ("sospesa", "Sospesa"),
+    ("pagata", "Pagata"),
+    ("sgravata", "Sgravata"),
+    ("prescritta", "Prescritta"),
+    ("inesigibile", "Inesigibile"),
+):
+    register_blocker(_state, _label, f"p.state = '{_state}'")
+register_blocker(
+    "deceduto",
+    "Contribuente deceduto",
+    "EXISTS (SELECT 1 FROM taxpayers t WHERE t.id = p.taxpayer_id AND t.deceased_date IS NOT NULL)",
+)

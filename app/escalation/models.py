@@ -1,0 +1,177 @@
+"""Escalation rules as data (per ente + entrata, with history), their ordered steps, the proposals the daily
+job computes set-based, and the skips (a blocker stopped a step) recorded once per position, step and
+blocker."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.access import register_scope, through
+from app.core.audit import EVENT_KINDS
+from app.core.db import Base, Cents, CreatedMixin, JsonDoc, UTCDateTime, utcnow
+from app.core.timeline import register_event_group
+
+# Where a step's waiting days run from.
+ANCHORS: dict[str, str] = {
+    "scadenza": "Scadenza della posizione",
+    "titolo": "Notifica del titolo (ingiunzione o accertamento esecutivo)",
+    "ultimo_atto": "Notifica dell'ultimo atto della procedura",
+}
+PROPOSAL_STATUSES: dict[str, str] = {
+    "proposta": "Proposta",
+    "esclusa": "Esclusa dall'operatore",
+    "approvata": "Approvata (in emissione)",
+    "emessa": "Atto emesso",
+    "notificata": "Atto notificato",
+    "non_applicabile": "Passo non applicabile",
+}
+# statuses that hold the ladder: the step is under way, the next one waits
+PENDING = ("proposta", "approvata", "emessa")
+# statuses after which the next step may come
+SETTLED = ("notificata", "non_applicabile")
+# the open states a step may act on by default
+DEFAULT_STATES = ["notificata", "scaduta", "parzialmente_pagata"]
+
+
+def _in(column: str, values: dict[str, str]) -> str:
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
+
+class EscalationRule(CreatedMixin, Base):
+    """The ladder of one entrata of an ente: ordered steps; edited by an administrator (history kept)."""
+
+    __tablename__ = "escalation_rules"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"), index=True)
+    entrata_id: Mapped[int] = mapped_column(sa.ForeignKey("entrate.id"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    steps: Mapped[list[EscalationStep]] = relationship(
+        back_populates="rule", order_by="EscalationStep.sort_order", cascade="all, delete-orphan"
+    )
+    ente = relationship("Ente")
+    entrata = relationship("Entrata")
+
+    __table_args__ = (sa.UniqueConstraint("ente_id", "entrata_id"),)
+
+
+class EscalationStep(Base):
+    """One step of a ladder: the act it issues and its conditions.
+
+    - `anchor` + `days`: at least `days` days since the due date, the title's notification or the last act's;
+    - `min_cents` / `max_cents`: the ledger balance, and `min_parameter` / `max_parameter`: the same bound as
+      a parameter row in force (value {"amount": "..."}, with its legal source), e.g. the sollecito required
+      up to 10.000 euro (L. 160/2019 c. 795): a position outside the bounds skips the step
+      (`non_applicabile`);
+    - `states`: the position states the step acts on; blockers (app/escalation/blockers.py) stop it."""
+
+    __tablename__ = "escalation_steps"
+    __versioned__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_rules.id", ondelete="CASCADE"), index=True)
+    sort_order: Mapped[int] = mapped_column(sa.SmallInteger)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    act_code: Mapped[str] = mapped_column(sa.String(40))  # app.atti act type code
+    anchor: Mapped[str] = mapped_column(sa.String(12), default="ultimo_atto")
+    days: Mapped[int] = mapped_column(sa.Integer, default=0)
+    min_cents: Mapped[int | None] = mapped_column(Cents)
+    max_cents: Mapped[int | None] = mapped_column(Cents)
+    min_parameter: Mapped[str | None] = mapped_column(sa.String(60))
+    max_parameter: Mapped[str | None] = mapped_column(sa.String(60))
+    states: Mapped[list[str]] = mapped_column(JsonDoc, default=lambda: list(DEFAULT_STATES))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    rule: Mapped[EscalationRule] = relationship(back_populates="steps")
+
+    __table_args__ = (
+        sa.UniqueConstraint("rule_id", "sort_order"),
+        sa.CheckConstraint(_in("anchor", ANCHORS), name="anchor"),
+        sa.CheckConstraint("days >= 0", name="days"),
+    )
+
+    @property
+    def anchor_label(self) -> str:
+        return ANCHORS.get(self.anchor, self.anchor)
+
+
+class EscalationProposal(Base):
+    """A position at a step: proposed by the daily job (or from the radar), excluded or approved by an
+    operator (then the campaign's act, its notification), or not applicable (the rule's bounds)."""
+
+    __tablename__ = "escalation_proposals"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
+    rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_rules.id", ondelete="SET NULL"))
+    step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="SET NULL"))
+    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id"))
+    act_code: Mapped[str] = mapped_column(sa.String(40))
+    run_date: Mapped[dt.date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(16), default="proposta")
+    amount_cents: Mapped[int] = mapped_column(Cents, default=0)  # ledger balance when proposed
+    reason: Mapped[str | None] = mapped_column(sa.String(300))
+    origin: Mapped[str] = mapped_column(sa.String(12), default="regola")  # regola | radar
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("act_campaigns.id"))
+    act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
+    notified_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    decided_by_label: Mapped[str | None] = mapped_column(sa.String(120))
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    step: Mapped[EscalationStep | None] = relationship()
+    position = relationship("Position")
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),
+        # one proposal per position and step (the job's rerun proposes nothing twice)
+        sa.Index("ux_escalation_proposals_step_position", "step_id", "position_id", unique=True),
+        sa.Index("ix_escalation_proposals_position", "position_id", "status"),
+        sa.Index("ix_escalation_proposals_review", "ente_id", "status", "step_id"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return PROPOSAL_STATUSES.get(self.status, self.status)
+
+
+class EscalationSkip(Base):
+    """A blocker stopped a step for a position (recorded once, with its event on the card)."""
+
+    __tablename__ = "escalation_skips"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id"))
+    step_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="CASCADE"))
+    blocker: Mapped[str] = mapped_column(sa.String(40))
+    run_date: Mapped[dt.date] = mapped_column(sa.Date)
+
+    __table_args__ = (sa.UniqueConstraint("position_id", "step_id", "blocker"),)
+
+
+register_scope(EscalationRule, ente=EscalationRule.ente_id)
+register_scope(EscalationStep, ente=through(EscalationStep.rule_id))
+register_scope(
+    EscalationProposal, ente=EscalationProposal.ente_id, taxpayer=through(EscalationProposal.position_id)
+)
+register_scope(
+    EscalationSkip, ente=through(EscalationSkip.position_id), taxpayer=through(EscalationSkip.position_id)
+)
+
+EVENT_KINDS.update(
+    {
+        "escalation.proposed": "Passo della procedura proposto",
+        "escalation.approved": "Passo della procedura approvato",
+        "escalation.excluded": "Passo della procedura escluso",
+        "escalation.skipped": "Passo della procedura saltato",
+        "escalation.rule_changed": "Regola di escalation modificata",
+        "prescription.reported": "Prescrizione segnalata alla Regione",
+    }
+)
+register_event_group("escalation.", "posizioni")
+register_event_group("prescription.", "posizioni")

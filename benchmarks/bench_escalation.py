@@ -1,0 +1,239 @@
+"""Benchmark of the escalation's daily proposal job on PostgreSQL, against the anchor of one hand-written
+set-based query selecting the same positions in the same run.
+
+    .venv/bin/python benchmarks/bench_escalation.py --n 1000000
+
+1. a fresh database (DATABASE_URL, a PostgreSQL server URL, or a throw-away cluster from tests/pgtmp.py),
+   migrated and seeded with the demo enti (tests/conftest.py);
+2. an entrata of its own in R01 with the default ladder (app/escalation/rules.py) and N positions (set-based
+   SQL): 15% never notified (the title is due), 60% notified on dates over three years, 10% paid,
+   5% suspended, 5% in a plan, 5% partly paid; one carico movement each, from 30 to 25.000 euro (some
+   above the sollecito's 10.000 euro threshold);
+3. the anchor: ONE hand-written query (CREATE TABLE AS SELECT) of the positions the run must propose today
+   (the title for the unnotified ones 30 days after the due date; the sollecito 60 days after the title up to
+   the threshold; above it the sollecito does not apply and the intimazione comes a year after the title),
+   not blocked (the blocker states, a deceased taxpayer);
+4. ours: `app.escalation.proposals.compute_proposals` (sync, balances, one INSERT ... SELECT per step with the
+   skips, the not-applicable steps and their events), committed;
+5. checks both selected the same positions and prints, as the last line, one JSON object with both times and
+   "ratio" = ours / anchor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import _admin  # noqa: E402
+from tests.pgtmp import server_from_env  # noqa: E402
+
+ON = dt.date(2026, 6, 1)
+
+
+def say(text: str) -> None:
+    print(f"[bench_escalation {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+@contextlib.contextmanager
+def server() -> Iterator[str]:
+    where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "throw-away cluster (tests/pgtmp.py)"
+    say(f"server: {where}")
+    with server_from_env() as url:
+        yield url
+
+
+POSITIONS_SQL = """
+INSERT INTO positions (ente_id, entrata_id, taxpayer_id, external_id, year, description, due_date,
+                       notified_date, state, created_dt)
+SELECT :ente, :entrata, tp.ids[1 + g % array_length(tp.ids, 1)], 'EB-' || g, 2023, 'benchmark ' || g,
+       date '2023-01-31' + (g % 700),
+       CASE WHEN g % 20 < 3 THEN NULL ELSE date '2023-04-01' + (g % 1100) END,
+       CASE WHEN g % 20 < 3 THEN 'caricata' WHEN g % 20 < 15 THEN 'notificata'
+            WHEN g % 20 IN (15, 16) THEN 'pagata' WHEN g % 20 = 17 THEN 'sospesa'
+            WHEN g % 20 = 18 THEN 'in_rateazione' ELSE 'parzialmente_pagata' END,
+       now()
+FROM generate_series(1, :n) AS g, (SELECT array_agg(id ORDER BY id) AS ids FROM taxpayers) AS tp
+"""
+MOVEMENTS_SQL = """
+INSERT INTO movements (position_id, component, kind, amount_cents, value_date, booked_dt, source)
+SELECT id, 'capitale', 'carico', 3000 + (id::bigint * 7919 % 2497000), due_date, now(), 'bench'
+FROM positions WHERE entrata_id = :entrata
+"""
+# The hand-written anchor: the positions today's run proposes, by step, in one statement.
+ANCHOR_SQL = """
+CREATE TABLE bench_anchor AS
+WITH bal AS (
+    SELECT m.position_id, sum(m.amount_cents) AS cents
+    FROM movements m JOIN positions p ON p.id = m.position_id
+    WHERE p.entrata_id = :entrata GROUP BY m.position_id
+), free AS (
+    SELECT p.id, p.state, p.due_date, p.notified_date, coalesce(b.cents, 0) AS cents
+    FROM positions p LEFT JOIN bal b ON b.position_id = p.id
+    JOIN taxpayers t ON t.id = p.taxpayer_id
+    WHERE p.entrata_id = :entrata AND t.deceased_date IS NULL
+      AND p.state NOT IN ('in_rateazione', 'sospesa', 'pagata', 'sgravata', 'prescritta', 'inesigibile')
+)
+SELECT id, 'ingiunzione' AS act FROM free
+ WHERE notified_date IS NULL AND state = 'caricata' AND due_date <= CAST(:on AS date) - 30
+UNION ALL
+SELECT id, 'sollecito' FROM free
+ WHERE notified_date <= CAST(:on AS date) - 60 AND cents <= :threshold
+   AND state IN ('notificata', 'scaduta', 'parzialmente_pagata')
+UNION ALL
+SELECT id, 'intimazione' FROM free
+ WHERE notified_date <= CAST(:on AS date) - 365 AND cents > :threshold
+   AND state IN ('notificata', 'scaduta', 'parzialmente_pagata')
+"""
+
+
+def build(app, db, n: int) -> tuple[int, int]:  # noqa: ANN001
+    """The entrata, its default rule and N positions with their movements; returns (entrata id, rule id)."""
+    from app.core.audit import Actor
+    from app.enti.defaults import ENTRATA_RULES
+    from app.enti.models import Ente
+    from app.enti.services import ensure_entrata, ensure_entrata_parameter
+    from app.escalation.rules import create_default_rule, ensure_parameters
+
+    with app.app_context():
+        session = db.session
+        ente = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
+        entrata = ensure_entrata(session, ente, code="BENCH_ESC", name="Benchmark escalation")
+        ensure_entrata_parameter(session, entrata, ENTRATA_RULES["SANZIONI"])
+        ensure_parameters(session)
+        rule = create_default_rule(session, entrata, Actor.system("bench"))
+        session.commit()
+        started = time.perf_counter()
+        params = {"ente": ente.id, "entrata": entrata.id, "n": n}
+        session.execute(sa.text(POSITIONS_SQL), params)
+        session.execute(sa.text(MOVEMENTS_SQL), params)
+        session.commit()
+        say(f"{n} positions with their movements in {time.perf_counter() - started:.1f} s")
+        return entrata.id, rule.id
+
+
+def _vacuum(db) -> None:  # noqa: ANN001
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+        conn.execute(sa.text("CHECKPOINT"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="positions (default 1,000,000)")
+    args = parser.parse_args()
+
+    from tests.conftest import build_app, migrate_and_seed
+
+    say(f"n={args.n}, cpus={os.cpu_count()}")
+    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-escalation-") as instance:
+        name = f"bench_escalation_{os.getpid()}"
+        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(server_url, f'CREATE DATABASE "{name}"')
+        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        try:
+            redis = (
+                {"REDIS_URL": os.environ["REDIS_URL"]}
+                if os.environ.get("REDIS_URL")
+                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
+            )
+            app = build_app(url, **redis)
+            started = time.perf_counter()
+            migrate_and_seed(app)
+            say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
+            from app.escalation.rules import SOLLECITO_THRESHOLD, bound_cents
+            from app.extensions import db
+
+            entrata_id, rule_id = build(app, db, args.n)
+            with app.app_context():
+                from app.enti.models import Entrata
+
+                entrata = db.session.get(Entrata, entrata_id)
+                threshold, _ = bound_cents(
+                    db.session, SOLLECITO_THRESHOLD, ON, ente_id=entrata.ente_id, entrata_id=entrata.id
+                )
+                _vacuum(db)
+                started = time.perf_counter()
+                with db.engine.begin() as conn:
+                    conn.execute(
+                        sa.text(ANCHOR_SQL), {"entrata": entrata_id, "on": ON, "threshold": threshold}
+                    )
+                anchor_seconds = time.perf_counter() - started
+                with db.engine.connect() as conn:
+                    anchor_rows = conn.execute(sa.text("SELECT count(*) FROM bench_anchor")).scalar_one()
+                say(
+                    f"anchor: one hand-written query selected {anchor_rows} positions"
+                    f" in {anchor_seconds:.2f} s"
+                )
+                db.session.remove()
+                _vacuum(db)
+            with app.app_context():
+                from app.escalation.proposals import compute_proposals
+
+                started = time.perf_counter()
+                summary = compute_proposals(db.session, ON, rule_ids=[rule_id])
+                db.session.commit()
+                ours_seconds = time.perf_counter() - started
+                result = summary.as_json()
+                say(
+                    f"ours: compute_proposals proposed {result['proposed']}, not applicable "
+                    f"{result['not_applicable']}, skipped {result['skipped']} in {ours_seconds:.2f} s"
+                )
+                for step in summary.steps:
+                    say(
+                        f"  step {step.step_id}: {step.seconds:.2f} s, proposed {step.proposed}, "
+                        f"not applicable {step.not_applicable}, skipped {step.skipped}"
+                    )
+                with db.engine.connect() as conn:
+                    differ = conn.execute(
+                        sa.text(
+                            "SELECT count(*) FROM ("
+                            " (SELECT id, act FROM bench_anchor"
+                            "  EXCEPT SELECT position_id, act_code FROM escalation_proposals"
+                            "  WHERE rule_id = :rule AND status = 'proposta')"
+                            " UNION ALL"
+                            " (SELECT position_id, act_code FROM escalation_proposals"
+                            "  WHERE rule_id = :rule AND status = 'proposta'"
+                            "  EXCEPT SELECT id, act FROM bench_anchor)) d"
+                        ),
+                        {"rule": rule_id},
+                    ).scalar_one()
+                db.session.remove()
+                db.engine.dispose()
+            assert differ == 0 and result["proposed"] == anchor_rows, (
+                differ,
+                result["proposed"],
+                anchor_rows,
+            )
+        finally:
+            if os.environ.get("BENCH_KEEP"):
+                say(f"kept database {name}")
+            else:
+                _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            say(f"dropped database {name}")
+    figures = {
+        "n": args.n,
+        "proposed": result["proposed"],
+        "not_applicable": result["not_applicable"],
+        "skipped": result["skipped"],
+        "anchor_seconds": round(anchor_seconds, 2),
+        "ours_seconds": round(ours_seconds, 2),
+        "ratio": round(ours_seconds / anchor_seconds, 2),
+    }
+    print(json.dumps(figures), flush=True)
+
+
+if __name__ == "__main__":
+    main()
