@@ -54,11 +54,13 @@ def parameter_rows(
     session: Session, *, ente_id: int | None = None, entrata_id: int | None = None
 ) -> list[dict[str, Any]]:
     """National rows plus the ente's and entrata's own, the more specific last (so they win on a tie)."""
-    scope = sa.or_(
-        sa.and_(Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None)),
-        sa.and_(Parameter.ente_id == ente_id, Parameter.entrata_id.is_(None)),
-        Parameter.entrata_id == entrata_id,
-    )
+    # `== None` would render IS NULL and match every ente's own rows: each level only when it is asked for
+    levels = [sa.and_(Parameter.ente_id.is_(None), Parameter.entrata_id.is_(None))]
+    if ente_id is not None:
+        levels.append(sa.and_(Parameter.ente_id == ente_id, Parameter.entrata_id.is_(None)))
+    if entrata_id is not None:
+        levels.append(Parameter.entrata_id == entrata_id)
+    scope = sa.or_(*levels)
     rows = session.scalars(
         sa.select(Parameter)
         .where(scope)
