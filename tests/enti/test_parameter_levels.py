@@ -1,5 +1,5 @@
-"""`parameter_rows` reads the national rows plus the asked ente's and entrata's own, never another ente's: with
-no entrata asked, `entrata_id == None` would have rendered IS NULL and matched every ente's own rows."""
+"""`parameter_rows` reads the national rows plus the asked ente's and entrata's own, never another ente's:
+with no entrata asked, `entrata_id == None` would have rendered IS NULL and matched every ente's own rows."""
 
 from __future__ import annotations
 
