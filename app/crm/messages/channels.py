@@ -187,12 +187,8 @@ class SmsChannel:
         if not self.url or not self.token:
             raise PermanentError("Invio SMS non configurato: mancano SMS_API_URL o SMS_API_TOKEN.")
         text = message.body if len(message.body) <= SMS_MAX else message.body[: SMS_MAX - 1] + "…"
-        body = {
-            "from": self.sender,
-            "to": normalise_mobile(message.recipient),
-            "text": text,
-            "reference": message.dedup_key,
-        }
+        body = {"from": self.sender, "to": normalise_mobile(message.recipient), "text": text,
+                "reference": message.dedup_key}
         headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": message.dedup_key}
         try:
             response = httpx.post(str(self.url), json=body, headers=headers, timeout=self.timeout)
@@ -222,9 +218,8 @@ def io_key(config: Mapping[str, Any], ente_code: str | None) -> str | None:
 class AppIoChannel:
     name = "app_io"
 
-    def __init__(
-        self, config: Mapping[str, Any], *, ente_code: str | None = None, payee_fiscal_code: str | None = None
-    ) -> None:
+    def __init__(self, config: Mapping[str, Any], *, ente_code: str | None = None,
+                 payee_fiscal_code: str | None = None) -> None:
         self.base_url = str(config.get("IO_API_URL") or "https://api.io.pagopa.it/api/v1").rstrip("/")
         self.key = io_key(config, ente_code)
         self.payee = payee_fiscal_code
@@ -249,16 +244,12 @@ class AppIoChannel:
         markdown = message.body
         if len(markdown) < IO_MARKDOWN[0]:
             raise PermanentError(f"Testo troppo breve per App IO (minimo {IO_MARKDOWN[0]} caratteri).")
-        content: dict[str, Any] = {
-            "subject": subject[: IO_SUBJECT[1]],
-            "markdown": markdown[: IO_MARKDOWN[1]],
-        }
+        content: dict[str, Any] = {"subject": subject[: IO_SUBJECT[1]],
+                                   "markdown": markdown[: IO_MARKDOWN[1]]}
         payment = message.payload.get("payment_data")
         if payment:
-            data: dict[str, Any] = {
-                "amount": int(payment["amount"]),
-                "notice_number": str(payment["notice_number"]),
-            }
+            data: dict[str, Any] = {"amount": int(payment["amount"]),
+                                    "notice_number": str(payment["notice_number"])}
             if self.payee:
                 data["payee"] = {"fiscal_code": self.payee}
             content["payment_data"] = data
@@ -313,13 +304,8 @@ def io_delivery(channel: AppIoChannel, fiscal_code: str, provider_id: str) -> tu
     return None, None
 
 
-def channel_for(
-    name: str,
-    config: Mapping[str, Any],
-    *,
-    ente_code: str | None = None,
-    payee_fiscal_code: str | None = None,
-) -> Channel:
+def channel_for(name: str, config: Mapping[str, Any], *, ente_code: str | None = None,
+                payee_fiscal_code: str | None = None) -> Channel:
     """The adapter of channel `name` configured from the app's config (and the ente, for App IO)."""
     if name == "email":
         return MailChannel(config)

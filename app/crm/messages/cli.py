@@ -26,18 +26,10 @@ def _ente(code: str):  # type: ignore[no-untyped-def]
     return ente
 
 
-@messaggi.command(
-    "invia-promemoria",
-    help="Applica le regole di invio per la data (default: oggi); "
-    "idempotente: rieseguito non invia nulla due volte. Stampa un riepilogo JSON.",
-)
-@click.option(
-    "--data",
-    "day",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="AAAA-MM-GG (default: oggi, ora italiana).",
-)
+@messaggi.command("invia-promemoria", help="Applica le regole di invio per la data (default: oggi); "
+                  "idempotente: rieseguito non invia nulla due volte. Stampa un riepilogo JSON.")
+@click.option("--data", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="AAAA-MM-GG (default: oggi, ora italiana).")
 @with_appcontext
 def invia_promemoria(day: dt.datetime | None) -> None:
     from app.crm.messages.services import run_rules, today
@@ -54,13 +46,8 @@ def invia_promemoria(day: dt.datetime | None) -> None:
 @click.option("--ente", "ente_code", required=True)
 @click.option("--entrata", "entrata_code", default=None, help="Codice entrata (default: tutte).")
 @click.option("--finalita", "purpose", default="promemoria_rata", show_default=True)
-@click.option(
-    "--canali",
-    "channels",
-    default="app_io,email,sms",
-    show_default=True,
-    help="Canali in ordine di preferenza, separati da virgola.",
-)
+@click.option("--canali", "channels", default="app_io,email,sms", show_default=True,
+              help="Canali in ordine di preferenza, separati da virgola.")
 @click.option("--giorni", "days", type=click.IntRange(0, 365), default=7, show_default=True)
 @with_appcontext
 def regola(ente_code: str, entrata_code: str | None, purpose: str, channels: str, days: int) -> None:
@@ -76,14 +63,8 @@ def regola(ente_code: str, entrata_code: str | None, purpose: str, channels: str
             raise click.BadParameter(f"entrata sconosciuta: {entrata_code}", param_hint="--entrata")
         entrata_id = entrata.id
     try:
-        rule = save_rule(
-            db.session,
-            ente_id=ente.id,
-            entrata_id=entrata_id,
-            purpose=purpose,
-            channels=[c.strip() for c in channels.split(",") if c.strip()],
-            days_before=days,
-        )
+        rule = save_rule(db.session, ente_id=ente.id, entrata_id=entrata_id, purpose=purpose,
+                         channels=[c.strip() for c in channels.split(",") if c.strip()], days_before=days)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     db.session.commit()

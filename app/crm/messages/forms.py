@@ -27,9 +27,8 @@ class SendForm(FlaskForm):
     canale = SelectField("Canale", validators=[Optional()])
     finalita = SelectField("Modello", validators=[DataRequired("Scegli il modello.")])
     posizione = SelectField("Posizione", validators=[Optional()])
-    testo_risposta = TextAreaField(
-        "Testo della risposta (per «Risposta a una richiesta»)", validators=[Optional(), Length(max=4000)]
-    )
+    testo_risposta = TextAreaField("Testo della risposta (per «Risposta a una richiesta»)",
+                                   validators=[Optional(), Length(max=4000)])
 
 
 class ConsentForm(FlaskForm):
@@ -42,9 +41,8 @@ class ConsentForm(FlaskForm):
 class TemplateForm(FlaskForm):
     oggetto = StringField("Oggetto", validators=[DataRequired("L'oggetto è obbligatorio."), Length(max=200)])
     testo = TextAreaField("Testo", validators=[DataRequired("Il testo è obbligatorio."), Length(max=10_000)])
-    valido_dal = DateField(
-        "Valido dal", validators=[DataRequired("Indica da quando vale la nuova versione.")]
-    )
+    valido_dal = DateField("Valido dal",
+                           validators=[DataRequired("Indica da quando vale la nuova versione.")])
 
 
 class NewTemplateForm(TemplateForm):
@@ -60,11 +58,7 @@ class RuleForm(FlaskForm):
     ente = SelectField("Ente", validators=[DataRequired()])
     entrata = SelectField("Entrata", validators=[Optional()])
     finalita = SelectField("Finalità", validators=[DataRequired()])
-    canali = StringField(
-        "Canali in ordine (es. app_io,email,sms)",
-        validators=[DataRequired("Indica almeno un canale."), Length(max=60)],
-    )
-    giorni = IntegerField(
-        "Giorni prima della scadenza",
-        validators=[InputRequired("Indica i giorni."), NumberRange(0, 365, "da 0 a 365")],
-    )
+    canali = StringField("Canali in ordine (es. app_io,email,sms)",
+                         validators=[DataRequired("Indica almeno un canale."), Length(max=60)])
+    giorni = IntegerField("Giorni prima della scadenza",
+                          validators=[InputRequired("Indica i giorni."), NumberRange(0, 365, "da 0 a 365")])

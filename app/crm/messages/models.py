@@ -208,9 +208,6 @@ class MessageRule(CreatedMixin, Base):
 register_scope(MessageTemplate, ente=MessageTemplate.ente_id)
 register_scope(MessageRule, ente=MessageRule.ente_id)
 register_scope(Message, ente=Message.ente_id, taxpayer=Message.taxpayer_id)
-register_scope(
-    MessageAttachment,
-    ente=through(MessageAttachment.message_id),
-    taxpayer=through(MessageAttachment.message_id),
-)
+register_scope(MessageAttachment, ente=through(MessageAttachment.message_id),
+               taxpayer=through(MessageAttachment.message_id))
 register_scope(Consent, ente=through(Consent.taxpayer_id), taxpayer=Consent.taxpayer_id)

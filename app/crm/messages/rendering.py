@@ -126,23 +126,12 @@ def default_text(purpose: str, channel: str) -> tuple[str, str]:
 
 
 SAMPLE_CONTEXT: dict[str, Any] = {
-    "contribuente": {
-        "nome": "Mario Rossi",
-        "codice_fiscale": "RSSMRA80A01H501U",
-        "cognome": "Rossi",
-        "nome_proprio": "Mario",
-        "ragione_sociale": "",
-    },
+    "contribuente": {"nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01H501U", "cognome": "Rossi",
+                     "nome_proprio": "Mario", "ragione_sociale": ""},
     "ente": {"nome": "Regione di esempio", "codice": "R01"},
-    "posizione": {
-        "id_posizione": "2026-000123",
-        "numero_avviso": "301000000000012345",
-        "scadenza": "31/12/2026",
-        "descrizione": "Tassa automobilistica",
-        "anno": 2024,
-        "entrata": "Tassa automobilistica",
-        "riferimento": "AB123CD",
-    },
+    "posizione": {"id_posizione": "2026-000123", "numero_avviso": "301000000000012345",
+                  "scadenza": "31/12/2026", "descrizione": "Tassa automobilistica", "anno": 2024,
+                  "entrata": "Tassa automobilistica", "riferimento": "AB123CD"},
     "importo_dovuto": "1.234,56 €",
     "oggi": "01/12/2026",
     "appuntamento": {"data": "15/12/2026", "ora": "10:30", "sportello": "Sportello di via Roma 1"},

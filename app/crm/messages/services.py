@@ -123,12 +123,8 @@ def refusal(taxpayer: Taxpayer, channel: str, consents: Mapping[str, Consent]) -
     return channel_for(channel, current_app.config).check(recipient)
 
 
-def choose_channel(
-    session: Session,
-    taxpayer: Taxpayer,
-    order: Sequence[str] = DEFAULT_ORDER,
-    consents: Mapping[str, Consent] | None = None,
-) -> str:
+def choose_channel(session: Session, taxpayer: Taxpayer, order: Sequence[str] = DEFAULT_ORDER,
+                   consents: Mapping[str, Consent] | None = None) -> str:
     """The preferred channel when it can be used, else the first of `order` that can; else the first of
     `order` (the message is then refused, saying why)."""
     if consents is None:
@@ -164,37 +160,17 @@ def record_consent(
         for other in consents.values():
             if other.channel != channel and other.preferred:
                 other.valid_to_dt = now
-                session.add(
-                    Consent(
-                        taxpayer_id=taxpayer.id,
-                        channel=other.channel,
-                        granted=other.granted,
-                        preferred=False,
-                        valid_from_dt=now,
-                        source=other.source,
-                        recorded_by_id=actor.user_id,
-                    )
-                )
-    consent = Consent(
-        taxpayer_id=taxpayer.id,
-        channel=channel,
-        granted=granted,
-        preferred=bool(preferred and granted),
-        valid_from_dt=now,
-        source=source.strip(),
-        recorded_by_id=actor.user_id,
-    )
+                session.add(Consent(taxpayer_id=taxpayer.id, channel=other.channel, granted=other.granted,
+                                    preferred=False, valid_from_dt=now, source=other.source,
+                                    recorded_by_id=actor.user_id))
+    consent = Consent(taxpayer_id=taxpayer.id, channel=channel, granted=granted,
+                      preferred=bool(preferred and granted), valid_from_dt=now, source=source.strip(),
+                      recorded_by_id=actor.user_id)
     session.add(consent)
     verb = "dato" if granted else "negato"
     summary = f"Consenso {verb} per {CHANNELS[channel]}" + (" (preferito)" if consent.preferred else "")
-    record_event(
-        session,
-        actor,
-        "consent.changed",
-        summary,
-        taxpayer_id=taxpayer.id,
-        payload={"channel": channel, "granted": granted, "source": source},
-    )
+    record_event(session, actor, "consent.changed", summary,
+                 taxpayer_id=taxpayer.id, payload={"channel": channel, "granted": granted, "source": source})
     session.flush()
     return consent
 
@@ -221,9 +197,8 @@ def update_consents(
             continue
         if now is None and not want and channel not in NEEDS_CONSENT:
             continue  # no refusal recorded for a channel that needs no consent, unless asked
-        record_consent(
-            session, taxpayer, channel=channel, granted=want, source=source, actor=actor, preferred=prefer
-        )
+        record_consent(session, taxpayer, channel=channel, granted=want, source=source, actor=actor,
+                       preferred=prefer)
         current = open_consents(session, taxpayer.id)
         changed.append(CHANNELS[channel])
     return changed
@@ -267,18 +242,9 @@ def ensure_default_templates(session: Session, ente_id: int, on: dt.date | None 
             if (purpose, channel) in have:
                 continue
             subject, body = rendering.default_text(purpose, channel)
-            session.add(
-                MessageTemplate(
-                    ente_id=ente_id,
-                    entrata_id=None,
-                    purpose=purpose,
-                    channel=channel,
-                    version=1,
-                    subject=subject,
-                    body=body,
-                    valid_from=dt.date(2000, 1, 1),
-                )
-            )
+            session.add(MessageTemplate(ente_id=ente_id, entrata_id=None, purpose=purpose, channel=channel,
+                                        version=1, subject=subject, body=body,
+                                        valid_from=dt.date(2000, 1, 1)))
             added += 1
     if added:
         session.flush()
@@ -305,14 +271,10 @@ def save_template(
     rendering.render(subject, body, rendering.SAMPLE_CONTEXT)  # syntax and placeholders, on the sample
     current = session.scalars(
         sa.select(MessageTemplate)
-        .where(
-            MessageTemplate.ente_id == ente_id,
-            MessageTemplate.purpose == purpose,
-            MessageTemplate.channel == channel,
-            MessageTemplate.entrata_id.is_(None)
-            if entrata_id is None
-            else MessageTemplate.entrata_id == entrata_id,
-        )
+        .where(MessageTemplate.ente_id == ente_id, MessageTemplate.purpose == purpose,
+               MessageTemplate.channel == channel,
+               MessageTemplate.entrata_id.is_(None) if entrata_id is None
+               else MessageTemplate.entrata_id == entrata_id)
         .order_by(MessageTemplate.version.desc())
         .with_for_update()
     ).all()
@@ -325,15 +287,9 @@ def save_template(
                 )
             row.valid_to = valid_from
     template = MessageTemplate(
-        ente_id=ente_id,
-        entrata_id=entrata_id,
-        purpose=purpose,
-        channel=channel,
-        version=(current[0].version + 1) if current else 1,
-        subject=subject.strip(),
-        body=body.strip(),
-        valid_from=valid_from,
-        created_by_id=actor.user_id,
+        ente_id=ente_id, entrata_id=entrata_id, purpose=purpose, channel=channel,
+        version=(current[0].version + 1) if current else 1, subject=subject.strip(), body=body.strip(),
+        valid_from=valid_from, created_by_id=actor.user_id,
     )
     session.add(template)
     session.flush()
@@ -396,30 +352,17 @@ def message_context(
 
 
 def preview(
-    session: Session,
-    *,
-    taxpayer: Taxpayer,
-    ente: Ente,
-    purpose: str,
-    channel: str,
-    position: Position | None = None,
-    context: Mapping[str, Any] | None = None,
+    session: Session, *, taxpayer: Taxpayer, ente: Ente, purpose: str, channel: str,
+    position: Position | None = None, context: Mapping[str, Any] | None = None,
 ) -> rendering.Rendered:
     on = today()
     ensure_default_templates(session, ente.id)
-    template = find_template(
-        session,
-        ente_id=ente.id,
-        entrata_id=position.entrata_id if position else None,
-        purpose=purpose,
-        channel=channel,
-        on=on,
-    )
+    template = find_template(session, ente_id=ente.id, entrata_id=position.entrata_id if position else None,
+                             purpose=purpose, channel=channel, on=on)
     if template is None:
         raise DomainError("Nessun modello in vigore per questa finalità e questo canale.")
-    values, _ = message_context(
-        session, taxpayer=taxpayer, ente=ente, position=position, extra=context, on=on
-    )
+    values, _ = message_context(session, taxpayer=taxpayer, ente=ente, position=position, extra=context,
+                                on=on)
     # placeholders the card cannot fill here (no position chosen, no appointment) show the sample's values
     sample = {k: v for k, v in rendering.SAMPLE_CONTEXT.items() if k not in values}
     return rendering.render(template.subject, template.body, {**sample, **values})
@@ -432,9 +375,8 @@ def _ref(item: Any) -> AttachmentRef:
     if isinstance(item, AttachmentRef):
         return item
     if isinstance(item, Mapping):
-        return AttachmentRef(
-            str(item["filename"]), str(item["mime_type"]), str(item["file_path"]), int(item.get("size") or 0)
-        )
+        return AttachmentRef(str(item["filename"]), str(item["mime_type"]), str(item["file_path"]),
+                             int(item.get("size") or 0))
     # an object of the store: an archive Document (file_name, size_bytes) or anything with filename/size
     name = getattr(item, "filename", None) or getattr(item, "file_name", None)
     size = getattr(item, "size", None) or getattr(item, "size_bytes", None) or 0
@@ -484,69 +426,38 @@ def queue_message(
     chosen = channel or choose_channel(session, taxpayer, tuple(channels or DEFAULT_ORDER), consents)
     reason = refusal(taxpayer, chosen, consents)
     ensure_default_templates(session, ente.id)
-    template = find_template(
-        session,
-        ente_id=ente.id,
-        entrata_id=position.entrata_id if position else None,
-        purpose=purpose,
-        channel=chosen,
-        on=on,
-    )
+    template = find_template(session, ente_id=ente.id, entrata_id=position.entrata_id if position else None,
+                             purpose=purpose, channel=chosen, on=on)
     if template is None:
         raise DomainError(f"Nessun modello in vigore per «{PURPOSES[purpose]}» via {CHANNELS[chosen]}.")
-    values, payload = message_context(
-        session, taxpayer=taxpayer, ente=ente, position=position, extra=context, on=on, facts=facts
-    )
+    values, payload = message_context(session, taxpayer=taxpayer, ente=ente, position=position,
+                                      extra=context, on=on, facts=facts)
     text = rendering.render(template.subject, template.body, values)
     message = Message(
-        ente_id=ente.id,
-        taxpayer_id=taxpayer.id,
-        position_id=position.id if position else None,
-        channel=chosen,
-        recipient=recipient_for(taxpayer, chosen),
-        template_id=template.id,
-        purpose=purpose,
-        subject=text.subject[:200],
-        body=text.body,
-        payload=payload,
-        status="rifiutato" if reason else "in_coda",
-        reason=reason,
-        attempts=0,
-        dedup_key=dedup_key or f"manuale:{uuid.uuid4().hex}",
-        created_by_id=actor.user_id,
-        actor_label=actor.label[:120],
-        created_dt=utcnow(),
+        ente_id=ente.id, taxpayer_id=taxpayer.id, position_id=position.id if position else None,
+        channel=chosen, recipient=recipient_for(taxpayer, chosen), template_id=template.id, purpose=purpose,
+        subject=text.subject[:200], body=text.body, payload=payload,
+        status="rifiutato" if reason else "in_coda", reason=reason, attempts=0,
+        dedup_key=dedup_key or f"manuale:{uuid.uuid4().hex}", created_by_id=actor.user_id,
+        actor_label=actor.label[:120], created_dt=utcnow(),
     )
     if reason:
         message.failed_dt = message.created_dt
     session.add(message)
     for item in attachments:
         ref = _ref(item)
-        message.attachments.append(
-            MessageAttachment(
-                filename=ref.filename, mime_type=ref.mime_type, file_path=ref.file_path, size=ref.size
-            )
-        )
+        message.attachments.append(MessageAttachment(filename=ref.filename, mime_type=ref.mime_type,
+                                                     file_path=ref.file_path, size=ref.size))
     session.flush()
     label = f"{PURPOSES[purpose]} via {CHANNELS[chosen]}"
-    common = {
-        "taxpayer_id": taxpayer.id,
-        "ente_id": ente.id,
-        "position_id": position.id if position else None,
-    }
+    common = {"taxpayer_id": taxpayer.id, "ente_id": ente.id,
+              "position_id": position.id if position else None}
     if reason:
-        record_event(
-            session,
-            actor,
-            "message.refused",
-            f"{label} non inviato: {reason}",
-            payload={"message_id": message.id, "reason": reason},
-            **common,
-        )
+        record_event(session, actor, "message.refused", f"{label} non inviato: {reason}",
+                     payload={"message_id": message.id, "reason": reason}, **common)
         return message
-    record_event(
-        session, actor, "message.queued", f"{label} in coda", payload={"message_id": message.id}, **common
-    )
+    record_event(session, actor, "message.queued", f"{label} in coda",
+                 payload={"message_id": message.id}, **common)
     enqueue_send(session, message)
     return message
 
@@ -561,14 +472,8 @@ def enqueue_send(session: Session, message: Message) -> None:
     kwargs: dict[str, Any] = {}
     if intervals:
         kwargs["retry"] = Retry(max=len(intervals), interval=intervals)
-    enqueue_after_commit(
-        session,
-        send_message,
-        message.id,
-        queue_name="default",
-        job_id=f"messaggio-{message.id}-{message.attempts}",
-        **kwargs,
-    )
+    enqueue_after_commit(session, send_message, message.id, queue_name="default",
+                         job_id=f"messaggio-{message.id}-{message.attempts}", **kwargs)
 
 
 def resend(session: Session, message: Message, actor: Actor) -> Message:
@@ -576,16 +481,9 @@ def resend(session: Session, message: Message, actor: Actor) -> Message:
     if message.status != "fallito":
         raise DomainError("Si può rinviare solo un messaggio non riuscito.")
     message.status, message.reason = "in_coda", None
-    record_event(
-        session,
-        actor,
-        "message.queued",
-        f"{message.purpose_label} via {message.channel_label} di nuovo in coda",
-        taxpayer_id=message.taxpayer_id,
-        ente_id=message.ente_id,
-        position_id=message.position_id,
-        payload={"message_id": message.id},
-    )
+    record_event(session, actor, "message.queued", f"{message.purpose_label} via {message.channel_label} "
+                 "di nuovo in coda", taxpayer_id=message.taxpayer_id, ente_id=message.ente_id,
+                 position_id=message.position_id, payload={"message_id": message.id})
     session.flush()
     enqueue_send(session, message)
     return message
@@ -597,63 +495,36 @@ SYSTEM = Actor.system("messaggi")
 
 
 def _event(session: Session, message: Message, kind: str, summary: str, **payload: Any) -> None:
-    record_event(
-        session,
-        SYSTEM,
-        kind,
-        summary,
-        taxpayer_id=message.taxpayer_id,
-        ente_id=message.ente_id,
-        position_id=message.position_id,
-        payload={"message_id": message.id, **payload},
-    )
+    record_event(session, SYSTEM, kind, summary, taxpayer_id=message.taxpayer_id, ente_id=message.ente_id,
+                 position_id=message.position_id, payload={"message_id": message.id, **payload})
 
 
 def mark_sent(session: Session, message: Message, provider_id: str) -> None:
     now = utcnow()
     message.status, message.provider_id, message.sent_dt, message.reason = "inviato", provider_id, now, None
-    _event(
-        session,
-        message,
-        "message.sent",
-        f"{message.purpose_label} inviato via {message.channel_label} a {message.recipient}",
-        provider_id=provider_id,
-        attempts=message.attempts,
-    )
+    _event(session, message, "message.sent",
+           f"{message.purpose_label} inviato via {message.channel_label} a {message.recipient}",
+           provider_id=provider_id, attempts=message.attempts)
 
 
 def mark_delivered(session: Session, message: Message) -> None:
     message.status, message.delivered_dt = "consegnato", utcnow()
-    _event(
-        session,
-        message,
-        "message.delivered",
-        f"{message.purpose_label} consegnato via {message.channel_label}",
-        provider_id=message.provider_id,
-    )
+    _event(session, message, "message.delivered",
+           f"{message.purpose_label} consegnato via {message.channel_label}", provider_id=message.provider_id)
 
 
 def mark_failed(session: Session, message: Message, reason: str) -> None:
     message.status, message.reason, message.failed_dt = "fallito", reason[:500], utcnow()
-    _event(
-        session,
-        message,
-        "message.failed",
-        f"{message.purpose_label} via {message.channel_label} non riuscito: {reason}"[:500],
-        reason=reason[:500],
-        attempts=message.attempts,
-    )
+    _event(session, message, "message.failed",
+           f"{message.purpose_label} via {message.channel_label} non riuscito: {reason}"[:500],
+           reason=reason[:500], attempts=message.attempts)
 
 
 def mark_refused(session: Session, message: Message, reason: str) -> None:
     message.status, message.reason, message.failed_dt = "rifiutato", reason[:500], utcnow()
-    _event(
-        session,
-        message,
-        "message.refused",
-        f"{message.purpose_label} via {message.channel_label} non inviato: {reason}"[:500],
-        reason=reason[:500],
-    )
+    _event(session, message, "message.refused",
+           f"{message.purpose_label} via {message.channel_label} non inviato: {reason}"[:500],
+           reason=reason[:500])
 
 
 # --- rules: automatic reminders -----------------------------------------------------------------------------
@@ -669,14 +540,8 @@ class RulesRun:
     errors: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "data": self.day.isoformat(),
-            "regole": self.rules,
-            "in_coda": self.queued,
-            "rifiutati": self.refused,
-            "gia_presenti": self.already,
-            "errori": self.errors,
-        }
+        return {"data": self.day.isoformat(), "regole": self.rules, "in_coda": self.queued,
+                "rifiutati": self.refused, "gia_presenti": self.already, "errori": self.errors}
 
 
 def rule_dedup_key(rule: MessageRule, position: Position) -> str:
@@ -691,35 +556,26 @@ def run_rules(session: Session, on: dt.date, actor: Actor) -> RulesRun:
     from sqlalchemy.orm import selectinload
 
     run = RulesRun(day=on)
-    rules = list(
-        session.scalars(sa.select(MessageRule).where(MessageRule.active.is_(True)).order_by(MessageRule.id))
-    )
+    rules = list(session.scalars(sa.select(MessageRule).where(MessageRule.active.is_(True))
+                                 .order_by(MessageRule.id)))
     for rule in rules:
         run.rules += 1
         target = on + dt.timedelta(days=rule.days_before)
         stmt = (
             sa.select(Position)
-            .where(
-                Position.ente_id == rule.ente_id,
-                Position.due_date == target,
-                Position.state.not_in(sorted(NOT_REMINDED)),
-            )
+            .where(Position.ente_id == rule.ente_id, Position.due_date == target,
+                   Position.state.not_in(sorted(NOT_REMINDED)))
             .options(selectinload(Position.entrata))
             .order_by(Position.id)
         )
         if rule.entrata_id is not None:
             stmt = stmt.where(Position.entrata_id == rule.entrata_id)
-        keys_done = set(
-            session.scalars(
-                sa.select(Message.dedup_key).where(
-                    Message.dedup_key.like(f"regola:{rule.id}:posizione:%:{target.isoformat()}")
-                )
-            )
-        )
+        keys_done = set(session.scalars(sa.select(Message.dedup_key).where(
+            Message.dedup_key.like(f"regola:{rule.id}:posizione:%:{target.isoformat()}"))))
         todo = [p for p in session.scalars(stmt) if rule_dedup_key(rule, p) not in keys_done]
         run.already += len(keys_done)
         for start in range(0, len(todo), RULES_CHUNK):
-            chunk = todo[start : start + RULES_CHUNK]
+            chunk = todo[start:start + RULES_CHUNK]
             _queue_reminders(session, rule, chunk, actor, run)
     return run
 
@@ -727,33 +583,21 @@ def run_rules(session: Session, on: dt.date, actor: Actor) -> RulesRun:
 RULES_CHUNK = 500
 
 
-def _queue_reminders(
-    session: Session, rule: MessageRule, positions: list[Position], actor: Actor, run: RulesRun
-) -> None:
+def _queue_reminders(session: Session, rule: MessageRule, positions: list[Position], actor: Actor,
+                     run: RulesRun) -> None:
     """One message per position; amounts due, notice numbers and taxpayers read in bulk first."""
     from sqlalchemy.orm import selectinload
 
     facts = position_facts(session, positions, today())
-    taxpayers = {
-        t.id: t
-        for t in session.scalars(
-            sa.select(Taxpayer)
-            .where(Taxpayer.id.in_({p.taxpayer_id for p in positions}))
-            .options(selectinload(Taxpayer.contacts))
-        )
-    }
+    taxpayers = {t.id: t for t in session.scalars(
+        sa.select(Taxpayer).where(Taxpayer.id.in_({p.taxpayer_id for p in positions}))
+        .options(selectinload(Taxpayer.contacts)))}
     for position in positions:
         try:  # a DomainError (no template, a bad placeholder) comes before the message row is added
             message = queue_message(
-                session,
-                taxpayer=taxpayers[position.taxpayer_id],
-                ente=rule.ente,
-                purpose=rule.purpose,
-                actor=actor,
-                dedup_key=rule_dedup_key(rule, position),
-                position=position,
-                channels=list(rule.channels) or list(DEFAULT_ORDER),
-                facts=facts[position.id],
+                session, taxpayer=taxpayers[position.taxpayer_id], ente=rule.ente, purpose=rule.purpose,
+                actor=actor, dedup_key=rule_dedup_key(rule, position), position=position,
+                channels=list(rule.channels) or list(DEFAULT_ORDER), facts=facts[position.id],
             )
         except DomainError as exc:
             run.errors.append(f"Posizione {position.external_id}: {exc.message}")
@@ -765,15 +609,8 @@ def _queue_reminders(
 
 
 def save_rule(
-    session: Session,
-    *,
-    ente_id: int,
-    entrata_id: int | None,
-    purpose: str,
-    channels: Sequence[str],
-    days_before: int,
-    active: bool = True,
-    rule: MessageRule | None = None,
+    session: Session, *, ente_id: int, entrata_id: int | None, purpose: str, channels: Sequence[str],
+    days_before: int, active: bool = True, rule: MessageRule | None = None,
 ) -> MessageRule:
     if purpose not in PURPOSES:
         raise DomainError("Finalità non valida.")

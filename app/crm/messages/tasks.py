@@ -39,19 +39,13 @@ def _outgoing(message: Any) -> Any:
     from app.jobs.files import path_of
 
     files = tuple(
-        AttachmentFile(
-            a.filename, a.mime_type, path_of(current_app.config["FILE_STORE"], a.file_path).read_bytes()
-        )
+        AttachmentFile(a.filename, a.mime_type,
+                       path_of(current_app.config["FILE_STORE"], a.file_path).read_bytes())
         for a in message.attachments
     )
     return OutgoingMessage(
-        message_id=message.id,
-        dedup_key=message.dedup_key,
-        recipient=message.recipient or "",
-        subject=message.subject,
-        body=message.body,
-        payload=dict(message.payload or {}),
-        attachments=files,
+        message_id=message.id, dedup_key=message.dedup_key, recipient=message.recipient or "",
+        subject=message.subject, body=message.body, payload=dict(message.payload or {}), attachments=files,
     )
 
 
@@ -80,12 +74,8 @@ def send_message(message_id: int) -> str | None:
     message = session.get(Message, message_id)
     assert message is not None
     ente = session.get(Ente, message.ente_id)
-    channel = channel_for(
-        message.channel,
-        current_app.config,
-        ente_code=ente.code if ente else None,
-        payee_fiscal_code=ente.codice_fiscale if ente else None,
-    )
+    channel = channel_for(message.channel, current_app.config, ente_code=ente.code if ente else None,
+                          payee_fiscal_code=ente.codice_fiscale if ente else None)
     try:
         outgoing = _outgoing(message)
         provider_id = channel.send(outgoing)
@@ -119,15 +109,8 @@ def schedule_delivery_check(message_id: int, round_: int) -> str | None:
     if round_ > len(DELIVERY_CHECKS):
         return None
     job_id = f"messaggio-{message_id}-consegna-{round_}"
-    queue("default").enqueue_in(
-        dt.timedelta(seconds=DELIVERY_CHECKS[round_ - 1]),
-        check_delivery,
-        message_id,
-        round_,
-        job_id=job_id,
-        job_timeout=300,
-        failure_ttl=7 * 86400,
-    )
+    queue("default").enqueue_in(dt.timedelta(seconds=DELIVERY_CHECKS[round_ - 1]), check_delivery, message_id,
+                                round_, job_id=job_id, job_timeout=300, failure_ttl=7 * 86400)
     return job_id
 
 
