@@ -25,4 +25,3 @@ def test_a_parameter_version_changes_the_stamp(session, table: str) -> None:
     assert after != before and after[:4] == before[:4]
     _version(session, "taxpayers")
     assert parameters_stamp(session) == after
-
