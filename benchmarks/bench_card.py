@@ -205,15 +205,32 @@ def insert_documents(app, db, taxpayer: int, label: str) -> None:  # noqa: ANN00
         for n in range(100):
             digest = hashlib.sha256(f"bench-card-{label}-{n}".encode()).hexdigest()
             document = Document(
-                ente_id=ente.id, protocol=f"BENCH-{label}-{n:05d}", received_date=dt.date(2026, 1, 1),
-                channel="posta", type_id=doc_type.id, subject=f"Lettera {n}", file_name=f"lettera-{n}.pdf",
-                sha256=digest, file_path=f"{digest[:2]}/{digest}", size_bytes=1000,
-                mime_type="application/pdf", pages=1, status="indexed", created_by_label="bench",
+                ente_id=ente.id,
+                protocol=f"BENCH-{label}-{n:05d}",
+                received_date=dt.date(2026, 1, 1),
+                channel="posta",
+                type_id=doc_type.id,
+                subject=f"Lettera {n}",
+                file_name=f"lettera-{n}.pdf",
+                sha256=digest,
+                file_path=f"{digest[:2]}/{digest}",
+                size_bytes=1000,
+                mime_type="application/pdf",
+                pages=1,
+                status="indexed",
+                created_by_label="bench",
             )
             db.session.add(document)
             db.session.flush()
-            db.session.add(DocumentLink(document_id=document.id, kind="taxpayer", target_id=taxpayer,
-                                        taxpayer_id=taxpayer, state="confirmed"))
+            db.session.add(
+                DocumentLink(
+                    document_id=document.id,
+                    kind="taxpayer",
+                    target_id=taxpayer,
+                    taxpayer_id=taxpayer,
+                    state="confirmed",
+                )
+            )
         db.session.commit()
     say(f"100 documents linked to {label}")
 
@@ -302,9 +319,35 @@ def profile(app, ids: dict[str, int]) -> None:  # noqa: ANN001
     full_card(client, ids[BIG_CF])
     profiler = cProfile.Profile()
     profiler.enable()
-    client.get(f"/contribuenti/{ids[BIG_CF]}")  # the page alone
+    full_card(client, ids[BIG_CF])  # the page and its fragments
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats("/app/|templates/", 40)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats("/app/|templates/", 60)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def dump_statements(app, ids: dict[str, int]) -> None:  # noqa: ANN001
+    """Every statement of one full card of BIG, grouped by text (where the queries go)."""
+    from collections import Counter as Tally
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from tests.conftest import Personas
+
+    client = Personas(app).client("backoffice")
+    full_card(client, ids[BIG_CF])
+    seen: Tally[str] = Tally()
+
+    def record(conn, cursor, statement, *rest) -> None:  # noqa: ANN001
+        seen[" ".join(str(statement).split())[:160]] += 1
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        full_card(client, ids[BIG_CF])
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    for text, count in seen.most_common():
+        say(f"{count:4d} x {text}")
 
 
 def main() -> None:
@@ -313,6 +356,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=REQUESTS, help=f"measured cards (default {REQUESTS})")
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help=f"warm-up cards (default {WARM_UP})")
     parser.add_argument("--profile", action="store_true", help="cProfile one page of BIG first")
+    parser.add_argument("--statements", action="store_true", help="list one full card's statements")
     args = parser.parse_args()
     if args.n < 2:
         parser.error("--n must be at least 2")
@@ -341,6 +385,8 @@ def main() -> None:
                 ids = insert_world(app, db, args.n)
             if args.profile:
                 profile(app, ids)
+            if args.statements:
+                dump_statements(app, ids)
             result = measure(app, ids, args.requests, args.warm_up)
             with app.app_context():
                 db.session.remove()

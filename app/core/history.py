@@ -34,7 +34,10 @@ class RowVersion(Base):
     before: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     changed: Mapped[list[str]] = mapped_column(JsonDoc)
 
-    __table_args__ = (sa.Index("ix_row_versions_table_row", "table_name", "row_id", "changed_dt"),)
+    __table_args__ = (
+        sa.Index("ix_row_versions_table_row", "table_name", "row_id", "changed_dt"),
+        sa.Index("ix_row_versions_table_id", "table_name", "id"),  # enti.queries.parameters_stamp's max(id)
+    )
 
 
 def _jsonable(value: Any) -> Any:

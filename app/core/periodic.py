@@ -39,6 +39,7 @@ PERIODIC_MODULES: list[str] = [
     "app.registries.tasks",
     "app.plans.tasks",
     "app.escalation.tasks",
+    "app.atti.delivery.tasks",
 ]
 _REGISTERED: dict[str, PeriodicJob] = {}
 

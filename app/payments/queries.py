@@ -174,12 +174,11 @@ def card_payments(
 ) -> CardPayments:
     """The taxpayer card's payments fragment: each payment and how it was allocated. Logs the read."""
     from app.payments.notices import notice_numbers_of_positions
-    from app.positions.queries import list_positions_of_taxpayer
-    from app.taxpayers.queries import get_taxpayer
+    from app.taxpayers.queries import get_taxpayer, visible_position_ids
 
     taxpayer = get_taxpayer(session, principal, taxpayer_id)
     log_access(session, actor, "card_payments", taxpayer_id=taxpayer.id, remote_addr=remote_addr)
-    positions = [p.id for p in list_positions_of_taxpayer(session, principal, taxpayer.id)]
+    positions = visible_position_ids(session, principal, taxpayer.id)
     on_positions = (
         sa.select(Allocation.payment_id)
         .join(Movement, Movement.id == Allocation.movement_id)

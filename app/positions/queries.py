@@ -110,6 +110,27 @@ def list_positions_of_taxpayer(
     return list(session.scalars(scoped(stmt, Position, principal)))
 
 
+def position_options(session: Session, principal: Principal, taxpayer_id: int) -> list[sa.Row]:
+    """A taxpayer's visible positions as plain rows (id, external_id, entrata_name, year, due_date, state),
+    in the order of list_positions_of_taxpayer: the choices of the card's forms, without loading entities."""
+    from app.enti.models import Entrata
+
+    stmt = (
+        sa.select(
+            Position.id,
+            Position.external_id,
+            Entrata.name.label("entrata_name"),
+            Position.year,
+            Position.due_date,
+            Position.state,
+        )
+        .join(Entrata, Entrata.id == Position.entrata_id)
+        .where(Position.taxpayer_id == taxpayer_id)
+        .order_by(Position.due_date, Position.id)
+    )
+    return list(session.execute(scoped(stmt, Position, principal)))
+
+
 def position_rows_stmt(
     principal: Principal,
     *,
@@ -178,8 +199,11 @@ def position_rows_stmt(
 
 
 def get_position(session: Session, principal: Principal, position_id: int) -> Position | None:
-    stmt = (sa.select(Position).where(Position.id == position_id)
-            .options(joinedload(Position.entrata), joinedload(Position.ente)))
+    stmt = (
+        sa.select(Position)
+        .where(Position.id == position_id)
+        .options(joinedload(Position.entrata), joinedload(Position.ente))
+    )
     return session.scalars(scoped(stmt, Position, principal)).first()
 
 

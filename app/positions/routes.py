@@ -139,8 +139,8 @@ def _position_choices(taxpayer_id: int) -> list[tuple[int, str]]:
 
     principal = current_principal()
     get_taxpayer(db.session, principal, taxpayer_id)  # through the scoping helper: NotFound out of scope
-    positions = queries.list_positions_of_taxpayer(db.session, principal, taxpayer_id)
-    return [(p.id, f"{p.external_id} – {p.entrata.name} {p.year}") for p in positions]
+    positions = queries.position_options(db.session, principal, taxpayer_id)
+    return [(p.id, f"{p.external_id} – {p.entrata_name} {p.year}") for p in positions]
 
 
 @bp.route("/calcola/<int:taxpayer_id>/dovuto")

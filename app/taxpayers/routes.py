@@ -117,11 +117,25 @@ def _card_context(card: queries.Card, form: CardForm, **forms: Any) -> dict[str,
         "groups": TIMELINE_GROUPS,
         "domicilio_sources": DOMICILIO_SOURCES,
     }
+    if current_principal().can("position.read") and card.positions and not card.as_of:
+        context.update(_calculation_forms(card))
     if current_principal().can("taxpayer.edit") and not card.as_of:
         context["domicilio_form"] = forms.get("domicilio_form") or DomicilioForm(formdata=None)
         context["relation_form"] = forms.get("relation_form") or RelationForm(formdata=None)
         context["end_relation_form"] = EndRelationForm(formdata=None)
     return context
+
+
+def _calculation_forms(card: queries.Card) -> dict[str, Any]:
+    """The quote and plan panels' empty forms, rendered with the page from the positions it already loaded
+    (the same choices as positions.quote_panel/plan_panel, which answer their submissions): two requests and
+    two loads of every position fewer per card."""
+    from app.positions.forms import PlanForm, QuoteForm
+
+    choices = [(p.id, f"{p.external_id} – {p.entrata.name} {p.year}") for p in card.positions]
+    quote_form, plan_form = QuoteForm(formdata=None), PlanForm(formdata=None)
+    quote_form.position.choices = plan_form.position.choices = choices
+    return {"quote_form": quote_form, "plan_form": plan_form}
 
 
 @bp.route("/<int:taxpayer_id>/cronologia")
@@ -344,8 +358,9 @@ def end_relation(taxpayer_id: int) -> Any:
         return redirect(url_for(".card", taxpayer_id=taxpayer.id, _anchor="collegamenti"))
     relation = queries.get_relation(db.session, principal, taxpayer.id, form.collegamento.data)
     try:
-        services.end_relation(db.session, current_actor(), relation, valid_to=form.al.data,
-                              reason=form.motivo.data or "")
+        services.end_relation(
+            db.session, current_actor(), relation, valid_to=form.al.data, reason=form.motivo.data or ""
+        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")

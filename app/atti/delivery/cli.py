@@ -62,51 +62,21 @@ def esiti(file: Path, ente_code: str | None) -> None:
 
 
 @click.command("send-stato", help="Controlla su SEND gli atti inviati e non ancora notificati (JSON).")
+@click.option("--pianifica", is_flag=True, help="Pianifica il controllo periodico (lavoro RQ) ed esce.")
 @with_appcontext
-def send_stato() -> None:
-    import sqlalchemy as sa
-
-    from app.atti.delivery.models import ActDelivery
+def send_stato(pianifica: bool) -> None:
     from app.atti.delivery.send import SendClient
-    from app.atti.delivery.services import poll_send
-    from app.core.audit import Actor
+    from app.atti.delivery.tasks import poll_send_all, schedule_send_poll
     from app.core.errors import DomainError
 
-    deliveries = list(
-        db.session.scalars(
-            sa.select(ActDelivery.id).where(
-                ActDelivery.channel == "send", ActDelivery.status.in_(("inviato", "accettato"))
-            )
-        )
-    )
+    if pianifica:
+        click.echo(json.dumps({"scheduled": schedule_send_poll()}))
+        return
+
     results: list[dict[str, object]] = []
     try:
         with SendClient.from_config(current_app.config) as client:
-            for delivery_id in deliveries:
-                delivery = db.session.get(ActDelivery, delivery_id)
-                if delivery is None:
-                    continue
-                try:
-                    outcome = poll_send(
-                        db.session,
-                        delivery,
-                        Actor.system("SEND"),
-                        client,
-                        file_store=current_app.config["FILE_STORE"],
-                    )
-                    db.session.commit()
-                except DomainError as exc:
-                    db.session.rollback()
-                    results.append({"delivery": delivery_id, "error": str(exc)})
-                    continue
-                results.append(
-                    {
-                        "delivery": delivery_id,
-                        "iun": delivery.send_iun,
-                        "status": delivery.status,
-                        "outcome": outcome.outcome if outcome else None,
-                    }
-                )
+            results = poll_send_all(db.session, client, file_store=current_app.config["FILE_STORE"])
     except DomainError as exc:
         _fail({"error": str(exc)})
-    click.echo(json.dumps({"checked": len(deliveries), "results": results}, ensure_ascii=False))
+    click.echo(json.dumps({"checked": len(results), "results": results}, ensure_ascii=False))

@@ -42,10 +42,10 @@ def _contact_form(principal: Principal, taxpayer_id: int, data: Any = None) -> f
     form.argomento.choices = [
         (t.id, f"{t.label} ({labels[t.ente_id].split(' · ')[0]})" if several else t.label) for t in topics
     ]
-    from app.positions.queries import list_positions_of_taxpayer
+    from app.positions.queries import position_options
 
-    positions = list_positions_of_taxpayer(db.session, principal, taxpayer_id)
-    form.posizioni.choices = [(p.id, f"{p.external_id} · {p.entrata.name} {p.year}") for p in positions]
+    positions = position_options(db.session, principal, taxpayer_id)
+    form.posizioni.choices = [(p.id, f"{p.external_id} · {p.entrata_name} {p.year}") for p in positions]
     documents: list[tuple[int, str]] = []
     if principal.can("archive.read"):
         from app.archive.queries import list_documents

@@ -105,15 +105,15 @@ def _taxpayer_enti(principal: Principal, taxpayer_id: int) -> list[Ente]:
 
 
 def _send_form(principal: Principal, taxpayer_id: int, enti: list[Ente]) -> forms.SendForm:
-    from app.positions.queries import list_positions_of_taxpayer
+    from app.positions.queries import position_options
 
     form = forms.SendForm()
     form.ente.choices = [(str(e.id), f"{e.code} – {e.name}") for e in enti]
     form.canale.choices = [("", "Secondo la preferenza del contribuente"), *CHANNELS.items()]
     form.finalita.choices = list(PURPOSES.items())
-    positions = list_positions_of_taxpayer(db.session, principal, taxpayer_id)
+    positions = position_options(db.session, principal, taxpayer_id)
     form.posizione.choices = [("", "Nessuna")] + [
-        (str(p.id), f"{p.external_id} · {p.entrata.name} {p.year} · scad. {p.due_date:%d/%m/%Y}")
+        (str(p.id), f"{p.external_id} · {p.entrata_name} {p.year} · scad. {p.due_date:%d/%m/%Y}")
         for p in positions if p.state not in services.NOT_REMINDED
     ]
     return form
