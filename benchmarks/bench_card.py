@@ -26,25 +26,20 @@ Goal: ratio <= 1 and queries_per_card == queries_per_card_small. The database is
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import re
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-
-from tests.conftest import _admin  # noqa: E402
-from tests.pgtmp import server_from_env  # noqa: E402
+from support import seeded_app  # noqa: E402
 
 REQUESTS, WARM_UP, GOAL_MS = 100, 20, 150
 BIG_CF, SMALL_CF = "BNCBIG80A01H501Z", "BNCSML80A01H501Z"
@@ -55,12 +50,6 @@ def say(text: str) -> None:
     print(f"[bench_card {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-@contextlib.contextmanager
-def server() -> Iterator[str]:
-    where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "throw-away cluster (tests/pgtmp.py)"
-    say(f"server: {where}")
-    with server_from_env() as url:
-        yield url
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -361,39 +350,21 @@ def main() -> None:
     if args.n < 2:
         parser.error("--n must be at least 2")
 
-    from tests.conftest import build_app, migrate_and_seed
-
     say(f"n={args.n}, cpus={os.cpu_count()}")
-    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-card-") as instance:
-        name = f"bench_card_{os.getpid()}"
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            redis = (
-                {"REDIS_URL": os.environ["REDIS_URL"]}
-                if os.environ.get("REDIS_URL")
-                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
-            )
-            app = build_app(url, **redis)
-            started = time.perf_counter()
-            migrate_and_seed(app)
-            say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
-            from app.extensions import db
+    with seeded_app("card", say) as bench:
+        app = bench.app
+        from app.extensions import db
 
-            with app.app_context():
-                ids = insert_world(app, db, args.n)
-            if args.profile:
-                profile(app, ids)
-            if args.statements:
-                dump_statements(app, ids)
-            result = measure(app, ids, args.requests, args.warm_up)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            say(f"dropped database {name}")
+        with app.app_context():
+            ids = insert_world(app, db, args.n)
+        if args.profile:
+            profile(app, ids)
+        if args.statements:
+            dump_statements(app, ids)
+        result = measure(app, ids, args.requests, args.warm_up)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
     print(json.dumps({"n": args.n, **result, "ratio": round(result["p95_ms"] / GOAL_MS, 3)}), flush=True)
 
 

@@ -28,7 +28,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,9 +36,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import sqlalchemy as sa  # noqa: E402
-from bench_quote import AS_OF, insert_positions, server  # noqa: E402
-
-from tests.conftest import _admin  # noqa: E402
+from bench_quote import AS_OF, insert_positions  # noqa: E402
+from support import seeded_app  # noqa: E402
 
 REQUESTS, WARM_UP, ANCHOR_RUNS = 100, 5, 3
 
@@ -129,37 +127,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3_000_000, help="positions to insert (default 3,000,000)")
     args = parser.parse_args()
 
-    from tests.conftest import build_app, migrate_and_seed
-
     say(f"n={args.n}, as_of={AS_OF}, cpus={os.cpu_count()}")
-    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-dashboard-") as instance:
-        name = f"bench_dashboard_{os.getpid()}"
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            redis = (
-                {"REDIS_URL": os.environ["REDIS_URL"]}
-                if os.environ.get("REDIS_URL")
-                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
-            )
-            app = build_app(url, **redis)
-            started = time.perf_counter()
-            migrate_and_seed(app)
-            say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
-            from app.extensions import db
+    with seeded_app("dashboard", say) as bench:
+        from app.extensions import db
 
-            with app.app_context():
-                insert_positions(db, args.n)
-            refresh = measure_refresh(app)
-            timings = measure_dashboard(app)
-            anchor = measure_anchor(app)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            say(f"dropped database {name}")
+        app = bench.app
+        with app.app_context():
+            insert_positions(db, args.n)
+        refresh = measure_refresh(app)
+        timings = measure_dashboard(app)
+        anchor = measure_anchor(app)
     p95 = percentile(timings, 95)
     print(
         json.dumps(

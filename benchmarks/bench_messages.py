@@ -22,23 +22,17 @@ dropped and the RQ jobs of the run are removed at the end.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
-import os
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-
-from tests.conftest import _admin  # noqa: E402
-from tests.pgtmp import server_from_env  # noqa: E402
+from support import seeded_app  # noqa: E402
 
 DAY = dt.date(2026, 12, 3)
 
@@ -64,10 +58,6 @@ def say(text: str) -> None:
     print(f"[bench_messages {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-@contextlib.contextmanager
-def server() -> Iterator[str]:
-    with server_from_env() as url:
-        yield url
 
 
 def measure(app, n: int) -> dict[str, float]:  # noqa: ANN001
@@ -126,24 +116,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="positions due (default 2000)")
     args = parser.parse_args()
 
-    from tests.conftest import build_app, migrate_and_seed
-
-    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-messages-") as instance:
-        name = f"bench_messages_{os.getpid()}"
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            redis = ({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL")
-                     else {"REDIS_URL": None, "INSTANCE_DIR": instance})
-            app = build_app(url, **redis)
-            started = time.perf_counter()
-            migrate_and_seed(app)
-            say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
-            result = measure(app, args.n)
-        finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            say(f"dropped database {name}")
+    with seeded_app("messages", say) as bench:
+        app = bench.app
+        result = measure(app, args.n)
     print(json.dumps({
         "n": args.n,
         "messages": result["made"],

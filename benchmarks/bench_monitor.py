@@ -22,7 +22,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,9 +30,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import sqlalchemy as sa  # noqa: E402
-from bench_quote import insert_positions, server  # noqa: E402
-
-from tests.conftest import _admin  # noqa: E402
+from bench_quote import insert_positions  # noqa: E402
+from support import seeded_app  # noqa: E402
 
 REQUESTS, WARM_UP, DOSSIERS = 30, 3, 5
 RAW_TOTALS = """
@@ -79,51 +77,37 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100000, help="positions to insert (default 100000)")
     args = parser.parse_args()
 
-    from tests.conftest import Personas, build_app, migrate_and_seed
+    from tests.conftest import Personas
 
     say(f"n={args.n}, cpus={os.cpu_count()}")
     results: dict[str, list[float]] = {}
-    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-monitor-") as instance:
-        name = f"bench_monitor_{os.getpid()}"
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            redis = (
-                {"REDIS_URL": os.environ["REDIS_URL"]}
-                if os.environ.get("REDIS_URL")
-                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
-            )
-            app = build_app(url, **redis)
-            migrate_and_seed(app)
-            from app.extensions import db
+    with seeded_app("monitor", say) as bench:
+        app, url = bench.app, bench.url
+        from app.extensions import db
 
-            with app.app_context():
-                insert_positions(db, args.n)
-                position_id = db.session.scalar(sa.text(
-                    "SELECT p.id FROM positions p JOIN enti e ON e.id = p.ente_id "
-                    "WHERE e.code = 'R01' AND p.external_id LIKE 'BENCH-%' ORDER BY p.id LIMIT 1"))
-                db.session.remove()
-            client = Personas(app).client("regione")
+        with app.app_context():
+            insert_positions(db, args.n)
+            position_id = db.session.scalar(sa.text(
+                "SELECT p.id FROM positions p JOIN enti e ON e.id = p.ente_id "
+                "WHERE e.code = 'R01' AND p.external_id LIKE 'BENCH-%' ORDER BY p.id LIMIT 1"))
+            db.session.remove()
+        client = Personas(app).client("regione")
 
-            def get(path: str) -> None:
-                response = client.get(path)
-                assert response.status_code == 200, (path, response.status_code)
+        def get(path: str) -> None:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
 
-            results["carichi"] = timed(lambda: get("/monitor/carichi"), REQUESTS)
-            results["search"] = timed(lambda: get("/monitor/posizioni?nome=rossi"), REQUESTS)
-            results["monitor"] = timed(lambda: get(f"/monitor/posizioni/{position_id}"), REQUESTS)
-            results["dossier"] = timed(lambda: get(f"/monitor/posizioni/{position_id}/dossier.pdf"), DOSSIERS)
-            engine = sa.create_engine(url)
-            with engine.connect() as conn:
-                results["raw_totals"] = timed(lambda: conn.execute(sa.text(RAW_TOTALS)).all(), REQUESTS)
-            engine.dispose()
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            say(f"dropped database {name}")
+        results["carichi"] = timed(lambda: get("/monitor/carichi"), REQUESTS)
+        results["search"] = timed(lambda: get("/monitor/posizioni?nome=rossi"), REQUESTS)
+        results["monitor"] = timed(lambda: get(f"/monitor/posizioni/{position_id}"), REQUESTS)
+        results["dossier"] = timed(lambda: get(f"/monitor/posizioni/{position_id}/dossier.pdf"), DOSSIERS)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            results["raw_totals"] = timed(lambda: conn.execute(sa.text(RAW_TOTALS)).all(), REQUESTS)
+        engine.dispose()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
     summary: dict[str, float] = {"n": args.n}
     for key, values in results.items():
         summary[f"{key}_p50_ms"] = round(statistics.median(values), 1)

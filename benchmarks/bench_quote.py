@@ -21,24 +21,19 @@ the end. No clock enters the numbers quoted: AS_OF is fixed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import random
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-
-from tests.conftest import _admin  # noqa: E402
-from tests.pgtmp import server_from_env  # noqa: E402
+from support import seeded_app  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
 REQUESTS, WARM_UP = 500, 20
@@ -48,12 +43,6 @@ def say(text: str) -> None:
     print(f"[bench_quote {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-@contextlib.contextmanager
-def server() -> Iterator[str]:
-    where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "throw-away cluster (tests/pgtmp.py)"
-    say(f"server: {where}")
-    with server_from_env() as url:
-        yield url
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -208,36 +197,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100000, help="positions to insert (default 100000)")
     args = parser.parse_args()
 
-    from tests.conftest import build_app, migrate_and_seed
-
     say(f"n={args.n}, as_of={AS_OF}, cpus={os.cpu_count()}")
-    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-quote-") as instance:
-        name = f"bench_quote_{os.getpid()}"
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            redis = (
-                {"REDIS_URL": os.environ["REDIS_URL"]}
-                if os.environ.get("REDIS_URL")
-                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
-            )
-            app = build_app(url, **redis)
-            started = time.perf_counter()
-            migrate_and_seed(app)
-            say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
-            from app.extensions import db
+    with seeded_app("quote", say) as bench:
+        app = bench.app
+        from app.extensions import db
 
-            with app.app_context():
-                insert_positions(db, args.n)
-            count, seconds = measure_batch(app, db)
-            timings = measure_endpoint(app, db)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            say(f"dropped database {name}")
+        with app.app_context():
+            insert_positions(db, args.n)
+        count, seconds = measure_batch(app, db)
+        timings = measure_endpoint(app, db)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
     quotes_per_s = count / seconds
     p95 = timings[-(-95 * len(timings) // 100) - 1]
     print(

@@ -21,13 +21,10 @@ UPDATE ... FROM join marking the same matches.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,21 +32,15 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from support import seeded_app  # noqa: E402
+
 from benchmarks.experiments import CONSTRAINED, HEAP, INDEXED, write_floors  # noqa: E402
-from tests.conftest import _admin  # noqa: E402
-from tests.pgtmp import server_from_env  # noqa: E402
 
 
 def say(text: str) -> None:
     print(f"[bench_reconcile {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-@contextlib.contextmanager
-def server() -> Iterator[str]:
-    where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "throw-away cluster (tests/pgtmp.py)"
-    say(f"server: {where}")
-    with server_from_env() as url:
-        yield url
 
 
 POSITIONS_SQL = """
@@ -281,78 +272,60 @@ def main() -> None:
     parser.add_argument("--no-check", action="store_true", help="skip the invariant check at the end")
     args = parser.parse_args()
 
-    from tests.conftest import build_app, migrate_and_seed
-
     say(f"n={args.n}, cpus={os.cpu_count()}")
-    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-reconcile-") as instance:
-        name = f"bench_reconcile_{os.getpid()}"
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            redis = (
-                {"REDIS_URL": os.environ["REDIS_URL"]}
-                if os.environ.get("REDIS_URL")
-                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
-            )
-            app = build_app(url, **redis)
-            started = time.perf_counter()
-            migrate_and_seed(app)
-            say(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
-            from app.extensions import db
+    with seeded_app("reconcile", say) as bench:
+        app = bench.app
+        from app.extensions import db
 
-            if args.drop_foreign_keys:
-                from benchmarks.experiments import RECONCILE_TABLES, drop_foreign_keys
+        if args.drop_foreign_keys:
+            from benchmarks.experiments import RECONCILE_TABLES, drop_foreign_keys
 
-                with app.app_context(), db.engine.begin() as conn:
-                    say(f"experiment: dropped {drop_foreign_keys(conn, RECONCILE_TABLES)} foreign keys")
+            with app.app_context(), db.engine.begin() as conn:
+                say(f"experiment: dropped {drop_foreign_keys(conn, RECONCILE_TABLES)} foreign keys")
 
-            with app.app_context():
-                flow_id, _carico = build(app, db, args.n)
-                prepare_anchor(db)
-                anchor_seconds, anchor_rows = run_anchor(db, flow_id)
-                say(
-                    f"anchor: one UPDATE ... FROM join marked {anchor_rows} matches in {anchor_seconds:.2f} s"
-                )
-                with db.engine.begin() as conn:
-                    conn.execute(sa.text("DROP TABLE bench_anchor"))
-                _vacuum(db)
-            ours_seconds, result = run_ours(app, db, flow_id)
+        with app.app_context():
+            flow_id, _carico = build(app, db, args.n)
+            prepare_anchor(db)
+            anchor_seconds, anchor_rows = run_anchor(db, flow_id)
             say(
-                f"ours: reconcile_flow matched {result.matched}, review {result.review}, unmatched "
-                f"{result.unmatched}, allocated {result.allocated_cents / 100:.2f} euro, credit "
-                f"{result.credit_cents / 100:.2f} euro in {ours_seconds:.2f} s"
+                f"anchor: one UPDATE ... FROM join marked {anchor_rows} matches in {anchor_seconds:.2f} s"
             )
-            timings = result.details.get("timings", {})
-            for key, value in sorted(timings.items(), key=lambda kv: -kv[1])[:12]:
-                say(f"  {value:8.2f} s  {key}")
-            with app.app_context():
-                counts = {
-                    t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-                    for t in ("payment_allocations", "events", "payment_anomalies", "payment_refunds")
-                }
-                say(f"rows written: {counts}")
-                if not args.no_check:
-                    from tests.payments.conftest import check_invariants
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE bench_anchor"))
+            _vacuum(db)
+        ours_seconds, result = run_ours(app, db, flow_id)
+        say(
+            f"ours: reconcile_flow matched {result.matched}, review {result.review}, unmatched "
+            f"{result.unmatched}, allocated {result.allocated_cents / 100:.2f} euro, credit "
+            f"{result.credit_cents / 100:.2f} euro in {ours_seconds:.2f} s"
+        )
+        timings = result.details.get("timings", {})
+        for key, value in sorted(timings.items(), key=lambda kv: -kv[1])[:12]:
+            say(f"  {value:8.2f} s  {key}")
+        with app.app_context():
+            counts = {
+                t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
+                for t in ("payment_allocations", "events", "payment_anomalies", "payment_refunds")
+            }
+            say(f"rows written: {counts}")
+            if not args.no_check:
+                from tests.payments.conftest import check_invariants
 
-                    started = time.perf_counter()
-                    check_invariants(db.session)
-                    say(f"ledger-sum invariant holds (checked in {time.perf_counter() - started:.1f} s)")
-                floors = None
-                if args.floor:
-                    db.session.remove()
-                    floors = write_floor(db)
-                    say(
-                        f"floors: {floors['rows']:,} rows written again in one transaction, values computed:"
-                        f" {floors['heap_s']:.2f} s with no index, {floors['indexed_s']:.2f} s with the"
-                        f" tables' indexes, {floors['constrained_s']:.2f} s with indexes and foreign keys"
-                    )
+                started = time.perf_counter()
+                check_invariants(db.session)
+                say(f"ledger-sum invariant holds (checked in {time.perf_counter() - started:.1f} s)")
+            floors = None
+            if args.floor:
                 db.session.remove()
-                db.engine.dispose()
-            assert result.matched == anchor_rows, (result.matched, anchor_rows)
-        finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            say(f"dropped database {name}")
+                floors = write_floor(db)
+                say(
+                    f"floors: {floors['rows']:,} rows written again in one transaction, values computed:"
+                    f" {floors['heap_s']:.2f} s with no index, {floors['indexed_s']:.2f} s with the"
+                    f" tables' indexes, {floors['constrained_s']:.2f} s with indexes and foreign keys"
+                )
+            db.session.remove()
+            db.engine.dispose()
+        assert result.matched == anchor_rows, (result.matched, anchor_rows)
     figures = {
         "n": args.n,
         "matched": result.matched,
