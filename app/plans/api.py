@@ -33,6 +33,12 @@ def api_plans() -> Any:
     if cf:
         import sqlalchemy as sa
 
+        from app.taxpayers.identifiers import InvalidIdentifier, validate_codice_fiscale
+
+        try:
+            cf = validate_codice_fiscale(cf)
+        except InvalidIdentifier as exc:
+            return error_response(422, str(exc), {"field": "codice_fiscale"})
         taxpayer_id = db.session.scalar(sa.select(Taxpayer.id).where(Taxpayer.codice_fiscale == cf))
         if taxpayer_id is None:
             return jsonify([])

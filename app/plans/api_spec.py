@@ -78,7 +78,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                     },
                 },
                 **_AUTH_ERRORS,
-                "422": {"description": "Stato non valido", "content": _ERROR},
+                "422": {"description": "Stato o codice fiscale non valido", "content": _ERROR},
             },
         }
     },

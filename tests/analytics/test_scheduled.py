@@ -175,5 +175,5 @@ def test_schedule_rules(session, r01, r02) -> None:
 def test_the_jobs_are_periodic() -> None:
     from app.analytics.tasks import PERIODIC_JOBS
 
-    names = [name for name, _ in PERIODIC_JOBS]
+    names = [name for name, *_ in PERIODIC_JOBS]
     assert names == ["app.analytics.tasks.refresh_summary", "app.analytics.tasks.run_scheduled_queries"]

@@ -385,7 +385,7 @@ def test_the_periodic_job_polls_and_schedules_its_next_run(app, session, imap) -
     from app.archive.tasks import PERIODIC_JOBS
     from app.core.jobs import queue
 
-    assert "app.archive.entrypoints.tasks.poll_mailbox" in [name for name, _ in PERIODIC_JOBS]
+    assert "app.archive.entrypoints.tasks.poll_mailbox" in [name for name, *_ in PERIODIC_JOBS]
     imap.deliver(_mail("Sollecito", "Attendo riscontro."))
     with app.app_context():
         periodic = queue(PERIODIC_QUEUE)

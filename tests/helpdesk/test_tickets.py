@@ -196,7 +196,7 @@ def test_the_periodic_jobs_and_the_command(app) -> None:
 
     from app.helpdesk.tasks import PERIODIC_JOBS
 
-    names = [name for name, _ in PERIODIC_JOBS]
+    names = [name for name, *_ in PERIODIC_JOBS]
     assert names == ["app.helpdesk.tasks.check_sla", "app.helpdesk.tasks.poll_helpdesk_mailbox"]
     result = app.test_cli_runner().invoke(args=["assistenza", "sla"], catch_exceptions=False)
     assert result.exit_code == 0 and set(json.loads(result.stdout)) == {"checked", "warnings", "breaches"}

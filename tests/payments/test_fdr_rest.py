@@ -787,7 +787,7 @@ def test_cli_unconfigured_says_so_and_exits_2(app, monkeypatch) -> None:
 def test_the_job_fetches_for_every_ente(app, configured) -> None:
     from app.payments.tasks import PERIODIC_JOBS, fetch_fdr_job
 
-    assert "app.payments.tasks.fetch_fdr_job" in [name for name, _ in PERIODIC_JOBS]
+    assert "app.payments.tasks.fetch_fdr_job" in [name for name, *_ in PERIODIC_JOBS]
     with app.app_context():
         (p,) = open_positions(db.session)
     configured.add("2026-11-20PSPDEMO01-0000000118", 1, [pay(1, p.iuv, "JOB-REST", p.due)])

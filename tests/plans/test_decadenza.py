@@ -101,7 +101,7 @@ def test_the_daily_job_is_periodic_and_the_command_runs_it(app, store) -> None:
     from app.plans.tasks import PERIODIC_JOBS
     from tests.plans.support import approved_plan
 
-    assert "app.plans.tasks.daily_decadenza_check" in [name for name, _ in PERIODIC_JOBS]
+    assert "app.plans.tasks.daily_decadenza_check" in [name for name, *_ in PERIODIC_JOBS]
     with app.app_context():
         plan_id = approved_plan(db.session, store, installments=3, file_store=False).plan.id
         db.session.commit()

@@ -8,7 +8,7 @@ import json
 def test_periodic_job_and_commands(app) -> None:
     from app.procedures.tasks import PERIODIC_JOBS, request_fermo_cancellations
 
-    assert [name for name, _ in PERIODIC_JOBS] == ["app.procedures.tasks.request_fermo_cancellations"]
+    assert [name for name, *_ in PERIODIC_JOBS] == ["app.procedures.tasks.request_fermo_cancellations"]
     assert (
         request_fermo_cancellations.__module__ + "." + request_fermo_cancellations.__name__
         == PERIODIC_JOBS[0][0]

@@ -127,7 +127,7 @@ def test_the_daily_job_refreshes_the_taxpayers_about_to_be_notified(app, session
     from app.positions.models import Position
     from app.registries.tasks import PERIODIC_JOBS, refresh_stale_checks
 
-    assert "app.registries.tasks.refresh_stale_checks" in [name for name, _ in PERIODIC_JOBS]
+    assert "app.registries.tasks.refresh_stale_checks" in [name for name, *_ in PERIODIC_JOBS]
     ente = session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
     app.config["REGISTRIES_ENABLED"] = False  # the campaign is drafted without checks: the job does them
     campaign = create_campaign(

@@ -27,7 +27,7 @@ def send_stub(httpserver_ipv4: HTTPServer) -> Iterator[SendStub]:
 def test_periodic_job_is_listed() -> None:
     from app.atti.delivery.tasks import PERIODIC_JOBS, poll_send_job
 
-    assert "app.atti.delivery.tasks.poll_send_job" in [name for name, _ in PERIODIC_JOBS]
+    assert "app.atti.delivery.tasks.poll_send_job" in [name for name, *_ in PERIODIC_JOBS]
     assert callable(poll_send_job)
 
 
