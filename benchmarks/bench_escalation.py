@@ -15,8 +15,11 @@ set-based query selecting the same positions in the same run.
    not blocked (the blocker states, a deceased taxpayer);
 4. ours: `app.escalation.proposals.compute_proposals` (sync, balances, one INSERT ... SELECT per step with the
    skips, the not-applicable steps and their events), committed;
-5. checks both selected the same positions and prints, as the last line, one JSON object with both times and
-   "ratio" = ours / anchor.
+5. checks both selected the same positions;
+6. the floor: the same number of proposal, skip and event rows as ours wrote, by three hand-written
+   INSERT ... SELECT into the same indexed tables (rolled back): what the writing alone costs;
+7. prints, as the last line, one JSON object with the times, "ratio" = ours / anchor and
+   "floor_ratio" = floor / anchor (the ratio no job writing those rows can go below).
 """
 
 from __future__ import annotations
@@ -97,6 +100,44 @@ SELECT id, 'intimazione' FROM free
  WHERE notified_date <= CAST(:on AS date) - 365 AND cents > :threshold
    AND state IN ('notificata', 'scaduta', 'parzialmente_pagata')
 """
+# The floor: the same number of rows as ours writes (proposals, skips, events), written by hand-written
+# INSERT ... SELECT into the same indexed tables with their foreign keys (rolled back): what writing costs.
+FLOOR_SQL = (
+    """INSERT INTO escalation_proposals (ente_id, rule_id, step_id, position_id, act_code, run_date, status,
+                                         amount_cents, origin, created_dt)
+       SELECT p.ente_id, :rule, :step, p.id, 'floor', :on, 'proposta', 0, 'regola', now()
+       FROM positions p WHERE p.entrata_id = :entrata ORDER BY p.id LIMIT :proposals""",
+    """INSERT INTO escalation_skips (position_id, step_id, blocker, run_date)
+       SELECT p.id, :step, 'floor', :on FROM positions p WHERE p.entrata_id = :entrata ORDER BY p.id
+       LIMIT :skips""",
+    """INSERT INTO events (kind, occurred_dt, ente_id, taxpayer_id, position_id, actor_label, summary,
+                          payload)
+       SELECT 'escalation.skipped', now(), p.ente_id, p.taxpayer_id, p.id, 'floor', 'floor ' || p.id,
+              jsonb_build_object('rule', :rule, 'step', :step)
+       FROM positions p WHERE p.entrata_id = :entrata ORDER BY p.id LIMIT :events""",
+)
+
+
+def floor_seconds(db, entrata_id: int, rule_id: int, step_id: int, result: dict) -> float:  # noqa: ANN001
+    """The floor (FLOOR_SQL) for ours' counts, rolled back; the proposals of another step (the last one,
+    which proposed nothing) so that the unique index is not hit."""
+    binds = {
+        "entrata": entrata_id,
+        "rule": rule_id,
+        "step": step_id,
+        "on": ON,
+        "proposals": result["proposed"] + result["not_applicable"],
+        "skips": result["skipped"],
+        "events": result["skipped"] + result["not_applicable"],
+    }
+    with db.engine.connect() as conn:
+        transaction = conn.begin()
+        started = time.perf_counter()
+        for statement in FLOOR_SQL:
+            conn.execute(sa.text(statement), binds)
+        seconds = time.perf_counter() - started
+        transaction.rollback()
+    return seconds
 
 
 def build(app, db, n: int) -> tuple[int, int]:  # noqa: ANN001
@@ -211,6 +252,10 @@ def main() -> None:
                         {"rule": rule_id},
                     ).scalar_one()
                 db.session.remove()
+                _vacuum(db)
+                empty_step = next(s.step_id for s in reversed(summary.steps) if not s.proposed)
+                floor = floor_seconds(db, entrata_id, rule_id, empty_step, result)
+                say(f"floor: the same rows written by hand-written INSERT ... SELECT in {floor:.2f} s")
                 db.engine.dispose()
             assert differ == 0 and result["proposed"] == anchor_rows, (
                 differ,
@@ -231,6 +276,8 @@ def main() -> None:
         "anchor_seconds": round(anchor_seconds, 2),
         "ours_seconds": round(ours_seconds, 2),
         "ratio": round(ours_seconds / anchor_seconds, 2),
+        "floor_seconds": round(floor, 2),
+        "floor_ratio": round(floor / anchor_seconds, 2),
     }
     print(json.dumps(figures), flush=True)
 

@@ -5,11 +5,13 @@ blocker."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.access import register_scope, through
+from app.core.access import IdTest, register_scope, through
 from app.core.audit import EVENT_KINDS
 from app.core.db import Base, Cents, CreatedMixin, JsonDoc, UTCDateTime, utcnow
 from app.core.timeline import register_event_group
@@ -111,7 +113,10 @@ class EscalationProposal(Base):
     ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
     rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_rules.id", ondelete="SET NULL"))
     step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="SET NULL"))
-    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id"))
+    # positions.id, without a foreign key constraint: its check locks every proposed position's row (FOR KEY
+    # SHARE), about half of the daily job's time (benchmarks/README.md, bench_escalation); positions are never
+    # deleted (the ledger is append-only) and only the job writes these rows, from positions it just read
+    position_id: Mapped[int] = mapped_column(sa.Integer)
     act_code: Mapped[str] = mapped_column(sa.String(40))
     run_date: Mapped[dt.date] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(sa.String(16), default="proposta")
@@ -125,7 +130,9 @@ class EscalationProposal(Base):
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     step: Mapped[EscalationStep | None] = relationship()
-    position = relationship("Position")
+    position = relationship(
+        "Position", primaryjoin="foreign(EscalationProposal.position_id) == Position.id", viewonly=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),
@@ -146,7 +153,8 @@ class EscalationSkip(Base):
     __tablename__ = "escalation_skips"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id"))
+    # positions.id without a foreign key constraint, as the proposals' (see there)
+    position_id: Mapped[int] = mapped_column(sa.Integer)
     step_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="CASCADE"))
     blocker: Mapped[str] = mapped_column(sa.String(40))
     run_date: Mapped[dt.date] = mapped_column(sa.Date)
@@ -156,11 +164,31 @@ class EscalationSkip(Base):
 
 register_scope(EscalationRule, ente=EscalationRule.ente_id)
 register_scope(EscalationStep, ente=through(EscalationStep.rule_id))
+
+
+def _via_position(column: Any, kind: str) -> Callable[[IdTest], sa.ColumnElement[bool]]:
+    """`through(column)` for a positions.id column without a foreign key: the position is in scope (its ente
+    for staff, its taxpayer for a taxpayer account, as app/positions/models.py registers them)."""
+
+    def condition(test: IdTest) -> sa.ColumnElement[bool]:
+        from app.positions.models import Position
+
+        owner = Position.ente_id if kind == "ente" else Position.taxpayer_id
+        subquery = sa.select(Position.id).where(test(owner))
+        return column.in_(subquery.correlate_except(Position.__table__))
+
+    return condition
+
+
 register_scope(
-    EscalationProposal, ente=EscalationProposal.ente_id, taxpayer=through(EscalationProposal.position_id)
+    EscalationProposal,
+    ente=EscalationProposal.ente_id,
+    taxpayer=_via_position(EscalationProposal.position_id, "taxpayer"),
 )
 register_scope(
-    EscalationSkip, ente=through(EscalationSkip.position_id), taxpayer=through(EscalationSkip.position_id)
+    EscalationSkip,
+    ente=_via_position(EscalationSkip.position_id, "ente"),
+    taxpayer=_via_position(EscalationSkip.position_id, "taxpayer"),
 )
 
 EVENT_KINDS.update(

@@ -209,3 +209,29 @@ def test_a_taxpayer_in_an_open_insolvency_proceeding_is_not_pursued(ladder: Any)
     ladder.session.flush()
     ladder.run(D + dt.timedelta(days=71))
     assert ladder.proposals(position) != {}
+
+
+def test_proposals_and_skips_are_scoped_through_their_position_without_a_foreign_key(ladder: Any) -> None:
+    """The position_id columns carry no foreign key constraint (the job's speed): scoping still goes through
+    the position, by its ente for staff and by its taxpayer for a taxpayer account."""
+    from app.core.access import scoped
+
+    blocked = ladder.position(euro=3000, due=D, notified=D)
+    blocked.state = "sospesa"
+    proposed = ladder.position(euro=3000, due=D, notified=D)
+    ladder.session.flush()
+    ladder.run(D + dt.timedelta(days=60))
+
+    def visible(model: Any, principal: Principal) -> set[int]:
+        ours = (blocked.id, proposed.id)  # the demo data has others
+        stmt = scoped(sa.select(model.position_id), model, principal).where(model.position_id.in_(ours))
+        return set(ladder.session.scalars(stmt))
+
+    own = Principal(role="admin", ente_ids=frozenset({ladder.ente.id}))
+    other = Principal(role="admin", ente_ids=frozenset({ladder.ente.id + 10_000}))
+    assert visible(EscalationSkip, own) == {blocked.id} and visible(EscalationSkip, other) == set()
+    assert visible(EscalationProposal, own) == {proposed.id} and visible(EscalationProposal, other) == set()
+    me = Principal(role="contribuente", ente_ids=frozenset(), taxpayer_id=blocked.taxpayer_id)
+    stranger = Principal(role="contribuente", ente_ids=frozenset(), taxpayer_id=-1)
+    assert visible(EscalationSkip, me) == {blocked.id} and visible(EscalationSkip, stranger) == set()
+    assert visible(EscalationProposal, stranger) == set()
