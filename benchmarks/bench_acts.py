@@ -8,7 +8,7 @@ Typst compiling the same template with the same data in a loop (the anchor).
    each, due 2024), their codici avviso assigned (app/payments/notices.py, set-based).
 2. Campaign: a `sollecito` campaign over those N positions (app/atti/campaigns.py: create, approve), then two
    `esattoria worker` processes (both cores, started and listening before the approval, as in production) run
-   the job: chunks of at most 200 acts (at least 8 chunks, app/atti/tasks.py `chunk_size`), each act with its
+   the job: chunks of at most 200 acts (at least 4 chunks, app/atti/tasks.py `chunk_size`), each act with its
    amount due of the day, protocol, Typst PDF (one page of text plus the pagoPA notice page with its QR,
    compiled once), archive document with links, `Act` row, fixing movements and events, written a table at a
    time (app/atti/bulk.py). Timed from the approval's commit to the campaign's completion.

@@ -43,13 +43,8 @@ def parse_day(text: str | None) -> dt.date | None:
 @click.option("--tipo", "type_code", required=True, help="Tipo di atto: " + ", ".join(TYPE_CODES) + ".")
 @click.option("--id-posizione", "external_id", required=True, help="id_posizione della lista di carico.")
 @click.option("--data", "day_text", default=None, help="Data dell'atto AAAA-MM-GG (default: oggi).")
-@click.option(
-    "--pdf",
-    "pdf_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File in cui scrivere il PDF dell'atto.",
-)
+@click.option("--pdf", "pdf_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File in cui scrivere il PDF dell'atto.")
 @with_appcontext
 def emetti(ente_code: str, type_code: str, external_id: str, day_text: str | None, pdf_path: Path) -> None:
     """Prints formats.md §7's object; exit 0 when issued, 1 when refused (with an Italian "error")."""
@@ -72,25 +67,16 @@ def emetti(ente_code: str, type_code: str, external_id: str, day_text: str | Non
         _refuse(f"Ente sconosciuto: {ente_code}.", **known)
     if type_code not in TYPE_CODES:
         _refuse(f"Tipo di atto sconosciuto: {type_code}. Tipi: {', '.join(TYPE_CODES)}.", **known)
-    positions = list(
-        db.session.scalars(
-            sa.select(Position).where(Position.ente_id == ente.id, Position.external_id == external_id)
-        )
-    )
+    positions = list(db.session.scalars(
+        sa.select(Position).where(Position.ente_id == ente.id, Position.external_id == external_id)))
     if not positions:
         _refuse(f"Nessuna posizione {external_id} per l'ente {ente_code}.", **known)
     if len(positions) > 1:
         _refuse(f"La posizione {external_id} esiste per più entrate dell'ente {ente_code}.", **known)
     try:
         act_type = act_type_by_code(db.session, type_code)
-        issued = issue_act(
-            db.session,
-            positions[0],
-            act_type,
-            on,
-            Actor.system("riga di comando"),
-            file_store=current_app.config["FILE_STORE"],
-        )
+        issued = issue_act(db.session, positions[0], act_type, on, Actor.system("riga di comando"),
+                           file_store=current_app.config["FILE_STORE"])
     except ActRefused as exc:
         _refuse(exc.message, **known)
     except DomainError as exc:
@@ -101,20 +87,10 @@ def emetti(ente_code: str, type_code: str, external_id: str, day_text: str | Non
         _refuse(f"Impossibile scrivere il PDF in {pdf_path}: {exc.strerror}.", **known)
     db.session.commit()
     act = issued.act
-    click.echo(
-        json.dumps(
-            {
-                "act": act.id,
-                "protocol": act.protocol,
-                "type": type_code,
-                "id_posizione": external_id,
-                "notice_number": act.notice_number,
-                "amount_due": cents_to_machine(act.amount_due_cents),
-                "pdf": str(pdf_path),
-            },
-            ensure_ascii=False,
-        )
-    )
+    click.echo(json.dumps({"act": act.id, "protocol": act.protocol, "type": type_code,
+                           "id_posizione": external_id, "notice_number": act.notice_number,
+                           "amount_due": cents_to_machine(act.amount_due_cents), "pdf": str(pdf_path)},
+                          ensure_ascii=False))
     _drain_index()
 
 

@@ -206,7 +206,6 @@ class Act(CreatedMixin, Base):
 # taxpayer; a campaign's item to its campaign (and through the position to the taxpayer).
 register_scope(ActTemplate, ente=ActTemplate.ente_id)
 register_scope(Campaign, ente=Campaign.ente_id)
-register_scope(
-    CampaignItem, ente=through(CampaignItem.campaign_id), taxpayer=through(CampaignItem.position_id)
-)
+register_scope(CampaignItem, ente=through(CampaignItem.campaign_id),
+               taxpayer=through(CampaignItem.position_id))
 register_scope(Act, ente=Act.ente_id, taxpayer=Act.taxpayer_id)
