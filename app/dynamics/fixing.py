@@ -57,7 +57,17 @@ def fix_amounts(
     if _booked_after(session, position.id, on):
         return []  # a later booking already covers this date: booking again would count it twice
     due = due if due is not None else amount_due(session, position, on)
-    rows = [
+    rows = _movements(position, due, on, actor, reason)
+    if not rows:
+        return []
+    session.add_all(rows)
+    session.flush()
+    _fixed_event(session, position, rows, on, actor, reason, payload)
+    return rows
+
+
+def _movements(position: Position, due: Due, on: dt.date, actor: Actor, reason: str) -> list[Movement]:
+    return [
         Movement(
             position_id=position.id,
             component=component,
@@ -69,10 +79,17 @@ def fix_amounts(
         )
         for component, kind, cents in fixing_lines(due)
     ]
-    if not rows:
-        return []
-    session.add_all(rows)
-    session.flush()
+
+
+def _fixed_event(
+    session: Session,
+    position: Position,
+    rows: list[Movement],
+    on: dt.date,
+    actor: Actor,
+    reason: str,
+    payload: dict[str, Any] | None,
+) -> None:
     total = sum(r.amount_cents for r in rows)
     record_event(
         session,
@@ -89,7 +106,40 @@ def fix_amounts(
             "cents": {r.component: r.amount_cents for r in rows},
         },
     )
-    return rows
+
+
+def fix_amounts_many(
+    session: Session,
+    entries: list[tuple[Position, Due | None, str, dict[str, Any]]],
+    on: dt.date,
+    actor: Actor,
+) -> None:
+    """`fix_amounts` of many positions at the same date (a campaign's chunk of acts): one query for the
+    later bookings, the movements inserted together (one flush), one event per position that booked some.
+    `entries`: (position, the amount due at `on` or None, reason, payload)."""
+    ids = [position.id for position, *_ in entries]
+    later = set(
+        session.scalars(
+            sa.select(Movement.position_id)
+            .where(Movement.position_id.in_(ids), Movement.value_date > on, live_booking())
+            .distinct()
+        )
+    )
+    booked: list[tuple[Position, list[Movement], str, dict[str, Any]]] = []
+    for position, due, reason, payload in entries:
+        if position.id in later:
+            continue  # a later booking already covers this date
+        if due is None or due.on != on or due.position_id != position.id:
+            due = amount_due(session, position, on)
+        rows = _movements(position, due, on, actor, reason)
+        if rows:
+            booked.append((position, rows, reason, payload))
+    if not booked:
+        return
+    session.add_all([row for _, rows, _, _ in booked for row in rows])
+    session.flush()
+    for position, rows, reason, payload in booked:
+        _fixed_event(session, position, rows, on, actor, reason, payload)
 
 
 def _booked_after(session: Session, position_id: int, on: dt.date) -> bool:

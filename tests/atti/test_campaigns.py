@@ -125,8 +125,52 @@ def test_a_campaign_issues_every_selected_act_once_with_progress_and_events(sess
 def tasks_again(session, campaign: Campaign, job: BatchJob, ids: list[int]) -> None:
     session.commit()
     result = tasks.issue_chunk(campaign.id, job.id, ids)
-    assert result == {"issued": 0, "failed": 0}
+    assert (result["issued"], result["failed"]) == (0, 0)
     assert tasks.run_campaign(job.id) is None  # the job is done: nothing to run
+
+
+def test_a_chunk_writes_its_acts_in_a_few_statements_whatever_its_size(session) -> None:
+    """The chunk reads what it needs and writes each table at once: the statements do not grow with the
+    acts (about 18 an act before), and each act still has its document, links, outbox row, events."""
+    from app.archive.models import DocumentLink, SearchOutbox
+
+    campaign = _campaign(session)
+    approve_campaign(session, campaign, _admin(session), can_approve=True)
+    session.commit()
+    ids = session.scalars(
+        sa.select(CampaignItem.id).where(
+            CampaignItem.campaign_id == campaign.id, CampaignItem.status == "da_emettere"
+        )
+    ).all()
+    assert len(ids) > 3
+    result = tasks.issue_chunk(campaign.id, campaign.job_id, list(ids))
+    assert result["issued"] + result["failed"] == len(ids) and result["issued"] > 3
+    assert result["statements"] <= 60, result  # 54 acts here: ~50 statements, ~18 an act before
+    session.expire_all()
+    acts = session.scalars(sa.select(Act).where(Act.campaign_id == campaign.id)).all()
+    assert len(acts) == result["issued"]
+    documents = [a.document_id for a in acts]
+    links = session.execute(
+        sa.select(DocumentLink.kind, DocumentLink.state).where(DocumentLink.document_id.in_(documents))
+    ).all()
+    assert sorted(links) == sorted([("position", "confirmed"), ("taxpayer", "confirmed")] * len(acts))
+    outbox = session.scalar(
+        sa.select(sa.func.count(SearchOutbox.id)).where(SearchOutbox.document_id.in_(documents))
+    )
+    assert outbox == len(acts)
+    for kind, count in (("act.issued", len(acts)), ("document.filed", len(acts))):
+        events = session.scalars(
+            sa.select(Event).where(Event.kind == kind, Event.taxpayer_id.in_([a.taxpayer_id for a in acts]))
+        ).all()
+        mine = [e for e in events if e.payload.get("document") in documents]
+        assert len(mine) == count, kind
+    fixed = session.scalars(
+        sa.select(Event).where(
+            Event.kind == "position.amounts_fixed", Event.position_id.in_([a.position_id for a in acts])
+        )
+    ).all()
+    by_act = {e.payload["act"] for e in fixed if "act" in e.payload}  # (a plan's fixing names no act)
+    assert by_act and by_act <= {a.id for a in acts}  # the acts' interest and oneri became movements
 
 
 def test_a_stopped_campaign_resumes_where_it_stopped_and_never_issues_twice(session, worker) -> None:

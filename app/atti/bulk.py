@@ -1,0 +1,270 @@
+"""The issue of many acts at once (a campaign's chunk): the same rows as `app.atti.services.issue_act`
+(archive document with its two confirmed links, outbox row, `document.filed` event, `Act`, the fixing
+movements of app/dynamics/fixing.py, `act.issued` event), written a table at a time instead of one act's
+flushes at a time.
+
+Every act is checked and rendered first (Typst, once per act; no write, so a refusal leaves nothing behind);
+then the PDFs are stored and the rows inserted in a few flushes (SQLAlchemy batches each table's INSERT ...
+RETURNING). Never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.atti import rendering
+from app.atti.models import Act, ActType
+from app.atti.services import (
+    DOCUMENT_CHANNEL,
+    DOCUMENT_TYPE,
+    ActRefused,
+    Prepared,
+    _memo,
+    act_data,
+    check_position,
+    position_notice_number,
+    searchable_text,
+    signatory,
+)
+from app.core.audit import Actor, record_event
+from app.core.db import utcnow
+from app.positions.models import Position
+from app.reports.formatting import format_eur
+
+
+@dataclass(slots=True)
+class Request:
+    key: Any  # the caller's (a campaign item)
+    position: Position
+    protocol: str
+    due: Any = None  # the amount due at the issue date, when the caller has it
+
+
+@dataclass(slots=True)
+class Outcome:
+    key: Any
+    act: Act | None = None
+    refusal: str | None = None  # the Italian reason when refused
+
+
+@dataclass(slots=True)
+class _Rendered:
+    request: Request
+    prepared: Prepared
+    notice_number: str | None
+    data: dict[str, Any]
+    pdf: bytes
+    pages: int
+
+
+def issue_many(
+    session: Session,
+    requests: list[Request],
+    act_type: ActType,
+    on: dt.date,
+    actor: Actor,
+    *,
+    file_store: str,
+    campaign_id: int | None,
+    cache: dict[Any, Any],
+    stopped: Callable[[], bool] | None = None,
+    check_every: int = 20,
+) -> list[Outcome]:
+    """Issue the requests' acts; an outcome per request handled (`stopped()`, asked every `check_every`
+    acts, ends the rendering early: the acts rendered so far are issued, the others get no outcome)."""
+    outcomes: list[Outcome] = []
+    ready: list[_Rendered] = []
+    for n, request in enumerate(requests):
+        if stopped is not None and n and n % check_every == 0 and stopped():
+            break
+        try:
+            ready.append(_render(session, request, act_type, on, cache))
+        except ActRefused as exc:
+            outcomes.append(Outcome(request.key, refusal=exc.message))
+    outcomes.extend(_write(session, ready, act_type, on, actor, file_store, campaign_id, cache))
+    return outcomes
+
+
+def _render(
+    session: Session, request: Request, act_type: ActType, on: dt.date, cache: dict[Any, Any]
+) -> _Rendered:
+    position = request.position
+    prepared = check_position(session, position, act_type, on, due=request.due, cache=cache)
+    notice_number = (
+        _memo(cache, ("avviso", position.id), lambda: position_notice_number(session, position, on))
+        if act_type.with_payment
+        else None
+    )
+    ente = position.ente
+    data = act_data(
+        ente=ente,
+        entrata=position.entrata,
+        position=position,
+        taxpayer=position.taxpayer,
+        act_type=act_type,
+        protocol=request.protocol,
+        on=on,
+        notice_number=notice_number,
+        lines=prepared.lines,
+        total_cents=prepared.amount_cents,
+        term=prepared.term,
+        signature=_memo(cache, ("firma", ente.id, on), lambda: signatory(session, ente, on)),
+    )
+    try:
+        rendered = rendering.render(prepared.template.source, data)
+    except rendering.TemplateError as exc:
+        raise ActRefused(exc.message_it) from None
+    return _Rendered(request, prepared, notice_number, data, rendered.pdf, rendered.pages)
+
+
+def _write(
+    session: Session,
+    ready: list[_Rendered],
+    act_type: ActType,
+    on: dt.date,
+    actor: Actor,
+    file_store: str,
+    campaign_id: int | None,
+    cache: dict[Any, Any],
+) -> list[Outcome]:
+    from app.archive import services as archive
+    from app.archive.models import CHANNELS, Document, DocumentLink, SearchOutbox
+    from app.dynamics.fixing import fix_amounts_many
+    from app.jobs.files import store_stream
+
+    if not ready:
+        return []
+    documents = []
+    for r in ready:
+        position = r.request.position
+        ente = position.ente
+        key = ("tipo_documento", ente.id)
+        if key not in cache:
+            cache[key] = archive.document_type(session, ente.id, DOCUMENT_TYPE)
+        kind = cache[key]
+        stored = store_stream(file_store, io.BytesIO(r.pdf))
+        documents.append(
+            Document(
+                ente_id=ente.id,
+                protocol=r.request.protocol,
+                received_date=on,
+                channel=DOCUMENT_CHANNEL,
+                type_id=kind.id,
+                sender=ente.name[:250],
+                subject=f"{act_type.name} · posizione {position.external_id}"[:500],
+                file_name=f"{r.request.protocol}.pdf",
+                sha256=stored.sha256,
+                file_path=stored.relative_path,
+                size_bytes=stored.size,
+                mime_type="application/pdf",
+                pages=r.pages,
+                encrypted=False,
+                text=searchable_text(r.data),
+                text_source="text_layer",
+                status="indexed",
+                version=1,
+                created_by_id=actor.user_id,
+                created_by_label=actor.label,
+            )
+        )
+    session.add_all(documents)
+    session.flush()  # one INSERT ... RETURNING for the chunk's documents
+    now = utcnow()
+    acts = []
+    channel = CHANNELS.get(DOCUMENT_CHANNEL, DOCUMENT_CHANNEL).lower()
+    for r, document in zip(ready, documents, strict=True):
+        position = r.request.position
+        for kind_, target in (("taxpayer", position.taxpayer_id), ("position", position.id)):
+            session.add(
+                DocumentLink(
+                    document_id=document.id,
+                    kind=kind_,
+                    target_id=target,
+                    taxpayer_id=position.taxpayer_id,
+                    position_id=position.id if kind_ == "position" else None,
+                    matched="",
+                    state="confirmed",
+                    decided_by_id=actor.user_id,
+                    decided_by_label=actor.label,
+                    decided_dt=now,
+                )
+            )
+        session.add(SearchOutbox(document_id=document.id, op="index"))
+        record_event(  # as archive.record_filed writes it (the taxpayer is the document's only one)
+            session,
+            actor,
+            "document.filed",
+            f"Documento {document.protocol} protocollato ({channel}): {document.file_name}",
+            taxpayer_id=position.taxpayer_id,
+            ente_id=document.ente_id,
+            payload={"document": document.id, "protocol": document.protocol},
+        )
+        acts.append(
+            Act(
+                ente_id=position.ente_id,
+                entrata_id=position.entrata_id,
+                position_id=position.id,
+                taxpayer_id=position.taxpayer_id,
+                act_type_id=act_type.id,
+                template_id=r.prepared.template.id,
+                campaign_id=campaign_id,
+                issue_date=on,
+                protocol=r.request.protocol,
+                protocol_date=on,
+                notice_number=r.notice_number,
+                amount_due_cents=r.prepared.amount_cents,
+                breakdown={
+                    "as_of": on.isoformat(),
+                    "total_cents": r.prepared.amount_cents,
+                    "lines": [dict(line) for line in r.prepared.lines],
+                    "term_days": r.prepared.term,
+                },
+                document_id=document.id,
+                pages=r.pages,
+                sha256=document.sha256,
+                status="emesso",
+                created_by_id=actor.user_id,
+                created_by_label=actor.label,
+            )
+        )
+    session.add_all(acts)
+    session.flush()  # links, outbox rows, events and acts: one INSERT per table
+    archive.request_indexing(session)
+    if act_type.with_payment:  # the figures the acts print become movements (issue 14), as issue_act does
+        fix_amounts_many(
+            session,
+            [
+                (r.request.position, r.prepared.due, f"{act_type.name} prot. {act.protocol}", {"act": act.id})
+                for r, act in zip(ready, acts, strict=True)
+            ],
+            on,
+            actor,
+        )
+    for r, act, document in zip(ready, acts, documents, strict=True):
+        position = r.request.position
+        record_event(
+            session,
+            actor,
+            "act.issued",
+            f"{act_type.name} prot. {act.protocol} emesso: {format_eur(r.prepared.amount_cents)}",
+            taxpayer_id=position.taxpayer_id,
+            position_id=position.id,
+            ente_id=position.ente_id,
+            payload={
+                "act": act.id,
+                "type": act_type.code,
+                "protocol": act.protocol,
+                "document": document.id,
+                "notice_number": r.notice_number,
+                "amount_due_cents": r.prepared.amount_cents,
+                "template": r.prepared.template.id,
+                "template_version": r.prepared.template.version,
+                "campaign": campaign_id,
+            },
+        )
+    return [Outcome(r.request.key, act=act) for r, act in zip(ready, acts, strict=True)]
