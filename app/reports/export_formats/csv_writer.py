@@ -26,6 +26,7 @@ from app.reports.export_formats.spec import MACHINE_FORMATTERS, ExportSpec, Tota
 
 BOM = "\ufeff"
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_CHARS = frozenset(_FORMULA_TRIGGERS)
 _BATCH_ROWS = 1000
 
 
@@ -44,15 +45,35 @@ def write_csv(
         escape_formula if escape_formulas and column.kind == "text" else MACHINE_FORMATTERS[column.kind]
         for column in spec.columns
     ]
+    # The hot loop of big exports does per cell only what a normalised value needs: str and int cells are
+    # written by csv.writer as they are (str() of an int is its machine form, None an empty field), text is
+    # checked for a formula trigger inline, and only money, dates, datetimes and percentages call a formatter.
+    calls = [
+        (index, MACHINE_FORMATTERS[column.kind])
+        for index, column in enumerate(spec.columns)
+        if column.kind not in ("text", "int")
+    ]
+    texts = [index for index, column in enumerate(spec.columns) if escape_formulas and column.kind == "text"]
     totals = Totals(spec)
+    summing = include_totals and totals.enabled
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", quotechar='"', lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow([column.header for column in spec.columns])
     pending = 0
     for values in iter_values(rows, spec):
-        totals.add(values)
-        writer.writerow(["" if v is None else fmt(v) for fmt, v in zip(formatters, values, strict=True)])
+        if summing:
+            totals.add(values)
+        cells = list(values)
+        for index, fmt in calls:
+            value = cells[index]
+            if value is not None:
+                cells[index] = fmt(value)
+        for index in texts:
+            value = cells[index]
+            if value and value[0] in _TRIGGER_CHARS:
+                cells[index] = "'" + value
+        writer.writerow(cells)
         pending += 1
         if pending == _BATCH_ROWS:
             yield _drain(buffer)

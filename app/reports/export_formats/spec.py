@@ -220,8 +220,15 @@ def iter_values(rows: Iterable[Any], spec: ExportSpec) -> Iterator[tuple[Any, ..
     ready = tuple(_READY_TYPES.get(column.kind) for column in spec.columns)
     width = len(keys)
     pick = itemgetter(*keys) if width > 1 else (lambda row: (row[keys[0]],))
+    # a row whose values' types were all seen normal (or None) before passes whole: one map(type) per row
+    # instead of a test per value (the types of a query's rows repeat)
+    accepted: set[tuple[type, ...]] = set()
+    mappings: set[type] = {dict}
     for number, row in enumerate(rows, start=1):
-        if type(row) is dict or isinstance(row, Mapping):
+        kind = type(row)
+        if kind not in mappings and isinstance(row, Mapping):
+            mappings.add(kind)
+        if kind in mappings:
             raw = pick(row)
         elif isinstance(row, Sequence) and not isinstance(row, str | bytes):
             if len(row) != width:
@@ -229,6 +236,14 @@ def iter_values(rows: Iterable[Any], spec: ExportSpec) -> Iterator[tuple[Any, ..
             raw = row
         else:
             raw = [getattr(row, key) for key in keys]
+        types = tuple(map(type, raw))
+        if types in accepted:
+            yield tuple(raw)
+            continue
+        if all(t is _NONE or t is normal for t, normal in zip(types, ready, strict=True)):
+            accepted.add(types)
+            yield tuple(raw)
+            continue
         try:
             values = tuple(
                 [
@@ -289,6 +304,7 @@ def _to_percent(value: Any) -> Decimal:
 #: The type a value of each kind already has when it needs no conversion (exactly: a bool is no int, a
 #: datetime no date).
 _READY_TYPES: dict[str, type] = {"text": str, "int": int, "money": int, "date": date}
+_NONE = type(None)
 
 _CONVERTERS = {
     "text": _to_text,
