@@ -27,6 +27,7 @@ from app.atti.services import (
     _memo,
     act_data,
     check_position,
+    confirmed_links,
     position_notice_number,
     searchable_text,
     signatory,
@@ -133,7 +134,7 @@ def _write(
     cache: dict[Any, Any],
 ) -> list[Outcome]:
     from app.archive import services as archive
-    from app.archive.models import CHANNELS, Document, DocumentLink, SearchOutbox
+    from app.archive.models import CHANNELS, Document, SearchOutbox
     from app.dynamics.fixing import fix_amounts_many
     from app.jobs.files import store_stream
 
@@ -179,21 +180,7 @@ def _write(
     channel = CHANNELS.get(DOCUMENT_CHANNEL, DOCUMENT_CHANNEL).lower()
     for r, document in zip(ready, documents, strict=True):
         position = r.request.position
-        for kind_, target in (("taxpayer", position.taxpayer_id), ("position", position.id)):
-            session.add(
-                DocumentLink(
-                    document_id=document.id,
-                    kind=kind_,
-                    target_id=target,
-                    taxpayer_id=position.taxpayer_id,
-                    position_id=position.id if kind_ == "position" else None,
-                    matched="",
-                    state="confirmed",
-                    decided_by_id=actor.user_id,
-                    decided_by_label=actor.label,
-                    decided_dt=now,
-                )
-            )
+        session.add_all(confirmed_links(document.id, position.taxpayer_id, position.id, actor, now))
         session.add(SearchOutbox(document_id=document.id, op="index"))
         record_event(  # as archive.record_filed writes it (the taxpayer is the document's only one)
             session,

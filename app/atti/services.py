@@ -17,7 +17,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -35,6 +35,9 @@ from app.enti.queries import in_force, parameter_rows
 from app.positions.models import COMPONENT_LABELS, Position
 from app.reports.formatting import format_date_it, format_eur
 from app.taxpayers.models import Taxpayer
+
+if TYPE_CHECKING:
+    from app.archive.models import DocumentLink
 
 ROME = ZoneInfo("Europe/Rome")
 DOCUMENT_TYPE = "atto_emesso"
@@ -708,7 +711,7 @@ def file_act_pdf(
     """The act's PDF as an archive document of the ente (type `atto_emesso`, channel `uscita`), with the
     protocol already taken, linked (confirmed) to the taxpayer and the position."""
     from app.archive import services as archive
-    from app.archive.models import Document, DocumentLink
+    from app.archive.models import Document
     from app.jobs.files import store_stream
 
     stored = store_stream(file_store, io.BytesIO(pdf))
@@ -737,20 +740,7 @@ def file_act_pdf(
     )
     session.add(document)
     session.flush()
-    now = utcnow()
-    for kind_, target in (("taxpayer", taxpayer.id), ("position", position.id)):
-        link = DocumentLink(
-            document_id=document.id,
-            kind=kind_,
-            target_id=target,
-            taxpayer_id=taxpayer.id,
-            position_id=position.id if kind_ == "position" else None,
-            matched="",
-            state="confirmed",
-            decided_by_id=actor.user_id,
-            decided_by_label=actor.label,
-            decided_dt=now,
-        )
+    for link in confirmed_links(document.id, taxpayer.id, position.id, actor, utcnow()):
         session.add(link)
         document.links.append(link)
     archive.record_filed(session, document, actor)
@@ -760,3 +750,27 @@ def file_act_pdf(
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def confirmed_links(
+    document_id: int, taxpayer_id: int, position_id: int, actor: Actor, now: dt.datetime
+) -> list[DocumentLink]:
+    """An issued act's PDF is the taxpayer's and the position's, confirmed by whoever issued it (one act at a
+    time here, a chunk at a time in app/atti/bulk.py)."""
+    from app.archive.models import DocumentLink
+
+    return [
+        DocumentLink(
+            document_id=document_id,
+            kind=kind,
+            target_id=target,
+            taxpayer_id=taxpayer_id,
+            position_id=position_id if kind == "position" else None,
+            matched="",
+            state="confirmed",
+            decided_by_id=actor.user_id,
+            decided_by_label=actor.label,
+            decided_dt=now,
+        )
+        for kind, target in (("taxpayer", taxpayer_id), ("position", position_id))
+    ]

@@ -243,3 +243,25 @@ def refuse_before(on: dt.date, deadline: dt.date | None, what: str, source: str)
     if deadline is None or on < deadline:
         when = f"dal {format_date_it(deadline)}" if deadline else "dopo la notifica"
         raise ProcedureRefused(f"{what}: è possibile solo {when} ({source}).", deadline=deadline)
+
+
+def notify_warning(
+    session: Session, procedure: Procedure, actor: Actor, on: dt.date, term_parameter: str, act_name: str
+) -> None:
+    """The warning act (preavviso di fermo, comunicazione preventiva di ipoteca) was notified on `on`: the
+    step records the date and the term (parameter `term_parameter`) after which the procedure may go on."""
+    if procedure.act is not None and on < procedure.act.issue_date:
+        raise ProcedureRefused(
+            f"La data di notifica non può precedere l'emissione {act_name} "
+            f"({format_date_it(procedure.act.issue_date)})."
+        )
+    days, source = term_days(session, procedure.position, term_parameter, on)
+    add_step(
+        session,
+        procedure,
+        actor,
+        "notifica_preavviso",
+        on,
+        due_date=on + dt.timedelta(days=days),
+        note=f"{days} giorni per pagare ({source})",
+    )

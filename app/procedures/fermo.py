@@ -16,7 +16,7 @@ from app.core.audit import Actor, record_event
 from app.procedures import common
 from app.procedures.machine import ProcedureRefused
 from app.procedures.models import Procedure
-from app.reports.formatting import format_date_it, format_eur
+from app.reports.formatting import format_eur
 
 SOURCE = "D.Lgs. 33/2025, art. 187 (già art. 86 D.P.R. 602/1973)"
 TERM_PARAMETER = "termine_preavviso_fermo"
@@ -110,21 +110,7 @@ def declared_strumentale(session: Session, taxpayer_id: int, plate: str) -> bool
 
 def notify(session: Session, procedure: Procedure, actor: Actor, on: dt.date) -> None:
     """The preavviso was notified on `on`: the fermo may be registered after the term (30 days)."""
-    if procedure.act is not None and on < procedure.act.issue_date:
-        raise ProcedureRefused(
-            "La data di notifica non può precedere l'emissione del preavviso "
-            f"({format_date_it(procedure.act.issue_date)})."
-        )
-    days, source = common.term_days(session, procedure.position, TERM_PARAMETER, on)
-    common.add_step(
-        session,
-        procedure,
-        actor,
-        "notifica_preavviso",
-        on,
-        due_date=on + dt.timedelta(days=days),
-        note=f"{days} giorni per pagare ({source})",
-    )
+    common.notify_warning(session, procedure, actor, on, TERM_PARAMETER, "del preavviso")
 
 
 def declare_strumentale(

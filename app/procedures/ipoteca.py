@@ -90,21 +90,7 @@ def start(
 
 
 def notify(session: Session, procedure: Procedure, actor: Actor, on: dt.date) -> None:
-    if procedure.act is not None and on < procedure.act.issue_date:
-        raise ProcedureRefused(
-            "La data di notifica non può precedere l'emissione della comunicazione "
-            f"({format_date_it(procedure.act.issue_date)})."
-        )
-    days, source = common.term_days(session, procedure.position, TERM_PARAMETER, on)
-    common.add_step(
-        session,
-        procedure,
-        actor,
-        "notifica_preavviso",
-        on,
-        due_date=on + dt.timedelta(days=days),
-        note=f"{days} giorni per pagare ({source})",
-    )
+    common.notify_warning(session, procedure, actor, on, TERM_PARAMETER, "della comunicazione")
 
 
 def register(session: Session, procedure: Procedure, actor: Actor, on: dt.date) -> None:
