@@ -15,6 +15,8 @@ OFFSET), choices a list (anything else is refused).
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from typing import Any, TypeVar
 
 from flask import abort
@@ -74,3 +76,17 @@ def valid_query(form: F, *, shown_on_form: tuple[str, ...] = ()) -> F:
 def _is_ours(message: str) -> bool:
     """Our validators' messages are Italian; WTForms' built-in ones may not be (they depend on the locale)."""
     return message.startswith(("contiene", "un numero", "una data", "al massimo"))
+
+
+class QueryArgs:
+    """Mixin of a filters dataclass: `as_args()` gives back the query string it stands for (the set values,
+    dates in ISO form), for the links that must keep the filters (paging, exports, drill-downs)."""
+
+    __slots__ = ()
+
+    def as_args(self) -> dict[str, str]:
+        return {
+            field.name: (value.isoformat() if isinstance(value, dt.date) else str(value))
+            for field in dataclasses.fields(self)  # type: ignore[arg-type]
+            if (value := getattr(self, field.name)) not in (None, "")
+        }

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.carichi.models import Carico
 from app.core.access import Principal, scoped
+from app.core.query_forms import QueryArgs
 from app.enti.models import Ente, Entrata
 from app.positions.models import Movement, Position
 from app.positions.queries import ABATED_KINDS, ORIGINAL_KINDS, PAID_KINDS, position_rows_stmt
@@ -26,7 +27,7 @@ SUSPENDED_STATES = ("sospesa",)
 
 
 @dataclass(frozen=True, slots=True)
-class PositionSearch:
+class PositionSearch(QueryArgs):
     cf: str | None = None
     nome: str | None = None
     nascita: dt.date | None = None
@@ -50,13 +51,6 @@ class PositionSearch:
                 self.stato,
             )
         )
-
-    def as_args(self) -> dict[str, str]:
-        return {
-            k: (v.isoformat() if isinstance(v, dt.date) else str(v))
-            for k in self.__slots__
-            if (v := getattr(self, k)) not in (None, "")
-        }
 
 
 def _like_prefix(text: str) -> str:

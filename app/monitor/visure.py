@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app.atti.models import Act, ActType
 from app.carichi.models import Carico
 from app.core.access import Principal, scoped, scoped_join
+from app.core.query_forms import QueryArgs
 from app.enti.models import Ente, Entrata
 from app.payments import reports
 from app.payments.models import Payment
@@ -23,7 +24,7 @@ COLLECTION_GROUPING = ("mese", "entrata", "canale")
 
 
 @dataclass(frozen=True, slots=True)
-class ActFilters:
+class ActFilters(QueryArgs):
     ente: str | None = None
     entrata: str | None = None
     carico: int | None = None
@@ -32,13 +33,6 @@ class ActFilters:
     esito: str | None = None
     dal: dt.date | None = None
     al: dt.date | None = None
-
-    def as_args(self) -> dict[str, str]:
-        return {
-            k: (v.isoformat() if isinstance(v, dt.date) else str(v))
-            for k in self.__slots__
-            if (v := getattr(self, k)) not in (None, "")
-        }
 
 
 def _acts(principal: Principal, filters: ActFilters) -> sa.Select:
@@ -148,19 +142,12 @@ def act_type_choices(session: sa.orm.Session) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True, slots=True)
-class CollectionFilters:
+class CollectionFilters(QueryArgs):
     ente: str | None = None
     entrata: str | None = None
     canale: str | None = None
     dal: dt.date | None = None
     al: dt.date | None = None
-
-    def as_args(self) -> dict[str, str]:
-        return {
-            k: (v.isoformat() if isinstance(v, dt.date) else str(v))
-            for k in self.__slots__
-            if (v := getattr(self, k)) not in (None, "")
-        }
 
     def report_filters(self) -> reports.Filters:
         """The same selection as the rendicontazione's filters (its totals, its detail)."""

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.access import Principal, scoped, scoped_join
+from app.core.query_forms import QueryArgs
 from app.enti.models import Ente, Entrata
 from app.payments.models import PAYMENT_STATUSES, Allocation, Payment, PaymentFlow
 from app.positions.models import COMPONENT_LABELS, Position
@@ -39,7 +40,7 @@ DEFAULT_GROUPING = ("ente", "entrata", "capitolo", "componente")
 
 
 @dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(QueryArgs):
     dal: dt.date | None = None
     al: dt.date | None = None
     ente: str | None = None
@@ -49,13 +50,6 @@ class Filters:
     componente: str | None = None
     canale: str | None = None
     mese: int | None = None
-
-    def as_args(self) -> dict[str, str]:
-        return {
-            k: (v.isoformat() if isinstance(v, dt.date) else str(v))
-            for k in self.__slots__
-            if (v := getattr(self, k)) not in (None, "")
-        }
 
 
 def _base(principal: Principal, filters: Filters) -> sa.Select:
