@@ -62,7 +62,7 @@ def _in(column: str, values: dict[str, str]) -> str:
 
 class PrintBatch(CreatedMixin, Base):
     """One batch for the postal provider: the ZIP (merged PDF + CSV/XML manifest) in the file store, and the
-    acts left out by the address pre-check with their reasons."""
+    acts and postal messages left out by the address pre-check with their reasons."""
 
     __tablename__ = "act_print_batches"
     __versioned__ = True
@@ -72,6 +72,7 @@ class PrintBatch(CreatedMixin, Base):
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     status: Mapped[str] = mapped_column(sa.String(12), default="pronto")
     acts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    messages: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")  # postal messages
     pages: Mapped[int] = mapped_column(sa.Integer, default=0)
     file_path: Mapped[str] = mapped_column(sa.String(200), info={STORED_FILE: True})
     sha256: Mapped[str] = mapped_column(sa.String(64))

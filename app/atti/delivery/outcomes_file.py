@@ -26,7 +26,16 @@ POSTAL_OUTCOMES: dict[str, str] = {
     "deceduto": "Destinatario deceduto",
     "rifiutato": "Rifiutato dal destinatario",
 }
-CSV_COLUMNS = ("id_atto", "protocollo", "esito", "data_esito", "data_cad", "codice_raccomandata")
+CSV_COLUMNS = (
+    "id_atto",
+    "protocollo",
+    "esito",
+    "data_esito",
+    "data_cad",
+    "codice_raccomandata",
+    "id_comunicazione",
+)
+WHICH = ("id_atto", "protocollo", "id_comunicazione")  # at least one names the act or the postal message
 REQUIRED_COLUMNS = ("esito", "data_esito")
 
 
@@ -39,6 +48,7 @@ class OutcomeLine:
     event_date: dt.date
     cad_date: dt.date | None
     barcode: str | None
+    message_id: int | None = None  # a postal message (app/crm/messages) instead of an act
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +81,24 @@ def _date(value: str) -> dt.date:
 
 def _line(n: int, fields: dict[str, str], errors: list[LineError]) -> OutcomeLine | None:
     before = len(errors)
-    act_text = (fields.get("id_atto") or "").strip()
     protocol = (fields.get("protocollo") or "").strip() or None
-    act_id: int | None = None
-    if act_text:
-        if act_text.isdigit() and len(act_text) <= 12:
-            act_id = int(act_text)
-        else:
-            errors.append(LineError(n, "id_atto", f"non è un numero: {act_text[:20]!r}"))
-    elif protocol is None:
-        errors.append(LineError(n, "id_atto", "manca l'atto: indicare id_atto o protocollo"))
+    ids: dict[str, int | None] = {}
+    for name in ("id_atto", "id_comunicazione"):
+        text = (fields.get(name) or "").strip()
+        ids[name] = None
+        if text:
+            if text.isdigit() and len(text) <= 12:
+                ids[name] = int(text)
+            else:
+                errors.append(LineError(n, name, f"non è un numero: {text[:20]!r}"))
+    act_id, message_id = ids["id_atto"], ids["id_comunicazione"]
+    named = [name for name in ("id_atto", "id_comunicazione") if (fields.get(name) or "").strip()]
+    if not named and protocol is None:
+        errors.append(
+            LineError(n, "id_atto", "manca l'atto: indicare id_atto, id_comunicazione o protocollo")
+        )
+    if len(named) == 2:
+        errors.append(LineError(n, "id_comunicazione", "indicare l'atto o la comunicazione, non entrambi"))
     if protocol is not None and len(protocol) > 40:
         errors.append(LineError(n, "protocollo", "più di 40 caratteri"))
     outcome = (fields.get("esito") or "").strip().lower()
@@ -108,7 +126,7 @@ def _line(n: int, fields: dict[str, str], errors: list[LineError]) -> OutcomeLin
     barcode = (fields.get("codice_raccomandata") or "").strip()[:60] or None
     if len(errors) > before or event is None:
         return None
-    return OutcomeLine(n, act_id, protocol, outcome, event, cad, barcode)
+    return OutcomeLine(n, act_id, protocol, outcome, event, cad, barcode, message_id)
 
 
 def _read_csv(data: bytes, errors: list[LineError]) -> list[OutcomeLine]:
@@ -123,7 +141,7 @@ def _read_csv(data: bytes, errors: list[LineError]) -> list[OutcomeLine]:
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if "id_atto" not in header and "protocollo" not in header:
+    if not any(name in header for name in WHICH):
         missing.insert(0, "id_atto o protocollo")
     if missing:
         raise OutcomesRefused([LineError(1, c, "colonna mancante nell'intestazione") for c in missing])

@@ -4,6 +4,10 @@ bytes, returns bytes; the service stores the ZIP in the file store.
 
 Each act gets a raccomandata barcode placeholder `<batch code>-<sequence, 6 digits>`: the provider prints
 its own barcode and sends it back in the outcome flow with our placeholder (column `codice_raccomandata`).
+
+An item is an act (`kind` "atto") or a postal message's letter (`kind` "comunicazione", app/crm/messages):
+`item_id` is the act's id or the message's. Manifest 1.1 adds, after the columns of 1.0, `tipo` and
+`id_comunicazione` (CSV) and the `<comunicazione>` element (XML); an act's row is the same as in 1.0.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from lxml import etree
 
 from app.atti.delivery.addresses import PostalAddress, address_problems, normalized
 
-MANIFEST_VERSION = "1.0"
-MANIFEST_NS = "urn:esattoria:stampa:1"
+MANIFEST_VERSION = "1.1"
+MANIFEST_NS = "urn:esattoria:stampa:1"  # 1.1 only adds (columns, an element): the namespace stays
+KIND_ACT = "atto"
+KIND_MESSAGE = "comunicazione"
 CSV_COLUMNS = (
     "sequenza",
     "codice_raccomandata",
@@ -37,32 +43,36 @@ CSV_COLUMNS = (
     "pagine",
     "pagina_iniziale",
     "sha256",
+    "tipo",
+    "id_comunicazione",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class PrintItem:
-    act_id: int
+    act_id: int  # the act's id, or the message's when kind is "comunicazione"
     protocol: str
     codice_fiscale: str
     recipient: str
     address: PostalAddress | None
     pdf: bytes
+    kind: str = KIND_ACT
 
 
 @dataclass(frozen=True, slots=True)
 class Unfixable:
-    act_id: int
+    act_id: int  # as PrintItem's
     protocol: str
     recipient: str
     problems: tuple[str, ...]
+    kind: str = KIND_ACT
 
 
 @dataclass(frozen=True, slots=True)
 class ManifestRow:
     sequence: int
     barcode: str
-    act_id: int
+    act_id: int  # as PrintItem's
     protocol: str
     codice_fiscale: str
     recipient: str
@@ -70,6 +80,11 @@ class ManifestRow:
     pages: int
     first_page: int
     sha256: str
+    kind: str = KIND_ACT
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind == KIND_MESSAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +101,7 @@ def precheck(items: Sequence[PrintItem]) -> tuple[list[PrintItem], list[Unfixabl
     for item in items:
         problems = address_problems(item.address)
         if problems:
-            bad.append(Unfixable(item.act_id, item.protocol, item.recipient, tuple(problems)))
+            bad.append(Unfixable(item.act_id, item.protocol, item.recipient, tuple(problems), item.kind))
         else:
             good.append(item)
     return good, bad
@@ -105,7 +120,7 @@ def _csv(rows: Sequence[ManifestRow]) -> bytes:
             [
                 r.sequence,
                 r.barcode,
-                r.act_id,
+                "" if r.is_message else r.act_id,
                 r.protocol,
                 r.codice_fiscale,
                 r.recipient,
@@ -116,6 +131,8 @@ def _csv(rows: Sequence[ManifestRow]) -> bytes:
                 r.pages,
                 r.first_page,
                 r.sha256,
+                r.kind,
+                r.act_id if r.is_message else "",
             ]
         )
     return out.getvalue().encode("utf-8-sig")
@@ -126,15 +143,16 @@ def _xml(batch_code: str, created: dt.datetime, rows: Sequence[ManifestRow], pdf
     root.set("versione", MANIFEST_VERSION)
     root.set("codice", batch_code)
     root.set("creato", created.isoformat(timespec="seconds"))
-    root.set("atti", str(len(rows)))
+    root.set("atti", str(sum(not r.is_message for r in rows)))
+    root.set("comunicazioni", str(sum(r.is_message for r in rows)))
     root.set("pagine", str(sum(r.pages for r in rows)))
     root.set("file_pdf", pdf_name)
     for r in rows:
-        item = etree.SubElement(root, f"{{{MANIFEST_NS}}}atto")
+        item = etree.SubElement(root, f"{{{MANIFEST_NS}}}{r.kind}")
         item.set("sequenza", str(r.sequence))
         for tag, value in (
             ("codice_raccomandata", r.barcode),
-            ("id_atto", str(r.act_id)),
+            ("id_comunicazione" if r.is_message else "id_atto", str(r.act_id)),
             ("protocollo", r.protocol),
             ("codice_fiscale", r.codice_fiscale),
             ("destinatario", r.recipient),
@@ -157,21 +175,21 @@ def _xml(batch_code: str, created: dt.datetime, rows: Sequence[ManifestRow], pdf
 
 def build_batch(batch_code: str, items: Sequence[PrintItem], created: dt.datetime) -> PrintBatchFile:
     """The ZIP of a batch of deliverable items (call `precheck` first): `<code>.pdf` (every act, in order),
-    `<code>.csv` and `<code>.xml` (the manifest). ValueError when an item's address is not deliverable or its
-    PDF is unreadable (nothing is built)."""
+    `<code>.csv` and `<code>.xml` (the manifest). Acts and postal messages alike. ValueError when an item's
+    address is not deliverable or its PDF is unreadable (nothing is built)."""
     merged = pikepdf.Pdf.new()
     rows: list[ManifestRow] = []
     next_page = 1
     for sequence, item in enumerate(items, start=1):
         if address_problems(item.address):
-            raise ValueError(f"atto {item.act_id}: indirizzo non recapitabile")
+            raise ValueError(f"{item.kind} {item.act_id}: indirizzo non recapitabile")
         assert item.address is not None  # noqa: S101 - checked just above
         try:
             with pikepdf.Pdf.open(io.BytesIO(item.pdf)) as source:
                 pages = len(source.pages)
                 merged.pages.extend(source.pages)
         except pikepdf.PdfError as exc:
-            raise ValueError(f"atto {item.act_id}: PDF non leggibile ({exc})") from None
+            raise ValueError(f"{item.kind} {item.act_id}: PDF non leggibile ({exc})") from None
         rows.append(
             ManifestRow(
                 sequence=sequence,
@@ -184,6 +202,7 @@ def build_batch(batch_code: str, items: Sequence[PrintItem], created: dt.datetim
                 pages=pages,
                 first_page=next_page,
                 sha256=hashlib.sha256(item.pdf).hexdigest(),
+                kind=item.kind,
             )
         )
         next_page += pages

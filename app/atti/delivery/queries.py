@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.atti.delivery.models import ActDelivery, ActOutcome, PrintBatch
 from app.atti.models import Act
 from app.core.access import Principal, scoped
+from app.crm.messages.models import Message
 
 LIST_LIMIT = 500
 
@@ -27,6 +28,12 @@ def get_batch(session: Session, principal: Principal, batch_id: int) -> PrintBat
 
 def batch_deliveries(session: Session, batch: PrintBatch) -> list[ActDelivery]:
     stmt = sa.select(ActDelivery).where(ActDelivery.batch_id == batch.id).order_by(ActDelivery.sequence)
+    return list(session.scalars(stmt))
+
+
+def batch_messages(session: Session, batch: PrintBatch) -> list[Message]:
+    """The postal messages (letters) a batch took, in manifest order (provider id: the placeholder)."""
+    stmt = sa.select(Message).where(Message.print_batch_id == batch.id).order_by(Message.provider_id)
     return list(session.scalars(stmt))
 
 

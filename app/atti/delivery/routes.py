@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from app.archive import mailbox
-from app.atti.delivery import queries, services
+from app.atti.delivery import letters, queries, services
 from app.atti.delivery.forms import (
     ActionForm,
     BatchForm,
@@ -56,7 +56,9 @@ def index() -> Any:
     check = None
     if ente is not None:
         check = services.print_precheck(
-            db.session, queries.acts_to_send(db.session, current_principal(), ente.id)
+            db.session,
+            queries.acts_to_send(db.session, current_principal(), ente.id),
+            messages=letters.messages_to_send(db.session, ente.id, current_principal()),
         )
     return render_template(
         "atti/delivery/index.html",
@@ -84,6 +86,7 @@ def batch_create() -> Any:
     from app.core.db import utcnow
 
     acts = queries.acts_to_send(db.session, current_principal(), ente.id)
+    messages = letters.messages_to_send(db.session, ente.id, current_principal())
     try:
         batch = services.create_print_batch(
             db.session,
@@ -93,13 +96,18 @@ def batch_create() -> Any:
             file_store=current_app.config["FILE_STORE"],
             today=_today(),
             now=utcnow(),
+            messages=messages,
         )
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
         return redirect(url_for("recapito.index", ente=ente.id))
     db.session.commit()
-    flash(f"Lotto {batch.code} preparato: {batch.acts} atti, {batch.pages} pagine.", "success")
+    flash(
+        f"Lotto {batch.code} preparato: {batch.acts} atti, {batch.messages} comunicazioni, "
+        f"{batch.pages} pagine.",
+        "success",
+    )
     return redirect(url_for("recapito.batch_detail", batch_id=batch.id))
 
 
@@ -110,7 +118,10 @@ def batch_detail(batch_id: int) -> Any:
     if batch is None:
         abort(404)
     return render_template(
-        "atti/delivery/batch.html", batch=batch, deliveries=queries.batch_deliveries(db.session, batch)
+        "atti/delivery/batch.html",
+        batch=batch,
+        deliveries=queries.batch_deliveries(db.session, batch),
+        letters=queries.batch_messages(db.session, batch),
     )
 
 

@@ -26,7 +26,7 @@ from app.atti.delivery import pec as pec_mod
 from app.atti.delivery.addresses import PostalAddress, address_problems, normalized
 from app.atti.delivery.models import OUTCOMES, ActDelivery, ActOutcome, PrintBatch
 from app.atti.delivery.outcomes_file import LineError, OutcomeLine, OutcomesRefused, read_outcomes
-from app.atti.delivery.printflow import PrintItem, Unfixable, build_batch, precheck
+from app.atti.delivery.printflow import KIND_MESSAGE, PrintItem, Unfixable, build_batch, precheck
 from app.atti.delivery.send import SendAddress, SendClient, SendDocument, SendNotification, SendRecipient
 from app.atti.models import Act
 from app.core.audit import Actor, record_event
@@ -154,9 +154,14 @@ class Precheck:
     by_pec: list[Act] = field(default_factory=list)
 
 
-def print_precheck(session: Session, acts: Sequence[Act], *, file_store: str | None = None) -> Precheck:
+def print_precheck(
+    session: Session, acts: Sequence[Act], *, file_store: str | None = None, messages: Sequence[Any] = ()
+) -> Precheck:
     """Which acts can go to the postal provider: not yet sent, no domicilio digitale (PEC goes first), a
-    deliverable address. `file_store` given: the items carry their PDFs (to build the batch)."""
+    deliverable address; and which postal messages (`messages`, app/atti/delivery/letters.py): a deliverable
+    address. `file_store` given: the items carry their PDFs (to build the batch)."""
+    from app.atti.delivery import letters
+
     result = Precheck()
     candidates: list[PrintItem] = []
     for act in acts:
@@ -181,6 +186,7 @@ def print_precheck(session: Session, acts: Sequence[Act], *, file_store: str | N
                 act_pdf(session, act, file_store) if file_store else b"",
             )
         )
+    candidates.extend(letters.print_items(session, messages, file_store=file_store))
     good, bad = precheck(candidates)
     result.items = good
     result.unfixable.extend(bad)
@@ -204,19 +210,29 @@ def create_print_batch(
     file_store: str,
     today: dt.date,
     now: dt.datetime,
+    messages: Sequence[Any] = (),
 ) -> PrintBatch:
-    """The batch of the deliverable acts (ZIP in the file store), each act marked sent by post; the others
-    listed in `excluded` with their reasons. OutcomeError when no act can go."""
-    check = print_precheck(session, acts, file_store=file_store)
+    """The batch of the deliverable acts and postal messages (ZIP in the file store), each act marked sent by
+    post, each message `inviato`; the others listed in `excluded` with their reasons. OutcomeError when
+    nothing can go."""
+    from app.atti.delivery import letters
+
+    check = print_precheck(session, acts, file_store=file_store, messages=messages)
     if not check.items:
         raise OutcomeError(
-            "Nessun atto recapitabile per posta nel lotto: vedere la verifica degli indirizzi."
+            "Nessun atto o comunicazione recapitabile per posta nel lotto: vedere la verifica degli "
+            "indirizzi."
         )
     code = _batch_code(session, ente, today)
     built = build_batch(code, check.items, now)
     stored = store_stream(file_store, io.BytesIO(built.zip_bytes))
     excluded = [
-        {"act": u.act_id, "protocol": u.protocol, "recipient": u.recipient, "problems": list(u.problems)}
+        {
+            ("message" if u.kind == KIND_MESSAGE else "act"): u.act_id,
+            "protocol": u.protocol,
+            "recipient": u.recipient,
+            "problems": list(u.problems),
+        }
         for u in check.unfixable
     ] + [
         {
@@ -227,11 +243,14 @@ def create_print_batch(
         }
         for a in check.by_pec
     ]
+    letter_rows = [r for r in built.rows if r.is_message]
+    act_rows = [r for r in built.rows if not r.is_message]
     batch = PrintBatch(
         ente_id=ente.id,
         code=code,
         status="pronto",
-        acts=len(built.rows),
+        acts=len(act_rows),
+        messages=len(letter_rows),
         pages=built.pages,
         file_path=stored.relative_path,
         sha256=stored.sha256,
@@ -243,7 +262,8 @@ def create_print_batch(
     session.add(batch)
     session.flush()
     by_id = {a.id: a for a in acts}
-    for row in built.rows:
+    letters.mark_batched(session, messages, letter_rows, batch)
+    for row in act_rows:
         act = by_id[row.act_id]
         delivery = ActDelivery(
             ente_id=ente.id,
@@ -261,12 +281,14 @@ def create_print_batch(
         session,
         actor,
         "act.print_batch",
-        f"Lotto di stampa {code}: {len(built.rows)} atti, {built.pages} pagine, {len(excluded)} esclusi",
+        f"Lotto di stampa {code}: {len(act_rows)} atti, {len(letter_rows)} comunicazioni, {built.pages} "
+        f"pagine, {len(excluded)} esclusi",
         ente_id=ente.id,
         payload={
             "batch": batch.id,
             "code": code,
-            "acts": [r.act_id for r in built.rows],
+            "acts": [r.act_id for r in act_rows],
+            "messages": [r.act_id for r in letter_rows],
             "excluded": excluded,
         },
     )
@@ -717,6 +739,9 @@ class ImportSummary:
     notified: int = 0
     failed: int = 0
     outcomes: list[int] = field(default_factory=list)
+    delivered: int = 0  # postal messages (app/atti/delivery/letters.py)
+    undelivered: int = 0
+    messages: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -725,6 +750,9 @@ class ImportSummary:
             "notified": self.notified,
             "failed": self.failed,
             "outcomes": self.outcomes,
+            "delivered": self.delivered,
+            "undelivered": self.undelivered,
+            "messages": self.messages,
         }
 
 
@@ -750,17 +778,53 @@ def _resolve(session: Session, ente: Ente | None, line: OutcomeLine, errors: lis
     return act
 
 
+def _protocol_of_act(session: Session, ente: Ente | None, protocol: str | None) -> bool:
+    query = sa.select(Act.id).where(Act.protocol == protocol)
+    if ente is not None:
+        query = query.where(Act.ente_id == ente.id)
+    return session.scalar(query.limit(1)) is not None
+
+
 def import_outcomes(
     session: Session, ente: Ente | None, data: bytes, file_name: str, actor: Actor
 ) -> ImportSummary:
     """Import a provider outcome file (docs/formats/stampa.md §3): every line checked first (unknown act, date
     before sending, duplicate outcome in the file or already recorded); any error refuses the whole file
     (OutcomesRefused with line and field), nothing applied. `ente` None (command line): any ente's acts."""
+    from app.atti.delivery import letters
+
     lines = read_outcomes(data)
     errors: list[LineError] = []
     resolved: list[tuple[OutcomeLine, Act]] = []
+    postal: list[tuple[OutcomeLine, Any]] = []
     seen: dict[int, int] = {}
+    seen_messages: dict[int, int] = {}
     for line in lines:
+        message = None
+        if line.message_id is not None:
+            message = letters.resolve(session, ente, line, errors)
+            if message is None:
+                continue
+        elif line.act_id is None and not _protocol_of_act(session, ente, line.protocol):
+            message = letters.resolve(session, ente, line, errors)  # a letter's protocol, else unknown
+        if message is not None:
+            if message.id in seen_messages:
+                errors.append(
+                    LineError(
+                        line.line,
+                        "id_comunicazione",
+                        f"esito duplicato: la comunicazione {message.id} è già alla riga "
+                        f"{seen_messages[message.id]}",
+                    )
+                )
+                continue
+            seen_messages[message.id] = line.line
+            found = letters.outcome_problem(message, line.outcome, line.event_date)
+            if found:
+                errors.append(LineError(line.line, *found))
+                continue
+            postal.append((line, message))
+            continue
         act = _resolve(session, ente, line, errors)
         if act is None:
             continue
@@ -805,6 +869,13 @@ def import_outcomes(
                 summary.failed += 1
             else:
                 summary.notified += 1
+        for line, message in postal:
+            delivered = letters.apply_outcome(session, message, line, f"{file_name[:200]}, riga {line.line}")
+            summary.messages.append(message.id)
+            if delivered:
+                summary.delivered += 1
+            else:
+                summary.undelivered += 1
     return summary
 
 

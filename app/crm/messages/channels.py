@@ -1,4 +1,4 @@
-"""One channel interface for every way a message leaves: e-mail, PEC, SMS and App IO.
+"""One channel interface for every way a message leaves: e-mail, PEC, SMS, App IO and posta.
 
 A channel (`Channel`) has a `name`, a `check(recipient)` (a refusal in Italian, or None) run before a message
 is queued, and `send(message)` that hands the message to the provider and returns the provider's id, or
@@ -26,7 +26,10 @@ Adapters:
   cents, the 18-digit notice number, the payee's fiscal code) when the message asks for a payment.
   IO_API_URL, IO_API_KEY, and IO_API_KEYS ("R01=key1,R02=key2": an ente's own key wins over IO_API_KEY).
 
-Postal mail is not a channel here: it goes through the print flow of the acts.
+- `posta`: a letter, printed and sent by the postal provider with the acts' print batches. Its `check` only
+  asks for an address (the full check is the print pre-check's, app/crm/messages/postal.py); `send` is
+  never called by the sending job (no job is queued for a letter: the print batch sends it,
+  app/atti/delivery/letters.py) and refuses.
 """
 
 from __future__ import annotations
@@ -304,6 +307,21 @@ def io_delivery(channel: AppIoChannel, fiscal_code: str, provider_id: str) -> tu
     return None, None
 
 
+# --- posta --------------------------------------------------------------------------------------------------
+
+
+class PostalChannel:
+    name = "posta"
+
+    def check(self, recipient: str | None) -> str | None:
+        if not recipient:
+            return "Il contribuente non ha un indirizzo postale in vigore."
+        return None
+
+    def send(self, message: OutgoingMessage) -> str:
+        raise PermanentError("La posta parte con il lotto di stampa (Recapito atti), non da questo invio.")
+
+
 def channel_for(name: str, config: Mapping[str, Any], *, ente_code: str | None = None,
                 payee_fiscal_code: str | None = None) -> Channel:
     """The adapter of channel `name` configured from the app's config (and the ente, for App IO)."""
@@ -315,4 +333,6 @@ def channel_for(name: str, config: Mapping[str, Any], *, ente_code: str | None =
         return SmsChannel(config)
     if name == "app_io":
         return AppIoChannel(config, ente_code=ente_code, payee_fiscal_code=payee_fiscal_code)
+    if name == "posta":
+        return PostalChannel()
     raise ValueError(f"unknown channel {name!r}")

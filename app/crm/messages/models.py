@@ -4,6 +4,7 @@
 |----------------------|--------------------------------------------------------------------------------|
 | `message_templates`  | one version of a template (ente, entrata or all, purpose, channel) with validity |
 | `messages`           | one message to one taxpayer on one channel: status, attempts, provider id      |
+|                      | (posta: the letter's archive document and the print batch that took it)        |
 | `message_attachments`| a file of the store attached to a message                                      |
 | `consents`           | a taxpayer's consent (or refusal) for a channel, valid-time history with source |
 | `message_rules`      | automatic sends: purpose, channel order, days before the due date              |
@@ -22,9 +23,18 @@ from app.core.audit import EVENT_KINDS
 from app.core.db import Base, CreatedMixin, JsonDoc, UTCDateTime, utcnow
 from app.jobs.files import STORED_FILE
 
-CHANNELS: dict[str, str] = {"email": "E-mail", "pec": "PEC", "sms": "SMS", "app_io": "App IO"}
-# postal mail goes through the print flow of the acts (not a channel of this module)
-POSTAL_NOTE = "Posta: tramite il flusso di stampa degli atti (non da questa sezione)."
+CHANNELS: dict[str, str] = {
+    "email": "E-mail",
+    "pec": "PEC",
+    "sms": "SMS",
+    "app_io": "App IO",
+    "posta": "Posta",
+}
+# postal messages are letters (PDF, protocol) printed and sent with the acts' print batches
+POSTAL_NOTE = (
+    "Posta: la lettera è protocollata e parte con il prossimo lotto di stampa (Recapito atti → Stampa e "
+    "lotti); il fornitore ne restituisce l'esito."
+)
 PURPOSES: dict[str, str] = {
     "promemoria_rata": "Promemoria di scadenza",
     "ricevuta_pagamento": "Ricevuta di pagamento",
@@ -119,12 +129,16 @@ class Message(Base):
     dedup_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_label: Mapped[str] = mapped_column(sa.String(120))
+    # posta: the letter filed in the archive (its protocol) and the print batch that took it
+    document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
+    print_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("act_print_batches.id"), index=True)
 
     attachments: Mapped[list[MessageAttachment]] = relationship(
         back_populates="message", order_by="MessageAttachment.id"
     )
     taxpayer: Mapped[Any] = relationship("Taxpayer")
     ente: Mapped[Any] = relationship("Ente")
+    document: Mapped[Any] = relationship("Document")
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -8,6 +8,12 @@
    consent; when either is missing the message is stored as `rifiutato` with the Italian reason, and not sent;
 4. the text: the template in force (ente, entrata or all, purpose, channel) filled from the card;
 5. the row `in_coda`, its attachments, the `message.queued` event, and the sending job after commit.
+
+Posta (app/crm/messages/postal.py) is the fallback: last in DEFAULT_ORDER, so a message whose channel is left
+to the taxpayer's preference goes by post only when no digital channel can be used (or when the taxpayer
+prefers it); a rule sends by post only if the ente lists `posta` among its channels. It needs no consent (as
+PEC and App IO, only a recorded refusal stops it) but a deliverable address, checked as the print pre-check
+does. Its step 5 files the letter (PDF, protocol) instead of queueing a job: a print batch sends it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.core.audit import Actor, record_event
 from app.core.db import utcnow
 from app.core.errors import DomainError
-from app.crm.messages import rendering
+from app.crm.messages import postal, rendering
 from app.crm.messages.channels import channel_for
 from app.crm.messages.models import (
     CHANNELS,
@@ -41,7 +47,8 @@ from app.positions.models import Position
 from app.reports.formatting import format_date_it, format_eur
 from app.taxpayers.models import Taxpayer
 
-DEFAULT_ORDER = ("app_io", "email", "pec", "sms")  # channel None and no preference: the first that works
+# channel None and no preference: the first that works; posta, last, is the fallback
+DEFAULT_ORDER = ("app_io", "email", "pec", "sms", "posta")
 CONTACT_KIND = {"email": "email", "pec": "pec", "sms": "cellulare"}
 # E-mail and SMS need the taxpayer's consent. PEC is the digital domicile and App IO's consent is the
 # citizen's own setting in the app (checked at send time): both are refused only after a recorded refusal.
@@ -51,6 +58,7 @@ NO_CONSENT = {
     "sms": "Il contribuente non ha dato il consenso agli SMS",
     "pec": "Il contribuente ha negato il consenso ai messaggi via PEC",
     "app_io": "Il contribuente ha negato il consenso ai messaggi App IO",
+    "posta": "Il contribuente ha negato il consenso alle comunicazioni per posta",
 }
 NOT_REMINDED = frozenset({"pagata", "sgravata", "inesigibile", "prescritta", "sospesa"})
 RETRY_INTERVALS = (60, 300, 1800)  # seconds between attempts (MESSAGES_RETRY_INTERVALS overrides)
@@ -105,6 +113,8 @@ def recipient_for(taxpayer: Taxpayer, channel: str) -> str | None:
     """The taxpayer's address for `channel` in force now (the latest one), or None."""
     if channel == "app_io":
         return taxpayer.codice_fiscale if taxpayer.kind == "PF" else None
+    if channel == "posta":
+        return postal.recipient_line(taxpayer)
     kind = CONTACT_KIND[channel]
     current = [c for c in taxpayer.contacts if c.kind == kind and c.valid_to_dt is None]
     current.sort(key=lambda c: c.valid_from_dt, reverse=True)
@@ -121,6 +131,8 @@ def refusal(taxpayer: Taxpayer, channel: str, consents: Mapping[str, Consent]) -
     recipient = recipient_for(taxpayer, channel)
     if channel == "app_io" and recipient is None:
         return "App IO è disponibile solo per le persone fisiche"
+    if channel == "posta":
+        return postal.address_refusal(taxpayer)
     return channel_for(channel, current_app.config).check(recipient)
 
 
@@ -434,6 +446,12 @@ def queue_message(
     values, payload = message_context(session, taxpayer=taxpayer, ente=ente, position=position,
                                       extra=context, on=on, facts=facts)
     text = rendering.render(template.subject, template.body, values)
+    letter = None
+    if chosen == "posta" and not reason:  # the letter (PDF, protocol) first: a DomainError keeps nothing
+        letter = postal.file_letter(session, ente=ente, taxpayer=taxpayer, position=position,
+                                    subject=text.subject[:200], body=text.body, actor=actor,
+                                    file_store=current_app.config["FILE_STORE"], on=on)
+        payload = {**payload, **letter.payload()}
     message = Message(
         ente_id=ente.id, taxpayer_id=taxpayer.id, position_id=position.id if position else None,
         channel=chosen, recipient=recipient_for(taxpayer, chosen), template_id=template.id, purpose=purpose,
@@ -444,6 +462,11 @@ def queue_message(
     )
     if reason:
         message.failed_dt = message.created_dt
+    if letter is not None:
+        message.document_id = letter.document.id
+        message.attachments.append(MessageAttachment(
+            filename=letter.document.file_name, mime_type="application/pdf",
+            file_path=letter.document.file_path, size=letter.document.size_bytes))
     session.add(message)
     for item in attachments:
         ref = _ref(item)
@@ -456,6 +479,12 @@ def queue_message(
     if reason:
         record_event(session, actor, "message.refused", f"{label} non inviato: {reason}",
                      payload={"message_id": message.id, "reason": reason}, **common)
+        return message
+    if letter is not None:  # no job: the next print batch takes it (app/atti/delivery/letters.py)
+        record_event(session, actor, "message.queued",
+                     f"{label} in coda per il lotto di stampa (lettera prot. {letter.protocol})",
+                     payload={"message_id": message.id, "protocol": letter.protocol,
+                              "document_id": letter.document.id}, **common)
         return message
     record_event(session, actor, "message.queued", f"{label} in coda",
                  payload={"message_id": message.id}, **common)
@@ -481,6 +510,9 @@ def resend(session: Session, message: Message, actor: Actor) -> Message:
     """A failed message queued again by an operator (same row, new attempts)."""
     if message.status != "fallito":
         raise DomainError("Si può rinviare solo un messaggio non riuscito.")
+    if message.channel == "posta":
+        raise DomainError("Una lettera non recapitata non si rinvia: correggere l'indirizzo in anagrafica e "
+                          "inviare un nuovo messaggio (l'indirizzo è stampato sulla lettera).")
     message.status, message.reason = "in_coda", None
     record_event(session, actor, "message.queued", f"{message.purpose_label} via {message.channel_label} "
                  "di nuovo in coda", taxpayer_id=message.taxpayer_id, ente_id=message.ente_id,
@@ -500,25 +532,27 @@ def _event(session: Session, message: Message, kind: str, summary: str, **payloa
                  position_id=message.position_id, payload={"message_id": message.id, **payload})
 
 
-def mark_sent(session: Session, message: Message, provider_id: str) -> None:
+def mark_sent(session: Session, message: Message, provider_id: str, **extra: Any) -> None:
+    """`extra`: more of the event's payload (posta: the print batch and the sequence)."""
     now = utcnow()
     message.status, message.provider_id, message.sent_dt, message.reason = "inviato", provider_id, now, None
     _event(session, message, "message.sent",
            f"{message.purpose_label} inviato via {message.channel_label} a {message.recipient}",
-           provider_id=provider_id, attempts=message.attempts)
+           provider_id=provider_id, attempts=message.attempts, **extra)
 
 
-def mark_delivered(session: Session, message: Message) -> None:
+def mark_delivered(session: Session, message: Message, **extra: Any) -> None:
     message.status, message.delivered_dt = "consegnato", utcnow()
     _event(session, message, "message.delivered",
-           f"{message.purpose_label} consegnato via {message.channel_label}", provider_id=message.provider_id)
+           f"{message.purpose_label} consegnato via {message.channel_label}", provider_id=message.provider_id,
+           **extra)
 
 
-def mark_failed(session: Session, message: Message, reason: str) -> None:
+def mark_failed(session: Session, message: Message, reason: str, **extra: Any) -> None:
     message.status, message.reason, message.failed_dt = "fallito", reason[:500], utcnow()
     _event(session, message, "message.failed",
            f"{message.purpose_label} via {message.channel_label} non riuscito: {reason}"[:500],
-           reason=reason[:500], attempts=message.attempts)
+           reason=reason[:500], attempts=message.attempts, **extra)
 
 
 def mark_refused(session: Session, message: Message, reason: str) -> None:

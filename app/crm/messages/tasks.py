@@ -62,7 +62,7 @@ def send_message(message_id: int) -> str | None:
 
     session = db.session
     message = session.get(Message, message_id)
-    if message is None or message.status != "in_coda":
+    if message is None or message.status != "in_coda" or message.channel == "posta":  # posta: print batch
         session.rollback()
         return None
     claimed = session.execute(  # compare-and-set: one attempt at a time, counted before it is made

@@ -1,0 +1,215 @@
+"""Postal messages (channel `posta`): the message's subject and text become a one- or two-page letter (Typst,
+templates/crm/messages/lettera.typ) addressed to the taxpayer's postal address, checked as the print
+pre-check checks it (app/atti/delivery/addresses.py: the current domicilio, else sede legale, else
+residenza). The letter is filed in the archive with the next protocol number of the ente's register (type
+`comunicazione_inviata`, channel `uscita`), linked to the taxpayer (and the position), and attached to the
+message, which stays `in_coda` until a print batch takes it (app/atti/delivery/letters.py). Never commit here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.atti.delivery.addresses import PostalAddress, address_problems, normalized
+from app.core.audit import Actor
+from app.core.db import utcnow
+from app.core.errors import DomainError
+from app.enti.models import Ente
+from app.positions.models import Position
+from app.reports.formatting import format_date_it
+from app.taxpayers.models import Taxpayer
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "templates" / "crm" / "messages" / "lettera.typ"
+MAX_PAGES = 2  # a letter, not an act: a longer text belongs in an act or an attachment
+DOCUMENT_TYPE = "comunicazione_inviata"
+DOCUMENT_CHANNEL = "uscita"
+
+
+def postal_address(taxpayer: Taxpayer) -> PostalAddress | None:
+    from app.atti.delivery.services import postal_address as of_taxpayer
+
+    return of_taxpayer(taxpayer)
+
+
+def recipient_line(taxpayer: Taxpayer) -> str | None:
+    """The address a letter goes to, on one line (normalised as on the manifest), or None."""
+    address = postal_address(taxpayer)
+    return normalized(address).one_line if address is not None else None
+
+
+def address_refusal(taxpayer: Taxpayer) -> str | None:
+    """Why a letter cannot go to this taxpayer (every problem of the address, naming the field), or None."""
+    problems = address_problems(postal_address(taxpayer))
+    return "Indirizzo postale non recapitabile: " + "; ".join(problems) if problems else None
+
+
+def ensure_document_type(session: Session) -> None:
+    import sqlalchemy as sa
+
+    from app.archive.models import DocumentType
+
+    exists = session.scalar(
+        sa.select(DocumentType.id).where(DocumentType.code == DOCUMENT_TYPE, DocumentType.ente_id.is_(None))
+    )
+    if exists is None:
+        session.add(
+            DocumentType(
+                code=DOCUMENT_TYPE,
+                label="Comunicazione inviata per posta",
+                retention_years=None,
+                source="D.P.R. 445/2000, art. 53 (registro di protocollo)",
+            )
+        )
+        session.flush()
+
+
+def letter_data(
+    *, ente: Ente, name: str, address: PostalAddress, protocol: str, on: dt.date, subject: str, body: str
+) -> dict[str, Any]:
+    a = normalized(address)
+    place = " ".join(p for p in (a.cap or "", a.comune, a.provincia or "") if p)
+    paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return {
+        "ente": {"name": ente.name, "cf": ente.codice_fiscale},
+        "protocol": protocol,
+        "date": format_date_it(on),
+        "recipient": {"name": name, "address": [a.street, place]},
+        "subject": subject,
+        "paragraphs": paragraphs,
+    }
+
+
+def render_letter(data: dict[str, Any]) -> tuple[bytes, int]:
+    """The letter's PDF and its pages."""
+    import pikepdf
+    import typst
+
+    from app.reports.export_formats.pdf_writer import FONT_DIRS
+
+    pdf = typst.compile(
+        str(TEMPLATE),
+        font_paths=[str(p) for p in FONT_DIRS],
+        sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
+    )
+    with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
+        pages = len(document.pages)
+    return bytes(pdf), pages
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    document: Any  # app.archive.models.Document
+    protocol: str
+    pages: int
+    address: PostalAddress
+
+    def payload(self) -> dict[str, Any]:
+        """What the message row keeps of its letter (the address printed on it goes on the manifest)."""
+        a = self.address
+        return {
+            "protocollo": self.protocol,
+            "pagine": self.pages,
+            "indirizzo": {"via": a.street, "cap": a.cap, "comune": a.comune, "provincia": a.provincia},
+        }
+
+
+def address_of_payload(payload: dict[str, Any]) -> PostalAddress | None:
+    found = payload.get("indirizzo")
+    if not found:
+        return None
+    return PostalAddress(
+        found.get("via") or "", found.get("cap"), found.get("comune") or "", found.get("provincia")
+    )
+
+
+def file_letter(
+    session: Session,
+    *,
+    ente: Ente,
+    taxpayer: Taxpayer,
+    position: Position | None,
+    subject: str,
+    body: str,
+    actor: Actor,
+    file_store: str,
+    on: dt.date,
+) -> Letter:
+    """Render and file the letter (the caller has checked the address). Runs in a savepoint: DomainError
+    (more than MAX_PAGES pages) leaves nothing behind, not even the protocol number."""
+    from app.archive import services as archive
+    from app.archive.models import Document, DocumentLink
+    from app.atti.delivery.services import recipient_name
+    from app.jobs.files import store_stream
+
+    address = postal_address(taxpayer)
+    if address is None or address_problems(address):
+        raise DomainError(address_refusal(taxpayer) or "Indirizzo postale non recapitabile.")
+    address = normalized(address)
+    with session.begin_nested():
+        protocol = archive.next_protocol(session, ente, on.year)
+        data = letter_data(
+            ente=ente,
+            name=recipient_name(taxpayer),
+            address=address,
+            protocol=protocol,
+            on=on,
+            subject=subject,
+            body=body,
+        )
+        pdf, pages = render_letter(data)
+        if pages > MAX_PAGES:
+            raise DomainError(f"Il testo non sta in una lettera: {pages} pagine (al massimo {MAX_PAGES}).")
+        ensure_document_type(session)
+        stored = store_stream(file_store, io.BytesIO(pdf))
+        kind = archive.document_type(session, ente.id, DOCUMENT_TYPE)
+        document = Document(
+            ente_id=ente.id,
+            protocol=protocol,
+            received_date=on,
+            channel=DOCUMENT_CHANNEL,
+            type_id=kind.id,
+            sender=ente.name[:250],
+            subject=f"Comunicazione: {subject}"[:500],
+            file_name=f"{protocol}.pdf",
+            sha256=stored.sha256,
+            file_path=stored.relative_path,
+            size_bytes=stored.size,
+            mime_type="application/pdf",
+            pages=pages,
+            encrypted=False,
+            text=f"{protocol}\n{subject}\n{body}",
+            text_source="text_layer",
+            status="indexed",
+            version=1,
+            created_by_id=actor.user_id,
+            created_by_label=actor.label,
+        )
+        session.add(document)
+        session.flush()
+        now = utcnow()
+        targets = [("taxpayer", taxpayer.id)] + ([("position", position.id)] if position else [])
+        for link_kind, target in targets:
+            link = DocumentLink(
+                document_id=document.id,
+                kind=link_kind,
+                target_id=target,
+                taxpayer_id=taxpayer.id,
+                position_id=target if link_kind == "position" else None,
+                matched="",
+                state="confirmed",
+                decided_by_id=actor.user_id,
+                decided_by_label=actor.label,
+                decided_dt=now,
+            )
+            session.add(link)
+            document.links.append(link)
+        archive.record_filed(session, document, actor)
+        archive.touch(session, document, new=True)
+    return Letter(document=document, protocol=protocol, pages=pages, address=address)
