@@ -24,10 +24,11 @@ def _fail(body: dict[str, object]) -> None:
 @click.option("--ente", "ente_code", default=None, help="Codice ente (default: atti di qualunque ente).")
 @with_appcontext
 def esiti(file: Path, ente_code: str | None) -> None:
-    """Exit 0 with {"file", "lines", "notified", "failed", "outcomes"}; 1 with {"error", "errors": [{"line",
-    "field", "message"}]} when the file is refused (nothing applied)."""
+    """Exit 0 with {"file", "lines", "notified", "failed", "outcomes", "delivered", "undelivered", "messages"}
+    (the last three: postal messages); 1 with {"error", "errors": [{"line", "field", "message"}]} when the
+    file is refused (nothing applied)."""
     from app.atti.delivery.outcomes_file import MAX_BYTES, OutcomesRefused
-    from app.atti.delivery.services import import_outcomes
+    from app.atti.delivery.outcomes_import import import_outcomes
     from app.core.audit import Actor
     from app.core.errors import DomainError
     from app.enti.queries import get_ente_by_code

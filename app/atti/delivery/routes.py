@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from app.archive import mailbox
-from app.atti.delivery import letters, queries, services
+from app.atti.delivery import letters, outcomes_import, queries, services
 from app.atti.delivery.forms import (
     ActionForm,
     BatchForm,
@@ -160,7 +160,7 @@ def outcomes_upload() -> Any:
         try:
             if len(data) > services.MAX_UPLOAD:
                 raise DomainError("File troppo grande.")
-            summary = services.import_outcomes(
+            summary = outcomes_import.import_outcomes(
                 db.session, ente, data, upload.filename or "esiti", current_actor()
             )
             db.session.commit()

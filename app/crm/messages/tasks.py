@@ -4,7 +4,8 @@ idempotent and commits its own work (style.md B.5).
 - `send_message(message_id)` ("default" queue, RQ `Retry(max=n, interval=[...])`): one attempt. A transient
   error (SMTP down, provider 5xx) is raised so that RQ retries after the next interval; on the last attempt
   the message is marked `fallito` with the reason instead (never lost). A permanent error marks it `fallito`
-  at once, a recipient's refusal (App IO) `rifiutato`.
+  at once, a recipient's refusal (App IO) `rifiutato`. A postal message is never sent here (no job is queued
+  for it; a stray one does nothing): the print batch sends it (app/atti/delivery/letters.py).
 - `check_delivery(message_id, round_)` ("default", scheduled after an App IO send): IO's getMessage status;
   PROCESSED is `consegnato`, FAILED/REJECTED `fallito`, otherwise another look later (DELIVERY_CHECKS).
 - `send_reminders()` (periodic queue): the rules of every ente for today (`services.run_rules`), then the next

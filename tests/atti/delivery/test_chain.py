@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from app.atti.delivery import services
+from app.atti.delivery import outcomes_import, services
 from app.atti.delivery.models import ActDelivery, ActOutcome, PrintBatch
 from app.atti.delivery.outcomes_file import OutcomesRefused
 from app.core.audit import Event
@@ -108,7 +108,7 @@ def test_issue_print_batch_outcomes_notify_positions(session, store, issue, pers
             ),
         ]
     )
-    summary = services.import_outcomes(session, r01(session), data, "esiti.csv", ACTOR)
+    summary = outcomes_import.import_outcomes(session, r01(session), data, "esiti.csv", ACTOR)
     assert (summary.lines, summary.notified, summary.failed) == (2, 2, 0)
 
     giacenza = today + dt.timedelta(days=10)  # the compiuta_giacenza parameter row (art. 8 c. 4 L. 890/1982)
@@ -140,7 +140,7 @@ def test_issue_print_batch_outcomes_notify_positions(session, store, issue, pers
 
     # the same file again: a duplicate outcome, the whole file refused, nothing changes
     with pytest.raises(OutcomesRefused) as refused:
-        services.import_outcomes(session, r01(session), data, "esiti.csv", ACTOR)
+        outcomes_import.import_outcomes(session, r01(session), data, "esiti.csv", ACTOR)
     assert [(e.line, e.field) for e in refused.value.errors] == [(2, "esito"), (3, "esito")]
     assert "duplicato" in refused.value.errors[0].message
     assert (
@@ -178,7 +178,7 @@ def test_bad_outcome_files_are_refused_whole_with_line_and_field(session, store,
     ]
     for rows, (line, field, text) in cases:
         with pytest.raises(OutcomesRefused) as refused:
-            services.import_outcomes(session, r01(session), _outcomes_csv(rows), "esiti.csv", ACTOR)
+            outcomes_import.import_outcomes(session, r01(session), _outcomes_csv(rows), "esiti.csv", ACTOR)
         assert any(e.line == line and e.field == field and text in e.message for e in refused.value.errors), (
             refused.value.errors
         )
@@ -233,7 +233,7 @@ def test_failed_notifications_go_to_the_work_list(session, store, issue, persona
             (acts[1].id, None, "deceduto", today.isoformat(), None, None),
         ]
     )
-    summary = services.import_outcomes(session, r01(session), data, "esiti.csv", ACTOR)
+    summary = outcomes_import.import_outcomes(session, r01(session), data, "esiti.csv", ACTOR)
     assert summary.failed == 2
     items = session.scalars(
         sa.select(ActOutcome).where(ActOutcome.act_id.in_([a.id for a in acts])).order_by(ActOutcome.act_id)

@@ -15,7 +15,7 @@ from lxml import etree
 from app.atti.delivery.addresses import PostalAddress, address_problems
 from app.atti.delivery.outcomes_file import OutcomesRefused, read_outcomes
 from app.atti.delivery.pec import read_receipt
-from app.atti.delivery.printflow import MANIFEST_NS, PrintItem, build_batch, precheck
+from app.atti.delivery.printflow import KIND_MESSAGE, MANIFEST_NS, PrintItem, build_batch, precheck
 from app.engine.deadlines import notification_date, payment_term_end
 
 D = dt.date
@@ -126,6 +126,59 @@ def test_precheck_then_batch_zip_with_manifest() -> None:
 
 
 # --- outcome files ------------------------------------------------------------------------------------------
+
+
+def test_manifest_1_1_adds_postal_messages_and_keeps_an_act_row_as_in_1_0() -> None:
+    items = [
+        PrintItem(11, "R01-2026-0000011", "RSSMRA80A01H501U", "Mario Rossi", GOOD, pdf(2)),
+        PrintItem(7, "R01-2026-0000020", "RSSMRA80A01H501U", "Mario Rossi", GOOD, pdf(1), KIND_MESSAGE),
+    ]
+    built = build_batch("LOTTO-3", items, dt.datetime(2026, 12, 3, 9, 0))
+    with zipfile.ZipFile(io.BytesIO(built.zip_bytes)) as archive:
+        lines = archive.read("LOTTO-3.csv").decode("utf-8-sig").split("\r\n")
+        xml = etree.fromstring(archive.read("LOTTO-3.xml"))
+    header = lines[0].split(";")
+    assert header[:13] == [
+        "sequenza",
+        "codice_raccomandata",
+        "id_atto",
+        "protocollo",
+        "codice_fiscale",
+        "destinatario",
+        "via",
+        "cap",
+        "comune",
+        "provincia",
+        "pagine",
+        "pagina_iniziale",
+        "sha256",
+    ]
+    assert header[13:] == ["tipo", "id_comunicazione"]
+    act, letter = (line.split(";") for line in lines[1:3])
+    assert act[:4] == ["1", "LOTTO-3-000001", "11", "R01-2026-0000011"] and act[13:] == ["atto", ""]
+    assert letter[:4] == ["2", "LOTTO-3-000002", "", "R01-2026-0000020"] and letter[13:] == [
+        "comunicazione",
+        "7",
+    ]
+    assert letter[10:12] == ["1", "3"]
+    ns = {"s": MANIFEST_NS}
+    assert (xml.get("versione"), xml.get("atti"), xml.get("comunicazioni"), xml.get("pagine")) == (
+        "1.1",
+        "1",
+        "1",
+        "3",
+    )
+    assert xml.xpath("s:atto/s:id_atto/text()", namespaces=ns) == ["11"]
+    assert xml.xpath("s:comunicazione/s:id_comunicazione/text()", namespaces=ns) == ["7"]
+    assert xml.xpath("s:comunicazione/@sequenza", namespaces=ns) == ["2"]
+
+
+def test_an_outcome_line_may_name_a_postal_message() -> None:
+    (line,) = read_outcomes(b"id_comunicazione;esito;data_esito\n7;irreperibile;2026-12-10\n")
+    assert (line.act_id, line.message_id, line.outcome) == (None, 7, "irreperibile")
+    with pytest.raises(OutcomesRefused, match="riga 2, campo id_comunicazione: indicare l'atto o la"):
+        read_outcomes(b"id_atto;id_comunicazione;esito;data_esito\n11;7;notificato;2026-12-10\n")
+
 
 CSV_OK = (
     "id_atto;protocollo;esito;data_esito;data_cad;codice_raccomandata\r\n"

@@ -19,8 +19,9 @@ from lxml import etree
 
 from app.atti.delivery import letters
 from app.atti.delivery.outcomes_file import OutcomesRefused
+from app.atti.delivery.outcomes_import import import_outcomes
 from app.atti.delivery.printflow import MANIFEST_NS
-from app.atti.delivery.services import OutcomeError, create_print_batch, import_outcomes
+from app.atti.delivery.services import OutcomeError, create_print_batch
 from app.core.errors import DomainError
 from app.crm.messages.models import Message
 from app.crm.messages.services import choose_channel, queue_message
@@ -284,3 +285,44 @@ def test_a_text_longer_than_two_pages_is_refused_and_takes_no_protocol(
         sa.select(ProtocolCounter.last).where(ProtocolCounter.ente_id == r01.id, ProtocolCounter.year == year)
     )
     assert after == before
+
+
+def test_the_screens_send_a_letter_batch_it_and_show_it(app, personas, default_queue, store) -> None:
+    from app.demo.seed import MARIO_ROSSI_CF
+    from app.enti.models import Ente
+    from app.extensions import db
+    from app.taxpayers.models import Taxpayer
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        taxpayer_id = db.session.scalars(
+            sa.select(Taxpayer.id).where(Taxpayer.codice_fiscale == MARIO_ROSSI_CF)
+        ).one()
+        ente_id = db.session.scalars(sa.select(Ente.id).where(Ente.code == "R01")).one()
+    desk = personas.client("sportello")
+    panel = desk.get(f"/messaggi/contribuenti/{taxpayer_id}").get_data(as_text=True)
+    assert "<strong>Posta</strong>" in panel
+    form = {
+        "csrf_token": csrf_token(desk, f"/contribuenti/{taxpayer_id}"),
+        "ente": str(ente_id),
+        "canale": "posta",
+        "finalita": "risposta_richiesta",
+        "posizione": "",
+        "testo_risposta": "La sua istanza è stata accolta.",
+    }
+    sent = desk.post(f"/messaggi/contribuenti/{taxpayer_id}/invia", data=form).get_data(as_text=True)
+    assert "in coda per il prossimo lotto di stampa" in sent and "Lettera prot. R01-" in sent
+    assert default_queue.count == 0
+
+    office = personas.client("backoffice")
+    page = office.get(f"/atti/recapito/?ente={ente_id}").get_data(as_text=True)
+    assert 'data-testid="precheck-letters">1<' in page
+    token = csrf_token(office, f"/atti/recapito/?ente={ente_id}")
+    made = office.post("/atti/recapito/lotti", data={"csrf_token": token, "ente_id": str(ente_id)})
+    assert made.status_code == 302
+    batch = office.get(made.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="batch-messages"' in batch and "Risposta a una richiesta" in batch
+    card = desk.get(f"/messaggi/contribuenti/{taxpayer_id}").get_data(as_text=True)
+    assert "lettera prot. R01-" in card and "raccomandata R01-" in card and "Inviato" in card
+    timeline = desk.get(f"/contribuenti/{taxpayer_id}").get_data(as_text=True)
+    assert "Messaggio inviato" in timeline and "Messaggio in coda" in timeline
