@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +87,21 @@ def letter_data(
     }
 
 
-def render_letter(data: dict[str, Any]) -> tuple[bytes, int]:
-    """The letter's PDF and its pages."""
-    import pikepdf
+@lru_cache(maxsize=1)
+def _compiler() -> Any:
+    """One Typst compiler per process, reused (fonts and template loaded once, as app/atti/rendering.py)."""
     import typst
 
     from app.reports.export_formats.pdf_writer import FONT_DIRS
 
-    pdf = typst.compile(
-        str(TEMPLATE),
-        font_paths=[str(p) for p in FONT_DIRS],
-        sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
-    )
+    return typst.Compiler(str(TEMPLATE), font_paths=[str(p) for p in FONT_DIRS])
+
+
+def render_letter(data: dict[str, Any]) -> tuple[bytes, int]:
+    """The letter's PDF and its pages."""
+    import pikepdf
+
+    pdf = _compiler().compile(sys_inputs={"data": json.dumps(data, ensure_ascii=False)})
     with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
         pages = len(document.pages)
     return bytes(pdf), pages
