@@ -31,8 +31,12 @@ def _fmt(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def messages_to_send(session: Session, ente_id: int, principal: Principal | None = None) -> list[Message]:
-    """The ente's postal messages waiting for a print batch, oldest first (at most LIST_LIMIT)."""
+def messages_to_send(
+    session: Session, ente_id: int, principal: Principal | None = None, *, lock: bool = False
+) -> list[Message]:
+    """The ente's postal messages waiting for a print batch, oldest first (at most LIST_LIMIT). `lock` (the
+    batch being made): the rows are locked, and those another batch is taking right now are skipped, so two
+    batches made at once never send a letter twice."""
     stmt = (
         sa.select(Message)
         .where(
@@ -47,6 +51,8 @@ def messages_to_send(session: Session, ente_id: int, principal: Principal | None
     )
     if principal is not None:
         stmt = scoped(stmt, Message, principal)
+    if lock:
+        stmt = stmt.with_for_update(of=Message, skip_locked=True)
     return list(session.scalars(stmt))
 
 

@@ -86,7 +86,7 @@ def batch_create() -> Any:
     from app.core.db import utcnow
 
     acts = queries.acts_to_send(db.session, current_principal(), ente.id)
-    messages = letters.messages_to_send(db.session, ente.id, current_principal())
+    messages = letters.messages_to_send(db.session, ente.id, current_principal(), lock=True)
     try:
         batch = services.create_print_batch(
             db.session,
