@@ -1,4 +1,5 @@
-"""Outgoing messages to taxpayers (issue 12 point 2): one channel interface (e-mail, PEC, SMS, App IO),
+"""Outgoing messages to taxpayers (issue 12 point 2): one channel interface (e-mail, PEC, SMS, App IO,
+posta: a protocolled letter sent with the print batches of app/atti/delivery),
 templates per ente/entrata/purpose/channel, delivery status on the timeline, consents and preferences, rules
 that send reminders before due dates.
 
