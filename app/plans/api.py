@@ -66,6 +66,9 @@ def api_plan_proroga(plan_id: int) -> Any:
     from app.plans.proroga import ProrogaRefused, extend_plan
     from app.plans.services import today
 
+    plan = queries.get_plan(db.session, g.principal, plan_id) if plan_id <= MAX_ID else None
+    if plan is None:  # before reading the body: another ente's plan is simply not found
+        return error_response(404, "Piano rateale non trovato.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(422, "Corpo JSON mancante o non valido.")
@@ -82,9 +85,6 @@ def api_plan_proroga(plan_id: int) -> Any:
             return error_response(
                 422, "Campo «first_due»: data non valida, atteso AAAA-MM-GG.", {"field": "first_due"}
             )
-    plan = queries.get_plan(db.session, g.principal, plan_id) if plan_id <= MAX_ID else None
-    if plan is None:
-        return error_response(404, "Piano rateale non trovato.")
     try:
         extend_plan(
             db.session,
