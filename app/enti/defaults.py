@@ -206,6 +206,11 @@ PARAMETERS = [
          f"{_L160} c. 800: mancato pagamento, dopo espresso sollecito, di due rate anche non consecutive "
          "nell'arco di sei mesi; comune.corbetta.mi.it, comune.monopoli.ba.it (domain.md §3). Tolleranza e "
          "termine del sollecito 0 giorni (scelta di progetto)"),
+    _row("interessi_rateazione", "2020-01-01", None, {"rate_table": "legale", "surcharge_points": "0"},
+         f"{_L160} c. 802",
+         f"{_L160} c. 802: interessi sulle somme rateizzate al tasso legale, maggiorabile dall'ente fino a 2 "
+         "punti con regolamento (anconaentrate: tasso legale + 0,5 sulle rateazioni; domain.md §3); la riga "
+         "nazionale applica il tasso legale senza maggiorazione: da verificare"),
     _row("proroga_rateazione_l160", "2020-01-01", None, {"max_installments": 72},
          f"{_L160} c. 797",
          f"{_L160} c. 797: proroga concessa una sola volta, per comprovato peggioramento, se non è "

@@ -118,6 +118,35 @@ def fix_at_approval(session: Session, plan: Plan, request: PlanRequest, actor: A
     session.flush()
 
 
+def book_plan_interest(
+    session: Session, plan: Plan, actor: Actor, on: dt.date, cents: int, what: str
+) -> list[Movement]:
+    """Interest a change of the plan adds to its installments (a proroga's rateation interest), split among
+    the positions by their amount and booked at `on`; kept in `PlanPosition.movement_ids` like the
+    approval's."""
+    links = list(plan.positions)
+    rows = []
+    for link, share in zip(
+        links, _rateation_shares(cents, [link.amount_cents for link in links]), strict=True
+    ):
+        if share <= 0:
+            continue
+        movement = Movement(
+            position_id=link.position_id,
+            component="interessi",
+            kind="interessi",
+            amount_cents=share,
+            value_date=on,
+            user_id=actor.user_id,
+            source=f"{reason_of(plan.id)}: {what} ({PLAN_INTEREST_SOURCE})"[:200],
+        )
+        session.add(movement)
+        session.flush()
+        link.movement_ids = [*(link.movement_ids or []), movement.id]
+        rows.append(movement)
+    return rows
+
+
 def resume_interest(position: Position, on: dt.date) -> None:
     """The decadenza: the mora accrues again by the entrata's rule from `on`."""
     if position.interest_stopped_on is not None:

@@ -24,8 +24,10 @@ from app.engine.dates import add_months
 from app.engine.money import format_cents
 from app.enti.queries import in_force, parameter_rows
 from app.plans.allocation import sync_plan
+from app.plans.fixing import book_plan_interest
 from app.plans.lifecycle import approval_setting
 from app.plans.models import Plan, PlanInstallment
+from app.plans.rates import rateation_rate
 from app.reports.formatting import format_date_it, format_eur
 
 PROROGA_PARAMETER = "proroga_rateazione_l160"
@@ -137,7 +139,14 @@ def extend_plan(
     params, _ = engine_inputs(
         session, on, ente_id=plan.ente_id, entrata_id=plan.positions[0].position.entrata_id
     )
-    payload = {"installments": installments, "first_due": start.isoformat(), "regime": plan.regime}
+    entrata_id = plan.positions[0].position.entrata_id
+    rate = rateation_rate(session, ente_id=plan.ente_id, entrata_id=entrata_id, on=start)
+    payload = {
+        "installments": installments,
+        "first_due": start.isoformat(),
+        "regime": plan.regime,
+        "annual_rate": str(rate.annual_rate),
+    }
     try:  # the band is that of the residual (c. 797 within the regime of c. 796)
         schedule = wire.installment_plan_request({**payload, "amount": format_cents(residual)}, params)
         if carried:
@@ -187,7 +196,12 @@ def extend_plan(
     plan.proroga_date = on
     plan.proroga_reason = reason[:600]
     plan.proroga_by_label = actor.label[:120]
+    before = plan.amount_cents
     plan.amount_cents = sum(i.amount_cents for i in plan.live_installments)
+    added = plan.amount_cents - before  # the new installments' rateation interest (c. 802)
+    if added > 0:
+        what = f"interessi di dilazione della proroga del {on:%d/%m/%Y}"
+        book_plan_interest(session, plan, actor, on, added, what)
     session.flush()
     sync_plan(session, plan, actor)
     summary = (

@@ -53,6 +53,8 @@ def test_approval_books_exactly_the_accrued_interest_and_the_plan_is_what_is_due
     assert f"piano rateale n. {plan.id}" in accrued[0].source and "1284" in accrued[0].source
     (counted,) = [m for m in booked if m not in accrued]
     assert "c. 802" in counted.source and counted.value_date == APPROVED_ON
+    assert "c. 802" in request.schedule["rate_source"] and "D.M." in request.schedule["rate_source"]
+    assert plan.amount_cents > request.amount_cents  # the installments bear the interest of c. 802
     # the ledger now holds the plan: capital, the mora until approval, the interest the installments count
     assert before.ledger_cents + sum(m.amount_cents for m in booked) == plan.amount_cents
     (plan_fixed,) = events(session, "plan.amounts_fixed", position.id)

@@ -55,7 +55,10 @@ def test_a_proroga_is_granted_once_with_new_notices_and_the_old_ones_cancelled(s
     assert [i.number for i in new] == list(range(6, 14))
     assert new[0].due_date == dt.date(2026, 2, 28) and new[-1].due_date == dt.date(2026, 9, 28)
     assert {i.status for i in old} == {"sostituita"}
-    assert sum(i.amount_cents for i in new) == sum(i.amount_cents for i in old) == plan.amount_cents
+    residual = sum(i.amount_cents for i in old)
+    assert sum(i.capital_cents for i in new) == residual  # the residual, with the c. 802 interest on top
+    interest = sum(i.interest_cents for i in new)
+    assert interest > 0 and sum(i.amount_cents for i in new) == plan.amount_cents == residual + interest
     assert plan.live_installments == new and plan.proroga_date == ON
     cancelled = session.scalars(
         sa.select(NoticeNumber).where(NoticeNumber.id.in_([i.notice_id for i in old]))
@@ -67,7 +70,9 @@ def test_a_proroga_is_granted_once_with_new_notices_and_the_old_ones_cancelled(s
     assert {n.cancelled_date for n in fresh} == {None}
     assert sorted(n.amount_cents for n in fresh) == sorted(i.amount_cents for i in new)
     assert not {i.notice_number for i in new} & {i.notice_number for i in old}
-    assert amount_due(session, position, ON).total_cents == due_before  # the same residual, more installments
+    # the residual plus the new installments' interest, booked with the proroga: the quote is the plan
+    assert amount_due(session, position, ON).total_cents == plan.unpaid_cents
+    assert plan.unpaid_cents - due_before == sum(i.interest_cents for i in new)
     (event,) = events(session, "plan.extended", position.id)
     assert "c. 797" in event.summary and event.payload["new"] == list(range(6, 14))
 
