@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from app.legal.routes import bp as legal_bp
     from app.monitor.routes import bp as monitor_bp
     from app.payments.routes import bp as payments_bp
+    from app.plans.proroga_api.routes import bp as plans_api_bp
     from app.plans.routes import bp as plans_bp
     from app.positions.routes import bp as positions_bp
     from app.registries.routes import bp as registries_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enti_admin_bp)
     app.register_blueprint(dynamics_bp)
     app.register_blueprint(dynamics_api_bp)
+    app.register_blueprint(plans_api_bp)
     app.register_blueprint(monitor_bp)
     app.register_blueprint(escalation_bp)
 

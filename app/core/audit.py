@@ -59,6 +59,9 @@ EVENT_KINDS: dict[str, str] = {
     "plan.sollecito": "Sollecito delle rate non pagate",
     "plan.decadenza": "Decadenza dalla rateazione",
     "plan.completed": "Piano rateale pagato",
+    "plan.amounts_fixed": "Importi fissati dal piano rateale",
+    "plan.extended": "Proroga del piano rateale",
+    "plan.annulled": "Piano rateale annullato",
     "selfservice.login": "Accesso con SPID/CIE",
     "selfservice.login_refused": "Accesso con SPID/CIE rifiutato",
 }

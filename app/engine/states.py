@@ -45,6 +45,7 @@ OPERATIONS: Mapping[str, str] = MappingProxyType(
         "revoca_inesigibilita": "Revoca dell'inesigibilità",
         "prescrizione": "Prescrizione",
         "storno_pagamento": "Storno di un pagamento",
+        "annullamento_rateazione": "Annullamento della rateazione prima di ogni pagamento",
     }
 )
 
@@ -97,6 +98,8 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t("in_rateazione", "decadenza", "scaduta")
     + _t("in_rateazione", "sospensione", "sospesa")
     + _t("in_rateazione", "sgravio", "sgravata")
+    # a plan annulled before any payment: back to the state it began from (scaduta: the decadenza's pair)
+    + _t("in_rateazione", "annullamento_rateazione", "notificata", "parzialmente_pagata")
     + _t("in_procedura", "pagamento", "pagata")
     + _t("in_procedura", "pagamento_parziale", "parzialmente_pagata")
     + _t("in_procedura", "rateazione", "in_rateazione")

@@ -206,6 +206,16 @@ PARAMETERS = [
          f"{_L160} c. 800: mancato pagamento, dopo espresso sollecito, di due rate anche non consecutive "
          "nell'arco di sei mesi; comune.corbetta.mi.it, comune.monopoli.ba.it (domain.md §3). Tolleranza e "
          "termine del sollecito 0 giorni (scelta di progetto)"),
+    _row("interessi_rateazione", "2020-01-01", None, {"rate_table": "legale", "surcharge_points": "0"},
+         f"{_L160} c. 802",
+         f"{_L160} c. 802: interessi sulle somme rateizzate al tasso legale, maggiorabile dall'ente fino a 2 "
+         "punti con regolamento (anconaentrate: tasso legale + 0,5 sulle rateazioni; domain.md §3); la riga "
+         "nazionale applica il tasso legale senza maggiorazione: da verificare"),
+    _row("proroga_rateazione_l160", "2020-01-01", None, {"max_installments": 72},
+         f"{_L160} c. 797",
+         f"{_L160} c. 797: proroga concessa una sola volta, per comprovato peggioramento, se non è "
+         "intervenuta decadenza; il massimo di 72 rate è un ricordo non confermato (comune.corbetta.mi.it "
+         "applica 48 per proprio regolamento; domain.md §3): da verificare sul testo in Gazzetta"),
     _row("prescription_tassa_auto", "1983-01-01", None,
          {"kind": "end_of_year", "years": 3, "label": "3 anni"},
          "D.L. 953/1982 art. 5 c. 51, come sostituito dall'art. 3 D.L. 2/1986; art. 2945 c.c.",

@@ -99,6 +99,8 @@ class NoticeNumber(Base):
     amount_cents: Mapped[int] = mapped_column(Cents)  # due at the notice's date
     issued_date: Mapped[dt.date] = mapped_column(sa.Date)
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the item it asked for was withdrawn (an installment replaced by a proroga): never reused, not to pay
+    cancelled_date: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     __table_args__ = (
         sa.UniqueConstraint("ente_id", "iuv"),

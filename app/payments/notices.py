@@ -274,14 +274,15 @@ def issue_notice_number(
 
 
 def notice_numbers_of_positions(session: Session, position_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The notice numbers of each position (the position's own first, then installments and acts)."""
+    """The notice numbers of each position still to pay (the position's own first, then installments and
+    acts; a cancelled one, e.g. an installment a proroga replaced, is left out)."""
     ids = list(position_ids)
     result: dict[int, list[str]] = {pid: [] for pid in ids}
     if not ids:
         return result
     rows = session.execute(
         sa.select(NoticeNumber.position_id, NoticeNumber.notice_number)
-        .where(NoticeNumber.position_id.in_(ids))
+        .where(NoticeNumber.position_id.in_(ids), NoticeNumber.cancelled_date.is_(None))
         .order_by(NoticeNumber.position_id, NoticeNumber.item_kind != "posizione", NoticeNumber.id)
     )
     for pid, number in rows:

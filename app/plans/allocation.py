@@ -31,7 +31,8 @@ def sync_plan(session: Session, plan: Plan, actor: Actor) -> list[PlanInstallmen
     from app.payments.models import Payment
 
     position_ids = [link.position_id for link in plan.positions]
-    by_notice = {i.notice_id: i for i in plan.installments if i.notice_id is not None}
+    live = plan.live_installments  # a proroga's replaced installments receive nothing (notices cancelled)
+    by_notice = {i.notice_id: i for i in live if i.notice_id is not None}
     rows = session.execute(
         sa.select(
             Payment.id, Payment.notice_id, Payment.amount_cents - Payment.credit_cents, Payment.paid_date
@@ -43,7 +44,7 @@ def sync_plan(session: Session, plan: Plan, actor: Actor) -> list[PlanInstallmen
         )
         .order_by(Payment.paid_date, Payment.id)
     ).all()
-    ordered = sorted(plan.installments, key=lambda i: i.number)
+    ordered = sorted(live, key=lambda i: i.number)
     paid = {i.number: 0 for i in ordered}
     paid_on: dict[int, dt.date] = {}
 

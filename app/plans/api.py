@@ -1,5 +1,6 @@
-"""The plans in the API (/api/v1, scope positions:read, the token's ente only): a taxpayer's plans and one
-plan with its installments (each with its codice avviso and state). Documented in app/api/openapi.py from
+"""The plans in the API (/api/v1, the token's ente only): a taxpayer's plans and one plan with its
+installments (each with its codice avviso and state), scope positions:read; the proroga (L. 160/2019 c. 797,
+scope positions:write) is in app/plans/proroga_api/routes.py. Documented in app/api/openapi.py from
 app/plans/api_spec.py."""
 
 from __future__ import annotations

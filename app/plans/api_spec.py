@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.plans.models import PLAN_STATUSES
+from app.plans.models import INSTALLMENT_STATUSES, PLAN_STATUSES
 
 _DATE = {"type": "string", "format": "date"}
 _MONEY = {"type": "string", "example": "208.37"}
@@ -28,6 +28,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "sollecito_date": {**_DATE, "nullable": True},
             "decadenza_date": {**_DATE, "nullable": True},
             "residual": {**_MONEY, "nullable": True},
+            "proroga_date": {**_DATE, "nullable": True},
+            "annulled_date": {**_DATE, "nullable": True},
             "installments": {
                 "type": "array",
                 "items": {
@@ -39,7 +41,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                         "interest": _MONEY,
                         "amount": _MONEY,
                         "paid": _MONEY,
-                        "status": {"type": "string", "enum": ["da_pagare", "parziale", "pagata"]},
+                        "status": {"type": "string", "enum": list(INSTALLMENT_STATUSES)},
                         "notice_number": {"type": "string", "nullable": True, "pattern": "^[0-9]{18}$"},
                         "paid_date": {**_DATE, "nullable": True},
                     },
@@ -96,6 +98,41 @@ OPENAPI_PATHS: dict[str, Any] = {
                 },
                 **_AUTH_ERRORS,
                 "404": {"description": "Piano inesistente o di un altro ente", "content": _ERROR},
+            },
+        }
+    },
+    "/plans/{plan_id}/proroga": {
+        "post": {
+            "summary": "Proroga del piano (L. 160/2019, art. 1, c. 797): una sola volta, senza decadenza, "
+            "entro il massimo di rate del parametro; il residuo in nuove rate con nuovi codici avviso",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "plan_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["installments", "reason"],
+                            "properties": {
+                                "installments": {"type": "integer", "minimum": 1, "maximum": 240},
+                                "reason": {"type": "string", "description": "Il peggioramento comprovato"},
+                                "first_due": _DATE,
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Il piano prorogato",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Plan"}}},
+                },
+                **_AUTH_ERRORS,
+                "404": {"description": "Piano inesistente o di un altro ente", "content": _ERROR},
+                "422": {"description": "Proroga non concessa (il motivo cita la regola)", "content": _ERROR},
             },
         }
     },

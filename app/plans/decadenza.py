@@ -13,7 +13,8 @@ For each active plan with an installment past due and unpaid, the payments are a
   date plus the rule's term (`sollecito_term_days`), by the engine; never on the sollecito's own day.
 
 Decadenza: the plan `decaduto` with its date, reason and residual, the positions back to `scaduta`
-(operation "decadenza" of app/engine/states.py) with an event, and per position the act "comunicazione di
+(operation "decadenza" of app/engine/states.py) with an event, the mora of the entrata's rule accruing again
+from the decadenza date on the residual (`fixing.resume_interest`), and per position the act "comunicazione di
 decadenza dalla rateazione" for the amount due at once. A rerun on the same day changes nothing
 (idempotent: the plan is no longer active, the sollecito already has its date). Never commits.
 """
@@ -33,6 +34,7 @@ from app.engine.errors import TransitionNotAllowed
 from app.engine.installments import DecadenzaRule, InstallmentStatus, check_decadenza
 from app.engine.states import STATES, check_transition
 from app.plans.allocation import sync_plan
+from app.plans.fixing import resume_interest
 from app.plans.lifecycle import issue_plan_act
 from app.plans.models import Plan, PlanInstallment, PlanPosition
 from app.reports.formatting import format_date_it, format_eur
@@ -72,14 +74,14 @@ def statuses(plan: Plan) -> list[InstallmentStatus]:
             amount=Decimal(i.amount_cents).scaleb(-2),
             paid_on=i.paid_date if i.status == "pagata" else None,
         )
-        for i in plan.installments
+        for i in plan.live_installments
     ]
 
 
 def plans_to_check(session: Session, on: dt.date, plan_ids: list[int] | None = None) -> list[Plan]:
     """Active plans with an installment past due and not paid (the others cannot forfeit)."""
     overdue = sa.select(PlanInstallment.plan_id).where(
-        PlanInstallment.due_date <= on, PlanInstallment.status != "pagata"
+        PlanInstallment.due_date <= on, PlanInstallment.status.not_in(("pagata", "sostituita"))
     )
     stmt = (
         sa.select(Plan)
@@ -134,7 +136,7 @@ def send_sollecito(
     file_store: str | None,
     run: CheckRun,
 ) -> None:
-    unpaid = [i for i in plan.installments if i.status != "pagata" and i.due_date <= on]
+    unpaid = [i for i in plan.live_installments if i.status != "pagata" and i.due_date <= on]
     plan.sollecito_date = on
     act = None
     if file_store:
@@ -182,10 +184,11 @@ def decade(
     plan.decadenza_reason = outcome.reason[:600]
     # what is still unpaid of the plan (a partly paid installment counts for its unpaid part only)
     plan.residual_cents = sum(
-        i.amount_cents - i.paid_cents for i in plan.installments if i.status != "pagata"
+        i.amount_cents - i.paid_cents for i in plan.live_installments if i.status != "pagata"
     )
     for link in plan.positions:
         position = link.position
+        resume_interest(position, outcome.date)  # the residual due at once, the mora running again
         before = position.state
         moved = ""
         if before != "scaduta":

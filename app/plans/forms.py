@@ -38,3 +38,23 @@ class DeskRequestForm(FlaskForm):
     first_due = DateField("Scadenza della prima rata", validators=[DataRequired()])
     note = TextAreaField("Nota", validators=[Optional(), Length(max=1000)])
     submit = SubmitField("Registra la richiesta")
+
+
+class ProrogaForm(FlaskForm):
+    """The proroga of a plan (L. 160/2019 c. 797): the new number of installments for the residual."""
+
+    installments = IntegerField(
+        "Nuovo numero di rate del residuo", validators=[DataRequired(), NumberRange(1, 240)]
+    )
+    first_due = DateField("Scadenza della prima nuova rata (facoltativa)", validators=[Optional()])
+    reason = TextAreaField(
+        "Peggioramento comprovato della situazione del debitore", validators=[DataRequired(), Length(max=600)]
+    )
+    submit = SubmitField("Concedi la proroga")
+
+
+class AnnulForm(FlaskForm):
+    """The annulment of a plan before any payment."""
+
+    reason = TextAreaField("Motivo dell'annullamento", validators=[DataRequired(), Length(max=600)])
+    submit = SubmitField("Annulla il piano")

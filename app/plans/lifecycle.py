@@ -1,7 +1,7 @@
 """The stored plan: made when a request is approved (by the role the ente sets, four eyes when it asks), with
 one installment per row of the simulated schedule, each with its own pagoPA notice number; the positions move
 to `in_rateazione` and the act "comunicazione di accoglimento della rateazione" is issued with one notice page
-per installment. Never commits."""
+per installment. The approval fixes the plan's figures in the ledger (`app.plans.fixing`). Never commits."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from app.core.errors import DomainError
 from app.engine.errors import TransitionNotAllowed
 from app.engine.states import STATES, check_transition
 from app.enti.queries import in_force, parameter_rows
+from app.plans.fixing import fix_at_approval
 from app.plans.models import Plan, PlanInstallment, PlanPosition, PlanRequest
 from app.reports.formatting import format_date_it, format_eur
 
@@ -131,6 +132,7 @@ def start_plan(
             )
         )
     session.flush()
+    fix_at_approval(session, plan, request, actor, on)  # the plan's figures become ledger movements
     for link in links:
         position = link.position
         before = position.state

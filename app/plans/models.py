@@ -90,11 +90,13 @@ PLAN_STATUSES: dict[str, str] = {
     "attivo": "Attivo",
     "decaduto": "Decaduto",
     "estinto": "Pagato",
+    "annullato": "Annullato",
 }
 INSTALLMENT_STATUSES: dict[str, str] = {
     "da_pagare": "Da pagare",
     "parziale": "Pagata in parte",
     "pagata": "Pagata",
+    "sostituita": "Sostituita dalla proroga",
 }
 
 
@@ -123,6 +125,13 @@ class Plan(CreatedMixin, Base):
     residual_cents: Mapped[int | None] = mapped_column(Cents)
     decadenza_act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
     last_check: Mapped[dt.date | None] = mapped_column(sa.Date)  # the daily decadenza check's last day
+    # the proroga (L. 160/2019 c. 797, once): its date, the comprovato peggioramento, who granted it
+    proroga_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    proroga_reason: Mapped[str | None] = mapped_column(sa.String(600))
+    proroga_by_label: Mapped[str | None] = mapped_column(sa.String(120))
+    # the annulment before any payment (the amounts the approval fixed are reversed)
+    annulled_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    annulled_reason: Mapped[str | None] = mapped_column(sa.String(600))
 
     installments: Mapped[list[PlanInstallment]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanInstallment.number"
@@ -135,7 +144,7 @@ class Plan(CreatedMixin, Base):
     taxpayer = relationship("Taxpayer")
 
     __table_args__ = (
-        sa.CheckConstraint("status IN ('attivo','decaduto','estinto')", name="status"),
+        sa.CheckConstraint("status IN ('attivo','decaduto','estinto','annullato')", name="status"),
         sa.CheckConstraint("amount_cents > 0", name="amount"),
         sa.Index("ix_plans_status", "status", "ente_id"),
     )
@@ -145,8 +154,13 @@ class Plan(CreatedMixin, Base):
         return PLAN_STATUSES.get(self.status, self.status)
 
     @property
+    def live_installments(self) -> list[PlanInstallment]:
+        """The installments in force (those a proroga replaced are kept for the record only)."""
+        return [i for i in self.installments if i.status != "sostituita"]
+
+    @property
     def paid_cents(self) -> int:
-        return sum(i.paid_cents for i in self.installments)
+        return sum(i.paid_cents for i in self.live_installments)
 
     @property
     def unpaid_cents(self) -> int:
@@ -162,6 +176,8 @@ class PlanPosition(Base):
     position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id"), primary_key=True, index=True)
     amount_cents: Mapped[int] = mapped_column(Cents)
     state_before: Mapped[str] = mapped_column(sa.String(20))  # the position's state when the plan began
+    # the ledger movements the approval booked (app.plans.fixing), reversed when the plan is annulled
+    movement_ids: Mapped[list[int] | None] = mapped_column(JsonDoc)
 
     plan: Mapped[Plan] = relationship(back_populates="positions")
     position = relationship("Position")
@@ -190,7 +206,7 @@ class PlanInstallment(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "number"),
-        sa.CheckConstraint("status IN ('da_pagare','parziale','pagata')", name="status"),
+        sa.CheckConstraint("status IN ('da_pagare','parziale','pagata','sostituita')", name="status"),
         sa.CheckConstraint("amount_cents = capital_cents + interest_cents", name="amount"),
         sa.CheckConstraint("paid_cents >= 0", name="paid"),
     )
@@ -200,7 +216,7 @@ class PlanInstallment(Base):
         return INSTALLMENT_STATUSES.get(self.status, self.status)
 
     def overdue(self, on: dt.date) -> bool:
-        return self.status != "pagata" and self.due_date < on
+        return self.status not in ("pagata", "sostituita") and self.due_date < on
 
 
 register_scope(Plan, ente=Plan.ente_id, taxpayer=Plan.taxpayer_id)

@@ -102,6 +102,8 @@ def plan_json(plan: Any) -> dict[str, Any]:
         "sollecito_date": plan.sollecito_date.isoformat() if plan.sollecito_date else None,
         "decadenza_date": plan.decadenza_date.isoformat() if plan.decadenza_date else None,
         "residual": format_cents(plan.residual_cents) if plan.residual_cents is not None else None,
+        "proroga_date": plan.proroga_date.isoformat() if plan.proroga_date else None,
+        "annulled_date": plan.annulled_date.isoformat() if plan.annulled_date else None,
         "installments": [
             {
                 "n": i.number,

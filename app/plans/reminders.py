@@ -46,7 +46,7 @@ def installments_due(
             Plan.ente_id == ente_id,
             Plan.status == "attivo",
             PlanInstallment.due_date == on,
-            PlanInstallment.status != "pagata",
+            PlanInstallment.status.not_in(("pagata", "sostituita")),
         )
         .order_by(Plan.id)
     )

@@ -16,7 +16,7 @@ from app.engine.states import TRANSITIONS
 from app.extensions import db
 from app.plans import monitor_sections as _monitor_sections  # noqa: F401 - registers the monitor section
 from app.plans import queries, services
-from app.plans.forms import DecisionForm, DeskRequestForm, PlanFilters, RequestFilters
+from app.plans.forms import AnnulForm, DecisionForm, DeskRequestForm, PlanFilters, ProrogaForm, RequestFilters
 
 bp = Blueprint("plans", __name__, url_prefix="/rateazioni")
 
@@ -88,12 +88,88 @@ def plan_list() -> Any:
 @bp.route("/piani/<int:plan_id>")
 @permission_required("plans.read")
 def plan_detail(plan_id: int) -> Any:
+    return _plan_page(plan_id, ProrogaForm(), AnnulForm())
+
+
+def _plan_page(plan_id: int, proroga_form: ProrogaForm, annul_form: AnnulForm) -> Any:
     if plan_id > MAX_ID:
         abort(404)
     plan = queries.get_plan(db.session, current_principal(), plan_id)
     if plan is None:
         abort(404)
-    return render_template("plans/plan_detail.html", plan=plan, today=services.today())
+    return render_template(
+        "plans/plan_detail.html",
+        plan=plan,
+        today=services.today(),
+        proroga_form=proroga_form,
+        annul_form=annul_form,
+    )
+
+
+@bp.post("/piani/<int:plan_id>/proroga")
+@permission_required("plans.decide")
+def plan_proroga(plan_id: int) -> Any:
+    """The proroga (L. 160/2019 c. 797) from the plan's page, by the roles that approve plans."""
+    from app.plans.proroga import extend_plan
+
+    if plan_id > MAX_ID:
+        abort(404)
+    plan = queries.get_plan(db.session, current_principal(), plan_id)
+    if plan is None:
+        abort(404)
+    form = ProrogaForm()
+    if form.validate_on_submit():
+        try:
+            new = extend_plan(
+                db.session,
+                current_principal(),
+                current_actor(),
+                plan,
+                installments=form.installments.data,
+                reason=form.reason.data,
+                on=services.today(),
+                first_due=form.first_due.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            form.installments.errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(f"Piano n. {plan_id} prorogato: {len(new)} nuove rate con i loro codici avviso.", "success")
+            return redirect(url_for("plans.plan_detail", plan_id=plan_id), 303)
+    return _plan_page(plan_id, form, AnnulForm(formdata=None)), 422
+
+
+@bp.post("/piani/<int:plan_id>/annullamento")
+@permission_required("plans.decide")
+def plan_annul(plan_id: int) -> Any:
+    """The annulment of a plan before any payment: the amounts its approval fixed reversed."""
+    from app.plans.annulment import annul_plan
+
+    if plan_id > MAX_ID:
+        abort(404)
+    plan = queries.get_plan(db.session, current_principal(), plan_id)
+    if plan is None:
+        abort(404)
+    form = AnnulForm()
+    if form.validate_on_submit():
+        try:
+            annul_plan(
+                db.session,
+                current_principal(),
+                current_actor(),
+                plan,
+                reason=form.reason.data,
+                on=services.today(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            form.reason.errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(f"Piano n. {plan_id} annullato: importi fissati stornati.", "success")
+            return redirect(url_for("plans.plan_detail", plan_id=plan_id), 303)
+    return _plan_page(plan_id, ProrogaForm(formdata=None), form), 422
 
 
 @bp.route("/contribuenti/<int:taxpayer_id>/piani")

@@ -19,6 +19,7 @@ from app.core.errors import DomainError, NotFound
 from app.engine import wire
 from app.engine.money import format_cents
 from app.plans.models import Plan, PlanRequest, PlanRequestPosition
+from app.plans.rates import rateation_rate
 from app.positions.models import Position
 
 
@@ -50,8 +51,10 @@ def simulate(
     first_due: dt.date,
 ) -> tuple[dict[str, Any], dict[int, int]]:
     """The engine's plan for what the positions owe at the first due date (`amounts.amounts_due`, the one
-    amount due) under their entrata's installment regime in force then. All positions must be of one ente
-    and one regime. Returns the plan (formats.md §4) and each position's amount in cents."""
+    amount due) under their entrata's installment regime in force then, the installments bearing the
+    interest of c. 802 (`rates.rateation_rate`: its rate and source are kept in the schedule). All positions
+    must be of one ente and one regime. Returns the plan (formats.md §4) and each position's amount in
+    cents."""
     from app.positions.amounts import amounts_due
     from app.positions.quotes import engine_inputs
 
@@ -73,17 +76,21 @@ def simulate(
         raise DomainError("Sulle posizioni scelte non c'è nulla da pagare.")
     first = positions[0]
     params, _ = engine_inputs(session, first_due, ente_id=first.ente_id, entrata_id=first.entrata_id)
+    rate = rateation_rate(session, ente_id=first.ente_id, entrata_id=first.entrata_id, on=first_due)
     payload = {
         "amount": format_cents(total),
         "installments": installments,
         "first_due": first_due.isoformat(),
         "regime": regimes.pop(),
+        "annual_rate": str(rate.annual_rate),
     }
     try:
         plan = wire.installment_plan_request(payload, params)
     except wire.WireError as exc:
         raise PlanRefused(exc.message_it, exc.extra.get("allowed")) from None
     plan["amount"] = format_cents(total)
+    plan["annual_rate"] = str(rate.annual_rate)
+    plan["rate_source"] = rate.source
     return plan, amounts
 
 

@@ -17,8 +17,9 @@ from tests.browser.test_carichi_flow import login
 pytestmark = pytest.mark.browser
 
 
-def _position(live_app, first_due: dt.date) -> int:
-    """A notified R01 position of someone else than the demo taxpayer, owing 100.01-500.00 euro then."""
+def _position(live_app, first_due: dt.date, low: int = 10_001, high: int = 50_000) -> int:
+    """A notified R01 position of someone else than the demo taxpayer, owing 100.01-500.00 euro then (or
+    between `low` and `high` cents)."""
     from app.enti.models import Ente
     from app.extensions import db
     from app.payments.models import Payment
@@ -43,7 +44,7 @@ def _position(live_app, first_due: dt.date) -> int:
             )
         )
         dues = amounts_due(db.session, rows, first_due)
-        found = next(p.id for p in rows if 10_001 <= dues[p.id].total_cents <= 50_000)
+        found = next(p.id for p in rows if low <= dues[p.id].total_cents <= high)
         db.session.remove()
     return found
 
@@ -100,4 +101,31 @@ def test_a_rateazione_from_the_desk_request_to_decadenza(page: Page, live_app) -
     expect(page.locator("h1")).to_contain_text("Scaduta")
     page.goto(page.locator("nav[aria-label='Percorso'] a").first.get_attribute("href"))
     expect(page.get_by_test_id("card-plans")).to_contain_text("decaduto")
+    assert errors == []
+
+
+def test_the_proroga_from_the_plan_page(page: Page, live_app) -> None:
+    """The proroga (L. 160/2019 c. 797) on the plan's page: the residual over more installments, the replaced
+    ones shown as such; the form is gone once granted (only once)."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    first_due = dt.date.today() + dt.timedelta(days=20)
+    position_id = _position(live_app, first_due, 50_001, 300_000)  # the band admits 5 to 12 installments
+    login(page, live_app, "admin")
+
+    page.goto(f"/rateazioni/posizioni/{position_id}/richiesta")
+    page.get_by_label("Numero di rate").fill("5")
+    page.get_by_label("Scadenza della prima rata").fill(first_due.isoformat())
+    page.get_by_role("button", name="Registra la richiesta").click()
+    page.get_by_role("button", name="Approva").click()
+    expect(page.get_by_test_id("plan-status")).to_have_text("Attivo")
+
+    page.get_by_label("Nuovo numero di rate del residuo").fill("8")
+    page.get_by_label("Peggioramento comprovato della situazione del debitore").fill("perdita del lavoro")
+    page.get_by_test_id("proroga-submit").click()
+    expect(page.get_by_test_id("plan-proroga")).to_contain_text("c. 797")
+    expect(page.get_by_test_id("installment-1-status")).to_contain_text("Sostituita dalla proroga")
+    expect(page.get_by_test_id("installment-13")).to_be_visible()
+    expect(page.get_by_test_id("proroga-form")).to_have_count(0)
     assert errors == []

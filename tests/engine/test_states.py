@@ -71,7 +71,7 @@ def test_the_refusal_lists_the_allowed_targets_or_says_final() -> None:
         check_transition("in_rateazione", "in_procedura")
     assert error.value.message_it == (
         "Passaggio di stato non consentito da 'In rateazione' a 'In procedura': da questo stato si può "
-        "passare solo a: 'Scaduta', 'Sospesa', 'Pagata', 'Sgravata'"
+        "passare solo a: 'Notificata', 'Scaduta', 'Sospesa', 'Pagata', 'Parzialmente pagata', 'Sgravata'"
     )
     with pytest.raises(TransitionNotAllowed) as final:
         check_transition("sgravata", "pagata")
