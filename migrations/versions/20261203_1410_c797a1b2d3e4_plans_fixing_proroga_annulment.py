@@ -2,7 +2,7 @@
 installments a proroga replaced, the notice numbers cancelled
 
 Revision ID: c797a1b2d3e4
-Revises: e5c1a9f37b20
+Revises: 9e4b7c2d1a60
 Create Date: 2026-12-03 14:10:00.000000
 
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "c797a1b2d3e4"
-down_revision = "e5c1a9f37b20"
+down_revision = "9e4b7c2d1a60"
 branch_labels = None
 depends_on = None
 
