@@ -4,11 +4,11 @@
   (a sent row is skipped); after the last try it is marked failed with the reason, never lost;
 - `check_sla()` (periodic queue, every 5 minutes): warnings before a breach and breaches (services.check_sla);
 - `poll_helpdesk_mailbox()` (periodic queue, every 5 minutes): the desk's IMAP mailbox (intake.py).
+The registry of periodic jobs (PERIODIC_JOBS below, `esattoria batch elenco`) runs the last two.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import current_app
@@ -18,7 +18,6 @@ from app.core.db import utcnow
 from app.extensions import db
 
 PERIODIC_QUEUE = "periodic"
-EVERY = dt.timedelta(minutes=5)
 RETRY = Retry(max=3, interval=[60, 300, 900])
 PERIODIC_JOBS = (
     (
@@ -83,50 +82,22 @@ def send_mail(mail_id: int) -> str | None:
     return mail.message_id
 
 
-def check_sla(reschedule: bool = True) -> dict[str, int]:
+def check_sla() -> dict[str, int]:
     from app.helpdesk import services
 
-    try:
-        counts = services.check_sla(
-            db.session, utcnow(), alert_to=current_app.config.get("HELPDESK_ALERT_TO")
-        )
-        db.session.commit()
-    finally:
-        if reschedule:
-            _schedule(check_sla, "helpdesk-sla")
+    counts = services.check_sla(db.session, utcnow(), alert_to=current_app.config.get("HELPDESK_ALERT_TO"))
+    db.session.commit()
     return counts
 
 
-def poll_helpdesk_mailbox(reschedule: bool = True) -> list[dict[str, Any]]:
+def poll_helpdesk_mailbox() -> list[dict[str, Any]]:
     from app.helpdesk import intake
 
     config = current_app.config
-    try:
-        if not config.get("HELPDESK_IMAP_HOST"):
-            return []
-        outcomes = poll(db.session, intake.settings_from(config), file_store=config["FILE_STORE"])
-    finally:
-        if reschedule:
-            _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
+    if not config.get("HELPDESK_IMAP_HOST"):
+        return []
+    outcomes = poll(db.session, intake.settings_from(config), file_store=config["FILE_STORE"])
     return [o.as_json() for o in outcomes]
-
-
-def _schedule(func: Any, name: str) -> str:
-    """The next run in EVERY (one job per slot: the job id names the slot)."""
-    from app.core.jobs import queue
-
-    run_at = dt.datetime.now(dt.UTC) + EVERY
-    job_id = f"{name}-{run_at:%Y%m%d%H%M}"
-    queue(PERIODIC_QUEUE).enqueue_at(run_at, func, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400)
-    return job_id
-
-
-def schedule_check_sla() -> str:
-    return _schedule(check_sla, "helpdesk-sla")
-
-
-def schedule_poll_mailbox() -> str:
-    return _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
 
 
 def poll(session: Any, settings: Any, *, file_store: str) -> list[Any]:

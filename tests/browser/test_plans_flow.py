@@ -53,7 +53,7 @@ def _daily_check(live_app, day: dt.date) -> dict:
     from app.plans.tasks import daily_decadenza_check
 
     with live_app.app_context():
-        result = daily_decadenza_check(on=day.isoformat(), reschedule=False)
+        result = daily_decadenza_check(on=day.isoformat())
         db.session.remove()
     return result
 

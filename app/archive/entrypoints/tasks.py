@@ -7,7 +7,6 @@ the ente is skipped, and a new UIDVALIDITY starts the folder again from UID 1 wi
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import imaplib
 from typing import Any
 
@@ -22,7 +21,6 @@ from app.core.errors import DomainError
 from app.extensions import db
 
 PERIODIC_QUEUE = "periodic"
-POLL_EVERY = dt.timedelta(minutes=5)
 SYSTEM = Actor.system("casella di posta dell'archivio")
 
 
@@ -119,18 +117,14 @@ def _one(
         )
 
 
-def poll_mailbox(reschedule: bool = True) -> list[dict[str, Any]]:
-    """The periodic job: one poll when the mailbox is configured, then the next one in POLL_EVERY."""
+def poll_mailbox() -> list[dict[str, Any]]:
+    """The periodic job (app/archive/tasks.py PERIODIC_JOBS): one poll when the mailbox is configured."""
     config = current_app.config
     if not config.get("ARCHIVE_IMAP_HOST"):
         return []
     settings = mb.MailboxSettings.from_config(config)
-    try:
-        outcomes = poll(db.session, settings, file_store=config["FILE_STORE"])
-        _drain()
-    finally:
-        if reschedule:
-            schedule_poll_mailbox()
+    outcomes = poll(db.session, settings, file_store=config["FILE_STORE"])
+    _drain()
     return [o.as_json() for o in outcomes]
 
 
@@ -140,15 +134,3 @@ def _drain() -> None:
 
     drain_outbox(db.session, backend())
     db.session.commit()
-
-
-def schedule_poll_mailbox() -> str:
-    """The next poll in POLL_EVERY (one job per slot: the job id names the slot)."""
-    from app.core.jobs import queue
-
-    run_at = dt.datetime.now(dt.UTC) + POLL_EVERY
-    job_id = f"archivio-posta-{run_at:%Y%m%d%H%M}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at, poll_mailbox, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
-    )
-    return job_id
