@@ -101,54 +101,35 @@ def poll_helpdesk_mailbox() -> list[dict[str, Any]]:
 
 
 def poll(session: Any, settings: Any, *, file_store: str) -> list[Any]:
-    """One poll of the help desk's folder (the archive's IMAP functions); commits after each message."""
-    import contextlib
-    import imaplib
-
+    """One poll of the help desk's folder (app/core/mailbox/tasks.py `poll_folder`); commits after each
+    message."""
     from app.archive import mailbox as mb
     from app.core.errors import DomainError
+    from app.core.mailbox.client import fetch_raw
+    from app.core.mailbox.tasks import poll_folder
     from app.enti.queries import get_ente_by_code
     from app.helpdesk import intake
 
     ente = get_ente_by_code(session, settings.ente_code)
     if ente is None:
         raise DomainError(f"HELPDESK_IMAP_ENTE: ente sconosciuto {settings.ente_code}.")
+
+    def handle(session: Any, conn: Any, state: Any, uid: int) -> tuple[intake.Outcome, str]:
+        raw = fetch_raw(conn, uid)
+        if raw is None:
+            return intake.Outcome(uid, "", "gone"), intake.FLAG_DONE
+        try:
+            with session.begin_nested():
+                outcome = intake.handle_message(
+                    session, ente.id, raw, settings, file_store=file_store, uid=uid
+                )
+        except (mb.MailRefused, DomainError) as exc:
+            reason = getattr(exc, "reason", None) or str(exc)
+            outcome = intake.Outcome(uid, mb.message_key(raw), "refused", reason=reason)
+        return outcome, intake.FLAG_DONE
+
+    def locked_state(session: Any, account: str) -> Any:
+        return mb.mailbox_state(session, account, lock=True)
+
     account = ("assistenza:" + settings.account)[:300]
-    outcomes: list[intake.Outcome] = []
-    conn = mb.connect(settings)
-    try:
-        validity = mb.select_folder(conn, settings.folder)
-        state = mb.mailbox_state(session, account, lock=True)
-        if state.uidvalidity != validity:
-            state.uidvalidity, state.last_uid = validity, 0
-        state.polled_dt = utcnow()
-        last_uid = state.last_uid
-        session.commit()
-        for uid in mb.new_uids(conn, last_uid):
-            state = mb.mailbox_state(session, account, lock=True)
-            if uid <= state.last_uid:
-                session.rollback()
-                continue
-            raw = mb.fetch_raw(conn, uid)
-            if raw is None:
-                outcome = intake.Outcome(uid, "", "gone")
-            else:
-                try:
-                    with session.begin_nested():
-                        outcome = intake.handle_message(
-                            session, ente.id, raw, settings, file_store=file_store, uid=uid
-                        )
-                except (mb.MailRefused, DomainError) as exc:
-                    reason = getattr(exc, "reason", None) or str(exc)
-                    outcome = intake.Outcome(uid, mb.message_key(raw), "refused", reason=reason)
-            state.last_uid = uid
-            state.polled_dt = utcnow()
-            session.commit()
-            with contextlib.suppress(imaplib.IMAP4.error, OSError):
-                mb.mark(conn, uid, intake.FLAG_DONE)
-            outcomes.append(outcome)
-    finally:
-        session.rollback()
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            conn.logout()
-    return outcomes
+    return poll_folder(session, settings, account, state_of=locked_state, handle=handle)

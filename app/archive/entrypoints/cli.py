@@ -34,15 +34,14 @@ def mail_command(pianifica: bool) -> None:
     """Prints one JSON list, an object per new message; exit 1 when any message was refused."""
     import imaplib
 
-    from app.archive.entrypoints.tasks import _drain, poll
-    from app.archive.mailbox import MailboxSettings
+    from app.archive.entrypoints.tasks import _drain, mailbox_settings, poll
     from app.core.errors import DomainError
 
     if pianifica:
         click.echo(periodic.registry_notice("app.archive.entrypoints.tasks.poll_mailbox"))
         return
     try:
-        settings = MailboxSettings.from_config(current_app.config)
+        settings = mailbox_settings(current_app.config)
         outcomes = poll(db.session, settings, file_store=current_app.config["FILE_STORE"])
     except DomainError as exc:
         db.session.rollback()
