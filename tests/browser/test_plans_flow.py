@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import MARIO_ROSSI_CF
-from tests.browser.test_carichi_flow import login
+from tests.browser.support import login
 
 pytestmark = pytest.mark.browser
 
