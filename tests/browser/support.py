@@ -52,6 +52,8 @@ def login(page: Page, app, username: str) -> None:
 
 
 def open_from_nav(page: Page, label: str, url: str | Pattern[str]) -> None:
-    """Click the main navigation's `label` and wait for the page at `url` (a pattern: its path)."""
+    """Click the main navigation's `label`, wait for the page at `url` (a pattern: its path) and for its
+    scripts (htmx and app.js set up: a click or a drop before that does nothing)."""
     page.locator("#esa-nav").get_by_role("link", name=label, exact=True).click()
     expect(page).to_have_url(url)
+    page.wait_for_load_state()

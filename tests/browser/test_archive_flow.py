@@ -56,6 +56,7 @@ def test_upload_read_confirm_and_see_it_on_the_card(page: Page, live_app, tmp_pa
     open_from_nav(page, "Archivio", re.compile(r"/archivio/$"))  # the login page here: the session ended
     page.locator("main").get_by_role("link", name="Protocolla documenti").click()
     expect(page).to_have_url(re.compile(r"/archivio/nuovo$"))
+    page.wait_for_load_state()  # the drop zone's script set up
     assert violations(page) == []
     page.locator("#ente_id").select_option(label="R01 – Regione Demo")
     page.locator("#doc_type").select_option(label="Istanza di rateazione")
