@@ -105,7 +105,9 @@ class Config:
     ARCHIVE_INTAKE_DIR = env_str("ARCHIVE_INTAKE_DIR")
     # pages read by OCR with a lower mean confidence (0-100) go to the review list (an ente's parameter wins)
     OCR_CONFIDENCE_REVIEW = env_int("OCR_CONFIDENCE_REVIEW", 60)
-    # the archive's IMAP mailbox (e-mail and PEC): `esattoria archivio posta` and a periodic job poll it
+    # the archive's IMAP mailbox (e-mail and PEC): `esattoria archivio posta` and a periodic job poll it.
+    # Every mailbox reads <PREFIX>_IMAP_HOST/PORT/USER/PASSWORD/FOLDER/ENTE/SSL/MAX_ATTACHMENTS/MAX_BYTES
+    # (app/core/mailbox/client.py): ARCHIVE_IMAP_* here, HELPDESK_IMAP_* below
     ARCHIVE_IMAP_HOST = env_str("ARCHIVE_IMAP_HOST")  # unset: no polling
     ARCHIVE_IMAP_PORT = env_int("ARCHIVE_IMAP_PORT", 993)
     ARCHIVE_IMAP_USER = env_str("ARCHIVE_IMAP_USER")
@@ -143,6 +145,9 @@ class Config:
     HELPDESK_IMAP_FOLDER = env_str("HELPDESK_IMAP_FOLDER", "INBOX")
     HELPDESK_IMAP_ENTE = env_str("HELPDESK_IMAP_ENTE")  # the ente code the mailed tickets belong to
     HELPDESK_IMAP_SSL = env_str("HELPDESK_IMAP_SSL", "ssl")  # ssl | starttls | none (local tests)
+    # the help desk's limits; unset, the archive's (what the help desk read before it had its own)
+    HELPDESK_IMAP_MAX_ATTACHMENTS = env_int("HELPDESK_IMAP_MAX_ATTACHMENTS", ARCHIVE_IMAP_MAX_ATTACHMENTS)
+    HELPDESK_IMAP_MAX_BYTES = env_int("HELPDESK_IMAP_MAX_BYTES", ARCHIVE_IMAP_MAX_BYTES)
     HELPDESK_MAIL_FROM = env_str("HELPDESK_MAIL_FROM")  # the desk's address (replies); unset: MAIL_FROM
     HELPDESK_TRANSFER_TO = env_str("HELPDESK_TRANSFER_TO")  # the Regione's first-level help desk
     HELPDESK_ALERT_TO = env_str("HELPDESK_ALERT_TO")  # SLA warnings when the ticket has no assignee e-mail

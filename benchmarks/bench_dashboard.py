@@ -79,7 +79,7 @@ def measure_refresh(app) -> float:  # noqa: ANN001
 
     with app.app_context():
         started = time.perf_counter()
-        result = refresh_summary(AS_OF.isoformat(), reschedule=False)
+        result = refresh_summary(AS_OF.isoformat())
         seconds = time.perf_counter() - started
     say(f"summary rebuilt: {result['rows']} rows in {seconds:.2f} s")
     return seconds

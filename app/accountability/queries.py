@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.archive.queries import Page, page_within
 from app.auth.models import User
 from app.core.access import Principal, scoped, visible
 from app.core.audit import EVENT_KINDS, AccessLog, Event
+from app.core.paging import Page, page_within
 from app.enti.models import Ente
 from app.taxpayers.models import Taxpayer
 

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.core import periodic
 from app.extensions import db
 
 CHANNEL_CHOICES = ("sportello", "posta", "pec", "email", "scansione", "web")
@@ -121,14 +122,13 @@ def reindex_command() -> None:
 
 @archivio.command("verifica", help="Confronta indice e database e ripara le differenze.")
 @click.option("--solo-controllo", "check_only", is_flag=True, help="Non ripara: riporta soltanto.")
-@click.option("--pianifica", is_flag=True, help="Pianifica la verifica notturna (lavoro RQ) ed esce.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def verify_command(check_only: bool, pianifica: bool) -> None:
     from app.archive.indexing import backend, verify
-    from app.archive.tasks import schedule_verify_index
 
     if pianifica:
-        click.echo(json.dumps({"scheduled": schedule_verify_index()}))
+        click.echo(periodic.registry_notice("app.archive.tasks.verify_index"))
         return
     report = verify(db.session, backend(), repair=not check_only)
     db.session.commit()
@@ -138,20 +138,20 @@ def verify_command(check_only: bool, pianifica: bool) -> None:
 @archivio.command(
     "sweep", help="Protocolla i file della cartella di acquisizione (ARCHIVE_INTAKE_DIR/<ente>/)."
 )
-@click.option("--pianifica", is_flag=True, help="Pianifica il controllo periodico della cartella ed esce.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def sweep_command(pianifica: bool) -> None:
     """Prints one JSON list (formats.md §6 objects with their "ente"); exit 1 when any file was refused."""
     from app.archive.indexing import backend, drain_outbox
-    from app.archive.tasks import schedule_sweep_intake, sweep_intake
+    from app.archive.tasks import sweep_intake
 
     if pianifica:
-        click.echo(json.dumps({"scheduled": schedule_sweep_intake()}))
+        click.echo(periodic.registry_notice("app.archive.tasks.sweep_intake"))
         return
     if not current_app.config.get("ARCHIVE_INTAKE_DIR"):
         click.echo(json.dumps({"error": "ARCHIVE_INTAKE_DIR non configurata."}, ensure_ascii=False), err=True)
         sys.exit(2)
-    results = sweep_intake(reschedule=False, mode="sync")
+    results = sweep_intake(mode="sync")
     drain_outbox(db.session, backend())
     db.session.commit()
     click.echo(json.dumps(results, ensure_ascii=False))

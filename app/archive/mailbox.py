@@ -12,7 +12,8 @@ consegna, mancata consegna...: the `X-Ricevuta` header or the `tipo` of daticert
 `ricevuta_pec`, never as a taxpayer's letter. A message with more attachments than the limit is refused
 whole: nothing is stored, the refusal and its reason are kept (`MailMessage`, an event).
 
-The IMAP side (`connect`, `fetch_new`, `mark`) and the polling loop with its commits live in
+The IMAP client (settings ARCHIVE_IMAP_*, connection, folder commands, the polling loop) is
+app/core/mailbox/; the archive's handling of each message, with its commits, is
 app/archive/entrypoints/tasks.py; this module parses (stdlib `email`, policy=default; daticert.xml with
 defusedxml) and files.
 """
@@ -23,11 +24,9 @@ import datetime as dt
 import email
 import email.policy
 import hashlib
-import imaplib
 import re
-import ssl
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -41,7 +40,6 @@ from app.archive.mailbox_models import RECEIPT_KINDS, MailboxState, MailMessage,
 from app.archive.models import Document
 from app.archive.services import FilingResult, IncomingFile, file_documents, neutral_path
 from app.core.audit import Actor, record_event
-from app.core.errors import DomainError
 from app.enti.models import Ente
 
 MESSAGE_TYPE = "corrispondenza"
@@ -61,129 +59,6 @@ class MailRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-# --- settings -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MailboxSettings:
-    host: str
-    port: int
-    user: str
-    password: str
-    folder: str
-    ente_code: str
-    security: str  # ssl | starttls | none
-    max_attachments: int
-    max_bytes: int
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> MailboxSettings:
-        """The ARCHIVE_IMAP_* settings; DomainError names the one missing or wrong."""
-        missing = [
-            name
-            for name in (
-                "ARCHIVE_IMAP_HOST",
-                "ARCHIVE_IMAP_USER",
-                "ARCHIVE_IMAP_PASSWORD",
-                "ARCHIVE_IMAP_ENTE",
-            )
-            if not config.get(name)
-        ]
-        if missing:
-            raise DomainError(f"Casella di posta dell'archivio non configurata: manca {', '.join(missing)}.")
-        security = str(config.get("ARCHIVE_IMAP_SSL") or "ssl").lower()
-        if security in ("1", "true", "yes", "si"):
-            security = "ssl"
-        elif security in ("0", "false", "no"):
-            security = "none"
-        if security not in ("ssl", "starttls", "none"):
-            raise DomainError(f"ARCHIVE_IMAP_SSL non valido: {security} (ammessi ssl, starttls, none).")
-        return cls(
-            host=str(config["ARCHIVE_IMAP_HOST"]),
-            port=int(config.get("ARCHIVE_IMAP_PORT") or 993),
-            user=str(config["ARCHIVE_IMAP_USER"]),
-            password=str(config["ARCHIVE_IMAP_PASSWORD"]),
-            folder=str(config.get("ARCHIVE_IMAP_FOLDER") or "INBOX"),
-            ente_code=str(config["ARCHIVE_IMAP_ENTE"]),
-            security=security,
-            max_attachments=int(config.get("ARCHIVE_IMAP_MAX_ATTACHMENTS") or 50),
-            max_bytes=int(config.get("ARCHIVE_IMAP_MAX_BYTES") or 50 * 1024 * 1024),
-        )
-
-    @property
-    def account(self) -> str:
-        return f"{self.user}@{self.host}:{self.port}/{self.folder}"[:300]
-
-
-# --- IMAP -----------------------------------------------------------------------------------------------
-
-
-def connect(settings: MailboxSettings, timeout: float = 60) -> imaplib.IMAP4:
-    """Logged in: IMAP4_SSL, or plain IMAP upgraded with STARTTLS (certificates verified either way); `none`
-    (no encryption) is for a server on this machine only."""
-    context = ssl.create_default_context()
-    conn: imaplib.IMAP4
-    if settings.security == "ssl":
-        conn = imaplib.IMAP4_SSL(settings.host, settings.port, ssl_context=context, timeout=timeout)
-    else:
-        conn = imaplib.IMAP4(settings.host, settings.port, timeout=timeout)
-        if settings.security == "starttls":
-            conn.starttls(context)
-    conn.login(settings.user, settings.password)
-    return conn
-
-
-def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def select_folder(conn: imaplib.IMAP4, folder: str) -> int:
-    """Select the folder (read-write: flags are set) and return its UIDVALIDITY."""
-    typ, data = conn.select(_quoted(folder))
-    if typ != "OK":
-        raise DomainError(f"Cartella {folder} non disponibile sulla casella di posta: {data!r}")
-    _, values = conn.response("UIDVALIDITY")
-    return int(values[0]) if values and values[0] else 0
-
-
-def new_uids(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
-    """The UIDs above `last_uid`, ascending (`n:*` always names the last message: filtered out here)."""
-    typ, data = conn.uid("SEARCH", None, f"UID {last_uid + 1}:*")
-    if typ != "OK":
-        raise DomainError(f"Ricerca dei nuovi messaggi non riuscita: {data!r}")
-    return sorted(u for u in (int(x) for x in (data[0] or b"").split()) if u > last_uid)
-
-
-_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
-
-
-def fetch_head(conn: imaplib.IMAP4, uid: int) -> tuple[int, bytes] | None:
-    """The message's size and header block (the body is not downloaded yet); None when it is gone."""
-    typ, data = conn.uid("FETCH", str(uid), "(RFC822.SIZE BODY.PEEK[HEADER])")
-    if typ != "OK":
-        return None
-    for item in data:
-        if isinstance(item, tuple):
-            found = _SIZE.search(item[0])
-            return (int(found.group(1)) if found else 0), item[1]
-    return None
-
-
-def fetch_raw(conn: imaplib.IMAP4, uid: int) -> bytes | None:
-    typ, data = conn.uid("FETCH", str(uid), "(BODY.PEEK[])")
-    if typ != "OK":
-        return None
-    for item in data:
-        if isinstance(item, tuple):
-            return bytes(item[1])
-    return None
-
-
-def mark(conn: imaplib.IMAP4, uid: int, flags: str) -> None:
-    """Flag the message (filed or refused) so a person reading the mailbox sees what became of it."""
-    conn.uid("STORE", str(uid), "+FLAGS", flags)
 
 
 # --- parsing --------------------------------------------------------------------------------------------

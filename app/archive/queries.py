@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,47 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 from app.archive.models import Document, DocumentLink, DocumentPage
 from app.core.access import Principal, scoped
 from app.core.audit import Actor, log_access
-from app.core.db import count_rows
+from app.core.paging import Page, page_within
 
 PAGE_SIZE = 25
 
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """A page of a list with its total count (the shape templates/_macros/forms.html `pagination` reads)."""
-
-    items: list[Any]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def page_within(session: Session, stmt: sa.Select, page: int, per_page: int) -> Page:
-    """One page of `stmt` (ordered by the caller) with its total; a page past the last is the last one."""
-    total = count_rows(session, stmt)
-    page = min(page, max(1, math.ceil(total / per_page)))
-    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items=items, page=page, per_page=per_page, total=total)
 
 def _filtered(
     principal: Principal,
@@ -94,21 +56,12 @@ def list_documents(
 ) -> Page:
     """The newest first, one page, with the total the user may see (counted in the database, keyset-free:
     the (ente, received, id) index serves both)."""
-    stmt = _filtered(principal, **filters)
-    total = session.scalar(
-        sa.select(sa.func.count()).select_from(stmt.with_only_columns(Document.id).subquery())
+    stmt = (
+        _filtered(principal, **filters)
+        .options(selectinload(Document.doc_type), selectinload(Document.ente), selectinload(Document.links))
+        .order_by(Document.received_date.desc(), Document.id.desc())
     )
-    items = list(
-        session.scalars(
-            stmt.options(
-                selectinload(Document.doc_type), selectinload(Document.ente), selectinload(Document.links)
-            )
-            .order_by(Document.received_date.desc(), Document.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return Page(items, page, per_page, int(total or 0))
+    return page_within(session, stmt, page, per_page)
 
 
 def get_document(session: Session, principal: Principal, document_id: int) -> Document | None:

@@ -7,7 +7,8 @@ commits its own work (style.md B.5).
   last page assembles the text, links and indexes (`finish_document`, under the document's row lock);
 - `drain_index()` ("index" queue): the outbox pushed to the search backend;
 - `verify_index()` and `sweep_intake()` (periodic queue): the consistency check of index and database, and
-  the bulk intake folder; each schedules its next run (`schedule_verify_index`, `schedule_sweep_intake`).
+  the bulk intake folder, run by the registry of periodic jobs (PERIODIC_JOBS below,
+  `esattoria batch elenco`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 OCR_QUEUE = "ocr"
 INDEX_QUEUE = "index"
 PERIODIC_QUEUE = "periodic"
-VERIFY_AT = dt.time(3, 30)  # Europe/Rome, every night
-SWEEP_EVERY = dt.timedelta(minutes=5)
 # Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
 # the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
@@ -216,19 +215,17 @@ def requeue_stuck(older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
     return len(stuck)
 
 
-def verify_index(reschedule: bool = True) -> dict[str, Any]:
+def verify_index() -> dict[str, Any]:
     """The nightly check: readings that stopped are started again, then index and database compared."""
     from app.archive.indexing import backend, verify
 
     requeued = requeue_stuck()
     report = {**verify(db.session, backend()).as_json(), "requeued": requeued}
     db.session.commit()
-    if reschedule:
-        schedule_verify_index()
     return report
 
 
-def sweep_intake(reschedule: bool = True, mode: str = "jobs") -> list[dict[str, Any]]:
+def sweep_intake(mode: str = "jobs") -> list[dict[str, Any]]:
     """File what waits in ARCHIVE_INTAKE_DIR/<ente>/ (channel scansione), one commit per file, then move it
     to done/ or refused/."""
     from app.archive.services import file_documents
@@ -255,32 +252,4 @@ def sweep_intake(reschedule: bool = True, mode: str = "jobs") -> list[dict[str, 
             session.commit()
             move_swept(item, result)
             out.append({"ente": item.ente.code, **result.as_json()})
-    if reschedule:
-        schedule_sweep_intake()
     return out
-
-
-def schedule_verify_index() -> str:
-    """Tomorrow night's consistency check (idempotent through the job id)."""
-    from app.core.jobs import queue
-    from app.payments.parsing import ROME
-
-    now = dt.datetime.now(ROME)
-    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), VERIFY_AT, tzinfo=ROME)
-    job_id = f"archivio-verifica-{run_at:%Y%m%d}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at.astimezone(dt.UTC), verify_index, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
-    )
-    return job_id
-
-
-def schedule_sweep_intake() -> str:
-    """The next sweep in SWEEP_EVERY (one job per slot: the job id names the slot)."""
-    from app.core.jobs import queue
-
-    run_at = dt.datetime.now(dt.UTC) + SWEEP_EVERY
-    job_id = f"archivio-sweep-{run_at:%Y%m%d%H%M}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at, sweep_intake, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
-    )
-    return job_id

@@ -7,18 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.archive.queries import Page
 from app.atti.models import Act, ActTemplate, ActType, Campaign, CampaignItem
 from app.core.access import Principal, scoped
-from app.core.db import count_rows
+from app.core.paging import Page, page_within
 
 PER_PAGE = 50
-
-
-def _page(session: Session, stmt: sa.Select, page: int) -> Page:
-    total = count_rows(session, stmt)
-    items = list(session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
-    return Page(items=items, page=page, per_page=PER_PAGE, total=total)
 
 
 def list_acts(
@@ -42,7 +35,7 @@ def list_acts(
         stmt = stmt.where(Act.status == status)
     if campaign_id:
         stmt = stmt.where(Act.campaign_id == campaign_id)
-    return _page(session, stmt.order_by(Act.id.desc()), page)
+    return page_within(session, stmt.order_by(Act.id.desc()), page, PER_PAGE)
 
 
 def get_act(session: Session, principal: Principal, act_id: int) -> Act | None:
@@ -61,7 +54,7 @@ def acts_of_position(session: Session, principal: Principal, position_id: int) -
 
 def list_campaigns(session: Session, principal: Principal, *, page: int = 1) -> Page:
     stmt = scoped(sa.select(Campaign), Campaign, principal).options(selectinload(Campaign.act_type))
-    return _page(session, stmt.order_by(Campaign.id.desc()), page)
+    return page_within(session, stmt.order_by(Campaign.id.desc()), page, PER_PAGE)
 
 
 def get_campaign(session: Session, principal: Principal, campaign_id: int) -> Campaign | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,11 +157,8 @@ class PeriodicJob:
         return self.cron.next_after(after) if self.cron else None
 
     def call(self) -> Any:
-        """Run the callable once, without its own rescheduling (the registry schedules the next run)."""
-        func = self.func
-        if "reschedule" in inspect.signature(func).parameters:
-            return func(reschedule=False)
-        return func()
+        """Run the callable once (the registry, not the job, schedules the next run)."""
+        return self.func()
 
 
 def entry(item: tuple[Any, ...], queue: str = PERIODIC_QUEUE) -> PeriodicJob:
@@ -200,6 +197,26 @@ def registry() -> dict[str, PeriodicJob]:
 
 def get(name: str) -> PeriodicJob | None:
     return registry().get(name)
+
+
+#: The help of the slices' old `--pianifica` flags, kept as an alias that only points to the registry.
+PIANIFICA_HELP = "Il lavoro è nel registro dei lavori periodici: lo mostra «esattoria batch elenco»."
+
+
+def registry_notice(*names: str) -> str:
+    """What a slice's `--pianifica` prints now (JSON): its jobs run from the registry, with their cron, and
+    how to see and start the schedules (the batch monitor, `esattoria batch ...`)."""
+    jobs = registry()
+    notice = {
+        "pianificato_da": "registro dei lavori periodici",
+        "lavori": [
+            {"name": name, "cron": (job.cron.text if job.cron else None) if (job := jobs.get(name)) else None}
+            for name in names
+        ],
+        "elenco": "esattoria batch elenco",
+        "avvio": "esattoria batch pianifica (lo fa anche il worker all'avvio)",
+    }
+    return json.dumps(notice, ensure_ascii=False)
 
 
 def scheduled_job_id(job: PeriodicJob, run_at: dt.datetime) -> str:

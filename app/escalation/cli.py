@@ -1,4 +1,4 @@
-"""`esattoria escalation ...`: the daily and weekly jobs by hand, or scheduled on the periodic queue."""
+"""`esattoria escalation ...`: the daily and weekly jobs by hand (the registry of periodic jobs runs them)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 
 import click
 from flask.cli import with_appcontext
+
+from app.core import periodic
 
 
 @click.group(help="Escalation: proposte, prescrizioni, radar alla Regione.")
@@ -15,15 +17,15 @@ def escalation() -> None:
 
 @escalation.command("proposte", help="Calcola le proposte di escalation di ogni regola attiva.")
 @click.option("--data", "day", default=None, help="Data del calcolo (AAAA-MM-GG; oggi se omessa).")
-@click.option("--schedule", is_flag=True, help="Pianifica i lavori periodici dell'escalation.")
+@click.option("--pianifica", "--schedule", "pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
-def proposte_command(day: str | None, schedule: bool) -> None:
-    from app.escalation.tasks import daily_proposals, schedule_all
+def proposte_command(day: str | None, pianifica: bool) -> None:
+    from app.escalation.tasks import PERIODIC_JOBS, daily_proposals
 
-    if schedule:
-        click.echo(json.dumps({"scheduled": schedule_all()}))
+    if pianifica:
+        click.echo(periodic.registry_notice(*(job[0] for job in PERIODIC_JOBS)))
         return
-    click.echo(json.dumps(daily_proposals(day, reschedule=False)))
+    click.echo(json.dumps(daily_proposals(day)))
 
 
 @escalation.command("prescrizioni", help="Porta a «prescritta» le posizioni con la prescrizione maturata.")
@@ -32,7 +34,7 @@ def proposte_command(day: str | None, schedule: bool) -> None:
 def prescrizioni_command(day: str | None) -> None:
     from app.escalation.tasks import daily_prescriptions
 
-    click.echo(json.dumps(daily_prescriptions(day, reschedule=False)))
+    click.echo(json.dumps(daily_prescriptions(day)))
 
 
 @escalation.command("radar", help="Invia alla Regione il radar della prescrizione (archivio ed e-mail).")
@@ -41,4 +43,4 @@ def prescrizioni_command(day: str | None) -> None:
 def radar_command(day: str | None) -> None:
     from app.escalation.tasks import weekly_radar_report
 
-    click.echo(json.dumps(weekly_radar_report(day, reschedule=False), ensure_ascii=False))
+    click.echo(json.dumps(weekly_radar_report(day), ensure_ascii=False))

@@ -5,7 +5,7 @@
 - `weekly_radar_report(day)`: the radar of the next `RADAR_REPORT_DAYS` days of every ente, as a PDF export
   (app/reports/exports.py) filed in the ente's archive and e-mailed to the Regione (app/core/mailer.py,
   recipients in the ente's parameter row `escalation_report_recipients`: {"emails": [...]}).
-Each schedules its next run on the periodic queue (`--schedule` of `esattoria escalation ...`).
+The registry of periodic jobs (PERIODIC_JOBS below, `esattoria batch elenco`) runs them.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 PERIODIC_QUEUE = "periodic"
-PROPOSALS_AT = dt.time(2, 0)  # Europe/Rome
-PRESCRIPTIONS_AT = dt.time(1, 30)
-REPORT_AT = dt.time(7, 0)  # Mondays
 RADAR_REPORT_DAYS = 90
 RECIPIENTS_PARAMETER = "escalation_report_recipients"
 PERIODIC_JOBS = (
@@ -53,29 +50,25 @@ def _today() -> dt.date:
     return today_rome()
 
 
-def daily_proposals(day: str | None = None, reschedule: bool = True) -> dict[str, Any]:
+def daily_proposals(day: str | None = None) -> dict[str, Any]:
     from app.escalation.proposals import compute_proposals
 
     on = dt.date.fromisoformat(day) if day else _today()
     summary = compute_proposals(db.session, on)
     db.session.commit()
-    if reschedule:
-        _schedule(daily_proposals, PROPOSALS_AT, "escalation-proposte", days=1)
     return summary.as_json()
 
 
-def daily_prescriptions(day: str | None = None, reschedule: bool = True) -> dict[str, Any]:
+def daily_prescriptions(day: str | None = None) -> dict[str, Any]:
     from app.escalation.radar import mark_prescribed
 
     on = dt.date.fromisoformat(day) if day else _today()
     moved = mark_prescribed(db.session, on)
     db.session.commit()
-    if reschedule:
-        _schedule(daily_prescriptions, PRESCRIPTIONS_AT, "escalation-prescrizioni", days=1)
     return {"on": on.isoformat(), "prescritte": moved}
 
 
-def weekly_radar_report(day: str | None = None, reschedule: bool = True) -> list[dict[str, Any]]:
+def weekly_radar_report(day: str | None = None) -> list[dict[str, Any]]:
     from app.escalation.report import send_radar_reports
 
     on = dt.date.fromisoformat(day) if day else _today()
@@ -87,29 +80,4 @@ def weekly_radar_report(day: str | None = None, reschedule: bool = True) -> list
         config=current_app.config,
     )
     db.session.commit()
-    if reschedule:
-        _schedule(weekly_radar_report, REPORT_AT, "escalation-radar", days=7 - on.weekday() or 7)
     return done
-
-
-def _schedule(func: Any, at: dt.time, name: str, *, days: int) -> str:
-    """Enqueue `func` on the periodic queue `days` days from now at `at` (Rome), under the job id
-    "<name>-YYYYMMDD": scheduling the same day twice enqueues it once."""
-    from app.core.jobs import queue
-    from app.positions.amounts import ROME
-
-    now = dt.datetime.now(ROME)
-    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=days), at, tzinfo=ROME)
-    job_id = f"{name}-{run_at:%Y%m%d}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at.astimezone(dt.UTC), func, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
-    )
-    return job_id
-
-
-def schedule_all() -> list[str]:
-    return [
-        _schedule(daily_prescriptions, PRESCRIPTIONS_AT, "escalation-prescrizioni", days=1),
-        _schedule(daily_proposals, PROPOSALS_AT, "escalation-proposte", days=1),
-        _schedule(weekly_radar_report, REPORT_AT, "escalation-radar", days=7 - _today().weekday() or 7),
-    ]

@@ -1,4 +1,5 @@
-"""`esattoria assistenza ...`: the help desk's periodic work by hand, or scheduled on the periodic queue."""
+"""`esattoria assistenza ...`: the help desk's periodic work by hand (the registry of periodic jobs runs
+it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.core import periodic
 from app.extensions import db
 
 
@@ -17,27 +19,27 @@ def assistenza() -> None:
 
 
 @assistenza.command("sla", help="Controlla preavvisi e violazioni degli SLA delle segnalazioni aperte.")
-@click.option("--schedule", is_flag=True, help="Pianifica il controllo ogni 5 minuti sulla coda periodica.")
+@click.option("--pianifica", "--schedule", "pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
-def sla_command(schedule: bool) -> None:
-    from app.helpdesk.tasks import check_sla, schedule_check_sla
+def sla_command(pianifica: bool) -> None:
+    from app.helpdesk.tasks import check_sla
 
-    if schedule:
-        click.echo(json.dumps({"scheduled": schedule_check_sla()}))
+    if pianifica:
+        click.echo(periodic.registry_notice("app.helpdesk.tasks.check_sla"))
         return
-    click.echo(json.dumps(check_sla(reschedule=False)))
+    click.echo(json.dumps(check_sla()))
 
 
 @assistenza.command("posta", help="Legge la casella IMAP dell'help desk (HELPDESK_IMAP_*).")
-@click.option("--schedule", is_flag=True, help="Pianifica la lettura ogni 5 minuti sulla coda periodica.")
+@click.option("--pianifica", "--schedule", "pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
-def posta_command(schedule: bool) -> None:
+def posta_command(pianifica: bool) -> None:
     from app.core.errors import DomainError
     from app.helpdesk import intake
-    from app.helpdesk.tasks import poll, schedule_poll_mailbox
+    from app.helpdesk.tasks import poll
 
-    if schedule:
-        click.echo(json.dumps({"scheduled": schedule_poll_mailbox()}))
+    if pianifica:
+        click.echo(periodic.registry_notice("app.helpdesk.tasks.poll_helpdesk_mailbox"))
         return
     try:
         settings = intake.settings_from(current_app.config)

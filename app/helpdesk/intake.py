@@ -3,10 +3,11 @@
 message opens a ticket (channel e-mail, urgency `media` until an agent classifies it). Attachments go to the
 archive and are linked to the ticket.
 
-The IMAP side reuses the archive's functions (app/archive/mailbox.py: connect, select_folder, new_uids,
-fetch_raw, mark, read_mail, mailbox_state): only the settings (HELPDESK_IMAP_*) and what a message becomes
-differ. The polling loop with its commits is app/helpdesk/tasks.py `poll`: each message in a transaction of
-its own that also moves the folder's last UID on; idempotent by Message-ID (a message seen is skipped).
+The IMAP side is the one mailbox client (app/core/mailbox/: settings HELPDESK_IMAP_*, connection, the
+polling loop) with the archive's reading of a message (app/archive/mailbox.py `read_mail`, `mailbox_state`):
+only what a message becomes differs. app/helpdesk/tasks.py `poll` runs the loop: each message in a
+transaction of its own that also moves the folder's last UID on; idempotent by Message-ID (a message seen is
+skipped).
 """
 
 from __future__ import annotations
@@ -25,37 +26,19 @@ from app.archive import mailbox as mb
 from app.core.audit import Actor
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.mailbox.client import MailboxSettings
 from app.helpdesk import services
 from app.helpdesk.models import Ticket, TicketComment
 
 FLAG_DONE = r"(\Seen $Assistenza)"
+MAILBOX = "HELPDESK"  # its settings: HELPDESK_IMAP_*
 DEFAULT_URGENCY = "media"
 DEFAULT_CATEGORY = "altro"
 
 
-def settings_from(config: Mapping[str, Any]) -> mb.MailboxSettings:
-    """The archive's MailboxSettings built from the HELPDESK_IMAP_* settings."""
-    missing = [
-        n
-        for n in ("HELPDESK_IMAP_HOST", "HELPDESK_IMAP_USER", "HELPDESK_IMAP_PASSWORD", "HELPDESK_IMAP_ENTE")
-        if not config.get(n)
-    ]
-    if missing:
-        raise DomainError(f"Casella di posta dell'help desk non configurata: manca {', '.join(missing)}.")
-    security = str(config.get("HELPDESK_IMAP_SSL") or "ssl").lower()
-    if security not in ("ssl", "starttls", "none"):
-        raise DomainError(f"HELPDESK_IMAP_SSL non valido: {security} (ammessi ssl, starttls, none).")
-    return mb.MailboxSettings(
-        host=str(config["HELPDESK_IMAP_HOST"]),
-        port=int(config.get("HELPDESK_IMAP_PORT") or 993),
-        user=str(config["HELPDESK_IMAP_USER"]),
-        password=str(config["HELPDESK_IMAP_PASSWORD"]),
-        folder=str(config.get("HELPDESK_IMAP_FOLDER") or "INBOX"),
-        ente_code=str(config["HELPDESK_IMAP_ENTE"]),
-        security=security,
-        max_attachments=int(config.get("ARCHIVE_IMAP_MAX_ATTACHMENTS") or 50),
-        max_bytes=int(config.get("ARCHIVE_IMAP_MAX_BYTES") or 50 * 1024 * 1024),
-    )
+def settings_from(config: Mapping[str, Any]) -> MailboxSettings:
+    """The help desk's mailbox: HELPDESK_IMAP_* (app/core/mailbox/client.py reads them)."""
+    return MailboxSettings.from_config(config, MAILBOX, "dell'help desk")
 
 
 @dataclass(slots=True)
@@ -116,7 +99,7 @@ def _requester_kind(session: Session, address: str) -> tuple[str, int | None]:
 
 
 def handle_message(
-    session: Session, ente_id: int, raw: bytes, settings: mb.MailboxSettings, *, file_store: str, uid: int = 0
+    session: Session, ente_id: int, raw: bytes, settings: MailboxSettings, *, file_store: str, uid: int = 0
 ) -> Outcome:
     """One message: a reply threaded on its ticket, or a new ticket; its attachments filed. Never commits."""
     mail = mb.read_mail(raw, settings.max_attachments)

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.archive.queries import Page
 from app.core.access import Principal, scoped
+from app.core.paging import Page, page_within
 from app.helpdesk.clock import ROME
 from app.helpdesk.models import GROUPS, OPEN_STATUSES, STATUSES, SlaPolicy, Ticket
 from app.reports.formatting import format_month_it
@@ -51,16 +51,8 @@ def list_tickets(
                 Ticket.reference.ilike(like), Ticket.subject.ilike(like), Ticket.requester_name.ilike(like)
             )
         )
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    items = list(
-        session.scalars(
-            stmt.options(selectinload(Ticket.ente))
-            .order_by(Ticket.opened_dt.desc(), Ticket.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    )
-    return Page(items=items, page=page, per_page=PAGE_SIZE, total=int(total))
+    stmt = stmt.options(selectinload(Ticket.ente)).order_by(Ticket.opened_dt.desc(), Ticket.id.desc())
+    return page_within(session, stmt, page, PAGE_SIZE)
 
 
 def get_ticket(session: Session, principal: Principal, ticket_id: int) -> Ticket | None:

@@ -4,11 +4,11 @@
   (a sent row is skipped); after the last try it is marked failed with the reason, never lost;
 - `check_sla()` (periodic queue, every 5 minutes): warnings before a breach and breaches (services.check_sla);
 - `poll_helpdesk_mailbox()` (periodic queue, every 5 minutes): the desk's IMAP mailbox (intake.py).
+The registry of periodic jobs (PERIODIC_JOBS below, `esattoria batch elenco`) runs the last two.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import current_app
@@ -18,7 +18,6 @@ from app.core.db import utcnow
 from app.extensions import db
 
 PERIODIC_QUEUE = "periodic"
-EVERY = dt.timedelta(minutes=5)
 RETRY = Retry(max=3, interval=[60, 300, 900])
 PERIODIC_JOBS = (
     (
@@ -83,101 +82,54 @@ def send_mail(mail_id: int) -> str | None:
     return mail.message_id
 
 
-def check_sla(reschedule: bool = True) -> dict[str, int]:
+def check_sla() -> dict[str, int]:
     from app.helpdesk import services
 
-    try:
-        counts = services.check_sla(
-            db.session, utcnow(), alert_to=current_app.config.get("HELPDESK_ALERT_TO")
-        )
-        db.session.commit()
-    finally:
-        if reschedule:
-            _schedule(check_sla, "helpdesk-sla")
+    counts = services.check_sla(db.session, utcnow(), alert_to=current_app.config.get("HELPDESK_ALERT_TO"))
+    db.session.commit()
     return counts
 
 
-def poll_helpdesk_mailbox(reschedule: bool = True) -> list[dict[str, Any]]:
+def poll_helpdesk_mailbox() -> list[dict[str, Any]]:
     from app.helpdesk import intake
 
     config = current_app.config
-    try:
-        if not config.get("HELPDESK_IMAP_HOST"):
-            return []
-        outcomes = poll(db.session, intake.settings_from(config), file_store=config["FILE_STORE"])
-    finally:
-        if reschedule:
-            _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
+    if not config.get("HELPDESK_IMAP_HOST"):
+        return []
+    outcomes = poll(db.session, intake.settings_from(config), file_store=config["FILE_STORE"])
     return [o.as_json() for o in outcomes]
 
 
-def _schedule(func: Any, name: str) -> str:
-    """The next run in EVERY (one job per slot: the job id names the slot)."""
-    from app.core.jobs import queue
-
-    run_at = dt.datetime.now(dt.UTC) + EVERY
-    job_id = f"{name}-{run_at:%Y%m%d%H%M}"
-    queue(PERIODIC_QUEUE).enqueue_at(run_at, func, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400)
-    return job_id
-
-
-def schedule_check_sla() -> str:
-    return _schedule(check_sla, "helpdesk-sla")
-
-
-def schedule_poll_mailbox() -> str:
-    return _schedule(poll_helpdesk_mailbox, "helpdesk-posta")
-
-
 def poll(session: Any, settings: Any, *, file_store: str) -> list[Any]:
-    """One poll of the help desk's folder (the archive's IMAP functions); commits after each message."""
-    import contextlib
-    import imaplib
-
+    """One poll of the help desk's folder (app/core/mailbox/tasks.py `poll_folder`); commits after each
+    message."""
     from app.archive import mailbox as mb
     from app.core.errors import DomainError
+    from app.core.mailbox.client import fetch_raw
+    from app.core.mailbox.tasks import poll_folder
     from app.enti.queries import get_ente_by_code
     from app.helpdesk import intake
 
     ente = get_ente_by_code(session, settings.ente_code)
     if ente is None:
         raise DomainError(f"HELPDESK_IMAP_ENTE: ente sconosciuto {settings.ente_code}.")
+
+    def handle(session: Any, conn: Any, state: Any, uid: int) -> tuple[intake.Outcome, str]:
+        raw = fetch_raw(conn, uid)
+        if raw is None:
+            return intake.Outcome(uid, "", "gone"), intake.FLAG_DONE
+        try:
+            with session.begin_nested():
+                outcome = intake.handle_message(
+                    session, ente.id, raw, settings, file_store=file_store, uid=uid
+                )
+        except (mb.MailRefused, DomainError) as exc:
+            reason = getattr(exc, "reason", None) or str(exc)
+            outcome = intake.Outcome(uid, mb.message_key(raw), "refused", reason=reason)
+        return outcome, intake.FLAG_DONE
+
+    def locked_state(session: Any, account: str) -> Any:
+        return mb.mailbox_state(session, account, lock=True)
+
     account = ("assistenza:" + settings.account)[:300]
-    outcomes: list[intake.Outcome] = []
-    conn = mb.connect(settings)
-    try:
-        validity = mb.select_folder(conn, settings.folder)
-        state = mb.mailbox_state(session, account, lock=True)
-        if state.uidvalidity != validity:
-            state.uidvalidity, state.last_uid = validity, 0
-        state.polled_dt = utcnow()
-        last_uid = state.last_uid
-        session.commit()
-        for uid in mb.new_uids(conn, last_uid):
-            state = mb.mailbox_state(session, account, lock=True)
-            if uid <= state.last_uid:
-                session.rollback()
-                continue
-            raw = mb.fetch_raw(conn, uid)
-            if raw is None:
-                outcome = intake.Outcome(uid, "", "gone")
-            else:
-                try:
-                    with session.begin_nested():
-                        outcome = intake.handle_message(
-                            session, ente.id, raw, settings, file_store=file_store, uid=uid
-                        )
-                except (mb.MailRefused, DomainError) as exc:
-                    reason = getattr(exc, "reason", None) or str(exc)
-                    outcome = intake.Outcome(uid, mb.message_key(raw), "refused", reason=reason)
-            state.last_uid = uid
-            state.polled_dt = utcnow()
-            session.commit()
-            with contextlib.suppress(imaplib.IMAP4.error, OSError):
-                mb.mark(conn, uid, intake.FLAG_DONE)
-            outcomes.append(outcome)
-    finally:
-        session.rollback()
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            conn.logout()
-    return outcomes
+    return poll_folder(session, settings, account, state_of=locked_state, handle=handle)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -11,10 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
 
-from app.archive.queries import Page
 from app.core.access import current_principal, permission_required
 from app.core.audit import log_access
-from app.core.db import count_rows
+from app.core.paging import Page, page_within
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.engine.states import STATES as STATE_LABELS
@@ -44,14 +42,9 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _page(stmt: sa.Select, page: int, per_page: int = PAGE_SIZE) -> Page:
+def _page(stmt: sa.Select, page: int) -> Page:
     """One page of mapping rows with the total (a page past the last is the last one)."""
-    total = count_rows(db.session, stmt)
-    page = min(page, max(1, math.ceil(total / per_page)))
-    items = [
-        dict(r) for r in db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).mappings()
-    ]
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return page_within(db.session, stmt, page, PAGE_SIZE, mappings=True)
 
 
 def _enti() -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.core import periodic
 from app.extensions import db
 
 
@@ -78,7 +79,7 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
     default=None,
     help="Cartella in cui copiare riversamento_<ente>_<dal>_<al>.csv/.xml.",
 )
-@click.option("--pianifica", is_flag=True, help="Pianifica il riversamento giornaliero (lavoro RQ) ed esce.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def riversamento_command(
     ente_code: str | None, dal: dt.date | None, al: dt.date | None, out_dir: Path | None, pianifica: bool
@@ -87,11 +88,10 @@ def riversamento_command(
     from app.enti.queries import get_ente_by_code
     from app.jobs.files import copy_out
     from app.payments.riversamento import produce_riversamento
-    from app.payments.tasks import schedule_daily_riversamento
     from app.positions.services import system_principal
 
     if pianifica:
-        click.echo(json.dumps({"scheduled": schedule_daily_riversamento()}))
+        click.echo(periodic.registry_notice("app.payments.tasks.daily_riversamento"))
         return
     if not (ente_code and dal and al):
         raise click.UsageError("Indicare --ente, --dal e --al (oppure --pianifica).")
@@ -149,7 +149,7 @@ def _machine(cents: int) -> str:
     help="Solo i flussi pubblicati da questo giorno (AAAA-MM-GG); se omesso, dall'inizio del mese "
     "precedente.",
 )
-@click.option("--pianifica", is_flag=True, help="Pianifica lo scarico giornaliero (lavoro RQ) ed esce.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def scarica_fdr_command(ente_code: str | None, dal: dt.date | None, pianifica: bool) -> None:
     """Prints {"ente", "flows": [{identifier, psp, revision, status, message, flow_id}], "imported",
@@ -158,16 +158,15 @@ def scarica_fdr_command(ente_code: str | None, dal: dt.date | None, pianifica: b
     from app.enti.queries import get_ente_by_code
     from app.payments.fdr_rest import NOT_CONFIGURED, FdrRestError, client_from_config
     from app.payments.services import fdr_fetch_summary, fetch_fdr_flows
-    from app.payments.tasks import schedule_fetch_fdr
 
+    if pianifica:
+        click.echo(periodic.registry_notice("app.payments.tasks.fetch_fdr_job"))
+        return
     client = client_from_config(current_app.config)
     if client is None:
         click.echo(json.dumps({"error": NOT_CONFIGURED}, ensure_ascii=False), err=True)
         sys.exit(2)
     with client:
-        if pianifica:
-            click.echo(json.dumps({"scheduled": schedule_fetch_fdr()}))
-            return
         if not ente_code:
             raise click.UsageError("Indicare --ente (oppure --pianifica).")
         ente = get_ente_by_code(db.session, ente_code)

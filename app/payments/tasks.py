@@ -4,11 +4,11 @@
   reconcile in ONE transaction (a refusal rolls everything back and is recorded on the job, with the reasons
   as the job's error rows);
 - `produce_riversamento_job(ente_id, dal, al)`: the riversamento of a period, on demand;
-- `daily_riversamento(day)`: the scheduled one (yesterday, every ente), which schedules its next run for the
-  following morning (`schedule_daily_riversamento` starts the chain; the RQ worker runs with its scheduler);
+- `daily_riversamento(day)`: the scheduled one (yesterday, every ente);
 - `fetch_fdr_job()`: every morning, the pagoPA FdR flows published over FdR REST for every ente, imported and
-  reconciled; it schedules its next run the same way (`schedule_fetch_fdr`, started by
-  `esattoria pagamenti scarica-fdr --pianifica`). Without FDR_API_KEY it does nothing.
+  reconciled. Without FDR_API_KEY it does nothing.
+The registry of periodic jobs (PERIODIC_JOBS below, app/core/periodic.py, `esattoria batch elenco`) runs the
+last two every morning.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 QUEUE = "imports"
 PERIODIC_QUEUE = "periodic"
-DAILY_AT = dt.time(6, 0)  # Europe/Rome
-FDR_FETCH_AT = dt.time(5, 0)  # Europe/Rome: before the riversamento
 # Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
 # the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
@@ -154,8 +152,8 @@ def produce_riversamento_job(
     return {"riversamento": row.id, "movimenti": row.allocations_count, "totale_cents": row.total_cents}
 
 
-def daily_riversamento(day: str | None = None, reschedule: bool = True) -> list[dict[str, Any]]:
-    """The riversamento of `day` (default: yesterday in Rome) for every ente; then the next run."""
+def daily_riversamento(day: str | None = None) -> list[dict[str, Any]]:
+    """The riversamento of `day` (default: yesterday in Rome) for every ente."""
     import sqlalchemy as sa
 
     from app.enti.models import Ente
@@ -166,29 +164,7 @@ def daily_riversamento(day: str | None = None, reschedule: bool = True) -> list[
         produce_riversamento_job(ente_id, target.isoformat(), target.isoformat())
         for ente_id in db.session.scalars(sa.select(Ente.id).order_by(Ente.id))
     ]
-    if reschedule:
-        schedule_daily_riversamento()
     return done
-
-
-def schedule_daily_riversamento() -> str:
-    """Schedule the next daily run (tomorrow at DAILY_AT, Rome); idempotent thanks to the job id."""
-    return _schedule_tomorrow(daily_riversamento, DAILY_AT, "riversamento-giornaliero", timeout=3600)
-
-
-def _schedule_tomorrow(func: Any, at: dt.time, name: str, *, timeout: int) -> str:
-    """Enqueue `func` on the periodic queue for tomorrow at `at` (Europe/Rome), under the job id
-    "<name>-YYYYMMDD": scheduling the same day twice enqueues it once."""
-    from app.core.jobs import queue
-    from app.payments.parsing import ROME
-
-    now = dt.datetime.now(ROME)
-    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), at, tzinfo=ROME)
-    job_id = f"{name}-{run_at:%Y%m%d}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at.astimezone(dt.UTC), func, job_id=job_id, job_timeout=timeout, failure_ttl=7 * 86400
-    )
-    return job_id
 
 
 def run_fdr_fetch(job_id: int) -> dict[str, Any] | None:
@@ -261,11 +237,10 @@ def run_fdr_fetch(job_id: int) -> dict[str, Any] | None:
     return result
 
 
-def fetch_fdr_job(reschedule: bool = True) -> list[dict[str, Any]]:
-    """Fetch and import the FdR flows pagoPA published for every ente (FdR REST); then the next run.
+def fetch_fdr_job() -> list[dict[str, Any]]:
+    """Fetch and import the FdR flows pagoPA published for every ente (FdR REST).
 
-    Without FDR_API_KEY it logs that the FdR service is not configured and does nothing (no next run either:
-    `esattoria pagamenti scarica-fdr --pianifica` starts the chain once it is configured). Each ente is
+    Without FDR_API_KEY it logs that the FdR service is not configured and does nothing. Each ente is
     committed on its own: a service error for one ente (logged, in the result) does not stop the others."""
     import sqlalchemy as sa
 
@@ -297,11 +272,4 @@ def fetch_fdr_job(reschedule: bool = True) -> list[dict[str, Any]]:
                 if o.status in ("refused", "error"):
                     log.warning("fetch_fdr_job: ente %s, flusso %s: %s", code, o.identifier, o.message)
             done.append({"ente": code, "flows": [o.as_json() for o in outcomes]})
-    if reschedule:
-        schedule_fetch_fdr()
     return done
-
-
-def schedule_fetch_fdr() -> str:
-    """Schedule the next FdR fetch (tomorrow at FDR_FETCH_AT, Rome); idempotent thanks to the job id."""
-    return _schedule_tomorrow(fetch_fdr_job, FDR_FETCH_AT, "scarico-fdr", timeout=7200)

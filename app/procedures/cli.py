@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.core import periodic
+
 
 @click.group(help="Procedure cautelari ed esecutive (fermo, ipoteca, pignoramento, insinuazione).")
 def procedure() -> None:
@@ -18,14 +20,17 @@ def procedure() -> None:
 
 @procedure.command("cancella-fermi", help="Richiede la cancellazione dei fermi con debito pagato; JSON.")
 @click.option("--data", "day", default=None, help="AAAA-MM-GG (predefinito: oggi)")
-@click.option("--pianifica", is_flag=True, help="Pianifica anche l'esecuzione di domani alle 06:30.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def cancella_fermi(day: str | None, pianifica: bool) -> None:
     from app.procedures.tasks import request_fermo_cancellations
 
+    if pianifica:
+        click.echo(periodic.registry_notice("app.procedures.tasks.request_fermo_cancellations"))
+        return
     if day:
         dt.date.fromisoformat(day)
-    click.echo(json.dumps(request_fermo_cancellations(reschedule=pianifica, on=day)))
+    click.echo(json.dumps(request_fermo_cancellations(on=day)))
 
 
 @procedure.command(

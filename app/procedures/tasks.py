@@ -1,6 +1,7 @@
 """RQ jobs of the procedures. `request_fermo_cancellations()` (periodic queue, every morning at 06:30): the
 cancellation of every registered fermo whose debt is paid is requested (`fermo.request_cancellations_of_paid`,
-idempotent: a requested one is no longer `iscritto`), then tomorrow's run is scheduled."""
+idempotent: a requested one is no longer `iscritto`); the registry of periodic jobs (PERIODIC_JOBS below,
+`esattoria batch elenco`) runs it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from app.core.audit import Actor
 from app.extensions import db
 
 PERIODIC_QUEUE = "periodic"
-CANCELLATIONS_AT = dt.time(6, 30)  # Europe/Rome
-# Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
+# Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
+# the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
     (
         "app.procedures.tasks.request_fermo_cancellations",
@@ -24,31 +25,11 @@ PERIODIC_JOBS = (
 JOB_ACTOR = Actor.system("cancellazione fermi")
 
 
-def request_fermo_cancellations(reschedule: bool = True, on: str | None = None) -> dict[str, Any]:
+def request_fermo_cancellations(on: str | None = None) -> dict[str, Any]:
     from app.positions.amounts import today_rome
     from app.procedures.fermo import request_cancellations_of_paid
 
     day = dt.date.fromisoformat(on) if on else today_rome()
     ids = request_cancellations_of_paid(db.session, JOB_ACTOR, day)
     db.session.commit()
-    if reschedule:
-        schedule_cancellations()
     return {"date": day.isoformat(), "requested": ids}
-
-
-def schedule_cancellations() -> str:
-    """Tomorrow's run (idempotent through the job id)."""
-    from app.core.jobs import queue
-    from app.payments.parsing import ROME
-
-    now = dt.datetime.now(ROME)
-    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), CANCELLATIONS_AT, tzinfo=ROME)
-    job_id = f"procedure-cancellazioni-{run_at:%Y%m%d}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at.astimezone(dt.UTC),
-        request_fermo_cancellations,
-        job_id=job_id,
-        job_timeout=3600,
-        failure_ttl=7 * 86400,
-    )
-    return job_id

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.core import periodic
 from app.extensions import db
 
 
@@ -70,12 +71,12 @@ def verifica_command(codice_fiscale: str, registro: tuple[str, ...], forza: bool
 
 
 @anagrafe.command("aggiorna", help="Aggiorna le verifiche scadute dei contribuenti in notifica.")
-@click.option("--pianifica", is_flag=True, help="Pianifica l'aggiornamento ogni giorno sulla coda periodica.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def aggiorna_command(pianifica: bool) -> None:
-    from app.registries.tasks import refresh_stale_checks, schedule_refresh
+    from app.registries.tasks import refresh_stale_checks
 
     if pianifica:
-        click.echo(json.dumps({"scheduled": schedule_refresh()}))
+        click.echo(periodic.registry_notice("app.registries.tasks.refresh_stale_checks"))
         return
-    click.echo(json.dumps(refresh_stale_checks(reschedule=False), ensure_ascii=False))
+    click.echo(json.dumps(refresh_stale_checks(), ensure_ascii=False))

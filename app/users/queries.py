@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.archive.queries import Page, page_within
 from app.auth.models import User, user_enti
 from app.core.access import STAFF_ROLES, Principal
 from app.core.audit import Event
+from app.core.paging import Page, page_within
 
 PAGE_SIZE = 50
 

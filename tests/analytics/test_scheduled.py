@@ -70,7 +70,7 @@ def test_a_due_query_is_mailed_with_its_xlsx(app, session, r01) -> None:
     session.flush()
     with smtp_sink() as sink:
         app.config.update(sink.settings)
-        outcomes = run_scheduled_queries(DAY, reschedule=False)
+        outcomes = run_scheduled_queries(DAY)
         [message] = sink.wait_for(1)
     assert [o["query"] for o in outcomes] == [saved.id] and outcomes[0]["ok"]
     assert message["To"] == "ufficio@regione.invalid" and "Residuo per entrata" in message["Subject"]
@@ -101,7 +101,7 @@ def test_a_due_query_lands_in_the_archive(app, session, r01) -> None:
         recipient=None,
         archive_ente_id=r01,
     )
-    [outcome] = run_scheduled_queries(DAY, reschedule=False)
+    [outcome] = run_scheduled_queries(DAY)
     assert outcome["ok"], outcome
     document = session.scalars(sa.select(Document).where(Document.subject == "Residuo per entrata")).one()
     assert (
@@ -126,7 +126,7 @@ def test_a_failed_run_is_recorded_and_tried_again(app, session, r01) -> None:
     )
     app.config.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9, "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 2})
     try:
-        [outcome] = run_scheduled_queries(DAY, reschedule=False)
+        [outcome] = run_scheduled_queries(DAY)
     finally:
         app.config.update({"SMTP_HOST": None})
     assert not outcome["ok"]

@@ -204,7 +204,7 @@ def test_a_reading_that_stopped_is_started_again_by_the_nightly_check(app, sessi
     session.commit()
     ocr = queue("ocr")
     ocr.empty()
-    report = verify_index(reschedule=False)
+    report = verify_index()
     assert report["requeued"] == 1
     jobs = [j for j in ocr.get_jobs() if j.func_name == "app.archive.tasks.read_document"]
     assert [j.args for j in jobs] == [(document.id,)]

@@ -24,8 +24,8 @@ class Clock:
 CLOCK = Clock(dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC))
 
 
-def ok_job(reschedule: bool = True) -> str:
-    CALLS.append({"job": "ok", "reschedule": reschedule})
+def ok_job() -> str:
+    CALLS.append({"job": "ok"})
     CLOCK.advance(seconds=2.5)
     return "fatto"
 

@@ -92,3 +92,76 @@ def test_next_run_in_rome(cron: str, after: dt.datetime, expected: dt.datetime) 
 def test_unreadable_cron_is_refused_in_italian(cron: str) -> None:
     with pytest.raises(CronError, match="Pianificazione"):
         Cron.parse(cron)
+
+
+def _app_sources() -> dict[str, str]:
+    import pathlib
+
+    root = pathlib.Path(periodic.__file__).resolve().parents[2]
+    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in (root / "app").rglob("*.py")}
+
+
+def test_the_registry_is_the_only_schedule() -> None:
+    """No slice keeps a self-rescheduling chain beside the registry: no job takes a `reschedule` flag, and
+    only the batch monitor (app/batch/) enqueues at a time; a message's delivery checks (rounds with a
+    growing wait) are a retry/backoff, not a periodic job."""
+    import inspect
+
+    for job in periodic.registry().values():
+        assert "reschedule" not in inspect.signature(job.func).parameters, job.name
+    marks = (".enqueue_at(", ".enqueue_in(", "\ndef schedule_")
+    chains = {
+        path
+        for path, text in _app_sources().items()
+        if not path.startswith("app/batch/")
+        and path != "app/crm/messages/tasks.py"
+        and any(m in text for m in marks)
+    }
+    assert chains == set(), chains
+
+
+def test_each_job_is_listed_once() -> None:
+    names = [item[0] for m in periodic.PERIODIC_MODULES for item in importlib.import_module(m).PERIODIC_JOBS]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+# the old flag of each command, and the jobs it now names (app.<...>.tasks.<job>)
+PIANIFICA_ALIASES = {
+    "rateazioni controllo-decadenza --pianifica": "plans.tasks.daily_decadenza_check",
+    "anagrafe aggiorna --pianifica": "registries.tasks.refresh_stale_checks",
+    "pagamenti riversamento --pianifica": "payments.tasks.daily_riversamento",
+    "pagamenti scarica-fdr --pianifica": "payments.tasks.fetch_fdr_job",
+    "assistenza sla --schedule": "helpdesk.tasks.check_sla",
+    "assistenza posta --pianifica": "helpdesk.tasks.poll_helpdesk_mailbox",
+    "procedure cancella-fermi --pianifica": "procedures.tasks.request_fermo_cancellations",
+    "archivio verifica --pianifica": "archive.tasks.verify_index",
+    "archivio sweep --pianifica": "archive.tasks.sweep_intake",
+    "archivio posta --pianifica": "archive.entrypoints.tasks.poll_mailbox",
+    "analisi aggiorna --pianifica": "analytics.tasks.refresh_summary",
+    "analisi pianificate --pianifica": "analytics.tasks.run_scheduled_queries",
+    "atti send-stato --pianifica": "atti.delivery.tasks.poll_send_job",
+    "escalation proposte --schedule": "escalation.tasks.daily_proposals escalation.tasks.daily_prescriptions "
+    "escalation.tasks.weekly_radar_report",
+}
+
+
+@pytest.mark.parametrize(("command", "jobs"), PIANIFICA_ALIASES.items(), ids=list(PIANIFICA_ALIASES))
+def test_the_old_pianifica_flags_only_point_to_the_registry(app, command: str, jobs: str) -> None:
+    import json
+
+    from rq.registry import ScheduledJobRegistry
+
+    from app.core.jobs import queue
+
+    with app.app_context():
+        scheduled = ScheduledJobRegistry(queue=queue(periodic.PERIODIC_QUEUE))
+        before = set(scheduled.get_job_ids())
+    result = app.test_cli_runner().invoke(args=command.split())
+    assert result.exit_code == 0, result.output
+    notice = json.loads(result.stdout)
+    registry = periodic.registry()
+    names = [f"app.{job}" for job in jobs.split()]
+    assert notice["lavori"] == [{"name": n, "cron": registry[n].cron.text} for n in names]
+    assert notice["elenco"] == "esattoria batch elenco"
+    with app.app_context():
+        assert set(scheduled.get_job_ids()) == before  # nothing enqueued: the registry schedules

@@ -61,7 +61,7 @@ def test_a_scheduled_run_is_recorded_and_schedules_the_next(
         job_id,
     )
     assert run.duration_ms == 2500 and run.finished_dt - run.started_dt == dt.timedelta(seconds=2.5)
-    assert sample_jobs.CALLS == [{"job": "ok", "reschedule": False}]  # the registry schedules, not the job
+    assert sample_jobs.CALLS == [{"job": "ok"}]  # called once; the registry schedules the next run
     # the next run: the following morning
     assert periodic_queue.scheduled_job_registry.get_job_ids() == [
         "periodico-tests-batch-sample-jobs-ok-job-202612050500"

@@ -9,7 +9,7 @@ import io
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_carichi_flow import login
+from tests.browser.support import login
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.archive.support import typst_pdf
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
-from tests.browser.test_carichi_flow import ThreadWorker, login
+from tests.browser.test_carichi_flow import ThreadWorker
 from tests.ocr.pages import CODICE_FISCALE, write_scan
 
 pytestmark = pytest.mark.browser

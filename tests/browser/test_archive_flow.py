@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.archive.support import debtor_of, grouped, typst_pdf
+from tests.browser.support import login, open_from_nav
 from tests.browser.test_accessibility import violations
-from tests.browser.test_carichi_flow import ThreadWorker, login
+from tests.browser.test_carichi_flow import ThreadWorker
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +53,10 @@ def test_upload_read_confirm_and_see_it_on_the_card(page: Page, live_app, tmp_pa
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     login(page, live_app, "admin")  # sportello, callcenter, backoffice: their first login is test_card_flow's
-    page.get_by_role("link", name="Archivio", exact=True).first.click()
-    page.get_by_role("link", name="Protocolla documenti").click()
+    open_from_nav(page, "Archivio", re.compile(r"/archivio/$"))  # the login page here: the session ended
+    page.locator("main").get_by_role("link", name="Protocolla documenti").click()
+    expect(page).to_have_url(re.compile(r"/archivio/nuovo$"))
+    page.wait_for_load_state()  # the drop zone's script set up
     assert violations(page) == []
     page.locator("#ente_id").select_option(label="R01 – Regione Demo")
     page.locator("#doc_type").select_option(label="Istanza di rateazione")

@@ -9,8 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
-from tests.browser.test_carichi_flow import _run_worker, login
+from tests.browser.test_carichi_flow import _run_worker
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,9 @@ from playwright.sync_api import Page, expect
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
-from app.demo.seed import DEMO_PASSWORD
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
 from tests.carichi.support import csv_bytes, row
-from tests.conftest import unused_totp_code
 
 pytestmark = pytest.mark.browser
 ROWS = 12_000
@@ -27,29 +26,6 @@ class ThreadWorker(SimpleWorker):
 
     def _install_signal_handlers(self) -> None:
         pass
-
-
-def login(page: Page, app, username: str) -> None:
-    """Password, then the TOTP enrolment on a first login or the code of the enrolled secret afterwards."""
-    import sqlalchemy as sa
-
-    from app.auth.models import User
-    from app.extensions import db
-
-    page.goto("/login")
-    page.get_by_label("Nome utente").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
-    page.get_by_label("Codice di verifica (6 cifre)").wait_for()
-    enrol = page.get_by_test_id("totp-secret")
-    if enrol.count():
-        secret = enrol.inner_text().strip()
-    else:
-        with app.app_context():
-            secret = db.session.scalars(sa.select(User.totp_secret).where(User.username == username)).one()
-    page.get_by_label("Codice di verifica (6 cifre)").fill(unused_totp_code(app, username, secret))
-    page.get_by_role("button", name=re.compile("^(Attiva|Verifica)$")).click()
-    expect(page.get_by_role("heading", name=re.compile("Buongiorno"))).to_be_visible()
 
 
 def _run_worker(app, name: str = "imports") -> threading.Thread:

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.archive.test_retention import NS, _doc, _file, _index, _years_ago
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
-from tests.browser.test_carichi_flow import login
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.test_payments_flow import login
+from tests.browser.support import login
 
 pytestmark = pytest.mark.browser
 

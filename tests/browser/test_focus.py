@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.demo.seed import MARIO_ROSSI_CF
-from tests.browser.test_persona_walk import login
+from tests.browser.support import login
 
 pytestmark = pytest.mark.browser
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
-from tests.browser.test_carichi_flow import login
 
 pytestmark = pytest.mark.browser
 

@@ -4,12 +4,14 @@ WCAG violation on any of them, and the console stays clean."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import MARIO_ROSSI_CF
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
-from tests.browser.test_carichi_flow import login
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +55,8 @@ def test_refused_send_preview_list_and_templates(page: Page, live_app) -> None:
     expect(page.get_by_test_id("template-rows")).to_contain_text("Promemoria di scadenza")
     assert violations(page) == []
     page.get_by_role("link", name="v1 · modifica").first.click()
+    expect(page).to_have_url(re.compile(r"/messaggi/modelli/\d+$"))
+    page.wait_for_load_state()  # htmx set up (scripts at the end of the page): a click before does nothing
     page.get_by_role("button", name="Anteprima").click()
     expect(page.locator("#modello-anteprima")).to_contain_text("Mario Rossi")
     assert violations(page) == []

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import MARIO_ROSSI_CF
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
-from tests.browser.test_carichi_flow import login
 
 pytestmark = pytest.mark.browser
 

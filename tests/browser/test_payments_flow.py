@@ -10,32 +10,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from app.demo.seed import DEMO_PASSWORD
+from tests.browser.support import login
 from tests.browser.test_accessibility import violations
-from tests.conftest import unused_totp_code
 
 pytestmark = pytest.mark.browser
-
-
-def login(page: Page, app, username: str) -> None:
-    """Password, then the TOTP enrolment on a first login or a code of the already enrolled secret."""
-    from app.auth.models import User
-    from app.extensions import db
-
-    page.goto("/login")
-    page.get_by_label("Nome utente").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
-    page.get_by_label("Codice di verifica (6 cifre)").wait_for()
-    enrol = page.get_by_test_id("totp-secret")
-    if enrol.count():
-        secret = enrol.inner_text().strip()
-    else:
-        with app.app_context():
-            secret = db.session.scalars(sa.select(User.totp_secret).where(User.username == username)).one()
-    page.get_by_label("Codice di verifica (6 cifre)").fill(unused_totp_code(app, username, secret))
-    page.get_by_role("button", name=re.compile("^(Attiva|Verifica)$")).click()
-    expect(page.get_by_role("heading", name=re.compile("Buongiorno"))).to_be_visible()
 
 
 def _queue_two_payments(app) -> tuple[object, object, int]:

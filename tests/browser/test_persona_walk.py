@@ -4,15 +4,13 @@ scrolls sideways. Staff roles also open a taxpayer card, whose panels are HTMX s
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page
 
-from app.demo.seed import DEMO_PASSWORD, MARIO_ROSSI_CF, USERS
-from tests.conftest import unused_totp_code
+from app.demo.seed import MARIO_ROSSI_CF, USERS
+from tests.browser.support import login
 
 pytestmark = pytest.mark.browser
 
@@ -22,31 +20,6 @@ MENU_LINKS = "#esa-nav a.nav-link[href], #esa-nav a.dropdown-item[href]"  # the 
 SUBNAV_LINKS = "main nav a.nav-link[href]"  # the tab bars (payments, administration)
 FOOTER_LINKS = "#footer a[href^='/']"  # privacy notice, accessibility statement
 HORIZONTAL_SCROLL = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
-
-
-def login(page: Page, app, username: str) -> None:
-    """Password; then, for staff, the TOTP enrolment on a first login or a code of the enrolled secret.
-    Taxpayers have no second factor."""
-    from app.auth.models import User
-    from app.extensions import db
-
-    page.goto("/login")
-    page.get_by_label("Nome utente").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_load_state()
-    if "/login" in page.url:
-        enrol = page.get_by_test_id("totp-secret")
-        if enrol.count():
-            secret = enrol.inner_text().strip()
-        else:
-            with app.app_context():
-                query = sa.select(User.totp_secret).where(User.username == username)
-                secret = db.session.scalars(query).one()
-        # a code not accepted yet: another test may have logged this persona in within the same 30 seconds
-        page.get_by_label("Codice di verifica (6 cifre)").fill(unused_totp_code(app, username, secret))
-        page.get_by_role("button", name=re.compile("^(Attiva|Verifica)$")).click()
-    expect(page.locator("#esa-user-menu-button")).to_be_attached()  # logged in: the user menu
 
 
 def _path(page: Page, href: str) -> str:

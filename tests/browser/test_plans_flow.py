@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import MARIO_ROSSI_CF
-from tests.browser.test_carichi_flow import login
+from tests.browser.support import login
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def _daily_check(live_app, day: dt.date) -> dict:
     from app.plans.tasks import daily_decadenza_check
 
     with live_app.app_context():
-        result = daily_decadenza_check(on=day.isoformat(), reschedule=False)
+        result = daily_decadenza_check(on=day.isoformat())
         db.session.remove()
     return result
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.reports.formatting import format_int
-from tests.browser.test_payments_flow import login
+from tests.browser.support import login
 
 pytestmark = pytest.mark.browser
 

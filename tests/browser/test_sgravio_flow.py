@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import COMPANY_CF, MARIO_ROSSI_CF
-from tests.browser.test_carichi_flow import login
+from tests.browser.support import login
 from tests.dynamics.conftest import new_position
 
 pytestmark = pytest.mark.browser

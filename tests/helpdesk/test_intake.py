@@ -69,7 +69,7 @@ def test_mail_opens_a_ticket_and_a_reply_is_threaded_by_reference(app, session, 
         "Buongiorno,\nil link dell'avviso non funziona.",
         attachment=b"Codice avviso 301000000000000017\n",
     )
-    (opened,) = poll_helpdesk_mailbox(reschedule=False)
+    (opened,) = poll_helpdesk_mailbox()
     assert opened["status"] == "opened" and len(opened["attachments"]) == 1
     ticket = session.scalars(sa.select(Ticket).where(Ticket.reference == opened["reference"])).one()
     assert ticket.channel == "email" and ticket.urgency == "media" and ticket.status == "nuovo"
@@ -94,7 +94,7 @@ def test_mail_opens_a_ticket_and_a_reply_is_threaded_by_reference(app, session, 
         "Ancora non funziona, grazie.",
     )
     _deliver(helpdesk_box, "Un'altra domanda", "Quando scade la rata?")
-    replied, other = poll_helpdesk_mailbox(reschedule=False)
+    replied, other = poll_helpdesk_mailbox()
     assert replied["status"] == "replied" and replied["reference"] == ticket.reference
     assert other["status"] == "opened" and other["reference"] != ticket.reference
     session.refresh(ticket)
@@ -102,7 +102,7 @@ def test_mail_opens_a_ticket_and_a_reply_is_threaded_by_reference(app, session, 
     assert comment.from_requester and not comment.internal and "Ancora non funziona" in comment.body
     assert ticket.status == "riaperto" and ticket.reopen_count == 1
     # polling again: nothing new, nothing twice
-    assert poll_helpdesk_mailbox(reschedule=False) == []
+    assert poll_helpdesk_mailbox() == []
     assert (
         session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.channel == "email")) == 2
     )

@@ -74,12 +74,12 @@ def test_commands_that_need_no_redis_start_none(instance: Path) -> None:
 
 
 def test_a_command_that_enqueues_stops_the_redis_it_started(instance: Path) -> None:
-    result = _esattoria(instance, "pagamenti", "riversamento", "--pianifica")
-    assert "riversamento-giornaliero" in result.stdout
+    result = _esattoria(instance, "batch", "pianifica")
+    assert "periodico-payments-tasks-daily-riversamento-" in result.stdout
     assert _gone(instance), "the embedded redis-server outlived the command that started it"
     # what it queued was saved, and the next command finds it (the scheduled job is not lost with the server)
-    again = _esattoria(instance, "pagamenti", "riversamento", "--pianifica")
-    assert "riversamento-giornaliero" in again.stdout
+    again = _esattoria(instance, "batch", "pianifica")
+    assert "periodico-payments-tasks-daily-riversamento-" in again.stdout
     assert _gone(instance)
 
 
@@ -91,7 +91,7 @@ def test_a_command_leaves_alone_the_redis_it_did_not_start(instance: Path) -> No
     try:
         pid = server.pid
         assert pid and [p.pid for p in _servers(instance)] == [pid]
-        _esattoria(instance, "pagamenti", "riversamento", "--pianifica")
+        _esattoria(instance, "batch", "pianifica")
         assert psutil.pid_exists(pid) and server.ping()
     finally:
         server.shutdown(nosave=True)

@@ -75,7 +75,7 @@ def test_scheduled_riversamento_job_covers_every_ente(app, store) -> None:
     from app.payments.tasks import daily_riversamento
 
     with app.app_context():
-        done = daily_riversamento("2026-11-20", reschedule=False)
+        done = daily_riversamento("2026-11-20")
         assert len(done) == 2 and all(d["riversamento"] for d in done)
 
 

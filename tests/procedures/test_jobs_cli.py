@@ -22,18 +22,10 @@ def test_periodic_job_and_commands(app) -> None:
     assert result.exit_code == 2 and "PRA_API_URL" in result.stdout
 
 
-def test_the_next_run_is_scheduled_once(app) -> None:
-    from rq.registry import ScheduledJobRegistry
-
-    from app.core.jobs import queue
-    from app.procedures.tasks import PERIODIC_QUEUE, schedule_cancellations
-
-    with app.app_context():
-        job_id = schedule_cancellations()
-        assert schedule_cancellations() == job_id  # the same id: one job
-        q = queue(PERIODIC_QUEUE)
-        registry = ScheduledJobRegistry(queue=q)
-        try:
-            assert job_id.startswith("procedure-cancellazioni-") and job_id in registry.get_job_ids()
-        finally:
-            registry.remove(job_id, delete_job=True)
+def test_pianifica_only_points_to_the_registry(app) -> None:
+    result = app.test_cli_runner().invoke(args=["procedure", "cancella-fermi", "--pianifica"])
+    assert result.exit_code == 0
+    notice = json.loads(result.stdout)
+    assert notice["lavori"] == [
+        {"name": "app.procedures.tasks.request_fermo_cancellations", "cron": "30 6 * * *"}
+    ]

@@ -150,17 +150,17 @@ def test_the_daily_job_refreshes_the_taxpayers_about_to_be_notified(app, session
         )
     )
     assert pending
-    first = refresh_stale_checks(reschedule=False)
+    first = refresh_stale_checks()
     assert first["attivo"] and not first["errori"] and first["verificati"] >= len(pending)
     assert pending <= set(session.scalars(sa.select(RegistryCheck.taxpayer_id)))
-    assert refresh_stale_checks(reschedule=False)["verificati"] == 0  # all fresh now
+    assert refresh_stale_checks()["verificati"] == 0  # all fresh now
 
 
 def test_the_job_does_nothing_when_the_checks_are_off(app, stubs) -> None:
     from app.registries.tasks import refresh_stale_checks
 
     with app.app_context():
-        assert refresh_stale_checks(reschedule=False) == {
+        assert refresh_stale_checks() == {
             "attivo": False,
             "verificati": 0,
             "in_cache": 0,

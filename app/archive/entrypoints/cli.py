@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.archive.cli import _ente, archivio
+from app.core import periodic
 from app.extensions import db
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"])
@@ -27,21 +28,20 @@ def _fail(message: str, code: int) -> None:
 @archivio.command(
     "posta", help="Legge la casella IMAP dell'archivio (ARCHIVE_IMAP_*) e protocolla i messaggi nuovi."
 )
-@click.option("--pianifica", is_flag=True, help="Pianifica la lettura periodica della casella ed esce.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def mail_command(pianifica: bool) -> None:
     """Prints one JSON list, an object per new message; exit 1 when any message was refused."""
     import imaplib
 
-    from app.archive.entrypoints.tasks import _drain, poll, schedule_poll_mailbox
-    from app.archive.mailbox import MailboxSettings
+    from app.archive.entrypoints.tasks import _drain, mailbox_settings, poll
     from app.core.errors import DomainError
 
     if pianifica:
-        click.echo(json.dumps({"scheduled": schedule_poll_mailbox()}))
+        click.echo(periodic.registry_notice("app.archive.entrypoints.tasks.poll_mailbox"))
         return
     try:
-        settings = MailboxSettings.from_config(current_app.config)
+        settings = mailbox_settings(current_app.config)
         outcomes = poll(db.session, settings, file_store=current_app.config["FILE_STORE"])
     except DomainError as exc:
         db.session.rollback()

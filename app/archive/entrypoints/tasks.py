@@ -6,70 +6,53 @@ the ente is skipped, and a new UIDVALIDITY starts the folder again from UID 1 wi
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import imaplib
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.archive import mailbox as mb
 from app.core.audit import Actor
-from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.mailbox.client import MailboxSettings, fetch_head, fetch_raw
+from app.core.mailbox.tasks import poll_folder
 from app.extensions import db
 
-PERIODIC_QUEUE = "periodic"
-POLL_EVERY = dt.timedelta(minutes=5)
 SYSTEM = Actor.system("casella di posta dell'archivio")
+MAILBOX = "ARCHIVE"  # its settings: ARCHIVE_IMAP_*
 
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".replace(".", ",") + " MB"
 
 
-def poll(session: Session, settings: mb.MailboxSettings, *, file_store: str) -> list[mb.MailOutcome]:
-    """One poll of the folder; commits after each message (this is the job's loop, not a service)."""
+def mailbox_settings(config: Mapping[str, Any]) -> MailboxSettings:
+    """The archive's mailbox: ARCHIVE_IMAP_* (app/core/mailbox/client.py reads them)."""
+    return MailboxSettings.from_config(config, MAILBOX, "dell'archivio")
+
+
+def poll(session: Session, settings: MailboxSettings, *, file_store: str) -> list[mb.MailOutcome]:
+    """One poll of the folder (app/core/mailbox/tasks.py `poll_folder`); commits after each message."""
     from app.enti.queries import get_ente_by_code
 
     ente = get_ente_by_code(session, settings.ente_code)
     if ente is None:
         raise DomainError(f"ARCHIVE_IMAP_ENTE: ente sconosciuto {settings.ente_code}.")
-    outcomes: list[mb.MailOutcome] = []
-    conn = mb.connect(settings)
-    try:
-        validity = mb.select_folder(conn, settings.folder)
-        state = mb.mailbox_state(session, settings.account, lock=True)
-        if state.uidvalidity != validity:
-            state.uidvalidity, state.last_uid = validity, 0
-        state.polled_dt = utcnow()
-        last_uid = state.last_uid
-        session.commit()
-        for uid in mb.new_uids(conn, last_uid):
-            state = mb.mailbox_state(session, settings.account, lock=True)
-            if uid <= state.last_uid:  # another poll took it meanwhile
-                session.rollback()
-                continue
-            try:
-                outcome = _one(session, conn, state, ente, uid, settings, file_store=file_store)
-                state.last_uid = uid
-                state.polled_dt = utcnow()
-                session.commit()
-            except IntegrityError:  # the same Message-ID filed by a concurrent poll
-                session.rollback()
-                continue
-            if outcome.status in ("filed", "refused"):
-                # after the commit, for the people reading the mailbox: a failure here loses nothing
-                with contextlib.suppress(imaplib.IMAP4.error, OSError):
-                    mb.mark(conn, uid, mb.FLAG_FILED if outcome.status == "filed" else mb.FLAG_REFUSED)
-            outcomes.append(outcome)
-    finally:
-        session.rollback()
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            conn.logout()
-    return outcomes
+
+    def handle(
+        session: Session, conn: imaplib.IMAP4, state: Any, uid: int
+    ) -> tuple[mb.MailOutcome, str | None]:
+        outcome = _one(session, conn, state, ente, uid, settings, file_store=file_store)
+        flags = {"filed": mb.FLAG_FILED, "refused": mb.FLAG_REFUSED}.get(outcome.status)
+        return outcome, flags
+
+    return poll_folder(session, settings, settings.account, state_of=_locked_state, handle=handle)
+
+
+def _locked_state(session: Session, account: str) -> Any:
+    return mb.mailbox_state(session, account, lock=True)
 
 
 def _one(
@@ -78,11 +61,11 @@ def _one(
     state: Any,
     ente: Any,
     uid: int,
-    settings: mb.MailboxSettings,
+    settings: MailboxSettings,
     *,
     file_store: str,
 ) -> mb.MailOutcome:
-    head = mb.fetch_head(conn, uid)
+    head = fetch_head(conn, uid)
     if head is None:
         return mb.MailOutcome(uid=uid, message_id="", status="gone")
     size, header = head
@@ -106,7 +89,7 @@ def _one(
         return mb.refuse_message(
             session, state, ente, uid, message_id, reason, SYSTEM, head=header, size=size
         )
-    raw = mb.fetch_raw(conn, uid)
+    raw = fetch_raw(conn, uid)
     if raw is None:
         return mb.MailOutcome(uid=uid, message_id=message_id, status="gone")
     try:
@@ -119,18 +102,14 @@ def _one(
         )
 
 
-def poll_mailbox(reschedule: bool = True) -> list[dict[str, Any]]:
-    """The periodic job: one poll when the mailbox is configured, then the next one in POLL_EVERY."""
+def poll_mailbox() -> list[dict[str, Any]]:
+    """The periodic job (app/archive/tasks.py PERIODIC_JOBS): one poll when the mailbox is configured."""
     config = current_app.config
     if not config.get("ARCHIVE_IMAP_HOST"):
         return []
-    settings = mb.MailboxSettings.from_config(config)
-    try:
-        outcomes = poll(db.session, settings, file_store=config["FILE_STORE"])
-        _drain()
-    finally:
-        if reschedule:
-            schedule_poll_mailbox()
+    settings = mailbox_settings(config)
+    outcomes = poll(db.session, settings, file_store=config["FILE_STORE"])
+    _drain()
     return [o.as_json() for o in outcomes]
 
 
@@ -140,15 +119,3 @@ def _drain() -> None:
 
     drain_outbox(db.session, backend())
     db.session.commit()
-
-
-def schedule_poll_mailbox() -> str:
-    """The next poll in POLL_EVERY (one job per slot: the job id names the slot)."""
-    from app.core.jobs import queue
-
-    run_at = dt.datetime.now(dt.UTC) + POLL_EVERY
-    job_id = f"archivio-posta-{run_at:%Y%m%d%H%M}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at, poll_mailbox, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
-    )
-    return job_id

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.core import periodic
 from app.extensions import db
 
 
@@ -63,15 +64,15 @@ def esiti(file: Path, ente_code: str | None) -> None:
 
 
 @click.command("send-stato", help="Controlla su SEND gli atti inviati e non ancora notificati (JSON).")
-@click.option("--pianifica", is_flag=True, help="Pianifica il controllo periodico (lavoro RQ) ed esce.")
+@click.option("--pianifica", is_flag=True, help=periodic.PIANIFICA_HELP)
 @with_appcontext
 def send_stato(pianifica: bool) -> None:
     from app.atti.delivery.send import SendClient
-    from app.atti.delivery.tasks import poll_send_all, schedule_send_poll
+    from app.atti.delivery.tasks import poll_send_all
     from app.core.errors import DomainError
 
     if pianifica:
-        click.echo(json.dumps({"scheduled": schedule_send_poll()}))
+        click.echo(periodic.registry_notice("app.atti.delivery.tasks.poll_send_job"))
         return
 
     results: list[dict[str, object]] = []

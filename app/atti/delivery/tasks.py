@@ -4,13 +4,13 @@ and commits its own work (style.md B.5).
 - `poll_send_job()` (periodic queue): every SEND delivery sent and not final (`inviato`, `accettato`) is
   polled (`services.poll_send`: acceptance and IUN, then the perfection or unreachability date, the legal
   facts filed in the archive); one commit per delivery, so a SEND error on one leaves the others done; a
-  rerun polls only what is still open and records no outcome twice. Then the next run in POLL_EVERY;
-  `esattoria atti send-stato` does the same by hand. Without SEND_API_URL/SEND_API_KEY it does nothing.
+  rerun polls only what is still open and records no outcome twice. The registry of periodic jobs
+  (PERIODIC_JOBS below, `esattoria batch elenco`) runs it every hour; `esattoria atti send-stato` does the
+  same by hand. Without SEND_API_URL/SEND_API_KEY it does nothing.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -23,9 +23,9 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 PERIODIC_QUEUE = "periodic"
-POLL_EVERY = dt.timedelta(hours=1)
 OPEN_STATUSES = ("inviato", "accettato")
-# Periodic jobs of this module (to be listed in app/core/jobs.py's periodic list when it exists).
+# Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
+# the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
     (
         "app.atti.delivery.tasks.poll_send_job",
@@ -80,8 +80,8 @@ def poll_send_all(session: Session, client: Any, *, file_store: str) -> list[dic
     return results
 
 
-def poll_send_job(reschedule: bool = True) -> dict[str, Any]:
-    """The periodic poll of SEND (idempotent), then the next run."""
+def poll_send_job() -> dict[str, Any]:
+    """The periodic poll of SEND (idempotent)."""
     from app.atti.delivery.send import SendClient
 
     config = current_app.config
@@ -91,18 +91,4 @@ def poll_send_job(reschedule: bool = True) -> dict[str, Any]:
             checked = poll_send_all(db.session, client, file_store=config["FILE_STORE"])
     else:
         db.session.rollback()
-    if reschedule:
-        schedule_send_poll()
     return {"checked": len(checked), "results": checked}
-
-
-def schedule_send_poll() -> str:
-    """The next run (idempotent through the job id: one per hour slot)."""
-    from app.core.jobs import queue
-
-    run_at = (dt.datetime.now(dt.UTC) + POLL_EVERY).replace(minute=0, second=0, microsecond=0)
-    job_id = f"send-stato-{run_at:%Y%m%d%H}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at, poll_send_job, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
-    )
-    return job_id

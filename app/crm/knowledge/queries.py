@@ -11,8 +11,8 @@ import holidays
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.archive.queries import Page
 from app.core.access import Principal, scoped
+from app.core.paging import Page, page_within
 from app.crm.knowledge.models import WEEKDAYS, Article
 
 PAGE_SIZE = 20
@@ -39,15 +39,7 @@ def list_articles(
         stmt = stmt.where(Article.kind == kind)
     if tag:
         stmt = stmt.where(sa.func.lower(Article.tags).contains(tag.strip().lower()))
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    items = list(
-        session.scalars(
-            stmt.order_by(Article.updated_dt.desc(), Article.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    )
-    return Page(items=items, page=page, per_page=PAGE_SIZE, total=int(total))
+    return page_within(session, stmt.order_by(Article.updated_dt.desc(), Article.id.desc()), page, PAGE_SIZE)
 
 
 @dataclass(frozen=True, slots=True)

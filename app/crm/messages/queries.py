@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.core.access import Principal, scoped, scoped_join
-from app.core.db import count_rows
 from app.core.errors import NotFound
+from app.core.paging import Page, page_within
 from app.crm.messages.models import Consent, Message, MessageRule, MessageTemplate
 from app.enti.models import Entrata
 from app.taxpayers.models import Taxpayer, TaxpayerEnte
@@ -54,18 +54,13 @@ def messages_stmt(principal: Principal, filters: MessageFilters) -> sa.Select[An
     return stmt
 
 
-def list_messages(
-    session: Session, principal: Principal, filters: MessageFilters, *, page: int = 1
-) -> tuple[list[Message], int]:
-    stmt = messages_stmt(principal, filters)
-    total = count_rows(session, stmt)
-    rows = session.scalars(
-        stmt.options(selectinload(Message.taxpayer), selectinload(Message.ente))
+def list_messages(session: Session, principal: Principal, filters: MessageFilters, *, page: int = 1) -> Page:
+    stmt = (
+        messages_stmt(principal, filters)
+        .options(selectinload(Message.taxpayer), selectinload(Message.ente))
         .order_by(Message.created_dt.desc(), Message.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return list(rows), total
+    )
+    return page_within(session, stmt, page, PAGE_SIZE)
 
 
 def export_rows(session: Session, principal: Principal, filters: MessageFilters) -> Iterator[dict[str, Any]]:

@@ -78,12 +78,11 @@ def _filters() -> tuple[forms.MessageFilters, queries.MessageFilters]:
 @permission_required("taxpayer.read")
 def message_list() -> Any:
     form, filters = _filters()
-    page = form.pagina.data or 1
-    rows, total = queries.list_messages(db.session, current_principal(), filters, page=page)
+    found = queries.list_messages(db.session, current_principal(), filters, page=form.pagina.data or 1)
     params = {k: v for k, v in request.args.items() if k != "pagina" and v}
     return render_template(
-        "crm/messages/message_list.html", form=form, rows=rows, total=total, page=page,
-        has_next=page * queries.PAGE_SIZE < total, params=params, formats=FORMATS, postal_note=POSTAL_NOTE,
+        "crm/messages/message_list.html", form=form, rows=found.items, total=found.total, page=found.page,
+        has_next=found.has_next, params=params, formats=FORMATS, postal_note=POSTAL_NOTE,
     )
 
 

@@ -8,8 +8,9 @@ idempotent and commits its own work (style.md B.5).
   for it; a stray one does nothing): the print batch sends it (app/atti/delivery/letters.py).
 - `check_delivery(message_id, round_)` ("default", scheduled after an App IO send): IO's getMessage status;
   PROCESSED is `consegnato`, FAILED/REJECTED `fallito`, otherwise another look later (DELIVERY_CHECKS).
-- `send_reminders()` (periodic queue): the rules of every ente for today (`services.run_rules`), then the next
-  run tomorrow at 07:00 (Europe/Rome); `esattoria messaggi invia-promemoria` does the same by hand.
+- `send_reminders()` (periodic queue): the rules of every ente for today (`services.run_rules`); the
+  registry of periodic jobs runs it every morning at 07:00 (Europe/Rome); `esattoria messaggi
+  invia-promemoria` does the same by hand.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 PERIODIC_QUEUE = "periodic"
-REMINDERS_AT = dt.time(7, 0)  # Europe/Rome, every morning
 # Periodic jobs of this module: (callable, description, cron in Europe/Rome, expected max minutes), read by
 # the registry of app/core/periodic.py.
 PERIODIC_JOBS = (
@@ -148,27 +148,12 @@ def check_delivery(message_id: int, round_: int = 1) -> str | None:
     return message.status
 
 
-def send_reminders(reschedule: bool = True, on: str | None = None) -> dict[str, Any]:
-    """Today's reminders of every rule (idempotent), then tomorrow's run."""
+def send_reminders(on: str | None = None) -> dict[str, Any]:
+    """Today's reminders of every rule (idempotent)."""
     from app.crm.messages.services import run_rules, today
 
     day = dt.date.fromisoformat(on) if on else today()
     run = run_rules(db.session, day, RULES_ACTOR)
     db.session.commit()
-    if reschedule:
-        schedule_reminders()
     return run.as_json()
 
-
-def schedule_reminders() -> str:
-    """Tomorrow morning's run (idempotent through the job id)."""
-    from app.core.jobs import queue
-    from app.payments.parsing import ROME
-
-    now = dt.datetime.now(ROME)
-    run_at = dt.datetime.combine(now.date() + dt.timedelta(days=1), REMINDERS_AT, tzinfo=ROME)
-    job_id = f"messaggi-promemoria-{run_at:%Y%m%d}"
-    queue(PERIODIC_QUEUE).enqueue_at(
-        run_at.astimezone(dt.UTC), send_reminders, job_id=job_id, job_timeout=3600, failure_ttl=7 * 86400
-    )
-    return job_id

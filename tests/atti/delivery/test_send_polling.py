@@ -45,38 +45,26 @@ def test_poll_job_accepts_then_notifies_once(
 
     # not configured: nothing polled
     monkeypatch.setitem(app.config, "SEND_API_URL", "")
-    assert poll_send_job(reschedule=False)["checked"] == 0
+    assert poll_send_job()["checked"] == 0
 
     monkeypatch.setitem(app.config, "SEND_API_URL", send_stub.base_url)
     monkeypatch.setitem(app.config, "SEND_API_KEY", API_KEY)
     monkeypatch.setitem(app.config, "FILE_STORE", str(store))
     send_stub.perfection = None
-    first = poll_send_job(reschedule=False)
+    first = poll_send_job()
     assert first["results"] == [
         {"delivery": delivery_id, "iun": send_stub.iun, "status": "accettato", "outcome": None}
     ]
     assert act.status == "inviato"
 
     send_stub.perfection = f"{today.isoformat()}T09:30:00Z"
-    second = poll_send_job(reschedule=False)
+    second = poll_send_job()
     assert [r["outcome"] for r in second["results"]] == ["send_perfezionata"]
     session.refresh(act)
     assert act.status == "notificato" and act.notified_date == today
 
-    third = poll_send_job(reschedule=False)  # nothing open any more
+    third = poll_send_job()  # nothing open any more
     assert third == {"checked": 0, "results": []}
     count = sa.select(sa.func.count()).select_from(ActOutcome).where(ActOutcome.act_id == act.id)
     assert session.scalar(count) == 1
     assert send_stub.invalid == []
-
-
-def test_schedule_next_run_is_idempotent(app) -> None:
-    from app.atti.delivery.tasks import PERIODIC_QUEUE, schedule_send_poll
-    from app.core.jobs import queue
-
-    with app.app_context():
-        first = schedule_send_poll()
-        assert schedule_send_poll() == first
-        registry = queue(PERIODIC_QUEUE).scheduled_job_registry
-        assert first in registry.get_job_ids()
-        registry.remove(first, delete_job=True)

@@ -77,3 +77,25 @@ def consent(session: Any, taxpayer: Any, channel: str, granted: bool = True, pre
         actor=ACTOR,
         preferred=preferred,
     )
+
+
+REPLY = {"richiesta": {"risposta": "Accolta."}}
+
+
+def queue_reply(
+    session: Any, taxpayer: Any, ente: Any, channel: str | None = "email", **overrides: Any
+) -> Any:
+    """queue_message of the reply to a request ("risposta_richiesta", answer "Accolta."), as most tests send;
+    `overrides` change any argument (context, attachments, dedup_key...); channel None: the preferred one."""
+    from app.crm.messages.services import queue_message
+
+    kwargs: dict[str, Any] = {
+        "taxpayer": taxpayer,
+        "ente": ente,
+        "purpose": "risposta_richiesta",
+        "context": REPLY,
+        "actor": ACTOR,
+        **({"channel": channel} if channel else {}),
+        **overrides,
+    }
+    return queue_message(session, **kwargs)

@@ -62,7 +62,7 @@ def test_the_rules_command_queues_once_and_a_rerun_sends_nothing_twice(
 
     from app.crm.messages.tasks import send_reminders
 
-    assert send_reminders(reschedule=False, on=day.isoformat())["in_coda"] == 0
+    assert send_reminders(on=day.isoformat())["in_coda"] == 0
     count = sa.select(sa.func.count()).select_from(Message).where(Message.dedup_key == key)
     assert session.scalar(count) == 1
 
@@ -105,17 +105,8 @@ def test_closed_positions_and_other_days_get_no_reminder(app, session, mario, r0
     assert session.scalar(sa.select(sa.func.count()).select_from(MessageRule)) >= 1
 
 
-def test_the_daily_run_is_scheduled_once_for_tomorrow_morning(app) -> None:
-    from rq.job import Job
+def test_the_daily_run_is_in_the_registry_of_periodic_jobs() -> None:
+    from app.core import periodic
 
-    from app.core.jobs import connection, queue
-    from app.crm.messages.tasks import PERIODIC_QUEUE, schedule_reminders
-
-    with app.app_context():
-        first, again = schedule_reminders(), schedule_reminders()
-        assert first == again and first.startswith("messaggi-promemoria-")
-        periodic = queue(PERIODIC_QUEUE)
-        assert first in periodic.scheduled_job_registry.get_job_ids()
-        job = Job.fetch(first, connection=connection())
-        assert job.func_name == "app.crm.messages.tasks.send_reminders"
-        periodic.scheduled_job_registry.remove(first, delete_job=True)
+    job = periodic.get("app.crm.messages.tasks.send_reminders")
+    assert job is not None and job.cron is not None and job.cron.text == "0 7 * * *"
