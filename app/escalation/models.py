@@ -71,7 +71,10 @@ class EscalationStep(Base):
       a parameter row in force (value {"amount": "..."}, with its legal source), e.g. the sollecito required
       up to 10.000 euro (L. 160/2019 c. 795): a position outside the bounds skips the step
       (`non_applicabile`);
-    - `states`: the position states the step acts on; blockers (app/escalation/blockers.py) stop it."""
+    - `states`: the position states the step acts on; blockers (app/escalation/blockers.py) stop it;
+    - `procedure_kind`: the step starts a procedure (pignoramento presso terzi) instead of issuing an act: its
+      approved proposals go through the procedure's service, whose preconditions may refuse a position
+      (app/escalation/procedure_steps.py)."""
 
     __tablename__ = "escalation_steps"
     __versioned__ = True
@@ -80,7 +83,12 @@ class EscalationStep(Base):
     rule_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_rules.id", ondelete="CASCADE"), index=True)
     sort_order: Mapped[int] = mapped_column(sa.SmallInteger)
     name: Mapped[str] = mapped_column(sa.String(120))
-    act_code: Mapped[str] = mapped_column(sa.String(40))  # app.atti act type code
+    # app.atti act type code; for a step that starts a procedure, the procedure's kind
+    act_code: Mapped[str] = mapped_column(sa.String(40))
+    # the procedure an approved proposal starts instead of an act (a kind registered in
+    # app/escalation/procedure_steps.py, e.g. "pignoramento"), with its options (e.g. the third party)
+    procedure_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    options: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict, server_default="{}")
     anchor: Mapped[str] = mapped_column(sa.String(12), default="ultimo_atto")
     days: Mapped[int] = mapped_column(sa.Integer, default=0)
     min_cents: Mapped[int | None] = mapped_column(Cents)
@@ -101,6 +109,10 @@ class EscalationStep(Base):
     @property
     def anchor_label(self) -> str:
         return ANCHORS.get(self.anchor, self.anchor)
+
+    @property
+    def starts_procedure(self) -> bool:
+        return bool(self.procedure_kind)
 
 
 class EscalationProposal(Base):
@@ -125,6 +137,7 @@ class EscalationProposal(Base):
     origin: Mapped[str] = mapped_column(sa.String(12), default="regola")  # regola | radar
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("act_campaigns.id"))
     act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
+    procedure_id: Mapped[int | None] = mapped_column(sa.ForeignKey("procedures.id"))  # a procedure step's
     notified_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     decided_by_label: Mapped[str | None] = mapped_column(sa.String(120))
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -148,7 +161,8 @@ class EscalationProposal(Base):
 
 
 class EscalationSkip(Base):
-    """A blocker stopped a step for a position (recorded once, with its event on the card)."""
+    """A blocker stopped a step for a position, recorded once per position, step and blocker by the daily job
+    (its line on the card's timeline: app/escalation/timeline.py)."""
 
     __tablename__ = "escalation_skips"
 
@@ -158,6 +172,9 @@ class EscalationSkip(Base):
     step_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="CASCADE"))
     blocker: Mapped[str] = mapped_column(sa.String(40))
     run_date: Mapped[dt.date] = mapped_column(sa.Date)
+    created_dt: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=sa.func.now()
+    )
 
     __table_args__ = (sa.UniqueConstraint("position_id", "step_id", "blocker"),)
 
@@ -197,6 +214,7 @@ EVENT_KINDS.update(
         "escalation.approved": "Passo della procedura approvato",
         "escalation.excluded": "Passo della procedura escluso",
         "escalation.skipped": "Passo della procedura saltato",
+        "escalation.run": "Proposte giornaliere di escalation",
         "escalation.rule_changed": "Regola di escalation modificata",
         "prescription.reported": "Prescrizione segnalata alla Regione",
     }
