@@ -6,11 +6,13 @@ considers (columns `p.id`, `p.ente_id`, `p.entrata_id`, `p.taxpayer_id`, `p.stat
 input): it is inlined into the job's INSERT ... SELECT. A position for which any predicate holds skips the
 step, and the skip (with the blocker and the rule) is recorded once, shown on its card. A closed position
 (`CLOSED_STATES`) is no candidate at all: it left the ladder.
-Another slice registers its own at import time, e.g. the procedures slice::
+Prefer an uncorrelated `p.<column> IN (SELECT ...)` to a correlated EXISTS: PostgreSQL hashes it once per
+statement instead of running a subquery per position. Another slice registers its own at import time, e.g. the
+procedures slice (app/procedures/escalation_blockers.py)::
 
     register_blocker("procedura_concorsuale", "In procedura concorsuale",
-                     "EXISTS (SELECT 1 FROM insolvency_cases i WHERE i.taxpayer_id = p.taxpayer_id "
-                     "AND i.closed_date IS NULL)")
+                     "p.taxpayer_id IN (SELECT i.taxpayer_id FROM insolvency_proceedings i "
+                     "WHERE i.opened_on <= :on AND (i.closed_on IS NULL OR i.closed_on > :on))")
 """
 
 from __future__ import annotations
@@ -71,5 +73,5 @@ for _state, _label in (("in_rateazione", "In rateazione"), ("sospesa", "Sospesa"
 register_blocker(
     "deceduto",
     "Contribuente deceduto",
-    "EXISTS (SELECT 1 FROM taxpayers t WHERE t.id = p.taxpayer_id AND t.deceased_date IS NOT NULL)",
+    "p.taxpayer_id IN (SELECT t.id FROM taxpayers t WHERE t.deceased_date IS NOT NULL)",
 )

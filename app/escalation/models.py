@@ -122,9 +122,13 @@ class EscalationProposal(Base):
     __tablename__ = "escalation_proposals"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
-    rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_rules.id", ondelete="SET NULL"))
-    step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="SET NULL"))
+    # enti.id, escalation_rules.id and escalation_steps.id without foreign key constraints: the daily job
+    # writes the same three constants (the rule and step it just read) on every row, and their checks were a
+    # third of a step's time (benchmarks/README.md, bench_escalation); rules and steps are never deleted (a
+    # step is deactivated, its history kept)
+    ente_id: Mapped[int] = mapped_column(sa.Integer)
+    rule_id: Mapped[int | None] = mapped_column(sa.Integer)
+    step_id: Mapped[int | None] = mapped_column(sa.Integer)
     # positions.id, without a foreign key constraint: its check locks every proposed position's row (FOR KEY
     # SHARE), about half of the daily job's time (benchmarks/README.md, bench_escalation); positions are never
     # deleted (the ledger is append-only) and only the job writes these rows, from positions it just read
@@ -137,22 +141,42 @@ class EscalationProposal(Base):
     origin: Mapped[str] = mapped_column(sa.String(12), default="regola")  # regola | radar
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("act_campaigns.id"))
     act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
-    procedure_id: Mapped[int | None] = mapped_column(sa.ForeignKey("procedures.id"))  # a procedure step's
+    # procedures.id of a procedure step's proposal, written with the procedure it just started (no foreign key
+    # constraint: its check would run, on NULL, for every row the daily job inserts)
+    procedure_id: Mapped[int | None] = mapped_column(sa.Integer)
     notified_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     decided_by_label: Mapped[str | None] = mapped_column(sa.String(120))
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    step: Mapped[EscalationStep | None] = relationship()
+    step: Mapped[EscalationStep | None] = relationship(
+        primaryjoin="foreign(EscalationProposal.step_id) == EscalationStep.id", viewonly=True
+    )
     position = relationship(
         "Position", primaryjoin="foreign(EscalationProposal.position_id) == Position.id", viewonly=True
     )
 
     __table_args__ = (
         sa.CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),
-        # one proposal per position and step (the job's rerun proposes nothing twice)
-        sa.Index("ux_escalation_proposals_step_position", "step_id", "position_id", unique=True),
-        sa.Index("ix_escalation_proposals_position", "position_id", "status"),
-        sa.Index("ix_escalation_proposals_review", "ente_id", "status", "step_id"),
+        # one proposal per position and step (the job's rerun proposes nothing twice), and a position's
+        # proposals (the job's "nothing pending" check, the radar, the card's timeline): one index for both
+        sa.Index("ux_escalation_proposals_position_step", "position_id", "step_id", unique=True),
+        # the review (proposals.py review_groups, step_proposals): the waiting and the excluded ones only, so
+        # the steps not applicable (a third of the rows) and the settled ones never enter it
+        sa.Index(
+            "ix_escalation_proposals_review",
+            "ente_id",
+            "step_id",
+            "status",
+            postgresql_where=sa.text("status IN ('proposta', 'esclusa')"),
+            sqlite_where=sa.text("status IN ('proposta', 'esclusa')"),
+        ),
+        # the daily sync with the campaigns and the acts (the approved and issued ones only)
+        sa.Index(
+            "ix_escalation_proposals_in_flight",
+            "status",
+            postgresql_where=sa.text("status IN ('approvata', 'emessa')"),
+            sqlite_where=sa.text("status IN ('approvata', 'emessa')"),
+        ),
     )
 
     @property
@@ -169,7 +193,7 @@ class EscalationSkip(Base):
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     # positions.id without a foreign key constraint, as the proposals' (see there)
     position_id: Mapped[int] = mapped_column(sa.Integer)
-    step_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="CASCADE"))
+    step_id: Mapped[int] = mapped_column(sa.Integer)  # escalation_steps.id, no constraint (as the proposals')
     blocker: Mapped[str] = mapped_column(sa.String(40))
     run_date: Mapped[dt.date] = mapped_column(sa.Date)
     created_dt: Mapped[dt.datetime] = mapped_column(
