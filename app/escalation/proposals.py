@@ -138,10 +138,15 @@ def candidates_sql(step: EscalationStep, previous: list[int]) -> str:
 
 
 def _blockers_sql() -> tuple[str, dict[str, Any]]:
-    """The blocked candidates (`id`, `code`), one scan of `cand` per blocker (no per-row LATERAL)."""
+    """The blocked candidates (`id`, `code`), one scan of `cand` per blocker (no per-row LATERAL). Each
+    predicate is a filter of that scan ("OR false", as for the previous steps in `candidates_sql`): an IN of
+    the predicate stays a hashed subplan built once instead of a join of the CTE with, say, the taxpayers,
+    which the planner nested-looped on a rerun."""
     parts, binds = [], {}
     for i, blocker in enumerate(blocker_registry.blockers()):
-        parts.append(f"SELECT p.id, CAST(:bc{i} AS text) AS code FROM cand p WHERE {blocker.predicate}")
+        parts.append(
+            f"SELECT p.id, CAST(:bc{i} AS text) AS code FROM cand p WHERE (({blocker.predicate}) OR false)"
+        )
         binds[f"bc{i}"] = blocker.code
     return " UNION ALL ".join(parts) or "SELECT NULL::int AS id, NULL::text AS code WHERE false", binds
 
