@@ -1,8 +1,8 @@
 """escalation: the skips' time (their line on the timeline replaces an event per position), a step that
 starts a procedure (pignoramento presso terzi) with its options, the procedure an approved proposal started;
-no foreign key constraint from the proposals to enti / rules / steps nor from the skips to steps (their checks
-were a third of the daily job's time), the review's index on the waiting and excluded proposals only, one
-for the sync, one unique index (position, step) instead of two
+no foreign key constraint from the proposals to enti / rules / steps / campaigns / acts nor from the skips
+to steps (their checks were a third of the daily job's time), the review's index on the waiting and excluded
+proposals only, one for the sync, one unique index (position, step) instead of two
 
 Revision ID: c3d8e2f6a1b9
 Revises: e5c1a9f37b20
@@ -48,6 +48,8 @@ def upgrade():
             "fk_escalation_proposals_ente_id_enti",
             "fk_escalation_proposals_rule_id_escalation_rules",
             "fk_escalation_proposals_step_id_escalation_steps",
+            "fk_escalation_proposals_campaign_id_act_campaigns",
+            "fk_escalation_proposals_act_id_acts",
         ):
             batch_op.drop_constraint(name, type_="foreignkey")
         batch_op.drop_index("ix_escalation_proposals_review")
@@ -83,6 +85,10 @@ def downgrade():
         batch_op.create_index("ix_escalation_proposals_position", ["position_id", "status"], unique=False)
         batch_op.create_index(
             "ix_escalation_proposals_review", ["ente_id", "status", "step_id"], unique=False
+        )
+        batch_op.create_foreign_key("fk_escalation_proposals_act_id_acts", "acts", ["act_id"], ["id"])
+        batch_op.create_foreign_key(
+            "fk_escalation_proposals_campaign_id_act_campaigns", "act_campaigns", ["campaign_id"], ["id"]
         )
         batch_op.create_foreign_key(
             "fk_escalation_proposals_step_id_escalation_steps",
