@@ -144,8 +144,9 @@ def _blockers_sql() -> tuple[str, dict[str, Any]]:
     which the planner nested-looped on a rerun."""
     parts, binds = [], {}
     for i, blocker in enumerate(blocker_registry.blockers()):
+        predicate = blocker.predicate  # a registered code constant (blockers.py), never user input
         parts.append(
-            f"SELECT p.id, CAST(:bc{i} AS text) AS code FROM cand p WHERE (({blocker.predicate}) OR false)"
+            f"SELECT p.id, CAST(:bc{i} AS text) AS code FROM cand p WHERE (({predicate}) OR false)"  # nosec B608
         )
         binds[f"bc{i}"] = blocker.code
     return " UNION ALL ".join(parts) or "SELECT NULL::int AS id, NULL::text AS code WHERE false", binds
