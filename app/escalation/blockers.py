@@ -4,12 +4,15 @@ A predicate is set-based SQL: a boolean expression over the alias `p` of the pos
 considers (columns `p.id`, `p.ente_id`, `p.entrata_id`, `p.taxpayer_id`, `p.state`, `p.due_date`,
 `p.notified_date`) and the bind parameter `:on` (the run date). It must be a code constant (never user
 input): it is inlined into the job's INSERT ... SELECT. A position for which any predicate holds skips the
-step, and the skip (with the blocker and the rule) is recorded once on its card.
-Another slice registers its own at import time, e.g. the procedures slice::
+step, and the skip (with the blocker and the rule) is recorded once, shown on its card. A closed position
+(`CLOSED_STATES`) is no candidate at all: it left the ladder.
+Prefer an uncorrelated `p.<column> IN (SELECT ...)` to a correlated EXISTS: PostgreSQL hashes it once per
+statement instead of running a subquery per position. Another slice registers its own at import time, e.g. the
+procedures slice (app/procedures/escalation_blockers.py)::
 
     register_blocker("procedura_concorsuale", "In procedura concorsuale",
-                     "EXISTS (SELECT 1 FROM insolvency_cases i WHERE i.taxpayer_id = p.taxpayer_id "
-                     "AND i.closed_date IS NULL)")
+                     "p.taxpayer_id IN (SELECT i.taxpayer_id FROM insolvency_proceedings i "
+                     "WHERE i.opened_on <= :on AND (i.closed_on IS NULL OR i.closed_on > :on))")
 """
 
 from __future__ import annotations
@@ -45,22 +48,30 @@ def blockers() -> list[Blocker]:
 
 
 def label_of(code: str) -> str:
-    blocker = _BLOCKERS.get(code)
-    return blocker.label if blocker else code
+    return labels().get(code, code)
 
 
-# Built-ins: the states that stop the ladder (app/engine/states.py) and a deceased taxpayer.
-for _state, _label in (
-    ("in_rateazione", "In rateazione"),
-    ("sospesa", "Sospesa"),
-    ("pagata", "Pagata"),
-    ("sgravata", "Sgravata"),
-    ("prescritta", "Prescritta"),
-    ("inesigibile", "Inesigibile"),
-):
+# A closed position leaves the ladder: no step is proposed and no skip is recorded (a skip is worth a line on
+# the card only while the ladder waits: a plan, a suspension, a deceased taxpayer, an insolvency proceeding).
+# The labels stay for the skips recorded before (they were blockers until issue 14's events change).
+CLOSED_STATES: dict[str, str] = {
+    "pagata": "Pagata",
+    "sgravata": "Sgravata",
+    "prescritta": "Prescritta",
+    "inesigibile": "Inesigibile",
+}
+
+
+def labels() -> dict[str, str]:
+    """Every blocker's label by code (with the closed states', for the skips recorded before)."""
+    return {**CLOSED_STATES, **{b.code: b.label for b in _BLOCKERS.values()}}
+
+
+# Built-ins: the states that hold the ladder (app/engine/states.py) and a deceased taxpayer.
+for _state, _label in (("in_rateazione", "In rateazione"), ("sospesa", "Sospesa")):
     register_blocker(_state, _label, f"p.state = '{_state}'")
 register_blocker(
     "deceduto",
     "Contribuente deceduto",
-    "EXISTS (SELECT 1 FROM taxpayers t WHERE t.id = p.taxpayer_id AND t.deceased_date IS NOT NULL)",
+    "p.taxpayer_id IN (SELECT t.id FROM taxpayers t WHERE t.deceased_date IS NOT NULL)",
 )

@@ -30,6 +30,9 @@ class RadarFilters(QueryForm):
 
 class ApproveForm(FlaskForm):
     issue_date = DateField("Data di emissione", validators=[DataRequired()])
+    third_party = StringField(
+        "Banca (terzo pignorato)", validators=[Optional(), Length(max=200), PlainText()]
+    )
     approve = SubmitField("Approva come campagna")
 
 

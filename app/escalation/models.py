@@ -71,7 +71,10 @@ class EscalationStep(Base):
       a parameter row in force (value {"amount": "..."}, with its legal source), e.g. the sollecito required
       up to 10.000 euro (L. 160/2019 c. 795): a position outside the bounds skips the step
       (`non_applicabile`);
-    - `states`: the position states the step acts on; blockers (app/escalation/blockers.py) stop it."""
+    - `states`: the position states the step acts on; blockers (app/escalation/blockers.py) stop it;
+    - `procedure_kind`: the step starts a procedure (pignoramento presso terzi) instead of issuing an act: its
+      approved proposals go through the procedure's service, whose preconditions may refuse a position
+      (app/escalation/procedure_steps.py)."""
 
     __tablename__ = "escalation_steps"
     __versioned__ = True
@@ -80,7 +83,12 @@ class EscalationStep(Base):
     rule_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_rules.id", ondelete="CASCADE"), index=True)
     sort_order: Mapped[int] = mapped_column(sa.SmallInteger)
     name: Mapped[str] = mapped_column(sa.String(120))
-    act_code: Mapped[str] = mapped_column(sa.String(40))  # app.atti act type code
+    # app.atti act type code; for a step that starts a procedure, the procedure's kind
+    act_code: Mapped[str] = mapped_column(sa.String(40))
+    # the procedure an approved proposal starts instead of an act (a kind registered in
+    # app/escalation/procedure_steps.py, e.g. "pignoramento"), with its options (e.g. the third party)
+    procedure_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    options: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict, server_default="{}")
     anchor: Mapped[str] = mapped_column(sa.String(12), default="ultimo_atto")
     days: Mapped[int] = mapped_column(sa.Integer, default=0)
     min_cents: Mapped[int | None] = mapped_column(Cents)
@@ -102,6 +110,10 @@ class EscalationStep(Base):
     def anchor_label(self) -> str:
         return ANCHORS.get(self.anchor, self.anchor)
 
+    @property
+    def starts_procedure(self) -> bool:
+        return bool(self.procedure_kind)
+
 
 class EscalationProposal(Base):
     """A position at a step: proposed by the daily job (or from the radar), excluded or approved by an
@@ -110,9 +122,13 @@ class EscalationProposal(Base):
     __tablename__ = "escalation_proposals"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    ente_id: Mapped[int] = mapped_column(sa.ForeignKey("enti.id"))
-    rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_rules.id", ondelete="SET NULL"))
-    step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="SET NULL"))
+    # enti.id, escalation_rules.id and escalation_steps.id without foreign key constraints: the daily job
+    # writes the same three constants (the rule and step it just read) on every row, and their checks were a
+    # third of a step's time (benchmarks/README.md, bench_escalation); rules and steps are never deleted (a
+    # step is deactivated, its history kept)
+    ente_id: Mapped[int] = mapped_column(sa.Integer)
+    rule_id: Mapped[int | None] = mapped_column(sa.Integer)
+    step_id: Mapped[int | None] = mapped_column(sa.Integer)
     # positions.id, without a foreign key constraint: its check locks every proposed position's row (FOR KEY
     # SHARE), about half of the daily job's time (benchmarks/README.md, bench_escalation); positions are never
     # deleted (the ledger is append-only) and only the job writes these rows, from positions it just read
@@ -123,23 +139,47 @@ class EscalationProposal(Base):
     amount_cents: Mapped[int] = mapped_column(Cents, default=0)  # ledger balance when proposed
     reason: Mapped[str | None] = mapped_column(sa.String(300))
     origin: Mapped[str] = mapped_column(sa.String(12), default="regola")  # regola | radar
-    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("act_campaigns.id"))
-    act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
+    # act_campaigns.id and acts.id, written by the approval and the daily sync from the campaign's own rows
+    # (app/atti/campaigns.py, whose items hold the constraints): no constraint here, as its check runs for
+    # every row the daily job inserts even on NULL (7% of a step's time at 300,000 positions)
+    campaign_id: Mapped[int | None] = mapped_column(sa.Integer)
+    act_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # procedures.id of a procedure step's proposal, written with the procedure it just started (no foreign key
+    # constraint: its check would run, on NULL, for every row the daily job inserts)
+    procedure_id: Mapped[int | None] = mapped_column(sa.Integer)
     notified_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     decided_by_label: Mapped[str | None] = mapped_column(sa.String(120))
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    step: Mapped[EscalationStep | None] = relationship()
+    step: Mapped[EscalationStep | None] = relationship(
+        primaryjoin="foreign(EscalationProposal.step_id) == EscalationStep.id", viewonly=True
+    )
     position = relationship(
         "Position", primaryjoin="foreign(EscalationProposal.position_id) == Position.id", viewonly=True
     )
 
     __table_args__ = (
         sa.CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),
-        # one proposal per position and step (the job's rerun proposes nothing twice)
-        sa.Index("ux_escalation_proposals_step_position", "step_id", "position_id", unique=True),
-        sa.Index("ix_escalation_proposals_position", "position_id", "status"),
-        sa.Index("ix_escalation_proposals_review", "ente_id", "status", "step_id"),
+        # one proposal per position and step (the job's rerun proposes nothing twice), and a position's
+        # proposals (the job's "nothing pending" check, the radar, the card's timeline): one index for both
+        sa.Index("ux_escalation_proposals_position_step", "position_id", "step_id", unique=True),
+        # the review (proposals.py review_groups, step_proposals): the waiting and the excluded ones only, so
+        # the steps not applicable (a third of the rows) and the settled ones never enter it
+        sa.Index(
+            "ix_escalation_proposals_review",
+            "ente_id",
+            "step_id",
+            "status",
+            postgresql_where=sa.text("status IN ('proposta', 'esclusa')"),
+            sqlite_where=sa.text("status IN ('proposta', 'esclusa')"),
+        ),
+        # the daily sync with the campaigns and the acts (the approved and issued ones only)
+        sa.Index(
+            "ix_escalation_proposals_in_flight",
+            "status",
+            postgresql_where=sa.text("status IN ('approvata', 'emessa')"),
+            sqlite_where=sa.text("status IN ('approvata', 'emessa')"),
+        ),
     )
 
     @property
@@ -148,16 +188,20 @@ class EscalationProposal(Base):
 
 
 class EscalationSkip(Base):
-    """A blocker stopped a step for a position (recorded once, with its event on the card)."""
+    """A blocker stopped a step for a position, recorded once per position, step and blocker by the daily job
+    (its line on the card's timeline: app/escalation/timeline.py)."""
 
     __tablename__ = "escalation_skips"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     # positions.id without a foreign key constraint, as the proposals' (see there)
     position_id: Mapped[int] = mapped_column(sa.Integer)
-    step_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_steps.id", ondelete="CASCADE"))
+    step_id: Mapped[int] = mapped_column(sa.Integer)  # escalation_steps.id, no constraint (as the proposals')
     blocker: Mapped[str] = mapped_column(sa.String(40))
     run_date: Mapped[dt.date] = mapped_column(sa.Date)
+    created_dt: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=sa.func.now()
+    )
 
     __table_args__ = (sa.UniqueConstraint("position_id", "step_id", "blocker"),)
 
@@ -197,6 +241,7 @@ EVENT_KINDS.update(
         "escalation.approved": "Passo della procedura approvato",
         "escalation.excluded": "Passo della procedura escluso",
         "escalation.skipped": "Passo della procedura saltato",
+        "escalation.run": "Proposte giornaliere di escalation",
         "escalation.rule_changed": "Regola di escalation modificata",
         "prescription.reported": "Prescrizione segnalata alla Regione",
     }

@@ -7,14 +7,18 @@
 3. for every active step of every active rule, in order, ONE statement (INSERT ... SELECT with data-modifying
    CTEs, no per-position Python): the positions whose turn it is (their entrata, the previous steps settled,
    nothing pending, the step's waiting days since its anchor) are
-   - blocked (any registered blocker holds): a skip row per blocker, once, and its event naming the rule;
+   - blocked (any registered blocker holds): a skip row per blocker, once (a rerun writes none again);
    - outside the step's bounds (e.g. the sollecito above the threshold of L. 160/2019 c. 795): the step is
-     `non_applicabile`, with its event naming the rule and the legal source;
+     `non_applicabile`, with the reason naming the legal source;
    - otherwise proposed (`proposta`), to be reviewed.
-   One proposal per (step, position): a rerun proposes nothing twice.
+   One proposal per (step, position): a rerun proposes nothing twice. The rows ARE the record (who: the job,
+   when, the step and its rule): no `events` row per position; the card's timeline and the position monitor
+   show them through app/escalation/timeline.py. One summary event per run and step (its counts), none when
+   the step wrote nothing.
 
 `approve_step`: the step's proposals (minus the excluded) become an act campaign (app/atti/campaigns.py),
-approved at once; each position's event names the rule and the campaign.
+approved at once; each position's event names the rule and the campaign. A step that starts a procedure
+(pignoramento presso terzi) is approved by app/escalation/procedure_steps.py instead.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from app.escalation.rules import bound_cents
 from app.reports.formatting import format_eur
 
 ACTOR_LABEL = "sistema (escalation)"
-CLOSED_STATES = ("pagata", "sgravata", "prescritta", "inesigibile")
+CLOSED_STATES = tuple(blocker_registry.CLOSED_STATES)  # no candidates: they left the ladder
 
 _SYNC = (
     # the campaign issued the act
@@ -103,17 +107,21 @@ def anchor_sql(step: EscalationStep) -> str:
 
 def candidates_sql(step: EscalationStep, previous: list[int]) -> str:
     """The positions whose turn at `step` it is (its rule's ente + entrata, previous steps settled, nothing
-    pending, not proposed at this step yet, the waiting days passed). Binds :ente, :entrata, :step, :cutoff,
-    :previous, :nprevious. Code constants only (no user input is inlined)."""
+    pending, not proposed at this step yet, not closed, the waiting days passed). Binds :ente, :entrata,
+    :step, :cutoff, :previous, :nprevious. Code constants only (no user input is inlined)."""
     title = step.anchor == "scadenza"
     notified = "p.notified_date IS NULL" if title else "p.notified_date IS NOT NULL"
     settled = ", ".join(f"'{s}'" for s in SETTLED)
     pending = ", ".join(f"'{s}'" for s in PENDING)
-    # a semi-join the planner can hash (not a count correlated to every position of the entrata)
+    closed = ", ".join(f"'{s}'" for s in CLOSED_STATES)
+    # the previous steps settled: one hashed subplan built once (not a count correlated to every position).
+    # "OR false" keeps PostgreSQL from pulling the IN up into a semi-join: it estimates the HAVING's groups
+    # at a handful and then probes positions by primary key once per settled proposal (a nested loop: 1.4 s
+    # instead of 0.6 s for the intimazione at 100,000 positions, EXPLAIN ANALYZE in benchmarks/README.md)
     previous_done = (
-        f"""AND p.id IN (SELECT y.position_id FROM escalation_proposals y
-                        WHERE y.step_id = ANY(:previous) AND y.status IN ({settled})
-                        GROUP BY y.position_id HAVING count(*) = :nprevious)"""  # nosec B608 - constants
+        f"""AND (p.id IN (SELECT y.position_id FROM escalation_proposals y
+                         WHERE y.step_id = ANY(:previous) AND y.status IN ({settled})
+                         GROUP BY y.position_id HAVING count(*) = :nprevious) OR false)"""  # nosec B608
         if previous and not title
         else ""
     )
@@ -121,49 +129,53 @@ def candidates_sql(step: EscalationStep, previous: list[int]) -> str:
         SELECT p.id, p.ente_id, p.entrata_id, p.taxpayer_id, p.state, p.due_date, p.notified_date
         FROM positions p
         WHERE p.ente_id = :ente AND p.entrata_id = :entrata AND {notified}
+          AND p.state NOT IN ({closed})
           AND {anchor_sql(step)} <= :cutoff
           AND NOT EXISTS (SELECT 1 FROM escalation_proposals x
-                          WHERE x.position_id = p.id AND x.step_id = :step)
-          AND NOT EXISTS (SELECT 1 FROM escalation_proposals x
-                          WHERE x.position_id = p.id AND x.status IN ({pending}))
+                          WHERE x.position_id = p.id AND (x.step_id = :step OR x.status IN ({pending})))
           {previous_done}
     """  # nosec B608 - code constants only (anchors, statuses); values are bind parameters
 
 
 def _blockers_sql() -> tuple[str, dict[str, Any]]:
+    """The blocked candidates (`id`, `code`), one scan of `cand` per blocker (no per-row LATERAL). Each
+    predicate is a filter of that scan ("OR false", as for the previous steps in `candidates_sql`): an IN of
+    the predicate stays a hashed subplan built once instead of a join of the CTE with, say, the taxpayers,
+    which the planner nested-looped on a rerun."""
     parts, binds = [], {}
     for i, blocker in enumerate(blocker_registry.blockers()):
-        parts.append(f"SELECT :bc{i} AS code, :bl{i} AS label WHERE {blocker.predicate}")
-        binds[f"bc{i}"], binds[f"bl{i}"] = blocker.code, blocker.label
-    return " UNION ALL ".join(parts) or "SELECT NULL AS code, NULL AS label WHERE false", binds
+        predicate = blocker.predicate  # a registered code constant (blockers.py), never user input
+        parts.append(
+            f"SELECT p.id, CAST(:bc{i} AS text) AS code FROM cand p WHERE (({predicate}) OR false)"  # nosec B608
+        )
+        binds[f"bc{i}"] = blocker.code
+    return " UNION ALL ".join(parts) or "SELECT NULL::int AS id, NULL::text AS code WHERE false", binds
 
 
 def step_statement(step: EscalationStep, previous: list[int]) -> str:
-    """The one statement of a step (see the module's docstring); returns the three counts. No CTE is joined
-    to another (a nested loop over two CTEs is quadratic): the blocked positions are filtered by the
-    predicates themselves, the new skips by the skips table as it was before the statement, and the events
-    of the steps not applicable come from the same rows as their insert."""
+    """The one statement of a step (see the module's docstring); returns the three counts. It writes the
+    proposals (proposed or not applicable) and the new skips only: no `events` row per position (the rows are
+    the record, shown on the timeline by app/escalation/timeline.py). No CTE is joined to another (a nested
+    loop over two CTEs is quadratic): the blocked positions are filtered by the predicates themselves and the
+    new skips by the skips table as it was before the statement."""
     blockers, _ = _blockers_sql()
     any_blocker = " OR ".join(f"({b.predicate})" for b in blocker_registry.blockers()) or "false"
     out_of_bounds = "(f.cents < CAST(:min_cents AS bigint) OR f.cents > CAST(:max_cents AS bigint))"
     return f"""
 WITH cand AS MATERIALIZED ({candidates_sql(step, previous)}),
-blk AS MATERIALIZED (
-    SELECT p.id, p.taxpayer_id, b.code, b.label
-    FROM cand p CROSS JOIN LATERAL ({blockers}) b
-    WHERE NOT EXISTS (SELECT 1 FROM escalation_skips k
-                      WHERE k.position_id = p.id AND k.step_id = :step AND k.blocker = b.code)
-),
-free AS MATERIALIZED (
-    SELECT p.id, p.taxpayer_id, coalesce(bal.cents, 0) AS cents
-    FROM cand p LEFT JOIN esc_balance bal ON bal.position_id = p.id
-    WHERE p.state = ANY(:states) AND NOT ({any_blocker})
-),
 skip_ins AS (
-    INSERT INTO escalation_skips (position_id, step_id, blocker, run_date)
-    SELECT id, :step, code, :on FROM blk
+    INSERT INTO escalation_skips (position_id, step_id, blocker, run_date, created_dt)
+    SELECT b.id, :step, b.code, :on, now()
+    FROM ({blockers}) b
+    WHERE NOT EXISTS (SELECT 1 FROM escalation_skips k
+                      WHERE k.position_id = b.id AND k.step_id = :step AND k.blocker = b.code)
     ON CONFLICT (position_id, step_id, blocker) DO NOTHING
     RETURNING 1
+),
+free AS (
+    SELECT p.id, coalesce(bal.cents, 0) AS cents
+    FROM cand p LEFT JOIN esc_balance bal ON bal.position_id = p.id
+    WHERE p.state = ANY(:states) AND NOT ({any_blocker})
 ),
 prop_ins AS (
     INSERT INTO escalation_proposals
@@ -177,34 +189,10 @@ prop_ins AS (
            'regola', now()
     FROM free f
     RETURNING status
-),
-ev AS (
-    INSERT INTO events (kind, occurred_dt, ente_id, taxpayer_id, position_id, actor_label, summary, payload)
-    SELECT 'escalation.skipped', now(), :ente, b.taxpayer_id, b.id, :actor,
-           left(:skip_summary || b.label || ' (regola «' || :rule_name || '»)', 500),
-           jsonb_build_object('rule', :rule, 'rule_name', CAST(:rule_name AS text), 'step', :step,
-                              'step_name', CAST(:step_name AS text), 'act', CAST(:act AS text),
-                              'blocker', b.code, 'reason', b.label)
-    FROM blk b
-    UNION ALL
-    SELECT 'escalation.skipped', now(), :ente, f.taxpayer_id, f.id, :actor,
-           left(:skip_summary || CASE WHEN f.cents < CAST(:min_cents AS bigint) THEN CAST(:min_reason AS text)
-                                      ELSE CAST(:max_reason AS text) END
-                || ' (regola «' || :rule_name || '»)', 500),
-           jsonb_build_object('rule', :rule, 'rule_name', CAST(:rule_name AS text), 'step', :step,
-                              'step_name', CAST(:step_name AS text), 'act', CAST(:act AS text),
-                              'blocker', NULL, 'amount_cents', f.cents,
-                              'reason', CASE WHEN f.cents < CAST(:min_cents AS bigint)
-                                             THEN CAST(:min_reason AS text)
-                                             ELSE CAST(:max_reason AS text) END)
-    FROM free f
-    WHERE {out_of_bounds}
-    RETURNING 1
 )
 SELECT (SELECT count(*) FROM prop_ins WHERE status = 'proposta') AS proposed,
        (SELECT count(*) FROM prop_ins WHERE status = 'non_applicabile') AS not_applicable,
-       (SELECT count(*) FROM skip_ins) AS skipped,
-       (SELECT count(*) FROM ev) AS events
+       (SELECT count(*) FROM skip_ins) AS skipped
 """  # nosec B608 - code constants only (registered blocker predicates, anchors); values are bind parameters
 
 
@@ -279,9 +267,7 @@ def compute_proposals(
                     "ente": rule.ente_id,
                     "entrata": rule.entrata_id,
                     "rule": rule.id,
-                    "rule_name": rule.name,
                     "step": step.id,
-                    "step_name": step.name,
                     "act": step.act_code,
                     "on": on,
                     "cutoff": on - dt.timedelta(days=step.days),
@@ -296,24 +282,51 @@ def compute_proposals(
                     "max_reason": _bound_reason("max", max_cents, max_source)
                     if max_cents is not None
                     else None,
-                    "actor": ACTOR_LABEL,
-                    "skip_summary": f"Passo «{step.name}» saltato: ",
                 },
             ).one()
-            summary.steps.append(
-                StepOutcome(
-                    rule.id,
-                    step.id,
-                    int(row.proposed),
-                    int(row.not_applicable),
-                    int(row.skipped),
-                    time.perf_counter() - t0,
-                )
+            outcome = StepOutcome(
+                rule.id,
+                step.id,
+                int(row.proposed),
+                int(row.not_applicable),
+                int(row.skipped),
+                time.perf_counter() - t0,
             )
+            summary.steps.append(outcome)
+            _run_event(session, on, rule, step, outcome)
             if step.anchor != "scadenza":
                 previous.append(step.id)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _run_event(
+    session: Session, on: dt.date, rule: EscalationRule, step: EscalationStep, outcome: StepOutcome
+) -> None:
+    """One event per run and step with its counts (none when the step wrote nothing: a rerun writes nothing
+    new); the positions' own lines are the proposals and skips (app/escalation/timeline.py)."""
+    if not (outcome.proposed or outcome.not_applicable or outcome.skipped):
+        return
+    record_event(
+        session,
+        Actor.system(ACTOR_LABEL),
+        "escalation.run",
+        f"Escalation del {on:%d/%m/%Y}, regola «{rule.name}», passo «{step.name}»: "
+        f"{outcome.proposed} proposte, {outcome.not_applicable} non applicabili, "
+        f"{outcome.skipped} saltate per un impedimento",
+        ente_id=rule.ente_id,
+        payload={
+            "on": on.isoformat(),
+            "rule": rule.id,
+            "rule_name": rule.name,
+            "step": step.id,
+            "step_name": step.name,
+            "act": step.act_code,
+            "proposed": outcome.proposed,
+            "not_applicable": outcome.not_applicable,
+            "skipped": outcome.skipped,
+        },
+    )
 
 
 # --- review ------------------------------------------------------------------------------------------------
@@ -440,6 +453,8 @@ def approve_step(
     step = get_step(session, principal, step_id)
     if step is None:
         raise DomainError("Passo non trovato.")
+    if step.starts_procedure:
+        raise DomainError(f"Il passo «{step.name}» avvia una procedura: approvalo dalla sua pagina.")
     rule = step.rule
     ids = list(
         session.scalars(

@@ -14,7 +14,8 @@ from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.enti.models import Ente, Entrata
-from app.escalation import proposals, radar, rules
+from app.escalation import procedure_steps, proposals, radar, rules
+from app.escalation import timeline as _timeline  # noqa: F401 - registers the timeline sources
 from app.escalation.forms import (
     MAX_ID,
     ApproveForm,
@@ -70,7 +71,29 @@ def step_review(escalation_step_id: int) -> Any:
     form = ApproveForm()
     if request.method == "GET":
         form.issue_date.data = today_rome()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and step.starts_procedure:
+        name = (form.third_party.data or "").strip()
+        try:
+            run = procedure_steps.approve_procedure_step(
+                db.session,
+                principal,
+                current_actor(),
+                step,
+                on=form.issue_date.data,
+                options={"terzo": {"tipo": "banca", "nome": name}} if name else None,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(
+                f"Procedure avviate: {run.started}; non avviate: {run.refused} (il motivo è nella cronologia "
+                "della posizione).",
+                "success" if run.started else "warning",
+            )
+            return redirect(url_for("escalation.review"), 303)
+    elif form.validate_on_submit():
         try:
             campaign_id = proposals.approve_step(
                 db.session,

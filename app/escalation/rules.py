@@ -32,7 +32,8 @@ PARAMETERS: list[dict[str, Any]] = [
     }
 ]
 
-# The default ladder (issue 14 item 3): name, act, anchor, days, bounds as parameter codes, states.
+# The default ladder (issue 14 item 3): name, act (or procedure), anchor, days, bounds as parameter codes,
+# states.
 DEFAULT_STEPS: list[dict[str, Any]] = [
     {
         "name": "Ingiunzione",
@@ -56,6 +57,17 @@ DEFAULT_STEPS: list[dict[str, Any]] = [
         "anchor": "ultimo_atto",
         "days": 30,
         "min_parameter": IPOTECA_THRESHOLD,
+    },
+    # the last step starts a procedure (app/escalation/procedure_steps.py, registered by the procedures
+    # slice): only on an overdue position, as its service requires (art. 50 / D.Lgs. 33/2025 art. 146)
+    {
+        "name": "Pignoramento presso terzi",
+        "act_code": "pignoramento",
+        "procedure_kind": "pignoramento",
+        "options": {"terzo": {"tipo": "banca", "nome": ""}},
+        "anchor": "ultimo_atto",
+        "days": 30,
+        "states": ["scaduta", "parzialmente_pagata"],
     },
 ]
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.core.access import Principal, scoped
+from app.core.timeline import timeline_entries, timeline_select
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS, Movement, Position
 from app.reports.export_formats.spec import iter_values
 from app.reports.exports import Column, ExportSpec
@@ -246,12 +247,15 @@ def _event_rows(kinds: tuple[str, ...] | None) -> RowsProvider:
 
         stmt = scoped(sa.select(Event).where(Event.position_id == position.id), Event, principal)
         if kinds is not None:
-            stmt = stmt.where(Event.kind.in_(kinds))
-        stmt = stmt.order_by(Event.occurred_dt, Event.id)
-        return [
-            {"quando": e.occurred_dt, "evento": e.summary, "autore": e.actor_label}
-            for e in session.scalars(stmt)
-        ]
+            stmt = stmt.where(Event.kind.in_(kinds)).order_by(Event.occurred_dt, Event.id)
+            entries = [(e.occurred_dt, e.summary, e.actor_label) for e in session.scalars(stmt)]
+        else:  # the whole chronology: the events and the slices' timeline sources (app.core.timeline)
+            visible = scoped(sa.select(Position.id).where(Position.id == position.id), Position, principal)
+            every = timeline_select(stmt, lambda column: column.in_(visible), newest_first=False)
+            entries = [
+                (e.occurred_dt, e.summary, e.actor_label) for e in timeline_entries(session.execute(every))
+            ]
+        return [{"quando": when, "evento": summary, "autore": actor} for when, summary, actor in entries]
 
     return rows
 

@@ -16,6 +16,7 @@ from app.payments.parsing import parse_amount
 from app.positions.amounts import today_rome
 from app.procedures import common, queries, services, starting
 from app.procedures import escalation_blockers as _escalation_blockers  # noqa: F401 - registers the blocker
+from app.procedures import escalation_steps as _escalation_steps  # noqa: F401 - registers the ladder's step
 from app.procedures import monitor_sections as _monitor_sections  # noqa: F401 - registers the monitor section
 from app.procedures.forms import OperationForm, ProcedureFilters, StartForm, StartQuery
 from app.procedures.insinuazione import OUTCOMES

@@ -15,7 +15,7 @@ from app.core.access import Principal, scoped, scoped_join
 from app.core.audit import Actor, Event, log_access
 from app.core.errors import NotFound
 from app.core.history import state_as_of
-from app.core.timeline import TIMELINE_GROUPS, group_expression
+from app.core.timeline import TimelineEntry, group_of, timeline_entries, timeline_select
 from app.payments.models import NoticeNumber
 from app.positions.amounts import Due, amounts_due
 from app.positions.models import Position
@@ -242,7 +242,7 @@ class Card:
     contacts: list[TaxpayerContact]
     positions: list[Position]
     balances: dict[int, Due]  # the amount due of each position (amounts.amounts_due)
-    events: list[Event]
+    events: list[TimelineEntry]  # the events and the registered sources' rows (app.core.timeline)
     on: dt.date | None = None  # the day the amounts are due at
     relations: list[Relation] = field(default_factory=list)
     more_events: bool = False  # the timeline has more than the page shown
@@ -334,8 +334,8 @@ def get_card(
     contacts = [c for c in taxpayer.contacts if as_of is None or c.valid_from_dt <= as_of]
     positions = list_positions_of_taxpayer(session, principal, taxpayer.id, created_before=as_of)
     position_ids = [p.id for p in positions]
-    events = list(
-        session.scalars(
+    events = timeline_entries(
+        session.execute(
             timeline_stmt(principal, taxpayer.id, position_ids, group=group, as_of=as_of).limit(
                 TIMELINE_PAGE + 1
             )
@@ -367,32 +367,25 @@ def timeline_stmt(
     group: str | None = None,
     as_of: dt.datetime | None = None,
 ) -> sa.Select:
-    """The taxpayer's events the user may see, newest first: those of the visible positions and those of no
-    position that belong to no ente or to one of the user's; `group` keeps one group of app.core.timeline."""
-    stmt = (
-        sa.select(Event)
-        .where(Event.taxpayer_id == taxpayer_id)
-        .where(
-            sa.or_(
-                Event.position_id.in_(position_ids),
-                sa.and_(
-                    Event.position_id.is_(None),
-                    sa.or_(
-                        Event.ente_id.is_(None),
-                        Event.ente_id.in_(principal.ente_ids)
-                        if principal.role != "contribuente"
-                        else sa.true(),
-                    ),
+    """The taxpayer's timeline the user may see, newest first: the events of the visible positions and those
+    of no position that belong to no ente or to one of the user's, with the rows the slices' timeline sources
+    give for the visible positions (app.core.timeline); `group` keeps one group of app.core.timeline."""
+    events = sa.select(Event).where(
+        Event.taxpayer_id == taxpayer_id,
+        sa.or_(
+            Event.position_id.in_(position_ids),
+            sa.and_(
+                Event.position_id.is_(None),
+                sa.or_(
+                    Event.ente_id.is_(None),
+                    Event.ente_id.in_(principal.ente_ids) if principal.role != "contribuente" else sa.true(),
                 ),
-            )
-        )
-        .order_by(Event.occurred_dt.desc(), Event.id.desc())
+            ),
+        ),
     )
-    if group in TIMELINE_GROUPS:
-        stmt = stmt.where(group_expression(Event.kind) == group)
     if as_of is not None:
-        stmt = stmt.where(Event.occurred_dt <= as_of)
-    return stmt
+        events = events.where(Event.occurred_dt <= as_of)
+    return timeline_select(events, lambda column: column.in_(position_ids), group=group, as_of=as_of)
 
 
 def timeline_page(
@@ -403,12 +396,12 @@ def timeline_page(
     group: str | None,
     offset: int = 0,
     limit: int = TIMELINE_PAGE,
-) -> tuple[list[Event], bool]:
-    """One page of the timeline (the card's filter and "mostra altri"): the events and whether more follow."""
+) -> tuple[list[TimelineEntry], bool]:
+    """One page of the timeline (the card's filter and "mostra altri"): its entries, whether more follow."""
     position_ids = visible_position_ids(session, principal, taxpayer_id)
     stmt = timeline_stmt(principal, taxpayer_id, position_ids, group=group).offset(offset).limit(limit + 1)
-    events = list(session.scalars(stmt))
-    return events[:limit], len(events) > limit
+    entries = timeline_entries(session.execute(stmt))
+    return entries[:limit], len(entries) > limit
 
 
 def visible_position_ids(session: Session, principal: Principal, taxpayer_id: int) -> list[int]:
@@ -424,16 +417,15 @@ def timeline_rows(
 ) -> Iterator[dict[str, Any]]:
     """The whole timeline (of one group) as export rows, streamed."""
     position_ids = visible_position_ids(session, principal, taxpayer_id)
-    stmt = timeline_stmt(principal, taxpayer_id, position_ids, group=group).add_columns(
-        group_expression(Event.kind).label("group")
-    )
-    for event, group_code in session.execute(stmt.execution_options(yield_per=1000)).tuples():
+    stmt = timeline_stmt(principal, taxpayer_id, position_ids, group=group)
+    for row in session.execute(stmt.execution_options(yield_per=1000)):
+        entry = TimelineEntry(*row)
         yield {
-            "quando": event.occurred_dt,
-            "gruppo": group_code,
-            "tipo": event.kind,
-            "descrizione": event.summary,
-            "operatore": event.actor_label,
+            "quando": entry.occurred_dt,
+            "gruppo": group_of(entry.kind),
+            "tipo": entry.kind,
+            "descrizione": entry.summary,
+            "operatore": entry.actor_label,
         }
 
 

@@ -133,3 +133,43 @@ def test_the_weekly_report_goes_to_the_archive_and_to_the_regione(ladder: Any, s
     from tests.atti.conftest import pdf_text
 
     assert position.external_id in pdf_text(attachment.get_content())
+
+
+def test_the_review_starts_the_procedure_of_a_procedure_step(ladder: Any, personas: Any) -> None:
+    """The pignoramento step's page asks for the bank and starts one procedure per waiting proposal (the
+    procedure's refusals leave the proposal excluded with the reason)."""
+    from app.escalation.models import EscalationProposal
+    from app.procedures.models import Procedure
+    from tests.conftest import csrf_token
+
+    step = ladder.step("pignoramento")
+    overdue = ladder.position(euro=900, due=DUE, notified=DUE, state="scaduta")
+    ladder.session.add(
+        EscalationProposal(
+            ente_id=ladder.ente.id,
+            rule_id=ladder.rule.id,
+            step_id=step.id,
+            position_id=overdue.id,
+            act_code=step.act_code,
+            run_date=dt.date.today(),
+            amount_cents=90000,
+        )
+    )
+    ladder.session.commit()
+    admin = personas.client("admin")
+    path = f"/escalation/proposte/{step.id}"
+    page = admin.get(path).get_data(as_text=True)
+    assert "Banca (terzo pignorato)" in page and "Approva e avvia le procedure" in page
+    response = admin.post(
+        path,
+        data={
+            "csrf_token": csrf_token(admin, path),
+            "issue_date": dt.date.today().isoformat(),
+            "third_party": "Banca di prova S.p.A.",
+            "approve": "1",
+        },
+    )
+    assert response.status_code == 303
+    ladder.session.expire_all()
+    procedure = ladder.session.scalars(sa.select(Procedure).where(Procedure.position_id == overdue.id)).one()
+    assert procedure.kind == "pignoramento" and procedure.details["terzo"]["nome"] == "Banca di prova S.p.A."
