@@ -5,7 +5,7 @@ to steps (their checks were a third of the daily job's time), the review's index
 proposals only, one for the sync, one unique index (position, step) instead of two
 
 Revision ID: c3d8e2f6a1b9
-Revises: e5c1a9f37b20
+Revises: c797a1b2d3e4
 Create Date: 2026-12-03 14:30:00.000000
 
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "c3d8e2f6a1b9"
-down_revision = "e5c1a9f37b20"
+down_revision = "c797a1b2d3e4"
 branch_labels = None
 depends_on = None
 
