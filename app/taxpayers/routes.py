@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from app.core.access import current_principal, permission_required
 from app.core.audit import log_access
+from app.core.card_view import card_view_token
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
@@ -116,6 +117,8 @@ def _card_context(card: queries.Card, form: CardForm, **forms: Any) -> dict[str,
         "form": form,
         "groups": TIMELINE_GROUPS,
         "domicilio_sources": DOMICILIO_SOURCES,
+        # the logged view, passed to the sections the page loads at once: they log no row of their own
+        "card_view": card_view_token(current_actor(), card.taxpayer.id),
     }
     if current_principal().can("position.read") and card.positions and not card.as_of:
         context.update(_calculation_forms(card))
