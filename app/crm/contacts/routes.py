@@ -48,10 +48,10 @@ def _contact_form(principal: Principal, taxpayer_id: int, data: Any = None) -> f
     form.posizioni.choices = [(p.id, f"{p.external_id} · {p.entrata_name} {p.year}") for p in positions]
     documents: list[tuple[int, str]] = []
     if principal.can("archive.read"):
-        from app.archive.queries import list_documents
+        from app.archive.queries import document_choices
 
-        found = list_documents(db.session, principal, per_page=50, taxpayer_id=taxpayer_id)
-        documents = [(d.id, f"{d.protocol} · {d.subject or d.file_name}") for d in found.items]
+        found = document_choices(db.session, principal, taxpayer_id=taxpayer_id, limit=50)
+        documents = [(d.id, f"{d.protocol} · {d.subject or d.file_name}") for d in found]
     form.documenti.choices = documents
     return form
 
