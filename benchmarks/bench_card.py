@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -385,6 +386,8 @@ def main() -> None:
 
         with app.app_context():
             ids = insert_world(app, db, args.n)
+        gc.collect()
+        gc.freeze()  # as wsgi.py does once the app is loaded: the setup's objects out of the collector
         if args.profile:
             profile(app, ids)
         if args.statements:
