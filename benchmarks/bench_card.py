@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
 import re
 import sys
 import time
+from html import unescape as html_unescape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +46,11 @@ from support import seeded_app  # noqa: E402
 REQUESTS, WARM_UP, GOAL_MS = 100, 20, 150
 BIG_CF, SMALL_CF = "BNCBIG80A01H501Z", "BNCSML80A01H501Z"
 LOAD_FRAGMENT = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="load"')
+HX_HEADERS = re.compile(r"hx-headers='([^']+)'")  # what htmx adds to the fragments' requests (body, card)
 
 
 def say(text: str) -> None:
     print(f"[bench_card {time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -229,20 +230,32 @@ def insert_documents(app, db, taxpayer: int, label: str) -> None:  # noqa: ANN00
 
 
 class Counter:
+    """Statements, and among them the access-log rows written (one per card view is the rule)."""
+
     def __init__(self) -> None:
         self.count = 0
+        self.access_rows = 0
 
-    def __call__(self, *args: object) -> None:
+    def __call__(self, conn: object, cursor: object, statement: str, *args: object) -> None:
         self.count += 1
+        if statement.startswith("INSERT INTO access_log"):
+            self.access_rows += 1
 
 
-def full_card(client, taxpayer: int) -> tuple[float, float, int, int]:  # noqa: ANN001
-    """(page ms, full ms, statements of the page, statements of the full card)."""
+def full_card(
+    client,  # noqa: ANN001
+    taxpayer: int,
+    parts: dict[str, list[float]] | None = None,
+) -> tuple[float, float, int, int, int]:
+    """(page ms, full ms, statements of the page, statements of the full card, access-log rows it wrote);
+    `parts` collects the time of each request (the page and each fragment, by path without the taxpayer id).
+    The fragments are requested as htmx does: with the headers of the page's `hx-headers`."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     counter = Counter()
     event.listen(Engine, "before_cursor_execute", counter)
+    cpu_started = time.process_time()
     try:
         started = time.perf_counter()
         response = client.get(f"/contribuenti/{taxpayer}")
@@ -252,15 +265,25 @@ def full_card(client, taxpayer: int) -> tuple[float, float, int, int]:  # noqa: 
             raise RuntimeError(f"card {taxpayer}: HTTP {response.status_code}")
         html = response.get_data(as_text=True)
         total_ms = page_ms
+        headers = {"HX-Request": "true"}
+        for found in HX_HEADERS.findall(html):
+            headers.update(json.loads(html_unescape(found)))
+        if parts is not None:
+            parts.setdefault("page", []).append(page_ms)
         for url in LOAD_FRAGMENT.findall(html):
             started = time.perf_counter()
-            fragment = client.get(url.replace("&amp;", "&"), headers={"HX-Request": "true"})
-            total_ms += (time.perf_counter() - started) * 1000
+            fragment = client.get(html_unescape(url), headers=headers)
+            fragment_ms = (time.perf_counter() - started) * 1000
+            total_ms += fragment_ms
             if fragment.status_code != 200:
                 raise RuntimeError(f"{url}: HTTP {fragment.status_code}")
+            if parts is not None:
+                parts.setdefault(url.replace(str(taxpayer), "<id>"), []).append(fragment_ms)
     finally:
         event.remove(Engine, "before_cursor_execute", counter)
-    return page_ms, total_ms, page_queries, counter.count
+    if parts is not None:  # this process's CPU time: less noisy than the wall clock on a loaded machine
+        parts.setdefault("cpu", []).append((time.process_time() - cpu_started) * 1000)
+    return page_ms, total_ms, page_queries, counter.count, counter.access_rows
 
 
 def percentile(values: list[float], pct: int) -> float:
@@ -277,13 +300,17 @@ def measure(app, ids: dict[str, int], requests: int, warm_up: int) -> dict[str, 
         full_card(client, big)
     full_card(client, small)
     pages, fulls = [], []
+    parts: dict[str, list[float]] = {}
     for n in range(requests):
-        page_ms, full_ms, page_q, full_q = full_card(client, big)
+        page_ms, full_ms, page_q, full_q, access_rows = full_card(client, big, parts)
         pages.append(page_ms)
         fulls.append(full_ms)
         if n % 20 == 0:
             say(f"card {n + 1}/{requests}: page {page_ms:.1f} ms, full {full_ms:.1f} ms")
-    _, _, page_q_small, full_q_small = full_card(client, small)
+    _, _, page_q_small, full_q_small, _ = full_card(client, small)
+    cpu = parts.pop("cpu")
+    for url, times in parts.items():
+        say(f"  p50 {percentile(times, 50):7.2f} ms  p95 {percentile(times, 95):7.2f} ms  {url}")
     result = {
         "p50_ms": round(percentile(fulls, 50), 2),
         "p95_ms": round(percentile(fulls, 95), 2),
@@ -293,6 +320,8 @@ def measure(app, ids: dict[str, int], requests: int, warm_up: int) -> dict[str, 
         "queries_per_card_small": full_q_small,
         "queries_page": page_q,
         "queries_page_small": page_q_small,
+        "access_log_rows_per_card": access_rows,
+        "cpu_p50_ms": round(percentile(cpu, 50), 2),  # the app's Python time per full card (no waits)
     }
     say(f"BIG (200 positions, 1,000 events, 100 documents), {requests} cards: {result}")
     return result
@@ -357,6 +386,8 @@ def main() -> None:
 
         with app.app_context():
             ids = insert_world(app, db, args.n)
+        gc.collect()
+        gc.freeze()  # as wsgi.py does once the app is loaded: the setup's objects out of the collector
         if args.profile:
             profile(app, ids)
         if args.statements:

@@ -17,6 +17,7 @@ from app.archive import forms, queries, services
 from app.archive.deletion import retention_end
 from app.archive.models import CHANNELS, DOCUMENT_STATUSES
 from app.core.access import current_principal, permission_required
+from app.core.card_view import log_card_section
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
@@ -317,9 +318,9 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
     if not queries.taxpayer_visible(db.session, current_principal(), taxpayer_id):
         abort(404)
     result = queries.list_documents(db.session, current_principal(), per_page=20, taxpayer_id=taxpayer_id)
-    queries.log_reads(
-        db.session, current_actor(), "card_documents", [taxpayer_id], remote_addr=request.remote_addr
-    )
+    actor, where = current_actor(), request.remote_addr
+    # logged once per card view (app.core.card_view)
+    logged = log_card_section(db.session, actor, "card_documents", taxpayer_id=taxpayer_id, remote_addr=where)
     proposed = {
         d.id: [lk for lk in d.links if lk.taxpayer_id == taxpayer_id and lk.state == "proposed"]
         for d in result.items
@@ -334,7 +335,8 @@ def taxpayer_documents(taxpayer_id: int) -> Any:
     )
     # the access log row, committed after rendering: a commit first would expire the rows the page reads, and
     # the template would load them again one by one
-    db.session.commit()
+    if logged:
+        db.session.commit()
     return page
 
 

@@ -98,9 +98,30 @@ def list_rate_tables(session: Session) -> list[RateTable]:
     )
 
 
+_STAMP_KEY = "enti.parameters_stamp"
+
+
 def parameters_stamp(session: Session) -> tuple[int, ...]:
     """A cheap fingerprint of every parameter and rate row: changes whenever a row is added, deleted or
-    edited (edits leave a RowVersion, both models being versioned). Keys caches of derived engine inputs."""
+    edited (edits leave a RowVersion, both models being versioned). Keys caches of derived engine inputs.
+
+    Read once per transaction of `session` (a card asks for it once per entrata and per input: 4 times), and
+    read again after any flush of the session and after its transaction ends (`_forget_stamp`)."""
+    stamp = session.info.get(_STAMP_KEY)
+    if stamp is None:
+        stamp = session.info[_STAMP_KEY] = _read_stamp(session)
+    return stamp
+
+
+def _forget_stamp(session: Session, *_: Any) -> None:
+    session.info.pop(_STAMP_KEY, None)
+
+
+for _event in ("after_flush", "after_transaction_end"):
+    sa.event.listen(Session, _event, _forget_stamp)
+
+
+def _read_stamp(session: Session) -> tuple[int, ...]:
     from app.core.history import RowVersion
 
     tables = ("parameters", "rate_periods", "rate_tables")

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from app.core.access import Principal, scoped, scoped_join
-from app.core.audit import Actor, log_access
 from app.core.errors import NotFound
 from app.enti.models import Ente, Entrata
 from app.payments.models import (
@@ -169,20 +168,20 @@ class CardPayments:
     notice_numbers: dict[int, list[str]] = field(default_factory=dict)
 
 
-def card_payments(
-    session: Session, principal: Principal, taxpayer_id: int, *, actor: Actor, remote_addr: str | None
-) -> CardPayments:
-    """The taxpayer card's payments fragment: each payment and how it was allocated. Logs the read."""
+def card_payments(session: Session, principal: Principal, taxpayer_id: int) -> CardPayments:
+    """The taxpayer card's payments fragment: each payment and how it was allocated (the route logs the
+    read, app.core.card_view)."""
     from app.payments.notices import notice_numbers_of_positions
     from app.taxpayers.queries import get_taxpayer, visible_position_ids
 
     taxpayer = get_taxpayer(session, principal, taxpayer_id)
-    log_access(session, actor, "card_payments", taxpayer_id=taxpayer.id, remote_addr=remote_addr)
     positions = visible_position_ids(session, principal, taxpayer.id)
+    # the same positions as a subquery, not their ids: one short statement however many positions
+    visible = scoped(sa.select(Position.id).where(Position.taxpayer_id == taxpayer.id), Position, principal)
     on_positions = (
         sa.select(Allocation.payment_id)
         .join(Movement, Movement.id == Allocation.movement_id)
-        .where(Movement.position_id.in_(positions))
+        .where(Movement.position_id.in_(visible))
     )
     stmt = (
         sa.select(Payment)
@@ -190,7 +189,7 @@ def card_payments(
         .where(
             sa.or_(
                 Payment.taxpayer_id == taxpayer.id,
-                Payment.position_id.in_(positions),
+                Payment.position_id.in_(visible),
                 Payment.id.in_(on_positions),
             )
         )

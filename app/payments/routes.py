@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.core.access import current_principal, permission_required
+from app.core.card_view import log_card_section
 from app.core.db import count_rows
 from app.core.errors import DomainError, NotFound
 from app.core.query_forms import valid_query
@@ -1006,9 +1007,17 @@ def layout_edit(layout_id: int | None) -> Any:
 @bp.route("/contribuenti/<int:taxpayer_id>")
 @permission_required("taxpayer.read")
 def card_payments(taxpayer_id: int) -> Any:
-    """HTMX fragment of the card: each payment of the taxpayer and how it was allocated (read logged)."""
-    data = queries.card_payments(
-        db.session, current_principal(), taxpayer_id, actor=current_actor(), remote_addr=request.remote_addr
+    """HTMX fragment of the card: each payment of the taxpayer and how it was allocated (read logged, once
+    per card view: app.core.card_view)."""
+    data = queries.card_payments(db.session, current_principal(), taxpayer_id)
+    logged = log_card_section(
+        db.session,
+        current_actor(),
+        "card_payments",
+        taxpayer_id=data.taxpayer.id,
+        remote_addr=request.remote_addr,
     )
-    db.session.commit()  # the access log row
-    return _render("payments/_card_payments.html", data=data)
+    html = _render("payments/_card_payments.html", data=data)
+    if logged:
+        db.session.commit()  # the access log row, after rendering (a commit expires the rows the page reads)
+    return html

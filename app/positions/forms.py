@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.core.form_widgets import Select
 from app.core.query_forms import QueryForm, page_field
 
 
@@ -9,7 +10,7 @@ class QuoteForm(FlaskForm):
     class Meta:
         csrf = False  # a calculation: reads only
 
-    position = SelectField("Posizione", coerce=int)
+    position = SelectField("Posizione", coerce=int, widget=Select())  # every position of the card
     al = DateField("Dovuto alla data", validators=[DataRequired("Indica la data.")])
 
 
@@ -17,7 +18,7 @@ class PlanForm(FlaskForm):
     class Meta:
         csrf = False
 
-    position = SelectField("Posizione", coerce=int)
+    position = SelectField("Posizione", coerce=int, widget=Select())  # every position of the card
     rate = IntegerField(
         "Numero di rate",
         validators=[DataRequired("Indica il numero di rate."), NumberRange(1, 120, "Da 1 a 120 rate.")],

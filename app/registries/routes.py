@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 
 from app.core.access import current_principal, permission_required
-from app.core.audit import log_access
+from app.core.card_view import log_card_section
 from app.core.security import current_actor
 from app.extensions import db
 from app.registries import services
@@ -41,14 +41,14 @@ def _section(taxpayer_id: int, *, error: str | None = None, done: list[Any] | No
 @permission_required("taxpayer.read")
 def card_checks(taxpayer_id: int) -> Any:
     page = _section(taxpayer_id)  # 404 before the log row for a taxpayer out of scope
-    log_access(
+    if log_card_section(  # once per card view (app.core.card_view)
         db.session,
         current_actor(),
         "card_registries",
         taxpayer_id=taxpayer_id,
         remote_addr=request.remote_addr,
-    )
-    db.session.commit()
+    ):
+        db.session.commit()
     return page
 
 

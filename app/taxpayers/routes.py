@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from app.core.access import current_principal, permission_required
 from app.core.audit import log_access
+from app.core.card_view import card_view_token
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
@@ -116,9 +117,13 @@ def _card_context(card: queries.Card, form: CardForm, **forms: Any) -> dict[str,
         "form": form,
         "groups": TIMELINE_GROUPS,
         "domicilio_sources": DOMICILIO_SOURCES,
+        # the logged view, passed to the sections the page loads at once: they log no row of their own
+        "card_view": card_view_token(current_actor(), card.taxpayer.id),
     }
     if current_principal().can("position.read") and card.positions and not card.as_of:
         context.update(_calculation_forms(card))
+    if not card.as_of:
+        context.update(_short_sections(card))
     if current_principal().can("taxpayer.edit") and not card.as_of:
         context["domicilio_form"] = forms.get("domicilio_form") or DomicilioForm(formdata=None)
         context["relation_form"] = forms.get("relation_form") or RelationForm(formdata=None)
@@ -136,6 +141,28 @@ def _calculation_forms(card: queries.Card) -> dict[str, Any]:
     quote_form, plan_form = QuoteForm(formdata=None), PlanForm(formdata=None)
     quote_form.position.choices = plan_form.position.choices = choices
     return {"quote_form": quote_form, "plan_form": plan_form}
+
+
+def _short_sections(card: queries.Card) -> dict[str, Any]:
+    """The procedures and plans sections, rendered with the page: one short list each (a statement and a
+    few rows), where loading them apart cost a request each (session, user, scope check) for the same rows.
+    Their routes (procedures.card_section, plans.card_plans) still answer on their own."""
+    principal, sections = current_principal(), {}
+    if principal.can("procedures.read"):
+        from app.procedures.queries import list_procedures
+
+        sections["card_procedures"] = list_procedures(
+            db.session, principal, taxpayer_id=card.taxpayer.id, limit=50
+        )
+    if principal.can("plans.read"):
+        from app.plans import queries as plan_queries
+        from app.plans.services import today
+
+        sections["card_plans"] = plan_queries.list_plans(
+            db.session, principal, taxpayer_id=card.taxpayer.id, limit=20
+        )
+        sections["plans_today"] = today()
+    return sections
 
 
 @bp.route("/<int:taxpayer_id>/cronologia")

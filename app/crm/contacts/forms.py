@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.core.form_widgets import Select
 from app.core.query_forms import PlainText, QueryForm
 
 MAX_ID = 2**31 - 1
@@ -32,9 +33,19 @@ class ContactForm(FlaskForm):
         default=0,
         validators=[Optional(), NumberRange(0, 1440, "La durata è un numero di minuti da 0 a 1440.")],
     )
-    posizioni = SelectMultipleField("Posizioni", id="contatto-posizioni", coerce=int, validators=[Optional()])
+    posizioni = SelectMultipleField(
+        "Posizioni",
+        id="contatto-posizioni",
+        coerce=int,
+        validators=[Optional()],
+        widget=Select(multiple=True),
+    )
     documenti = SelectMultipleField(
-        "Documenti dell'archivio", id="contatto-documenti", coerce=int, validators=[Optional()]
+        "Documenti dell'archivio",
+        id="contatto-documenti",
+        coerce=int,
+        validators=[Optional()],
+        widget=Select(multiple=True),
     )
     note = TextAreaField(
         "Note",

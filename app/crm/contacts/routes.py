@@ -48,10 +48,10 @@ def _contact_form(principal: Principal, taxpayer_id: int, data: Any = None) -> f
     form.posizioni.choices = [(p.id, f"{p.external_id} · {p.entrata_name} {p.year}") for p in positions]
     documents: list[tuple[int, str]] = []
     if principal.can("archive.read"):
-        from app.archive.queries import list_documents
+        from app.archive.queries import document_choices
 
-        found = list_documents(db.session, principal, per_page=50, taxpayer_id=taxpayer_id)
-        documents = [(d.id, f"{d.protocol} · {d.subject or d.file_name}") for d in found.items]
+        found = document_choices(db.session, principal, taxpayer_id=taxpayer_id, limit=50)
+        documents = [(d.id, f"{d.protocol} · {d.subject or d.file_name}") for d in found]
     form.documenti.choices = documents
     return form
 
@@ -82,14 +82,14 @@ def _card_section(taxpayer_id: int, form: forms.ContactForm | None = None, *, re
 @permission_required("contact.read")
 def card_contacts(taxpayer_id: int) -> Any:
     """The card's "Contatti" section (loaded by htmx): last contacts, next appointments, the form. The read
-    is logged (GDPR accountability), as the card's is."""
-    from app.core.audit import log_access
+    is logged (GDPR accountability), as the card's is: once per card view (app.core.card_view)."""
+    from app.core.card_view import log_card_section
 
     page = _card_section(taxpayer_id)  # 404 before the log row for a taxpayer out of scope
-    log_access(
+    if log_card_section(
         db.session, current_actor(), "card_contacts", taxpayer_id=taxpayer_id, remote_addr=request.remote_addr
-    )
-    db.session.commit()
+    ):
+        db.session.commit()
     return page
 
 

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.core.form_widgets import Select
 from app.core.query_forms import PlainText, QueryForm, page_field
 
 
@@ -26,7 +27,7 @@ class SendForm(FlaskForm):
     ente = SelectField("Ente", validators=[DataRequired("Scegli l'ente.")])
     canale = SelectField("Canale", validators=[Optional()])
     finalita = SelectField("Modello", validators=[DataRequired("Scegli il modello.")])
-    posizione = SelectField("Posizione", validators=[Optional()])
+    posizione = SelectField("Posizione", validators=[Optional()], widget=Select())
     testo_risposta = TextAreaField("Testo della risposta (per «Risposta a una richiesta»)",
                                    validators=[Optional(), Length(max=4000)])
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.core.access import Principal, current_principal, permission_required
-from app.core.audit import log_access
+from app.core.card_view import log_card_section
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
@@ -151,11 +151,11 @@ def _panel(taxpayer_id: int, *, form: forms.SendForm | None = None,
 @bp.route("/contribuenti/<int:taxpayer_id>")
 @permission_required("taxpayer.read")
 def card_messages(taxpayer_id: int) -> Any:
-    """HTMX fragment of the card (the read is logged)."""
+    """HTMX fragment of the card (the read is logged, once per card view: app.core.card_view)."""
     response = _panel(taxpayer_id)
-    log_access(db.session, current_actor(), "card_messages", taxpayer_id=taxpayer_id,
-               remote_addr=request.remote_addr)
-    db.session.commit()
+    if log_card_section(db.session, current_actor(), "card_messages", taxpayer_id=taxpayer_id,
+                        remote_addr=request.remote_addr):
+        db.session.commit()
     return response
 
 
