@@ -162,9 +162,9 @@ def _issue_chunk(campaign_id: int, job_id: int, item_ids: list[int]) -> dict[str
     )
     issued = failed = 0
     for outcome in outcomes:
-        item, act = items_by_id[outcome.key], outcome.act
-        if act is not None:
-            item.status, item.act_id, item.amount_cents = "emessa", act.id, act.amount_due_cents
+        item = items_by_id[outcome.key]
+        if outcome.act_id is not None:
+            item.status, item.act_id, item.amount_cents = "emessa", outcome.act_id, outcome.amount_cents
             issued += 1
         else:
             item.status = "errore"
