@@ -22,15 +22,12 @@ chunk tasks counted (each reports its count in its RQ result). The database is d
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import subprocess  # nosec B404: our own command, fixed arguments
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,25 +35,12 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from tests.conftest import _admin  # noqa: E402
-from tests.pgtmp import server_from_env  # noqa: E402
-
 ISSUE_DATE = dt.date.today()  # movements are read as booked by the end of the issue date
 WORKERS = 2
 
 
 def say(text: str) -> None:
     print(f"[bench_acts {time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
-@contextlib.contextmanager
-def server() -> Iterator[str]:
-    say(
-        "server: "
-        + ("DATABASE_URL" if os.environ.get("DATABASE_URL") else "throw-away cluster (tests/pgtmp.py)")
-    )
-    with server_from_env() as url:
-        yield url
 
 
 POSITIONS_SQL = """
@@ -133,11 +117,16 @@ def run_campaign(app, db, n: int, env: dict[str, str]) -> tuple[float, int]:  # 
             "(preview, not timed)"
         )
         # the workers are up before the approval, as in production (their start-up is not the campaign's)
+        # Each worker in a session of its own, as services are in production: with the kernel's autogroup
+        # scheduling (on here: /proc/sys/kernel/sched_autogroup_enabled) the processes of one session share
+        # one fair share of a loaded machine, so two workers in the benchmark's session would get no more CPU
+        # than the anchor's one process. On an idle machine it changes nothing.
         workers = [
             subprocess.Popen(
                 [str(ROOT / ".venv" / "bin" / "esattoria"), "worker", "default"],  # nosec B603
                 env=env,
                 cwd=str(ROOT),
+                start_new_session=True,
             )
             for _ in range(WORKERS)
         ]
@@ -232,50 +221,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10000, help="acts to issue (default 10000)")
     args = parser.parse_args()
-    from tests.conftest import build_app, migrate_and_seed
+    from support import seeded_app
 
     say(f"n={args.n}, cpus={os.cpu_count()}")
-    with server() as server_url, tempfile.TemporaryDirectory(prefix="bench-acts-") as instance:
-        name = f"bench_acts_{os.getpid()}"
-        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        store = str(Path(instance) / "files")
-        try:
-            redis = (
-                {"REDIS_URL": os.environ["REDIS_URL"]}
-                if os.environ.get("REDIS_URL")
-                else {"REDIS_URL": None, "INSTANCE_DIR": instance}
+    with seeded_app("acts", say) as bench:
+        from app.core.jobs import connection
+        from app.extensions import db
+
+        with bench.app.app_context():
+            started = time.perf_counter()
+            setup(db, args.n)
+            say(f"{args.n} positions with notice numbers in {time.perf_counter() - started:.1f} s")
+            redis_url = (
+                os.environ.get("REDIS_URL")
+                or "unix://" + connection().connection_pool.connection_kwargs["path"]
             )
-            app = build_app(url, FILE_STORE=store, **redis)
-            migrate_and_seed(app)
-            from app.extensions import db
-
-            with app.app_context():
-                started = time.perf_counter()
-                setup(db, args.n)
-                say(f"{args.n} positions with notice numbers in {time.perf_counter() - started:.1f} s")
-                from app.core.jobs import connection
-
-                redis_url = (
-                    os.environ.get("REDIS_URL")
-                    or "unix://" + connection().connection_pool.connection_kwargs["path"]
-                )
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "REDIS_URL": redis_url,
-                "FILE_STORE": store,
-                "INSTANCE_DIR": instance,
-            }
-            campaign_seconds, issued, statements = run_campaign(app, db, args.n, env)
-            raw_seconds = raw_anchor(app, db, issued)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        finally:
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            say(f"dropped database {name}")
+        env = {
+            **os.environ,
+            "DATABASE_URL": bench.url,
+            "REDIS_URL": redis_url,
+            "FILE_STORE": bench.store,
+            "INSTANCE_DIR": bench.instance,
+        }
+        campaign_seconds, issued, statements = run_campaign(bench.app, db, args.n, env)
+        raw_seconds = raw_anchor(bench.app, db, issued)
     print(
         json.dumps(
             {

@@ -10,7 +10,6 @@ the ids of documents, acts and movements taken from their sequences first). Neve
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from app.atti.services import (
     _memo,
     act_data,
     check_position,
-    confirmed_links,
+    confirmed_link_rows,
     position_notice_number,
     searchable_text,
     signatory,
@@ -140,7 +139,7 @@ def _write(
     from app.archive import services as archive
     from app.archive.models import CHANNELS, Document, DocumentLink, SearchOutbox
     from app.dynamics.fixing import fix_amounts_many
-    from app.jobs.files import store_stream
+    from app.jobs.files import store_bytes
 
     if not ready:
         return []
@@ -152,7 +151,7 @@ def _write(
         key = ("tipo_documento", ente.id)
         if key not in cache:
             cache[key] = archive.document_type(session, ente.id, DOCUMENT_TYPE)
-        stored = store_stream(file_store, io.BytesIO(r.pdf))
+        stored = store_bytes(file_store, r.pdf)
         documents.append(
             {
                 "ente_id": ente.id,
@@ -183,10 +182,7 @@ def _write(
     links, outbox, filed, acts = [], [], [], []
     for r, document, document_id in zip(ready, documents, document_ids, strict=True):
         position = r.request.position
-        links.extend(
-            link_row(link, now)
-            for link in confirmed_links(document_id, position.taxpayer_id, position.id, actor, now)
-        )
+        links.extend(confirmed_link_rows(document_id, position.taxpayer_id, position.id, actor, now))
         outbox.append({"document_id": document_id, "op": "index", "created_dt": now})
         filed.append(  # as archive.record_filed writes it (the taxpayer is the document's only one)
             event_row(
@@ -277,22 +273,3 @@ def _write(
         Outcome(r.request.key, act_id=act_id, amount_cents=r.prepared.amount_cents)
         for r, act_id in zip(ready, act_ids, strict=True)
     ]
-
-
-LINK_COLUMNS = (
-    "document_id",
-    "kind",
-    "target_id",
-    "taxpayer_id",
-    "position_id",
-    "matched",
-    "state",
-    "decided_by_id",
-    "decided_by_label",
-    "decided_dt",
-)
-
-
-def link_row(link: Any, now: dt.datetime) -> dict[str, Any]:
-    """A `DocumentLink` of `confirmed_links` (transient, never added) as the values of its row."""
-    return {**{key: getattr(link, key) for key in LINK_COLUMNS}, "created_dt": now}
