@@ -3,15 +3,16 @@ Typst compiling the same template with the same data in a loop (the anchor).
 
     .venv/bin/python benchmarks/bench_acts.py --n 10000   # DATABASE_URL=... REDIS_URL=... (else throw-away)
 
-1. A throw-away database (on DATABASE_URL's server, else a throw-away cluster from tests/pgtmp.py), migrated
-   and seeded (tests/conftest.py: 40 taxpayers); N positions of ente R01 added set-based (a carico of capitale
-   each, due 2024), their codici avviso assigned (app/payments/notices.py, set-based).
+1. A throw-away database (benchmarks/support.py `seeded_app`: on DATABASE_URL's server, else a throw-away
+   cluster; migrated and seeded as the tests are, 40 taxpayers); N positions of ente R01 added set-based (a
+   carico of capitale each, due 2024), their codici avviso assigned (app/payments/notices.py, set-based).
 2. Campaign: a `sollecito` campaign over those N positions (app/atti/campaigns.py: create, approve), then two
-   `esattoria worker` processes (both cores, started and listening before the approval, as in production) run
-   the job: chunks of at most 200 acts (at least 4 chunks, app/atti/tasks.py `chunk_size`), each act with its
-   amount due of the day, protocol, Typst PDF (one page of text plus the pagoPA notice page with its QR,
-   compiled once), archive document with links, `Act` row, fixing movements and events, written a table at a
-   time (app/atti/bulk.py). Timed from the approval's commit to the campaign's completion.
+   `esattoria worker` processes (both cores; started and listening before the approval, each in a session of
+   its own, as services are in production) run the job: chunks of at most 200 acts, smaller towards the end
+   (app/atti/tasks.py `chunk_sizes`), each act with its amount due of the day, protocol, Typst PDF (one page
+   of text plus the pagoPA notice page with its QR, compiled once), archive document with links, `Act` row,
+   fixing movements and events, written a table at a time by Core executemany INSERTs (app/atti/bulk.py).
+   Timed from the approval's commit to the campaign's completion.
 3. Anchor: one process compiling the same template (`typst.Compiler` reused) with the same data (the issued
    acts' data, QR made with segno) N times.
 The LAST line is JSON: {"n", "campaign_seconds", "acts_per_s", "raw_seconds", "raw_acts_per_s", "ratio",
