@@ -134,8 +134,8 @@ def _write(
     cache: dict[Any, Any],
 ) -> list[Outcome]:
     """The rows of the rendered acts, a table at a time as Core executemany INSERTs (the ids of documents
-    and acts taken first: app/core/db.py `insert_rows`), no ORM object: ~7 ms an act through the ORM's
-    flush before, about 1 ms now."""
+    and acts taken first: app/core/db.py `insert_rows`), no ORM object (the ORM's flush and its INSERT ...
+    RETURNING of every row took ~7 ms an act; benchmarks/README.md, bench_acts)."""
     from app.archive import services as archive
     from app.archive.models import CHANNELS, Document, DocumentLink, SearchOutbox
     from app.dynamics.fixing import fix_amounts_many
