@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import json
 import sys
@@ -144,6 +145,8 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     for module in WORKER_PRELOAD:  # imported once here, not again in every forked work-horse (~40 ms a job)
         importlib.import_module(module)
     db.engine.dispose()  # no pooled connection is shared with forked work-horses
+    gc.collect()
+    gc.freeze()  # the objects so far out of the collector's reach: its passes in a work-horse copy no page
     names = list(queues) or list(current_app.config["RQ_QUEUES"])
     if not burst and "periodic" in names:
         from app.batch.tasks import schedule_all

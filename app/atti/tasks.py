@@ -19,8 +19,8 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 
 CHUNK = 200  # items of a chunk at most
-MIN_CHUNK = 25  # items of a chunk at least (a chunk has a fixed cost: ~40 statements, a forked work-horse)
-TAPER = 4  # a chunk takes at most this fraction of the items left, so the last chunks are small
+MIN_CHUNK = 50  # items of a chunk at least (a chunk has a fixed cost: ~40 statements, a forked work-horse)
+TAPER = 3  # a chunk takes at most this fraction of the items left, so the last chunks are small
 CHECK_EVERY = 20  # items between two looks at the campaign's status (stop)
 
 

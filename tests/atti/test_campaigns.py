@@ -136,7 +136,7 @@ def test_the_chunks_get_smaller_towards_the_end_so_the_workers_finish_together()
         assert sizes == sorted(sizes, reverse=True)  # big chunks first, small ones last
         assert sizes[-1] <= tasks.MIN_CHUNK or len(sizes) == 1
     assert tasks.chunk_sizes(0) == []
-    assert tasks.chunk_sizes(1005)[:2] == [200, 200] and len(tasks.chunk_sizes(1005)) == 13
+    assert tasks.chunk_sizes(1005)[:2] == [200, 200] and len(tasks.chunk_sizes(1005)) == 9
 
 
 def test_a_chunk_writes_its_acts_in_a_few_statements_whatever_its_size(session) -> None:
