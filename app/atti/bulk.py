@@ -4,13 +4,12 @@ movements of app/dynamics/fixing.py, `act.issued` event), written a table at a t
 flushes at a time.
 
 Every act is checked and rendered first (Typst, once per act; no write, so a refusal leaves nothing behind);
-then the PDFs are stored and the rows inserted in a few flushes (SQLAlchemy batches each table's INSERT ...
-RETURNING). Never commits."""
+then the PDFs are stored and the rows inserted a table at a time, each one executemany of Core (no ORM object;
+the ids of documents, acts and movements taken from their sequences first). Never commits."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +26,13 @@ from app.atti.services import (
     _memo,
     act_data,
     check_position,
-    confirmed_links,
+    confirmed_link_rows,
     position_notice_number,
     searchable_text,
     signatory,
 )
-from app.core.audit import Actor, record_event
-from app.core.db import utcnow
+from app.core.audit import Actor, event_row, record_events
+from app.core.db import insert_rows, utcnow
 from app.positions.models import Position
 from app.reports.formatting import format_eur
 
@@ -49,7 +48,8 @@ class Request:
 @dataclass(slots=True)
 class Outcome:
     key: Any
-    act: Act | None = None
+    act_id: int | None = None  # the issued act's id (its row written by Core: no ORM object)
+    amount_cents: int | None = None  # the issued act's amount due
     refusal: str | None = None  # the Italian reason when refused
 
 
@@ -133,13 +133,17 @@ def _write(
     campaign_id: int | None,
     cache: dict[Any, Any],
 ) -> list[Outcome]:
+    """The rows of the rendered acts, a table at a time as Core executemany INSERTs (the ids of documents
+    and acts taken first: app/core/db.py `insert_rows`), no ORM object (the ORM's flush and its INSERT ...
+    RETURNING of every row took ~7 ms an act; benchmarks/README.md, bench_acts)."""
     from app.archive import services as archive
-    from app.archive.models import CHANNELS, Document, SearchOutbox
+    from app.archive.models import CHANNELS, Document, DocumentLink, SearchOutbox
     from app.dynamics.fixing import fix_amounts_many
-    from app.jobs.files import store_stream
+    from app.jobs.files import store_bytes
 
     if not ready:
         return []
+    now = utcnow()
     documents = []
     for r in ready:
         position = r.request.position
@@ -147,111 +151,125 @@ def _write(
         key = ("tipo_documento", ente.id)
         if key not in cache:
             cache[key] = archive.document_type(session, ente.id, DOCUMENT_TYPE)
-        kind = cache[key]
-        stored = store_stream(file_store, io.BytesIO(r.pdf))
+        stored = store_bytes(file_store, r.pdf)
         documents.append(
-            Document(
-                ente_id=ente.id,
-                protocol=r.request.protocol,
-                received_date=on,
-                channel=DOCUMENT_CHANNEL,
-                type_id=kind.id,
-                sender=ente.name[:250],
-                subject=f"{act_type.name} · posizione {position.external_id}"[:500],
-                file_name=f"{r.request.protocol}.pdf",
-                sha256=stored.sha256,
-                file_path=stored.relative_path,
-                size_bytes=stored.size,
-                mime_type="application/pdf",
-                pages=r.pages,
-                encrypted=False,
-                text=searchable_text(r.data),
-                text_source="text_layer",
-                status="indexed",
-                version=1,
-                created_by_id=actor.user_id,
-                created_by_label=actor.label,
+            {
+                "ente_id": ente.id,
+                "protocol": r.request.protocol,
+                "received_date": on,
+                "channel": DOCUMENT_CHANNEL,
+                "type_id": cache[key].id,
+                "sender": ente.name[:250],
+                "subject": f"{act_type.name} · posizione {position.external_id}"[:500],
+                "file_name": f"{r.request.protocol}.pdf",
+                "sha256": stored.sha256,
+                "file_path": stored.relative_path,
+                "size_bytes": stored.size,
+                "mime_type": "application/pdf",
+                "pages": r.pages,
+                "encrypted": False,
+                "text": searchable_text(r.data),
+                "text_source": "text_layer",
+                "status": "indexed",
+                "version": 1,
+                "created_by_id": actor.user_id,
+                "created_by_label": actor.label,
+                "created_dt": now,
+            }
+        )
+    document_ids = insert_rows(session, Document.__table__, documents, ids=True)
+    channel = CHANNELS.get(DOCUMENT_CHANNEL, DOCUMENT_CHANNEL).lower()
+    links, outbox, filed, acts = [], [], [], []
+    for r, document, document_id in zip(ready, documents, document_ids, strict=True):
+        position = r.request.position
+        links.extend(confirmed_link_rows(document_id, position.taxpayer_id, position.id, actor, now))
+        outbox.append({"document_id": document_id, "op": "index", "created_dt": now})
+        filed.append(  # as archive.record_filed writes it (the taxpayer is the document's only one)
+            event_row(
+                actor,
+                "document.filed",
+                f"Documento {document['protocol']} protocollato ({channel}): {document['file_name']}",
+                taxpayer_id=position.taxpayer_id,
+                ente_id=document["ente_id"],
+                payload={"document": document_id, "protocol": document["protocol"]},
+                occurred_dt=now,
             )
         )
-    session.add_all(documents)
-    session.flush()  # one INSERT ... RETURNING for the chunk's documents
-    now = utcnow()
-    acts = []
-    channel = CHANNELS.get(DOCUMENT_CHANNEL, DOCUMENT_CHANNEL).lower()
-    for r, document in zip(ready, documents, strict=True):
-        position = r.request.position
-        session.add_all(confirmed_links(document.id, position.taxpayer_id, position.id, actor, now))
-        session.add(SearchOutbox(document_id=document.id, op="index"))
-        record_event(  # as archive.record_filed writes it (the taxpayer is the document's only one)
-            session,
-            actor,
-            "document.filed",
-            f"Documento {document.protocol} protocollato ({channel}): {document.file_name}",
-            taxpayer_id=position.taxpayer_id,
-            ente_id=document.ente_id,
-            payload={"document": document.id, "protocol": document.protocol},
-        )
         acts.append(
-            Act(
-                ente_id=position.ente_id,
-                entrata_id=position.entrata_id,
-                position_id=position.id,
-                taxpayer_id=position.taxpayer_id,
-                act_type_id=act_type.id,
-                template_id=r.prepared.template.id,
-                campaign_id=campaign_id,
-                issue_date=on,
-                protocol=r.request.protocol,
-                protocol_date=on,
-                notice_number=r.notice_number,
-                amount_due_cents=r.prepared.amount_cents,
-                breakdown={
+            {
+                "ente_id": position.ente_id,
+                "entrata_id": position.entrata_id,
+                "position_id": position.id,
+                "taxpayer_id": position.taxpayer_id,
+                "act_type_id": act_type.id,
+                "template_id": r.prepared.template.id,
+                "campaign_id": campaign_id,
+                "issue_date": on,
+                "protocol": r.request.protocol,
+                "protocol_date": on,
+                "notice_number": r.notice_number,
+                "amount_due_cents": r.prepared.amount_cents,
+                "breakdown": {
                     "as_of": on.isoformat(),
                     "total_cents": r.prepared.amount_cents,
                     "lines": [dict(line) for line in r.prepared.lines],
                     "term_days": r.prepared.term,
                 },
-                document_id=document.id,
-                pages=r.pages,
-                sha256=document.sha256,
-                status="emesso",
-                created_by_id=actor.user_id,
-                created_by_label=actor.label,
-            )
+                "document_id": document_id,
+                "pages": r.pages,
+                "sha256": document["sha256"],
+                "status": "emesso",
+                "created_by_id": actor.user_id,
+                "created_by_label": actor.label,
+                "created_dt": now,
+            }
         )
-    session.add_all(acts)
-    session.flush()  # links, outbox rows, events and acts: one INSERT per table
+    insert_rows(session, DocumentLink.__table__, links)
+    insert_rows(session, SearchOutbox.__table__, outbox)
+    record_events(session, filed)
+    act_ids = insert_rows(session, Act.__table__, acts, ids=True)
     archive.request_indexing(session)
     if act_type.with_payment:  # the figures the acts print become movements (issue 14), as issue_act does
         fix_amounts_many(
             session,
             [
-                (r.request.position, r.prepared.due, f"{act_type.name} prot. {act.protocol}", {"act": act.id})
-                for r, act in zip(ready, acts, strict=True)
+                (
+                    r.request.position,
+                    r.prepared.due,
+                    f"{act_type.name} prot. {r.request.protocol}",
+                    {"act": i},
+                )
+                for r, i in zip(ready, act_ids, strict=True)
             ],
             on,
             actor,
         )
-    for r, act, document in zip(ready, acts, documents, strict=True):
+    issued = []
+    for r, act_id, document_id in zip(ready, act_ids, document_ids, strict=True):
         position = r.request.position
-        record_event(
-            session,
-            actor,
-            "act.issued",
-            f"{act_type.name} prot. {act.protocol} emesso: {format_eur(r.prepared.amount_cents)}",
-            taxpayer_id=position.taxpayer_id,
-            position_id=position.id,
-            ente_id=position.ente_id,
-            payload={
-                "act": act.id,
-                "type": act_type.code,
-                "protocol": act.protocol,
-                "document": document.id,
-                "notice_number": r.notice_number,
-                "amount_due_cents": r.prepared.amount_cents,
-                "template": r.prepared.template.id,
-                "template_version": r.prepared.template.version,
-                "campaign": campaign_id,
-            },
+        issued.append(
+            event_row(
+                actor,
+                "act.issued",
+                f"{act_type.name} prot. {r.request.protocol} emesso: {format_eur(r.prepared.amount_cents)}",
+                taxpayer_id=position.taxpayer_id,
+                position_id=position.id,
+                ente_id=position.ente_id,
+                payload={
+                    "act": act_id,
+                    "type": act_type.code,
+                    "protocol": r.request.protocol,
+                    "document": document_id,
+                    "notice_number": r.notice_number,
+                    "amount_due_cents": r.prepared.amount_cents,
+                    "template": r.prepared.template.id,
+                    "template_version": r.prepared.template.version,
+                    "campaign": campaign_id,
+                },
+            )
         )
-    return [Outcome(r.request.key, act=act) for r, act in zip(ready, acts, strict=True)]
+    record_events(session, issued)
+    return [
+        Outcome(r.request.key, act_id=act_id, amount_cents=r.prepared.amount_cents)
+        for r, act_id in zip(ready, act_ids, strict=True)
+    ]

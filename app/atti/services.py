@@ -756,21 +756,31 @@ def confirmed_links(
     document_id: int, taxpayer_id: int, position_id: int, actor: Actor, now: dt.datetime
 ) -> list[DocumentLink]:
     """An issued act's PDF is the taxpayer's and the position's, confirmed by whoever issued it (one act at a
-    time here, a chunk at a time in app/atti/bulk.py)."""
+    time here; a chunk at a time in app/atti/bulk.py, as rows: `confirmed_link_rows`)."""
     from app.archive.models import DocumentLink
 
     return [
-        DocumentLink(
-            document_id=document_id,
-            kind=kind,
-            target_id=target,
-            taxpayer_id=taxpayer_id,
-            position_id=position_id if kind == "position" else None,
-            matched="",
-            state="confirmed",
-            decided_by_id=actor.user_id,
-            decided_by_label=actor.label,
-            decided_dt=now,
-        )
+        DocumentLink(**row) for row in confirmed_link_rows(document_id, taxpayer_id, position_id, actor, now)
+    ]
+
+
+def confirmed_link_rows(
+    document_id: int, taxpayer_id: int, position_id: int, actor: Actor, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The values of the two confirmed links of an issued act's PDF (taxpayer, position)."""
+    return [
+        {
+            "document_id": document_id,
+            "kind": kind,
+            "target_id": target,
+            "taxpayer_id": taxpayer_id,
+            "position_id": position_id if kind == "position" else None,
+            "matched": "",
+            "state": "confirmed",
+            "decided_by_id": actor.user_id,
+            "decided_by_label": actor.label,
+            "decided_dt": now,
+            "created_dt": now,
+        }
         for kind, target in (("taxpayer", taxpayer_id), ("position", position_id))
     ]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.access import register_scope, through
-from app.core.db import Base, JsonDoc, UTCDateTime, utcnow
+from app.core.db import Base, JsonDoc, UTCDateTime, insert_rows, utcnow
 
 EVENT_KINDS: dict[str, str] = {
     "taxpayer.created": "Contribuente registrato",
@@ -141,21 +141,52 @@ def record_event(
     payload: dict[str, Any] | None = None,
     occurred_dt: dt.datetime | None = None,
 ) -> Event:
-    if kind not in EVENT_KINDS:
-        raise ValueError(f"unknown event kind {kind!r}")
     event = Event(
-        kind=kind,
-        summary=summary,
-        taxpayer_id=taxpayer_id,
-        position_id=position_id,
-        ente_id=ente_id,
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
-        payload=payload or {},
-        occurred_dt=occurred_dt or utcnow(),
+        **event_row(
+            actor,
+            kind,
+            summary,
+            taxpayer_id=taxpayer_id,
+            position_id=position_id,
+            ente_id=ente_id,
+            payload=payload,
+            occurred_dt=occurred_dt,
+        )
     )
     session.add(event)
     return event
+
+
+def event_row(
+    actor: Actor,
+    kind: str,
+    summary: str,
+    *,
+    taxpayer_id: int | None = None,
+    position_id: int | None = None,
+    ente_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    occurred_dt: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The columns of an event (`record_event` makes one row; `record_events` writes many at once)."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    return {
+        "kind": kind,
+        "summary": summary,
+        "taxpayer_id": taxpayer_id,
+        "position_id": position_id,
+        "ente_id": ente_id,
+        "actor_user_id": actor.user_id,
+        "actor_label": actor.label,
+        "payload": payload or {},
+        "occurred_dt": occurred_dt or utcnow(),
+    }
+
+
+def record_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Many events (`event_row`s) in one executemany INSERT (a campaign's chunk)."""
+    insert_rows(session, Event.__table__, rows)
 
 
 def log_access(

@@ -56,6 +56,32 @@ class CreatedMixin:
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
+def insert_rows(session: Any, table: sa.Table, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
+    """Insert `rows` (dicts with the same keys) into `table` as one executemany; with `ids`, the new ids in
+    the rows' order. On PostgreSQL the ids are taken from the table's sequence first (one SELECT) and the rows
+    go with them: the driver's executemany sends one short statement per row in a pipeline, where an INSERT
+    ... RETURNING of many rows is one statement of thousands of parameters that the driver parses again each
+    time (psycopg caches no statement over 4 KB: ~50 ms a table for 200 acts). Elsewhere INSERT ... RETURNING.
+    Core, not ORM: Python-side column defaults apply, ORM events and identity map do not."""
+    if not rows:
+        return []
+    if not ids:
+        session.execute(sa.insert(table), rows)
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        new_ids = list(
+            session.scalars(
+                sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                    sa.func.generate_series(1, len(rows))
+                )
+            )
+        )
+        session.execute(sa.insert(table), [{**row, "id": i} for row, i in zip(rows, new_ids, strict=True)])
+        return new_ids
+    result = session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [int(i) for i in result.scalars()]
+
+
 def count_rows(session: Any, stmt: sa.Select) -> int:
     """How many rows `stmt` returns (its ORDER BY, LIMIT and OFFSET aside): the total a list shows."""
     inner = stmt.order_by(None).limit(None).offset(None).subquery()

@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.core.audit import Actor, record_event
+from app.core.audit import Actor, Event, event_row, record_events
+from app.core.db import insert_rows
 from app.positions.amounts import INTEREST_KIND, ONERI_KIND, Due, accrual_source, amount_due, live_booking
 from app.positions.models import Movement, Position
 from app.reports.formatting import format_eur
@@ -90,9 +91,19 @@ def _fixed_event(
     reason: str,
     payload: dict[str, Any] | None,
 ) -> None:
+    session.add(Event(**_fixed_event_row(position, rows, on, actor, reason, payload)))
+
+
+def _fixed_event_row(
+    position: Position,
+    rows: list[Movement],
+    on: dt.date,
+    actor: Actor,
+    reason: str,
+    payload: dict[str, Any] | None,
+) -> dict[str, Any]:
     total = sum(r.amount_cents for r in rows)
-    record_event(
-        session,
+    return event_row(
         actor,
         "position.amounts_fixed",
         f"Importi fissati al {on:%d/%m/%Y} ({reason}): {format_eur(total)} di interessi e oneri"[:500],
@@ -115,7 +126,8 @@ def fix_amounts_many(
     actor: Actor,
 ) -> None:
     """`fix_amounts` of many positions at the same date (a campaign's chunk of acts): one query for the
-    later bookings, the movements inserted together (one flush), one event per position that booked some.
+    later bookings, the movements inserted together (one executemany), one event per position that booked
+    some (one executemany).
     `entries`: (position, the amount due at `on` or None, reason, payload)."""
     ids = [position.id for position, *_ in entries]
     later = set(
@@ -136,10 +148,30 @@ def fix_amounts_many(
             booked.append((position, rows, reason, payload))
     if not booked:
         return
-    session.add_all([row for _, rows, _, _ in booked for row in rows])
-    session.flush()
-    for position, rows, reason, payload in booked:
-        _fixed_event(session, position, rows, on, actor, reason, payload)
+    values = [_values(row) for _, rows, _, _ in booked for row in rows]
+    ids = iter(insert_rows(session, Movement.__table__, values, ids=True))  # one executemany, no ORM flush
+    for _, rows, _, _ in booked:
+        for row in rows:
+            row.id = next(ids)  # transient objects: only their figures and new ids are read below
+    record_events(
+        session,
+        [
+            _fixed_event_row(position, rows, on, actor, reason, payload)
+            for position, rows, reason, payload in booked
+        ],
+    )
+
+
+def _values(row: Movement) -> dict[str, Any]:
+    return {
+        "position_id": row.position_id,
+        "component": row.component,
+        "kind": row.kind,
+        "amount_cents": row.amount_cents,
+        "value_date": row.value_date,
+        "user_id": row.user_id,
+        "source": row.source,
+    }
 
 
 def _booked_after(session: Session, position_id: int, on: dt.date) -> bool:

@@ -60,6 +60,20 @@ def store_stream(root: str | Path, stream: BinaryIO) -> StoredFile:
     return StoredFile(sha, relative, size)
 
 
+def store_bytes(root: str | Path, data: bytes) -> StoredFile:
+    """`store_stream` of content already in memory (an act's PDF): hashed first, written only when new."""
+    sha = hashlib.sha256(data).hexdigest()
+    relative = f"{sha[:2]}/{sha[2:4]}/{sha}"
+    final = Path(root) / relative
+    if not final.exists():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        partial = final.with_name(f"{sha}.{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        os.chmod(partial, 0o640)
+        os.replace(partial, final)
+    return StoredFile(sha, relative, len(data))
+
+
 def store_path(root: str | Path, source: str | Path) -> StoredFile:
     with open(source, "rb") as stream:
         return store_stream(root, stream)

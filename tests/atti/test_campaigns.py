@@ -129,6 +129,16 @@ def tasks_again(session, campaign: Campaign, job: BatchJob, ids: list[int]) -> N
     assert tasks.run_campaign(job.id) is None  # the job is done: nothing to run
 
 
+def test_the_chunks_get_smaller_towards_the_end_so_the_workers_finish_together() -> None:
+    for items in (1, 30, 305, 1005, 10005):
+        sizes = tasks.chunk_sizes(items)
+        assert sum(sizes) == items and max(sizes) <= tasks.CHUNK
+        assert sizes == sorted(sizes, reverse=True)  # big chunks first, small ones last
+        assert sizes[-1] <= tasks.MIN_CHUNK or len(sizes) == 1
+    assert tasks.chunk_sizes(0) == []
+    assert tasks.chunk_sizes(1005)[:2] == [200, 200] and len(tasks.chunk_sizes(1005)) == 9
+
+
 def test_a_chunk_writes_its_acts_in_a_few_statements_whatever_its_size(session) -> None:
     """The chunk reads what it needs and writes each table at once: the statements do not grow with the
     acts (about 18 an act before), and each act still has its document, links, outbox row, events."""
