@@ -7,8 +7,9 @@ in the same run: Python's `csv` module and raw XlsxWriter (constant_memory) writ
 1. A throw-away database (DATABASE_URL's server, else a throw-away cluster from tests/pgtmp.py) with a table
    of N rows made by one `INSERT ... SELECT generate_series` (not timed): id, codice fiscale, name, ente,
    entrata, year, due date, state, amount due and amount paid (integer cents): a positions export's shape.
-2. Ours, one child process per format (so each peak RSS is its own): `SELECT` streamed with a server-side
-   cursor (`yield_per`) into `write_export(rows, SPEC, fmt)`, the bytes written to a file. Timed from the
+2. Ours, one child process per format (so each peak RSS is its own): `SELECT` streamed as the exports stream
+   it (`app/reports/export_rows.stream_rows`: psycopg's server-side cursor, plain tuples) into
+   `write_export(rows, SPEC, fmt)`, the bytes written to a file. Timed from the
    query to the last byte: the query is included, as the issue asks.
 3. Anchors, one child each: the same N rows fetched into a Python list first (not timed), then `csv.writer`
    (`;`, the rows' values as str) and XlsxWriter with `constant_memory` (write_row; cents / 100 as numbers,
@@ -99,13 +100,14 @@ def child(kind: str, url: str, out: str) -> None:
     """One measurement in this process: prints {"seconds": s, "rss_mb": peak}."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     if kind.startswith("ours_"):
+        from app.reports.export_rows import stream_rows
         from app.reports.exports import write_export
 
         fmt = kind.removeprefix("ours_")
+        export = spec()
         start = time.perf_counter()
         with engine.connect() as conn, open(out, "wb") as target:
-            result = conn.execution_options(yield_per=10_000).execute(sa.text(SELECT)).mappings()
-            for chunk in write_export(result, spec(), fmt):
+            for chunk in write_export(stream_rows(conn, sa.text(SELECT), export.keys), export, fmt):
                 target.write(chunk)
         seconds = time.perf_counter() - start
     elif kind == "floor_csv":  # the least any CSV export of these rows must do: fetch them and write them
