@@ -46,7 +46,8 @@ def stream_rows(
     if _driver_ready(compiled, stmt, conn.dialect):
         yield from _driver_rows(conn, compiled, keys, batch)
         return
-    result = conn.execution_options(yield_per=batch).execute(stmt)
+    # execution options per statement: Connection.execution_options() would change the session's connection
+    result = conn.execute(stmt, execution_options={"yield_per": batch})
     try:
         pick = _picker(list(result.keys()), keys)
         for partition in result.tuples().partitions():
