@@ -29,6 +29,7 @@ BOM = "\ufeff"
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _TRIGGER_CHARS = frozenset(_FORMULA_TRIGGERS)
 _BATCH_ROWS = 1000
+_HUNDREDTHS = tuple(f".{i:02d}" for i in range(100))  # as app.engine.money.format_cents writes cents
 
 
 def write_csv(
@@ -86,7 +87,7 @@ def row_converter(spec: ExportSpec, *, escape_formulas: bool = True) -> Callable
     and percentages call their formatter. The function's source is made of column indexes only (no data, no
     names from the spec), so evaluating it runs nothing a user wrote.
     """
-    namespace: dict[str, Any] = {"_T": _TRIGGER_CHARS}
+    namespace: dict[str, Any] = {"_T": _TRIGGER_CHARS, "_H": _HUNDREDTHS}
     cells = []
     plain = True
     for index, column in enumerate(spec.columns):
@@ -98,6 +99,12 @@ def row_converter(spec: ExportSpec, *, escape_formulas: bool = True) -> Callable
         v = f"v{index}"
         if column.kind == "text":
             cells.append(f'("\'" + {v} if ({v} := {value}) and {v}[0] in _T else {v})')
+        elif column.kind == "money":  # format_cents inline for the usual non-negative amount (no call)
+            namespace[f"f{index}"] = MACHINE_FORMATTERS["money"]
+            cells.append(
+                f"(None if ({v} := {value}) is None"
+                f" else f'{{{v} // 100}}{{_H[{v} % 100]}}' if {v} >= 0 else f{index}({v}))"
+            )
         else:
             namespace[f"f{index}"] = MACHINE_FORMATTERS[column.kind]
             cells.append(f"(None if ({v} := {value}) is None else f{index}({v}))")
