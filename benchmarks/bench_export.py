@@ -7,13 +7,16 @@ in the same run: Python's `csv` module and raw XlsxWriter (constant_memory) writ
 1. A throw-away database (DATABASE_URL's server, else a throw-away cluster from tests/pgtmp.py) with a table
    of N rows made by one `INSERT ... SELECT generate_series` (not timed): id, codice fiscale, name, ente,
    entrata, year, due date, state, amount due and amount paid (integer cents): a positions export's shape.
-2. Ours, one child process per format (so each peak RSS is its own): `SELECT` streamed with a server-side
-   cursor (`yield_per`) into `write_export(rows, SPEC, fmt)`, the bytes written to a file. Timed from the
+2. Ours, one child process per format (so each peak RSS is its own): `SELECT` streamed as the exports stream
+   it (`app/reports/export_rows.stream_rows`: psycopg's server-side cursor, plain tuples) into
+   `write_export(rows, SPEC, fmt)`, the bytes written to a file. Timed from the
    query to the last byte: the query is included, as the issue asks.
 3. Anchors, one child each: the same N rows fetched into a Python list first (not timed), then `csv.writer`
    (`;`, the rows' values as str) and XlsxWriter with `constant_memory` (write_row; cents / 100 as numbers,
    dates with a date format), timed from the first row written to the file closed.
-The LAST line is one JSON object: seconds and peak RSS (MB) of each, and
+`--repeat R` runs R rounds of the six measurements in turn and keeps each one's best time (on a loaded machine
+the ratios of single runs move by tens of percent). The LAST line is one JSON object: seconds and peak RSS
+(MB) of each, and
     "ratio": ours XLSX / raw XlsxWriter (goal <= 1.15), "csv_ratio": ours CSV / raw csv (goal <= 1.5),
     "csv_floor_ratio": the floor / raw csv, where the floor is psycopg's server-side cursor fetching the rows
     straight into csv.writer (the query and the writing, no formatting): what any export including the query
@@ -99,13 +102,14 @@ def child(kind: str, url: str, out: str) -> None:
     """One measurement in this process: prints {"seconds": s, "rss_mb": peak}."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     if kind.startswith("ours_"):
+        from app.reports.export_rows import stream_rows
         from app.reports.exports import write_export
 
         fmt = kind.removeprefix("ours_")
+        export = spec()
         start = time.perf_counter()
         with engine.connect() as conn, open(out, "wb") as target:
-            result = conn.execution_options(yield_per=10_000).execute(sa.text(SELECT)).mappings()
-            for chunk in write_export(result, spec(), fmt):
+            for chunk in write_export(stream_rows(conn, sa.text(SELECT), export.keys), export, fmt):
                 target.write(chunk)
         seconds = time.perf_counter() - start
     elif kind == "floor_csv":  # the least any CSV export of these rows must do: fetch them and write them
@@ -164,17 +168,22 @@ def measure(kind: str, url: str, workdir: Path) -> dict:
     return figures
 
 
-def run(url: str, n: int, workdir: Path) -> dict:
+def run(url: str, n: int, workdir: Path, repeat: int = 1) -> dict:
     say(f"{n:,} rows x 10 columns into bench_rows")
     make_table(url, n)
-    results = {
-        kind: measure(kind, url, workdir)
-        for kind in ("raw_csv", "floor_csv", "ours_csv", "raw_xlsx", "ours_xlsx", "ours_ods")
-    }
+    kinds = ("raw_csv", "floor_csv", "ours_csv", "raw_xlsx", "ours_xlsx", "ours_ods")
+    results: dict[str, dict] = {}
+    for _ in range(repeat):  # rounds of every kind in turn: each keeps its best time (a loaded machine)
+        for kind in kinds:
+            figures = measure(kind, url, workdir)
+            best = results.setdefault(kind, figures)
+            best["seconds"] = min(best["seconds"], figures["seconds"])
+            best["rss_mb"] = max(best["rss_mb"], figures["rss_mb"])
     ours = [results[k]["rss_mb"] for k in ("ours_csv", "ours_xlsx", "ours_ods")]
     return {
         "rows": n,
         "columns": 10,
+        "repeat": repeat,
         "xlsx_s": results["ours_xlsx"]["seconds"],
         "raw_xlsx_s": results["raw_xlsx"]["seconds"],
         "ods_s": results["ours_ods"]["seconds"],
@@ -196,6 +205,9 @@ def run(url: str, n: int, workdir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="rows (default 1000000)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of every measurement, best time kept (default 1)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -210,7 +222,7 @@ def main() -> None:
         _admin(server, f'CREATE DATABASE "{name}"')
         url = sa.make_url(server).set(database=name).render_as_string(hide_password=False)
         try:
-            figures = run(url, args.n, Path(workdir))
+            figures = run(url, args.n, Path(workdir), max(1, args.repeat))
         finally:
             _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps(figures))

@@ -15,6 +15,7 @@ from app.auth.models import User
 from app.core.access import Principal, scoped, visible
 from app.core.audit import EVENT_KINDS, AccessLog, Event
 from app.core.paging import Page, page_within
+from app.core.query_forms import QueryArgs
 from app.enti.models import Ente
 from app.taxpayers.models import Taxpayer
 
@@ -24,7 +25,7 @@ EXPORT_BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
-class TrailFilters:
+class TrailFilters(QueryArgs):
     kind: str | None = None
     ente_id: int | None = None
     username: str | None = None
@@ -86,6 +87,16 @@ def _accesses(principal: Principal, filters: TrailFilters) -> sa.Select:
     if filters.codice_fiscale:
         stmt = stmt.where(AccessLog.taxpayer_id.in_(_taxpayer_ids(filters.codice_fiscale)))
     return stmt.where(*_period(AccessLog.accessed_dt, filters))
+
+
+def events_stmt(principal: Principal, filters: TrailFilters) -> sa.Select:
+    """The events the trail shows for `filters` (unordered: for a count)."""
+    return _events(principal, filters)
+
+
+def accesses_stmt(principal: Principal, filters: TrailFilters) -> sa.Select:
+    """The card accesses the log shows for `filters` (unordered: for a count)."""
+    return _accesses(principal, filters)
 
 
 def list_events(session: Session, principal: Principal, filters: TrailFilters, page: int = 1) -> Page:

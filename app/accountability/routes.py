@@ -6,55 +6,18 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from app.accountability import forms, queries
+from app.accountability import exports, forms, queries
+from app.accountability.exports import ACTION_LABELS
 from app.accountability.queries import TrailFilters
 from app.core.access import current_principal, permission_required
 from app.core.audit import EVENT_KINDS
 from app.core.query_forms import valid_query
 from app.enti import queries as enti_queries
 from app.extensions import db
-from app.reports.exports import FORMATS, Column, ExportSpec, export_response
+from app.reports.exports import FORMATS
+from app.reports.routes import export_list
 
 bp = Blueprint("accountability", __name__, url_prefix="/registro")
-
-ACTION_LABELS = {
-    "card": "Scheda contribuente",
-    "card_payments": "Pagamenti della scheda",
-    "card_documents": "Documenti della scheda",
-    "archive_document": "Documento dell'archivio",
-    "quietanza_pdf": "Quietanza (PDF)",
-    "api_positions": "API: posizioni",
-    "self_service": "Pagina del contribuente",
-    "export_csv": "Esportazione CSV",
-    "export_xlsx": "Esportazione XLSX",
-    "export_ods": "Esportazione ODS",
-    "export_pdf": "Esportazione PDF",
-    "export_xml": "Esportazione XML",
-}
-EVENTS_SPEC = ExportSpec(
-    title="Registro degli eventi",
-    filename_stem="registro_eventi",
-    columns=[
-        Column("occurred_dt", "Quando", "datetime"),
-        Column("kind", "Evento", width=30),
-        Column("summary", "Descrizione", width=50),
-        Column("actor", "Chi", width=24),
-        Column("ente", "Ente"),
-        Column("codice_fiscale", "Contribuente", width=18),
-        Column("position_id", "Posizione (id)", "int", grouping=False),
-    ],
-)
-ACCESS_SPEC = ExportSpec(
-    title="Registro degli accessi alle schede",
-    filename_stem="registro_accessi",
-    columns=[
-        Column("accessed_dt", "Quando", "datetime"),
-        Column("user", "Chi", width=24),
-        Column("action", "Che cosa", width=24, labels=ACTION_LABELS),
-        Column("codice_fiscale", "Contribuente", width=18),
-        Column("remote_addr", "Indirizzo", width=18),
-    ],
-)
 
 
 def _filters(form: Any) -> TrailFilters:
@@ -99,9 +62,7 @@ def events() -> Any:
 @permission_required("audit.read")
 def events_export(fmt: str) -> Any:
     form = valid_query(forms.EventFilters(request.args))
-    return export_response(
-        queries.event_rows(db.session, current_principal(), _filters(form)), EVENTS_SPEC, fmt
-    )
+    return export_list(exports.events, fmt, _filters(form).as_args())
 
 
 @bp.route("/accessi")
@@ -126,6 +87,4 @@ def accesses() -> Any:
 @permission_required("audit.read")
 def accesses_export(fmt: str) -> Any:
     form = valid_query(forms.AccessFilters(request.args))
-    return export_response(
-        queries.access_rows(db.session, current_principal(), _filters(form)), ACCESS_SPEC, fmt
-    )
+    return export_list(exports.accesses, fmt, _filters(form).as_args())

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from app.analytics import builder, dashboards, scheduled
+from app.analytics import builder, dashboards, exports, scheduled
 from app.analytics.datasets import dataset, datasets
 from app.analytics.forms import BuilderQuery, DashboardQuery, SaveQueryForm, ScheduleForm, spec_args
 from app.analytics.models import DELIVERIES, FREQUENCIES
@@ -19,6 +19,7 @@ from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.extensions import db
 from app.reports.exports import FORMAT_LABELS, FORMATS, ExportTooLarge, export_response
+from app.reports.routes import export_list
 
 bp = Blueprint("analytics", __name__, url_prefix="/analisi")
 
@@ -145,8 +146,8 @@ def query_export(fmt: str) -> Any:
         abort(403)
     _, spec = _builder_form()
     try:
-        plan = builder.plan(spec, principal)
-        return export_response(plan.rows(db.session), plan.export_spec(), fmt)
+        builder.plan(spec, principal)  # a bad spec is a 400 here, before any job
+        return export_list(exports.query_results, fmt, exports.spec_params(spec))
     except builder.SpecError as exc:
         abort(400, description=str(exc))
     except ExportTooLarge as exc:

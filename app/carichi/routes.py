@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.carichi import queries, services
+from app.carichi import exports, queries, services
 from app.carichi.forms import ConfirmForm, LayoutForm, UploadForm
 from app.carichi.layouts import (
     CANONICAL,
@@ -32,7 +32,8 @@ from app.core.security import current_actor
 from app.enti.queries import list_enti
 from app.extensions import db
 from app.jobs.files import StoredFile, path_of, store_stream
-from app.reports.exports import FORMATS, Column, ExportSpec, export_response
+from app.reports.exports import FORMATS
+from app.reports.routes import export_list
 
 bp = Blueprint("carichi", __name__, url_prefix="/carichi")
 TOKEN_MAX_AGE = 3600
@@ -60,24 +61,6 @@ def carico_list() -> Any:
     return render_template("carichi/carico_list.html", carichi=carichi, formats=FORMATS)
 
 
-CARICHI_SPEC = ExportSpec(
-    title="Liste di carico",
-    filename_stem="liste_di_carico",
-    columns=(
-        Column("id", "N.", "int", grouping=False),
-        Column("ente", "Ente"),
-        Column("entrata", "Entrata"),
-        Column("file", "File", width=40),
-        Column("received_date", "Ricevuta il", "date"),
-        Column("rows_accepted", "Posizioni", "int"),
-        Column("rows_rejected", "Scartate", "int"),
-        Column("rows_duplicate", "Duplicate", "int"),
-        Column("total_cents", "Totale", "money"),
-    ),
-    totals=("rows_accepted", "rows_rejected", "rows_duplicate", "total_cents"),
-)
-
-
 @bp.route("/esporta.<fmt>")
 @permission_required("carichi.import")
 def carico_export(fmt: str) -> Any:
@@ -86,21 +69,7 @@ def carico_export(fmt: str) -> Any:
     principal = current_principal()
     if not principal.can("export"):
         abort(403)
-    rows = (
-        {
-            "id": c.id,
-            "ente": c.ente.code,
-            "entrata": c.entrata.code if c.entrata else "",
-            "file": c.file_name or c.reference,
-            "received_date": c.received_date,
-            "rows_accepted": c.rows_accepted,
-            "rows_rejected": c.rows_rejected,
-            "rows_duplicate": c.rows_duplicate,
-            "total_cents": c.total_cents,
-        }
-        for c in queries.list_carichi(db.session, principal, limit=None)
-    )
-    return export_response(rows, CARICHI_SPEC, fmt)
+    return export_list(exports.carichi, fmt, {})
 
 
 def _upload_form() -> UploadForm:

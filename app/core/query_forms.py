@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import typing
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from flask import abort
@@ -90,3 +92,22 @@ class QueryArgs:
             for field in dataclasses.fields(self)  # type: ignore[arg-type]
             if (value := getattr(self, field.name)) not in (None, "")
         }
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> Any:
+        """The filters back from what `as_args()` gave (e.g. the parameters a job stored): dates and integers
+        parsed by the fields' annotations, unknown keys ignored."""
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            raw = args.get(field.name)
+            if raw is None or raw == "":
+                continue
+            types = typing.get_args(hints[field.name]) or (hints[field.name],)
+            if isinstance(raw, str) and dt.date in types:
+                values[field.name] = dt.date.fromisoformat(raw)
+            elif isinstance(raw, str) and int in types:
+                values[field.name] = int(raw)
+            else:
+                values[field.name] = raw
+        return cls(**values)

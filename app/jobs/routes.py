@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,50 +9,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from app.core.access import current_principal, permission_required
 from app.core.errors import Conflict
 from app.extensions import db
-from app.jobs import queries, services
+from app.jobs import exports, queries, services
+from app.jobs.exports import JOB_KIND_LABELS
 from app.jobs.models import ERROR_KINDS, JOB_STATUSES
-from app.reports.exports import Column, ExportSpec, export_response
+from app.reports.routes import export_list
 
 bp = Blueprint("jobs", __name__, url_prefix="/elaborazioni")
-
-REPORT = ExportSpec(
-    title="Righe scartate",
-    filename_stem="righe_scartate",
-    columns=[
-        Column("line", "Riga", "int"),
-        Column("column", "Colonna"),
-        Column("reason", "Motivo", width=60),
-        Column("value", "Valore"),
-        Column("kind", "Esito"),
-    ],
-)
-JOB_KIND_LABELS = {
-    "carico": "Lista di carico",
-    "anagrafica": "Variazioni anagrafiche",
-    "variazioni": "Sgravi e sospensioni",
-    "pagamenti": "Flusso di pagamenti",
-    "fdr": "Scarico FdR da pagoPA",
-    "export": "Esportazione",
-}
-
-
-JOBS_SPEC = ExportSpec(
-    title="Elaborazioni",
-    filename_stem="elaborazioni",
-    columns=[
-        Column("id", "N.", "int", grouping=False),
-        Column("kind", "Tipo"),
-        Column("file_name", "File", width=40),
-        Column("ente", "Ente"),
-        Column("actor_label", "Richiesta da"),
-        Column("created_dt", "Richiesta il", "datetime"),
-        Column("status", "Stato"),
-        Column("rows_done", "Righe elaborate", "int"),
-        Column("rows_total", "Righe totali", "int"),
-        Column("finished_dt", "Terminata il", "datetime"),
-        Column("error_message", "Errore", width=50),
-    ],
-)
 
 
 def _jobs_context() -> dict[str, Any]:
@@ -78,28 +39,11 @@ def job_list() -> Any:
 def job_export(fmt: str) -> Any:
     from app.reports.exports import FORMATS
 
-    principal = current_principal()
     if fmt not in FORMATS:
         abort(404)
-    if not principal.can("export"):
+    if not current_principal().can("export"):
         abort(403)
-    rows = (
-        {
-            "id": j.id,
-            "kind": JOB_KIND_LABELS.get(j.kind, j.kind),
-            "file_name": j.file_name or "",
-            "ente": j.ente.code if j.ente else "",
-            "actor_label": j.actor_label,
-            "created_dt": j.created_dt,
-            "status": j.status_label,
-            "rows_done": j.rows_done,
-            "rows_total": j.rows_total,
-            "finished_dt": j.finished_dt,
-            "error_message": j.error_message or "",
-        }
-        for j in queries.list_jobs(db.session, principal, limit=None)
-    )
-    return export_response(rows, JOBS_SPEC, fmt)
+    return export_list(exports.jobs, fmt, {})
 
 
 @bp.route("/righe")
@@ -136,17 +80,7 @@ def job_report(job_id: int, fmt: str) -> Any:
     if fmt not in ("csv", "xlsx"):
         abort(404)
     job = _job_or_404(job_id)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for row in queries.error_rows(db.session, job.id):
-            yield {**row, "kind": ERROR_KINDS.get(row["kind"], row["kind"])}
-
-    spec = ExportSpec(
-        title=f"Righe scartate – elaborazione {job.id} ({job.file_name or ''})",
-        filename_stem=f"scarti_elaborazione_{job.id}",
-        columns=REPORT.columns,
-    )
-    return export_response(rows(), spec, fmt)
+    return export_list(exports.rejected_rows, fmt, {"job_id": job.id})
 
 
 @bp.route("/<int:job_id>/annulla", methods=["POST"])

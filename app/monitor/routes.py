@@ -17,12 +17,13 @@ from app.core.query_forms import valid_query
 from app.core.security import current_actor
 from app.engine.states import STATES as STATE_LABELS
 from app.extensions import db
-from app.monitor import exports, forms, searches, visure
+from app.monitor import export_sources, exports, forms, searches, visure
 from app.monitor.dossier import render_dossier
 from app.monitor.life import build_monitor
 from app.monitor.sections import section_by_key
 from app.positions.amounts import today_rome, with_amount_due
 from app.reports.exports import FORMATS, export_response
+from app.reports.routes import export_list
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 PAGE_SIZE = 50
@@ -99,9 +100,8 @@ def search_export(fmt: str) -> Any:
     _form, query = _search()
     if query.empty:
         abort(400, "Indica almeno un criterio di ricerca.")
-    stmt = searches.position_search_stmt(current_principal(), query).execution_options(yield_per=1000)
-    rows = (dict(r) for r in db.session.execute(stmt).mappings())
-    return export_response(with_amount_due(db.session, rows, today_rome()), exports.POSITION_SEARCH_SPEC, fmt)
+    params = {**query.as_args(), "as_of": today_rome().isoformat()}
+    return export_list(export_sources.position_search, fmt, params)
 
 
 def _carichi() -> tuple[forms.CaricoTotalsForm, dict[str, Any]]:
@@ -130,8 +130,7 @@ def carichi() -> Any:
 @permission_required("export")
 def carichi_export(fmt: str) -> Any:
     _form, filters = _carichi()
-    rows = db.session.execute(searches.carico_totals_stmt(current_principal(), **filters)).mappings()
-    return export_response(rows, exports.CARICO_TOTALS_SPEC, fmt)
+    return export_list(export_sources.carico_totals, fmt, {k: v for k, v in filters.items() if v is not None})
 
 
 # --- communications -----------------------------------------------------------------------------------------
@@ -180,8 +179,7 @@ def communications() -> Any:
 @permission_required("export")
 def communications_export(fmt: str) -> Any:
     _form, filters = _acts()
-    rows = db.session.execute(visure.communications_stmt(current_principal(), filters)).mappings()
-    return export_response(rows, exports.COMMUNICATIONS_SPEC, fmt)
+    return export_list(export_sources.communications, fmt, filters.as_args())
 
 
 @bp.route("/comunicazioni/atti")
@@ -198,8 +196,7 @@ def communication_acts() -> Any:
 @permission_required("export")
 def communication_acts_export(fmt: str) -> Any:
     _form, filters = _acts()
-    stmt = visure.act_detail_stmt(current_principal(), filters).execution_options(yield_per=1000)
-    return export_response(db.session.execute(stmt).mappings(), exports.ACT_DETAIL_SPEC, fmt)
+    return export_list(export_sources.communication_acts, fmt, filters.as_args())
 
 
 # --- collections --------------------------------------------------------------------------------------------
@@ -248,17 +245,14 @@ def collections() -> Any:
 @permission_required("export")
 def collections_export(fmt: str) -> Any:
     _form, filters = _collections()
-    stmt = visure.payments_stmt(current_principal(), filters).execution_options(yield_per=1000)
-    return export_response(db.session.execute(stmt).mappings(), exports.PAYMENTS_SPEC, fmt)
+    return export_list(export_sources.collections, fmt, filters.as_args())
 
 
 @bp.route("/incassi/totali.<fmt>")
 @permission_required("export")
 def collection_totals_export(fmt: str) -> Any:
     _form, filters = _collections()
-    rows = db.session.execute(visure.collection_totals_stmt(current_principal(), filters)).mappings()
-    spec = exports.collected_spec(visure.COLLECTION_GROUPING, filters.report_filters())
-    return export_response(rows, spec, fmt)
+    return export_list(export_sources.collection_totals, fmt, filters.as_args())
 
 
 # --- the position monitor -----------------------------------------------------------------------------------

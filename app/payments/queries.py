@@ -210,7 +210,15 @@ def list_reviews(
     session: Session, principal: Principal, *, status: str = "aperta", page: int | None = 1
 ) -> list[Any]:
     """A page of the review queue (PAGE_SIZE + 1 rows: one more tells there is a next page); every row
-    with `page` None (the export)."""
+    with `page` None."""
+    stmt = reviews_stmt(principal, status=status)
+    if page is not None:
+        stmt = stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    return list(session.execute(stmt))
+
+
+def reviews_stmt(principal: Principal, *, status: str = "aperta") -> sa.Select:
+    """The review queue: (review, payment, suggested position's id), best score first."""
     stmt = (
         sa.select(ReviewItem, Payment, Position.external_id.label("suggested"))
         .join(Payment, Payment.id == ReviewItem.payment_id)
@@ -218,9 +226,7 @@ def list_reviews(
         .where(ReviewItem.status == status)
         .order_by(ReviewItem.score.desc(), ReviewItem.id)
     )
-    if page is not None:
-        stmt = stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    return list(session.execute(scoped(stmt, ReviewItem, principal)))
+    return scoped(stmt, ReviewItem, principal)
 
 
 def get_review(session: Session, principal: Principal, review_id: int) -> ReviewItem:

@@ -17,7 +17,7 @@ from app.core.query_forms import valid_query
 from app.core.security import current_actor, local_path
 from app.enti.models import Ente
 from app.extensions import db
-from app.payments import forms, queries, reports, services
+from app.payments import export_sources, forms, queries, reports, services
 from app.payments import riversamento as riv
 from app.payments.models import (
     ANOMALY_KINDS,
@@ -31,7 +31,8 @@ from app.payments.models import (
     PaymentLayout,
 )
 from app.positions.models import COMPONENT_LABELS
-from app.reports.exports import FORMATS, Column, ExportSpec, export_response
+from app.reports.exports import FORMATS, ExportSpec, export_response
+from app.reports.routes import export_list
 
 bp = Blueprint("payments", __name__, url_prefix="/pagamenti")
 
@@ -196,40 +197,12 @@ def _flow_payment_filters() -> forms.FlowPaymentFilters:
     return valid_query(form)
 
 
-PAYMENTS_SPEC = [
-    Column("id_pagamento", "Id pagamento / IUR"),
-    Column("data_pagamento", "Data", "date"),
-    Column("importo_cents", "Importo", "money"),
-    Column("eccedenza_cents", "Eccedenza", "money"),
-    Column("codice_avviso", "Codice avviso"),
-    Column("iuv", "IUV"),
-    Column("esito", "Esito", labels=OUTCOME_CODES),
-    Column("codice_fiscale", "Codice fiscale"),
-    Column("causale", "Causale", width=40),
-    Column("canale", "Canale"),
-    Column("stato", "Stato", labels=PAYMENT_STATUSES),
-    Column("abbinamento", "Abbinamento", labels=MATCH_METHODS),
-    Column("id_posizione", "Id posizione"),
-]
-
-
 @bp.route("/flussi/<int:flow_id>/pagamenti.<fmt>")
 @permission_required("export")
 def flow_payments_export(flow_id: int, fmt: str) -> Any:
-    principal = current_principal()
-    flow = queries.get_flow(db.session, principal, flow_id)
+    flow = queries.get_flow(db.session, current_principal(), flow_id)
     status = _flow_payment_filters().stato.data or None
-    spec = ExportSpec(
-        title=f"Pagamenti del flusso {flow.identifier}"
-        + (f" – {PAYMENT_STATUSES.get(status, status)}" if status else ""),
-        filename_stem=f"pagamenti_flusso_{flow.id}",
-        columns=PAYMENTS_SPEC,
-        totals=["importo_cents", "eccedenza_cents"],
-    )
-    rows = db.session.execute(
-        queries.payments_stmt(principal, flow_id=flow.id, status=status).execution_options(yield_per=2000)
-    )
-    return export_response(rows.mappings(), spec, fmt)
+    return export_list(export_sources.flow_payments, fmt, {"flow_id": flow.id, "status": status})
 
 
 @bp.route("/flussi/<int:flow_id>/accrediti", methods=["POST"])
@@ -434,22 +407,6 @@ def review_list() -> Any:
     )
 
 
-REVIEW_SPEC = ExportSpec(
-    title="Coda di revisione dei pagamenti",
-    filename_stem="coda_revisione",
-    columns=(
-        Column("payment", "Pagamento"),
-        Column("paid_date", "Data", "date"),
-        Column("amount_cents", "Importo", "money"),
-        Column("codice_fiscale", "Codice fiscale"),
-        Column("causale", "Causale", width=40),
-        Column("suggested", "Proposta"),
-        Column("score", "Punteggio", "int"),
-    ),
-    totals=("amount_cents",),
-)
-
-
 @bp.route("/revisione/esporta.<fmt>")
 @permission_required("carichi.import")
 def review_export(fmt: str) -> Any:
@@ -459,19 +416,7 @@ def review_export(fmt: str) -> Any:
         abort(404)
     if not principal.can("export"):
         abort(403)
-    rows = (
-        {
-            "payment": payment.external_id,
-            "paid_date": payment.paid_date,
-            "amount_cents": payment.amount_cents,
-            "codice_fiscale": payment.codice_fiscale or "",
-            "causale": payment.causale or "",
-            "suggested": suggested or "",
-            "score": review.score,
-        }
-        for review, payment, suggested in queries.list_reviews(db.session, principal, page=None)
-    )
-    return export_response(rows, REVIEW_SPEC, fmt)
+    return export_list(export_sources.review_queue, fmt, {})
 
 
 @bp.route("/revisione/<int:review_id>")
@@ -582,24 +527,6 @@ def review_reject(review_id: int) -> Any:
 
 # --- anomalies and refunds ----------------------------------------------------------------------------------
 
-ANOMALY_SPEC_COLUMNS = [
-    Column("id", "N.", "int", grouping=False),
-    Column("tipo", "Tipo", labels=ANOMALY_KINDS),
-    Column("stato", "Stato", labels=ANOMALY_STATUSES),
-    Column("rilevata", "Rilevata il", "datetime"),
-    Column("ente", "Ente"),
-    Column("flusso", "Flusso", "int", grouping=False),
-    Column("id_pagamento", "Id pagamento"),
-    Column("data_pagamento", "Data pagamento", "date"),
-    Column("id_posizione", "Posizione"),
-    Column("importo_cents", "Importo", "money"),
-    Column("atteso_cents", "Atteso", "money"),
-    Column("dettaglio", "Dettaglio", width=40),
-    Column("chiusa_da", "Chiusa da"),
-    Column("chiusa_il", "Chiusa il", "datetime"),
-    Column("nota", "Nota", width=30),
-]
-
 
 def _anomaly_form() -> forms.AnomalyFilters:
     """Filters of the anomalies list and export: no `stato` means the open ones, `stato=tutte` (or empty)
@@ -644,19 +571,7 @@ def anomaly_list() -> Any:
 @bp.route("/anomalie/esporta.<fmt>")
 @permission_required("export")
 def anomaly_export(fmt: str) -> Any:
-    filters = _anomaly_filters()
-    title = ANOMALY_KINDS.get(filters["kind"] or "", "Anomalie dei pagamenti")
-    rows = db.session.execute(queries.anomalies_stmt(current_principal(), **filters)).mappings()
-    return export_response(
-        rows,
-        ExportSpec(
-            title=title,
-            filename_stem="anomalie_pagamenti",
-            columns=ANOMALY_SPEC_COLUMNS,
-            totals=["importo_cents"],
-        ),
-        fmt,
-    )
+    return export_list(export_sources.anomalies, fmt, _anomaly_filters())
 
 
 @bp.route("/anomalie/<int:anomaly_id>/chiudi", methods=["POST"])
@@ -675,24 +590,6 @@ def anomaly_close(anomaly_id: int) -> Any:
         except DomainError as exc:
             _fail(exc)
     return redirect(local_path(request.form.get("next")) or url_for("payments.anomaly_list"))
-
-
-REFUND_COLUMNS = [
-    Column("id", "N.", "int", grouping=False),
-    Column("stato", "Stato", labels=REFUND_STATUSES),
-    Column("creato", "Creato il", "datetime"),
-    Column("ente", "Ente"),
-    Column("id_pagamento", "Id pagamento"),
-    Column("data_pagamento", "Data pagamento", "date"),
-    Column("canale", "Canale"),
-    Column("codice_fiscale", "Codice fiscale"),
-    Column("beneficiario", "Beneficiario"),
-    Column("importo_cents", "Importo", "money"),
-    Column("motivo", "Motivo", width=36),
-    Column("rimborsato_da", "Rimborsato da"),
-    Column("rimborsato_il", "Rimborsato il", "datetime"),
-    Column("riferimento", "Riferimento"),
-]
 
 
 def _refund_status() -> str | None:
@@ -721,15 +618,7 @@ def refund_list() -> Any:
 @bp.route("/rimborsi/esporta.<fmt>")
 @permission_required("export")
 def refund_export(fmt: str) -> Any:
-    status = _refund_status()
-    rows = db.session.execute(queries.refunds_stmt(current_principal(), status=status)).mappings()
-    return export_response(
-        rows,
-        ExportSpec(
-            title="Rimborsi", filename_stem="rimborsi", columns=REFUND_COLUMNS, totals=["importo_cents"]
-        ),
-        fmt,
-    )
+    return export_list(export_sources.refunds, fmt, {"status": _refund_status()})
 
 
 @bp.route("/rimborsi/<int:refund_id>/eseguito", methods=["POST"])
@@ -810,8 +699,7 @@ def report() -> Any:
 @permission_required("export")
 def report_export(fmt: str) -> Any:
     _form, filters, grouping = _report_form()
-    rows = db.session.execute(reports.collected_stmt(current_principal(), grouping, filters)).mappings()
-    return export_response(rows, reports.collected_spec(grouping, filters), fmt)
+    return export_list(export_sources.collected, fmt, {**filters.as_args(), "per": list(grouping)})
 
 
 @bp.route("/rendicontazione/dettaglio")
@@ -840,18 +728,14 @@ def report_detail() -> Any:
 @permission_required("export")
 def report_detail_export(fmt: str) -> Any:
     _form, filters, _grouping = _report_form()
-    rows = db.session.execute(
-        reports.detail_stmt(current_principal(), filters).execution_options(yield_per=2000)
-    ).mappings()
-    return export_response(rows, reports.DETAIL_SPEC, fmt)
+    return export_list(export_sources.collected_detail, fmt, filters.as_args())
 
 
 @bp.route("/rendicontazione/non-attribuiti.<fmt>")
 @permission_required("export")
 def unallocated_export(fmt: str) -> Any:
     _form, filters, _grouping = _report_form()
-    rows = db.session.execute(reports.unallocated_stmt(current_principal(), filters)).mappings()
-    return export_response(rows, reports.UNALLOCATED_SPEC, fmt)
+    return export_list(export_sources.unallocated, fmt, filters.as_args())
 
 
 # --- riversamento -------------------------------------------------------------------------------------------

@@ -6,13 +6,16 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.core.access import Principal
+from app.core.access import Principal, scoped
 from app.core.db import count_rows
+from app.core.errors import NotFound
 from app.engine.states import STATES as STATE_LABELS
 from app.positions.amounts import today_rome, with_amount_due
-from app.positions.queries import position_rows_stmt
+from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS, Movement
+from app.positions.queries import get_position, list_movements, position_rows_stmt
 from app.reports.exports import Column, ExportSpec, export_response
 
 TAXPAYER_KINDS = {"PF": "Persona fisica", "PG": "Persona giuridica"}
@@ -43,6 +46,40 @@ TAXPAYER_SEARCH_SPEC = ExportSpec(
     ),
     filename_stem="contribuenti",
 )
+
+
+LEDGER_COLUMNS = (
+    Column("id", "N.", "int", grouping=False),
+    Column("value_date", "Data valuta", "date"),
+    Column("booked_dt", "Registrato", "datetime"),
+    Column("kind", "Tipo", "text", labels=MOVEMENT_KINDS),
+    Column("reverses_id", "Storno del n.", "int", grouping=False),
+    Column("component", "Componente", "text", labels=COMPONENT_LABELS),
+    Column("amount_cents", "Importo", "money"),
+    Column("source", "Fonte", "text"),
+)
+
+
+def ledger_source(
+    session: Session, principal: Principal, params: dict[str, Any]
+) -> tuple[ExportSpec, Iterator[dict[str, Any]], Callable[[], int]]:
+    """A position's ledger (`position_id`): the append-only movements, reversals included."""
+    position = get_position(session, principal, params["position_id"])
+    if position is None:
+        raise NotFound("Posizione non trovata.")
+    spec = ExportSpec(
+        title=f"Movimenti contabili della posizione {position.external_id}",
+        filename_stem=f"movimenti_{position.external_id}",
+        columns=LEDGER_COLUMNS,
+        totals=("amount_cents",),
+    )
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for m in list_movements(session, principal, position.id):
+            yield {c.key: getattr(m, c.key) for c in LEDGER_COLUMNS}
+
+    count = scoped(sa.select(Movement.id).where(Movement.position_id == position.id), Movement, principal)
+    return spec, rows(), lambda: count_rows(session, count)
 
 
 def position_source(

@@ -15,8 +15,8 @@ from app.extensions import db
 from app.positions import amounts, exports, notice_view, queries, quotes
 from app.positions.forms import PlanForm, PositionFilters, QuoteForm
 from app.positions.models import COMPONENT_LABELS, MOVEMENT_KINDS
-from app.reports.exports import FORMATS, Column, ExportSpec, export_response
-from app.reports.routes import start_large_export
+from app.reports.exports import FORMATS
+from app.reports.routes import export_list, start_large_export
 
 bp = Blueprint("positions", __name__, url_prefix="/posizioni")
 PAGE_SIZE = 50
@@ -42,8 +42,10 @@ def position_list() -> Any:
     page = form.pagina.data or 1
     principal = current_principal()
     stmt = queries.position_rows_stmt(principal, **filters)
-    found = [dict(r) for r in db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
-             .mappings()]
+    found = [
+        dict(r)
+        for r in db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).mappings()
+    ]
     rows = list(amounts.with_amount_due(db.session, found[:PAGE_SIZE], amounts.today_rome()))
     template = "positions/_position_rows.html" if request.htmx else "positions/position_list.html"
     return render_template(
@@ -97,39 +99,16 @@ def position_detail(position_id: int) -> Any:
     )
 
 
-LEDGER_COLUMNS = (
-    Column("id", "N.", "int", grouping=False),
-    Column("value_date", "Data valuta", "date"),
-    Column("booked_dt", "Registrato", "datetime"),
-    Column("kind", "Tipo", "text", labels=MOVEMENT_KINDS),
-    Column("reverses_id", "Storno del n.", "int", grouping=False),
-    Column("component", "Componente", "text", labels=COMPONENT_LABELS),
-    Column("amount_cents", "Importo", "money"),
-    Column("source", "Fonte", "text"),
-)
-
-
 @bp.route("/<int:position_id>/movimenti.<fmt>")
 @permission_required("export")
 def position_ledger_export(position_id: int, fmt: str) -> Any:
     """The position's ledger (append-only movements, reversals included) in every export format."""
     if fmt not in FORMATS:
         abort(404)
-    principal = current_principal()
-    position = queries.get_position(db.session, principal, position_id)
+    position = queries.get_position(db.session, current_principal(), position_id)
     if position is None:
         abort(404, "Posizione non trovata.")
-    spec = ExportSpec(
-        title=f"Movimenti contabili della posizione {position.external_id}",
-        filename_stem=f"movimenti_{position.external_id}",
-        columns=LEDGER_COLUMNS,
-        totals=("amount_cents",),
-    )
-    rows = (
-        {c.key: getattr(m, c.key) for c in LEDGER_COLUMNS}
-        for m in queries.list_movements(db.session, principal, position_id)
-    )
-    return export_response(rows, spec, fmt)
+    return export_list(exports.ledger_source, fmt, {"position_id": position.id})
 
 
 def _position_choices(taxpayer_id: int) -> list[tuple[int, str]]:

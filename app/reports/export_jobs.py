@@ -3,11 +3,15 @@ request; it becomes a batch job (app/jobs, kind "export", queue "reports") that 
 the same writers (app/reports/exports.py `write_export`) into the file store, with progress on the jobs page
 and a download when ready. No row cap (PDF keeps its own).
 
-A list that can export as a job exposes a *source*: a function `source(session, principal, params)` returning
-`(spec, rows, count)` where `rows` is an iterable of row mappings and `count` a callable giving how many rows
-the export has. The job stores the source's dotted path, the parameters, the user's scope, the date the
-amounts are computed at and the generation time, so the file is the one the direct export gives for the same
-request (same bytes).
+Every list export with potentially many rows is a *source*: a module-level function
+`source(session, principal, params)` returning `(spec, rows, count)` where `rows` is a lazy iterable of rows
+(tuples in column order from `export_rows.stream_rows`, or mappings) and `count` a callable giving how many
+rows the export has. `params` is JSON (ids, codes, ISO dates: a filters dataclass's `as_args()`), and the
+source re-checks the user's scope with `principal` (a job runs outside the request). The route calls
+`app.reports.routes.export_list(source, fmt, params)`, which exports in the request or queues the job: one
+registration per source, no copy per route. The job stores the source's dotted path, the parameters, the
+user's scope and the generation time, so the file is the one the direct export gives for the same request
+(same bytes). `from_statement` makes the source of an export that is one SELECT.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from app.core.access import Principal
 from app.core.audit import Actor
+from app.core.db import count_rows
+from app.reports.export_rows import stream_rows
 from app.reports.exports import FORMATS, ExportSpec, export_filename, write_export
 
 QUEUE = "reports"
@@ -30,6 +36,14 @@ TASK = "app.reports.tasks.run_export_job"
 JOB_FORMATS = tuple(f for f in FORMATS if f != "pdf")  # a PDF keeps its row cap and runs in the request
 
 Source = Callable[[Session, Principal, dict[str, Any]], tuple[ExportSpec, Iterable[Any], Callable[[], int]]]
+
+
+def from_statement(
+    session: Session, spec: ExportSpec, stmt: Any
+) -> tuple[ExportSpec, Iterator[tuple[Any, ...]], Callable[[], int]]:
+    """The `(spec, rows, count)` of an export that is one SELECT whose labels are the spec's keys: rows
+    streamed as tuples (read only when iterated), count by `count_rows`."""
+    return spec, stream_rows(session, stmt, spec.keys), lambda: count_rows(session, stmt)
 
 
 def source_path(source: Source) -> str:

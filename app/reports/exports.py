@@ -14,10 +14,15 @@ except for the PDF)::
         totals=["residual_cents"],
     )
 
+    def open_positions(session, principal, params):  # a source (app/reports/export_jobs.py)
+        return from_statement(session, SPEC, list_open_positions_query(principal))
+
     @bp.get("/positions/export.<fmt>")
     def positions_export(fmt):
-        rows = db.session.execute(list_open_positions_query()).mappings().yield_per(1000)
-        return export_response(rows, SPEC, fmt)
+        return export_list(open_positions, fmt, {})  # app/reports/routes.py: in the request, or a job
+
+A list with potentially many rows always goes through ``export_list`` (large exports become jobs); a small
+fixed table may call ``export_response(rows, SPEC, fmt)`` directly.
 
 The writers (:func:`write_export` and ``write_<fmt>``) are plain generators of bytes: they need no Flask app,
 so a job can write a large export to a file with them. Money values are integer cents (or ``Decimal``

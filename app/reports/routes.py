@@ -13,18 +13,41 @@ from app.core.access import current_principal, permission_required
 from app.core.security import current_actor
 from app.extensions import db
 from app.reports import export_jobs
-from app.reports.exports import MIMETYPES
+from app.reports.exports import FORMATS, MIMETYPES, PDF_MAX_ROWS, ExportTooLarge, export_response
 
 bp = Blueprint("export_jobs", __name__, url_prefix="/esportazioni")
 
 
-def start_large_export(source: export_jobs.Source, fmt: str, params: dict[str, Any], *, title: str) -> Any:
-    """In a list's export route: when the export has more rows than EXPORT_JOB_THRESHOLD, queue it as a job
-    and answer with a redirect to its page; otherwise None (the route exports directly)."""
+def export_list(
+    source: export_jobs.Source, fmt: str, params: dict[str, Any], *, generated_at: dt.datetime | None = None
+) -> Any:
+    """The export route of a list: the file in the request, or, above EXPORT_JOB_THRESHOLD rows (CSV, XLSX,
+    ODS, ODT, XML), a job and a redirect to its page. A PDF never becomes a job: above PDF_MAX_ROWS it is
+    refused at once (422, Italian message pointing to CSV/XLSX, with the count).
+
+    :raise 404: ``fmt`` is not an export format.
+    """
+    if fmt not in FORMATS:
+        abort(404)
+    large = start_large_export(source, fmt, params)
+    if large is not None:
+        return large
+    spec, rows, count = source(db.session, current_principal(), dict(params))
+    if fmt == "pdf" and (total := count()) > PDF_MAX_ROWS:
+        raise ExportTooLarge("PDF", max_rows=PDF_MAX_ROWS, rows=total)
+    return export_response(rows, spec, fmt, generated_at=generated_at)
+
+
+def start_large_export(
+    source: export_jobs.Source, fmt: str, params: dict[str, Any], *, title: str | None = None
+) -> Any:
+    """When the export has more rows than EXPORT_JOB_THRESHOLD, queue it as a job and answer with a redirect
+    to its page; otherwise None (the route exports directly). ``title`` names the job (default: the
+    spec's)."""
     if fmt not in export_jobs.JOB_FORMATS:
         return None
     principal = current_principal()
-    _spec, _rows, count = source(db.session, principal, dict(params))
+    spec, _rows, count = source(db.session, principal, dict(params))
     total = count()
     if not export_jobs.runs_as_job(fmt, total, int(current_app.config["EXPORT_JOB_THRESHOLD"])):
         return None
@@ -35,7 +58,7 @@ def start_large_export(source: export_jobs.Source, fmt: str, params: dict[str, A
         source,
         fmt,
         params,
-        title=title,
+        title=title or spec.title,
         rows_total=total,
         generated_at=dt.datetime.now(dt.UTC),
     )

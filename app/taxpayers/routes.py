@@ -20,6 +20,7 @@ from app.positions import exports as position_exports
 from app.positions import notice_view
 from app.positions.queries import list_positions_of_taxpayer
 from app.reports.exports import FORMATS, export_response
+from app.reports.routes import export_list
 from app.taxpayers import card_exports, queries, services, statement
 from app.taxpayers.forms import (
     RELATION_CHOICES,
@@ -244,12 +245,9 @@ def _export_taxpayer(taxpayer_id: int, fmt: str, what: str) -> Any:
 def card_timeline_export(taxpayer_id: int, fmt: str) -> Any:
     form = valid_query(TimelineForm(request.args))
     taxpayer = _export_taxpayer(taxpayer_id, fmt, "cronologia")
-    group = form.gruppo.data or None
-    rows = queries.timeline_rows(db.session, current_principal(), taxpayer.id, group=group)
-    title = f"Cronologia di {taxpayer.display_name} ({taxpayer.codice_fiscale})"
-    if group:
-        title += f" – {TIMELINE_GROUPS[group]}"
-    return export_response(rows, card_exports.timeline_spec(title), fmt)
+    return export_list(
+        card_exports.timeline, fmt, {"taxpayer_id": taxpayer.id, "group": form.gruppo.data or None}
+    )
 
 
 @bp.route("/<int:taxpayer_id>/recapiti.<fmt>")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app.core.access import Principal, scoped, scoped_join
 from app.core.calendar import is_italian_holiday
 from app.core.errors import NotFound
+from app.core.query_forms import QueryArgs
 from app.crm.contacts.models import Appointment, Contact, ContactTopic, SlotRule, Sportello
 from app.reports.formatting import format_month_it
 from app.taxpayers.models import Taxpayer, TaxpayerEnte
@@ -270,7 +271,7 @@ DIMENSIONS: dict[str, str] = {
 
 
 @dataclass(frozen=True, slots=True)
-class StatsFilter:
+class StatsFilter(QueryArgs):
     ente_id: int | None = None
     dal: dt.date | None = None
     al: dt.date | None = None

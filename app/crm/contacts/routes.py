@@ -16,7 +16,8 @@ from app.core.security import current_actor
 from app.crm.contacts import forms, queries, services, stats
 from app.crm.contacts.models import CHANNELS, DIRECTIONS, OUTCOMES
 from app.extensions import db
-from app.reports.exports import FORMATS, export_response
+from app.reports.exports import FORMATS
+from app.reports.routes import export_list
 
 bp = Blueprint("crm_contacts", __name__, url_prefix="/crm")
 self_service_bp = Blueprint("crm_self_service", __name__, url_prefix="/self-service")
@@ -313,9 +314,8 @@ def statistics_export(fmt: str) -> Any:
     if not current_principal().can("contact.read"):
         abort(403)
     form, filters = _stats_args()
-    dimension = form.dimensione.data or "canale"
-    rows = queries.contact_statistics(db.session, current_principal(), dimension, filters)
-    return export_response(stats.export_rows(rows), stats.spec(queries.DIMENSIONS[dimension]), fmt)
+    params = {**filters.as_args(), "dimension": form.dimensione.data or "canale"}
+    return export_list(stats.statistics_source, fmt, params)
 
 
 # --- self-service: the taxpayer's appointments ----------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.core.access import Principal, scoped, scoped_join
 from app.core.errors import NotFound
 from app.core.paging import Page, page_within
+from app.core.query_forms import QueryArgs
 from app.crm.messages.models import Consent, Message, MessageRule, MessageTemplate
 from app.enti.models import Entrata
 from app.taxpayers.models import Taxpayer, TaxpayerEnte
@@ -21,7 +22,7 @@ PAGE_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
-class MessageFilters:
+class MessageFilters(QueryArgs):
     ente_id: int | None = None
     channel: str | None = None
     status: str | None = None
@@ -128,16 +129,22 @@ def list_templates(
     )
     if ente_id:
         stmt = stmt.where(MessageTemplate.ente_id == ente_id)
-    stmt = stmt.order_by(MessageTemplate.ente_id, MessageTemplate.purpose, MessageTemplate.channel,
-                         MessageTemplate.entrata_id.is_not(None), MessageTemplate.entrata_id,
-                         MessageTemplate.version.desc())
+    stmt = stmt.order_by(
+        MessageTemplate.ente_id,
+        MessageTemplate.purpose,
+        MessageTemplate.channel,
+        MessageTemplate.entrata_id.is_not(None),
+        MessageTemplate.entrata_id,
+        MessageTemplate.version.desc(),
+    )
     return list(session.scalars(stmt))
 
 
 def get_template(session: Session, principal: Principal, template_id: int) -> MessageTemplate:
     template = session.scalars(
-        scoped(sa.select(MessageTemplate).where(MessageTemplate.id == template_id), MessageTemplate,
-               principal)
+        scoped(
+            sa.select(MessageTemplate).where(MessageTemplate.id == template_id), MessageTemplate, principal
+        )
     ).first()
     if template is None:
         raise NotFound("Modello non trovato.")
@@ -145,9 +152,11 @@ def get_template(session: Session, principal: Principal, template_id: int) -> Me
 
 
 def list_rules(session: Session, principal: Principal) -> list[MessageRule]:
-    stmt = scoped(sa.select(MessageRule), MessageRule, principal).options(
-        selectinload(MessageRule.ente), selectinload(MessageRule.entrata)
-    ).order_by(MessageRule.ente_id, MessageRule.id)
+    stmt = (
+        scoped(sa.select(MessageRule), MessageRule, principal)
+        .options(selectinload(MessageRule.ente), selectinload(MessageRule.entrata))
+        .order_by(MessageRule.ente_id, MessageRule.id)
+    )
     return list(session.scalars(stmt))
 
 
@@ -162,12 +171,19 @@ def get_rule(session: Session, principal: Principal, rule_id: int) -> MessageRul
 
 def taxpayer_ente_ids(session: Session, principal: Principal, taxpayer_id: int) -> set[int]:
     """The enti (among the principal's) the taxpayer owes: those a message can be sent for."""
-    stmt = scoped(sa.select(TaxpayerEnte.ente_id).where(TaxpayerEnte.taxpayer_id == taxpayer_id),
-                  TaxpayerEnte, principal)
+    stmt = scoped(
+        sa.select(TaxpayerEnte.ente_id).where(TaxpayerEnte.taxpayer_id == taxpayer_id),
+        TaxpayerEnte,
+        principal,
+    )
     return set(session.scalars(stmt))
 
 
 def entrate_of(session: Session, ente_ids: list[int]) -> list[Entrata]:
-    stmt = (sa.select(Entrata).where(Entrata.ente_id.in_(ente_ids)).options(selectinload(Entrata.ente))
-            .order_by(Entrata.ente_id, Entrata.code))
+    stmt = (
+        sa.select(Entrata)
+        .where(Entrata.ente_id.in_(ente_ids))
+        .options(selectinload(Entrata.ente))
+        .order_by(Entrata.ente_id, Entrata.code)
+    )
     return list(session.scalars(stmt))

@@ -13,33 +13,14 @@ from app.core.card_view import log_card_section
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
-from app.crm.messages import forms, queries, rendering, services
+from app.crm.messages import exports, forms, queries, rendering, services
 from app.crm.messages.models import CHANNELS, CONSENT_SOURCES, POSTAL_NOTE, PURPOSES, STATUSES
 from app.enti.models import Ente, Entrata
 from app.extensions import db
-from app.reports.exports import FORMATS, Column, ExportSpec, export_response
+from app.reports.exports import FORMATS
+from app.reports.routes import export_list
 
 bp = Blueprint("messages", __name__, url_prefix="/messaggi")
-
-EXPORT_SPEC = ExportSpec(
-    title="Messaggi ai contribuenti",
-    filename_stem="messaggi",
-    columns=(
-        Column("creato", "Creato", "datetime"),
-        Column("ente", "Ente", "text"),
-        Column("codice_fiscale", "Codice fiscale", "text"),
-        Column("nominativo", "Nominativo", "text"),
-        Column("canale", "Canale", "text", labels=CHANNELS),
-        Column("destinatario", "Destinatario", "text"),
-        Column("finalita", "Finalità", "text", labels=PURPOSES),
-        Column("oggetto", "Oggetto", "text"),
-        Column("stato", "Stato", "text", labels=STATUSES),
-        Column("motivo", "Motivo", "text"),
-        Column("tentativi", "Tentativi", "int"),
-        Column("inviato", "Inviato il", "datetime"),
-        Column("id_fornitore", "Id del fornitore", "text"),
-    ),
-)
 
 
 def _enti(principal: Principal) -> list[Ente]:
@@ -92,7 +73,7 @@ def message_export(fmt: str) -> Any:
     if fmt not in FORMATS:
         abort(404)
     _, filters = _filters()
-    return export_response(queries.export_rows(db.session, current_principal(), filters), EXPORT_SPEC, fmt)
+    return export_list(exports.messages, fmt, filters.as_args())
 
 
 # --- the card's section -------------------------------------------------------------------------------------
@@ -113,14 +94,21 @@ def _send_form(principal: Principal, taxpayer_id: int, enti: list[Ente]) -> form
     positions = position_options(db.session, principal, taxpayer_id)
     form.posizione.choices = [("", "Nessuna")] + [
         (str(p.id), f"{p.external_id} · {p.entrata_name} {p.year} · scad. {p.due_date:%d/%m/%Y}")
-        for p in positions if p.state not in services.NOT_REMINDED
+        for p in positions
+        if p.state not in services.NOT_REMINDED
     ]
     return form
 
 
-def _panel(taxpayer_id: int, *, form: forms.SendForm | None = None,
-           consent_form: forms.ConsentForm | None = None, outcome: Any = None, error: str | None = None,
-           status: int = 200) -> Any:
+def _panel(
+    taxpayer_id: int,
+    *,
+    form: forms.SendForm | None = None,
+    consent_form: forms.ConsentForm | None = None,
+    outcome: Any = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Any:
     from app.taxpayers.queries import get_taxpayer
 
     principal = current_principal()
@@ -129,8 +117,13 @@ def _panel(taxpayer_id: int, *, form: forms.SendForm | None = None,
     consents = queries.consents_of(db.session, principal, taxpayer.id)
     current = {c.channel: c for c in consents if c.valid_to_dt is None}
     channels = [
-        {"code": code, "label": label, "recipient": services.recipient_for(taxpayer, code),
-         "consent": current.get(code), "refusal": services.refusal(taxpayer, code, current)}
+        {
+            "code": code,
+            "label": label,
+            "recipient": services.recipient_for(taxpayer, code),
+            "consent": current.get(code),
+            "refusal": services.refusal(taxpayer, code, current),
+        }
         for code, label in CHANNELS.items()
     ]
     if consent_form is None:
@@ -139,11 +132,17 @@ def _panel(taxpayer_id: int, *, form: forms.SendForm | None = None,
     consent_form.consenso.choices = [("si", "Dato"), ("no", "Negato")]
     consent_form.fonte.choices = list(CONSENT_SOURCES.items())
     body = render_template(
-        "crm/messages/_card_panel.html", taxpayer=taxpayer, enti=enti,
+        "crm/messages/_card_panel.html",
+        taxpayer=taxpayer,
+        enti=enti,
         messages=queries.messages_of_taxpayer(db.session, principal, taxpayer.id),
-        consents=consents, channels=channels,
-        form=form or _send_form(principal, taxpayer.id, enti), consent_form=consent_form,
-        outcome=outcome, error=error, postal_note=POSTAL_NOTE,
+        consents=consents,
+        channels=channels,
+        form=form or _send_form(principal, taxpayer.id, enti),
+        consent_form=consent_form,
+        outcome=outcome,
+        error=error,
+        postal_note=POSTAL_NOTE,
     )
     return body, status
 
@@ -219,7 +218,10 @@ def card_send(taxpayer_id: int) -> Any:
     try:
         picked = _selected(form, principal, taxpayer_id)
         message = services.queue_message(
-            db.session, purpose=form.finalita.data, channel=form.canale.data or None, actor=current_actor(),
+            db.session,
+            purpose=form.finalita.data,
+            channel=form.canale.data or None,
+            actor=current_actor(),
             **picked,
         )
     except DomainError as exc:
@@ -242,8 +244,13 @@ def card_consent(taxpayer_id: int) -> Any:
     if not form.validate():
         return _panel(taxpayer_id, consent_form=form, error=_first_error(form))
     services.record_consent(
-        db.session, taxpayer, channel=form.canale.data, granted=form.consenso.data == "si",
-        source=CONSENT_SOURCES[form.fonte.data], actor=current_actor(), preferred=bool(form.preferito.data),
+        db.session,
+        taxpayer,
+        channel=form.canale.data,
+        granted=form.consenso.data == "si",
+        source=CONSENT_SOURCES[form.fonte.data],
+        actor=current_actor(),
+        preferred=bool(form.preferito.data),
     )
     db.session.commit()
     return _panel(taxpayer_id)
@@ -292,18 +299,24 @@ def _rule_form(enti: list[Ente], formdata: Any = None) -> forms.RuleForm:
     return form
 
 
-def _admin_page(new_form: forms.NewTemplateForm | None = None, rule_form: forms.RuleForm | None = None,
-                status: int = 200) -> Any:
+def _admin_page(
+    new_form: forms.NewTemplateForm | None = None, rule_form: forms.RuleForm | None = None, status: int = 200
+) -> Any:
     principal = current_principal()
     enti = _enti(principal)
     templates = queries.list_templates(db.session, principal)
     with_templates = {t.ente_id for t in templates}
     return render_template(
-        "crm/messages/template_list.html", templates=templates, today=services.today(),
+        "crm/messages/template_list.html",
+        templates=templates,
+        today=services.today(),
         without_defaults=[e for e in enti if e.id not in with_templates],
         rules=queries.list_rules(db.session, principal),
-        new_form=new_form or _new_template_form(enti), rule_form=rule_form or _rule_form(enti),
-        channels=CHANNELS, purposes=PURPOSES, postal_note=POSTAL_NOTE,
+        new_form=new_form or _new_template_form(enti),
+        rule_form=rule_form or _rule_form(enti),
+        channels=CHANNELS,
+        purposes=PURPOSES,
+        postal_note=POSTAL_NOTE,
     ), status
 
 
@@ -333,15 +346,22 @@ def template_new() -> Any:
     form = _new_template_form(enti, request.form)
     if form.validate():
         entrata_id = int(form.entrata.data) if form.entrata.data else None
-        if entrata_id and not any(x.id == entrata_id and str(x.ente_id) == form.ente.data
-                                  for x in _entrate(enti)):
+        if entrata_id and not any(
+            x.id == entrata_id and str(x.ente_id) == form.ente.data for x in _entrate(enti)
+        ):
             form.entrata.errors = ["l'entrata non è di questo ente"]
         else:
             try:
                 services.save_template(
-                    db.session, ente_id=int(form.ente.data), entrata_id=entrata_id,
-                    purpose=form.finalita.data, channel=form.canale.data, subject=form.oggetto.data,
-                    body=form.testo.data, actor=current_actor(), valid_from=form.valido_dal.data,
+                    db.session,
+                    ente_id=int(form.ente.data),
+                    entrata_id=entrata_id,
+                    purpose=form.finalita.data,
+                    channel=form.canale.data,
+                    subject=form.oggetto.data,
+                    body=form.testo.data,
+                    actor=current_actor(),
+                    valid_from=form.valido_dal.data,
                 )
             except DomainError as exc:
                 db.session.rollback()
@@ -364,9 +384,15 @@ def template_edit(template_id: int) -> Any:
     elif form.validate():
         try:
             services.save_template(
-                db.session, ente_id=template.ente_id, entrata_id=template.entrata_id,
-                purpose=template.purpose, channel=template.channel, subject=form.oggetto.data,
-                body=form.testo.data, actor=current_actor(), valid_from=form.valido_dal.data,
+                db.session,
+                ente_id=template.ente_id,
+                entrata_id=template.entrata_id,
+                purpose=template.purpose,
+                channel=template.channel,
+                subject=form.oggetto.data,
+                body=form.testo.data,
+                actor=current_actor(),
+                valid_from=form.valido_dal.data,
             )
         except DomainError as exc:
             db.session.rollback()
@@ -376,7 +402,9 @@ def template_edit(template_id: int) -> Any:
             flash("Nuova versione del modello salvata.", "success")
             return redirect(url_for("messages.template_list"))
     return render_template(
-        "crm/messages/template_edit.html", template=template, form=form,
+        "crm/messages/template_edit.html",
+        template=template,
+        form=form,
         placeholders=rendering.SAMPLE_CONTEXT,
     ), (422 if form.errors else 200)
 
@@ -401,11 +429,15 @@ def rule_new() -> Any:
     if form.validate():
         entrata_id = int(form.entrata.data) if form.entrata.data else None
         try:
-            if entrata_id and not any(x.id == entrata_id and str(x.ente_id) == form.ente.data
-                                      for x in _entrate(enti)):
+            if entrata_id and not any(
+                x.id == entrata_id and str(x.ente_id) == form.ente.data for x in _entrate(enti)
+            ):
                 raise DomainError("L'entrata non è di questo ente.")
             services.save_rule(
-                db.session, ente_id=int(form.ente.data), entrata_id=entrata_id, purpose=form.finalita.data,
+                db.session,
+                ente_id=int(form.ente.data),
+                entrata_id=entrata_id,
+                purpose=form.finalita.data,
                 channels=[c.strip() for c in form.canali.data.split(",") if c.strip()],
                 days_before=form.giorni.data,
             )

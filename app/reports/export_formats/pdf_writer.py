@@ -50,8 +50,11 @@ PDF_MAX_ROWS = 5_000  # ~125 pages, ~3 s, ~360 MB in the Typst child; larger set
 PDF_TIMEOUT_SECONDS = 300
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = _PROJECT_ROOT / "templates" / "exports" / "table.typ"
-FONT_DIRS = tuple(path for path in (_PROJECT_ROOT / "static" / "vendor" / "bootstrap-italia" / "fonts-ttf",)
-                  if path.is_dir())  # Titillium Web, vendored by scripts/vendor.sh
+FONT_DIRS = tuple(
+    path
+    for path in (_PROJECT_ROOT / "static" / "vendor" / "bootstrap-italia" / "fonts-ttf",)
+    if path.is_dir()
+)  # Titillium Web, vendored by scripts/vendor.sh
 _RENDER_SCRIPT = Path(__file__).with_name("typst_render.py")
 
 # Geometry of table.typ: A4 minus 1.2 cm side margins, 8 pt text (down to 5.5 pt for very wide tables).
@@ -62,8 +65,10 @@ _MIN_FONT_PT = 5.5
 _INSET_PT = 6.0  # 3 pt of padding each side of a cell
 _SLACK = 1.04  # kerning and rounding: a measured width never quite fills its box
 _ZWSP = "\u200b"  # a break opportunity Typst honours inside a word too long for its column
-_FALLBACK_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                   "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+_FALLBACK_FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+)
 
 
 class PdfRenderError(RuntimeError):

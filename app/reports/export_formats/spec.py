@@ -226,9 +226,10 @@ def iter_values(rows: Iterable[Any], spec: ExportSpec) -> Iterator[tuple[Any, ..
     mappings: set[type] = {dict}
     for number, row in enumerate(rows, start=1):
         kind = type(row)
-        if kind not in mappings and isinstance(row, Mapping):
+        if kind is tuple and len(row) == width:  # plain tuples (export_rows.stream_rows): no ABC checks
+            raw = row
+        elif kind in mappings or isinstance(row, Mapping):
             mappings.add(kind)
-        if kind in mappings:
             raw = pick(row)
         elif isinstance(row, Sequence) and not isinstance(row, str | bytes):
             if len(row) != width:
