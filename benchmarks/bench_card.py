@@ -395,6 +395,36 @@ def dump_statements(app, ids: dict[str, int]) -> None:  # noqa: ANN001
         say(f"{count:4d} x {text}")
 
 
+def explain_timeline(app, ids: dict[str, int]) -> None:  # noqa: ANN001
+    """EXPLAIN (ANALYZE, BUFFERS) of the card page's timeline statement (the UNION of the events and the
+    registered timeline sources, app/core/timeline.py) for BIG, as the page sends it (text and parameters)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from app.extensions import db
+    from tests.conftest import Personas
+
+    client = Personas(app).client("backoffice")
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, *rest) -> None:  # noqa: ANN001
+        if "UNION ALL" in statement and not seen:
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        client.get(f"/contribuenti/{ids[BIG_CF]}")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    if not seen:
+        say("no timeline UNION statement on the page")
+        return
+    statement, parameters = seen[0]
+    with app.app_context(), db.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
+    say("timeline statement's plan:\n" + "\n".join(plan))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="taxpayers to insert (default 1000000)")
@@ -402,6 +432,7 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help=f"warm-up cards (default {WARM_UP})")
     parser.add_argument("--profile", action="store_true", help="cProfile one page of BIG first")
     parser.add_argument("--statements", action="store_true", help="list one full card's statements")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN the page's timeline")
     args = parser.parse_args()
     if args.n < 2:
         parser.error("--n must be at least 2")
@@ -419,6 +450,8 @@ def main() -> None:
             profile(app, ids)
         if args.statements:
             dump_statements(app, ids)
+        if args.explain:
+            explain_timeline(app, ids)
         result = measure(app, ids, args.requests, args.warm_up)
         with app.app_context():
             db.session.remove()
