@@ -14,12 +14,17 @@ among N, and the number of SQL statements per card (constant: no N+1).
    the same 1,000 events and 100 documents as BIG: the two cards differ only by their positions.
 3. Logged in as the `backoffice` persona (Flask test client, in-process WSGI: no network; every request runs
    the whole app: session, scoping, ledger, engine, templates, the access-log commit). The "full card" is
-   the page plus the fragments it loads at once (`hx-trigger="load"`: payments, documents, quote and plan
-   panels), fetched one after the other: its time is their sum. 20 warm-up cards, then 100 measured.
-   Statements are counted with a SQLAlchemy `before_cursor_execute` listener, for BIG and for SMALL.
+   the page plus the fragments it still loads at once (`hx-trigger="load"`, read from the page's HTML; none
+   since the lower sections became accordion items loaded when opened), fetched one after the other: its
+   time is their sum. After each full card, every section loaded on opening (`hx-trigger="click once"`:
+   payments, contacts, messages, documents, registry checks, knowledge) is requested once, timed apart (not
+   in the full card). 20 warm-up cards, then 100 measured. Statements are counted with a SQLAlchemy
+   `before_cursor_execute` listener, for BIG and for SMALL.
 The LAST line is one JSON object:
     {"n": N, "p50_ms": ..., "p95_ms": ..., "page_p50_ms": ..., "page_p95_ms": ..., "queries_per_card": ...,
-     "queries_per_card_small": ..., "queries_page": ..., "queries_page_small": ..., "ratio": p95_ms / 150}
+     "queries_per_card_small": ..., "queries_page": ..., "queries_page_small": ...,
+     "access_log_rows_per_card": ..., "cpu_p50_ms": ..., "queries_tabs": ..., "queries_tabs_small": ...,
+     "tabs_p95_ms": {section: ms}, "ratio": p95_ms / 150}
 Goal: ratio <= 1 and queries_per_card == queries_per_card_small. The database is dropped at the end.
 """
 
@@ -46,6 +51,8 @@ from support import seeded_app  # noqa: E402
 REQUESTS, WARM_UP, GOAL_MS = 100, 20, 150
 BIG_CF, SMALL_CF = "BNCBIG80A01H501Z", "BNCSML80A01H501Z"
 LOAD_FRAGMENT = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="load"')
+# a lower section loaded when its accordion header is first opened: (its key, its fragment's URL)
+TAB_FRAGMENT = re.compile(r'data-card-section="([^"]+)"[^>]*hx-get="([^"]+)"[^>]*hx-trigger="click once"')
 HX_HEADERS = re.compile(r"hx-headers='([^']+)'")  # what htmx adds to the fragments' requests (body, card)
 
 
@@ -246,9 +253,12 @@ def full_card(
     client,  # noqa: ANN001
     taxpayer: int,
     parts: dict[str, list[float]] | None = None,
-) -> tuple[float, float, int, int, int]:
-    """(page ms, full ms, statements of the page, statements of the full card, access-log rows it wrote);
-    `parts` collects the time of each request (the page and each fragment, by path without the taxpayer id).
+    tabs: dict[str, list[float]] | None = None,
+) -> tuple[float, float, int, int, int, int]:
+    """(page ms, full ms, statements of the page, statements of the full card, access-log rows it wrote,
+    statements of the sections opened on click); `parts` collects the time of each request of the full card
+    (the page and each fragment it loads at once, by path without the taxpayer id), `tabs` the time of each
+    section's fragment opened afterwards (`hx-trigger="click once"`), which the full card does not include.
     The fragments are requested as htmx does: with the headers of the page's `hx-headers`."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -279,11 +289,21 @@ def full_card(
                 raise RuntimeError(f"{url}: HTTP {fragment.status_code}")
             if parts is not None:
                 parts.setdefault(url.replace(str(taxpayer), "<id>"), []).append(fragment_ms)
+        full_queries = counter.count
+        cpu_ms = (time.process_time() - cpu_started) * 1000
+        for key, url in TAB_FRAGMENT.findall(html):  # each section opened by its header: not in the sum
+            started = time.perf_counter()
+            fragment = client.get(html_unescape(url), headers=headers)
+            fragment_ms = (time.perf_counter() - started) * 1000
+            if fragment.status_code != 200:
+                raise RuntimeError(f"{url}: HTTP {fragment.status_code}")
+            if tabs is not None:
+                tabs.setdefault(key, []).append(fragment_ms)
     finally:
         event.remove(Engine, "before_cursor_execute", counter)
     if parts is not None:  # this process's CPU time: less noisy than the wall clock on a loaded machine
-        parts.setdefault("cpu", []).append((time.process_time() - cpu_started) * 1000)
-    return page_ms, total_ms, page_queries, counter.count, counter.access_rows
+        parts.setdefault("cpu", []).append(cpu_ms)
+    return page_ms, total_ms, page_queries, full_queries, counter.access_rows, counter.count - full_queries
 
 
 def percentile(values: list[float], pct: int) -> float:
@@ -301,16 +321,20 @@ def measure(app, ids: dict[str, int], requests: int, warm_up: int) -> dict[str, 
     full_card(client, small)
     pages, fulls = [], []
     parts: dict[str, list[float]] = {}
+    tabs: dict[str, list[float]] = {}
     for n in range(requests):
-        page_ms, full_ms, page_q, full_q, access_rows = full_card(client, big, parts)
+        page_ms, full_ms, page_q, full_q, access_rows, tabs_q = full_card(client, big, parts, tabs)
         pages.append(page_ms)
         fulls.append(full_ms)
         if n % 20 == 0:
             say(f"card {n + 1}/{requests}: page {page_ms:.1f} ms, full {full_ms:.1f} ms")
-    _, _, page_q_small, full_q_small, _ = full_card(client, small)
+    _, _, page_q_small, full_q_small, _, tabs_q_small = full_card(client, small)
     cpu = parts.pop("cpu")
     for url, times in parts.items():
         say(f"  p50 {percentile(times, 50):7.2f} ms  p95 {percentile(times, 95):7.2f} ms  {url}")
+    for key, times in tabs.items():
+        p50, p95 = percentile(times, 50), percentile(times, 95)
+        say(f"  p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  section {key} (on click)")
     result = {
         "p50_ms": round(percentile(fulls, 50), 2),
         "p95_ms": round(percentile(fulls, 95), 2),
@@ -322,6 +346,9 @@ def measure(app, ids: dict[str, int], requests: int, warm_up: int) -> dict[str, 
         "queries_page_small": page_q_small,
         "access_log_rows_per_card": access_rows,
         "cpu_p50_ms": round(percentile(cpu, 50), 2),  # the app's Python time per full card (no waits)
+        "queries_tabs": tabs_q,  # the sections opened on click, all of them: the same for SMALL
+        "queries_tabs_small": tabs_q_small,
+        "tabs_p95_ms": {key: round(percentile(times, 95), 2) for key, times in tabs.items()},
     }
     say(f"BIG (200 positions, 1,000 events, 100 documents), {requests} cards: {result}")
     return result
@@ -368,6 +395,36 @@ def dump_statements(app, ids: dict[str, int]) -> None:  # noqa: ANN001
         say(f"{count:4d} x {text}")
 
 
+def explain_timeline(app, ids: dict[str, int]) -> None:  # noqa: ANN001
+    """EXPLAIN (ANALYZE, BUFFERS) of the card page's timeline statement (the UNION of the events and the
+    registered timeline sources, app/core/timeline.py) for BIG, as the page sends it (text and parameters)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from app.extensions import db
+    from tests.conftest import Personas
+
+    client = Personas(app).client("backoffice")
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, *rest) -> None:  # noqa: ANN001
+        if "UNION ALL" in statement and not seen:
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        client.get(f"/contribuenti/{ids[BIG_CF]}")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    if not seen:
+        say("no timeline UNION statement on the page")
+        return
+    statement, parameters = seen[0]
+    with app.app_context(), db.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
+    say("timeline statement's plan:\n" + "\n".join(plan))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="taxpayers to insert (default 1000000)")
@@ -375,6 +432,7 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help=f"warm-up cards (default {WARM_UP})")
     parser.add_argument("--profile", action="store_true", help="cProfile one page of BIG first")
     parser.add_argument("--statements", action="store_true", help="list one full card's statements")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN the page's timeline")
     args = parser.parse_args()
     if args.n < 2:
         parser.error("--n must be at least 2")
@@ -392,6 +450,8 @@ def main() -> None:
             profile(app, ids)
         if args.statements:
             dump_statements(app, ids)
+        if args.explain:
+            explain_timeline(app, ids)
         result = measure(app, ids, args.requests, args.warm_up)
         with app.app_context():
             db.session.remove()

@@ -1,8 +1,9 @@
 """One access-log row per view of a taxpayer card.
 
-The card page logs its read (`AccessLog` action "card") and hands the sections it loads at once (payments,
-contacts, documents, messages, registry checks: HTMX fragments with `hx-trigger="load"`) a signed token of
-that view, in the `X-Esattoria-Scheda` header (htmx `hx-headers` on the card's body). A section that comes
+The card page logs its read (`AccessLog` action "card") and hands the sections it loads (payments,
+contacts, documents, messages, registry checks, knowledge: HTMX fragments requested when their accordion
+item is first opened, `hx-trigger="click once"`) a signed token of that view, in the `X-Esattoria-Scheda`
+header (htmx `hx-headers` on the card's body). A section that comes
 with a valid token of the same user and taxpayer is part of the logged view and writes no row of its own; a
 section requested any other way (no token, another user or taxpayer, a token older than CARD_VIEW_SECONDS,
 a forged one) logs its own read as before. So every read stays logged, once per card view.

@@ -154,7 +154,39 @@
   });
   document.addEventListener("htmx:afterSettle", function () { fixScrollableTables(); });
 
-  function onReady() { markActiveNav(); fixScrollableTables(); }
+  /* ---- the card's lower sections -----------------------------------------------------
+   * The taxpayer card's lower sections (Contatti, Messaggi, ...) are closed accordion items
+   * whose fragment loads when their header button is first clicked (hx-trigger="click once").
+   * A link to one of them (#contatti from the quick actions, a list or a redirect) opens it
+   * first: the button is clicked (Bootstrap opens the item, htmx loads the fragment), then the
+   * section is scrolled into view once it is shown. */
+  function openCardSection(hash) {
+    if (!hash || hash.length < 2) { return false; }
+    var target = document.getElementById(decodeURIComponent(hash.slice(1)));
+    var item = target && target.closest ? target.closest(".accordion-collapse") : null;
+    if (!item) { return false; }
+    if (!item.classList.contains("show")) {
+      var button = document.querySelector('[data-bs-target="#' + item.id + '"]');
+      if (!button) { return false; }
+      item.addEventListener("shown.bs.collapse", function () { target.scrollIntoView(); }, { once: true });
+      button.click();
+    } else {
+      target.scrollIntoView();
+    }
+    return true;
+  }
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest('a[href^="#"]') : null;
+    if (link && openCardSection(link.getAttribute("href"))) {
+      e.preventDefault();
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", link.getAttribute("href"));
+      }
+    }
+  });
+  window.addEventListener("hashchange", function () { openCardSection(window.location.hash); });
+
+  function onReady() { markActiveNav(); fixScrollableTables(); openCardSection(window.location.hash); }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", onReady);
   } else {

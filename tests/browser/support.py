@@ -57,3 +57,13 @@ def open_from_nav(page: Page, label: str, url: str | Pattern[str]) -> None:
     page.locator("#esa-nav").get_by_role("link", name=label, exact=True).click()
     expect(page).to_have_url(url)
     page.wait_for_load_state()
+
+
+def open_card_section(page: Page, key: str) -> None:
+    """Open one of the taxpayer card's lower sections (a closed accordion item whose fragment loads on the
+    first click of its header: "pagamenti", "contatti", "messaggi", "documenti", "verifiche", "conoscenza"),
+    once the card's scripts are set up (htmx binds the header's click when the page has loaded)."""
+    page.wait_for_load_state()
+    button = page.get_by_test_id(f"card-open-{key}")
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.archive.support import typst_pdf
-from tests.browser.support import login
+from tests.browser.support import login, open_card_section
 from tests.browser.test_accessibility import violations
 from tests.browser.test_carichi_flow import ThreadWorker
 from tests.ocr.pages import CODICE_FISCALE, write_scan
@@ -92,6 +92,7 @@ def test_desk_upload_ocr_link_search_and_card(page: Page, live_app, tmp_path) ->
 
     # the card: the letter in its Documenti section, with the first page's thumbnail
     expect(page.get_by_role("heading", level=1)).to_contain_text("Rossi")
+    open_card_section(page, "documenti")
     section = page.get_by_test_id("card-documents")
     expect(section).to_contain_text(protocol)
     row = section.locator("tr").filter(has_text=protocol)

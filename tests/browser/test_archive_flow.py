@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.archive.support import debtor_of, grouped, typst_pdf
-from tests.browser.support import login, open_from_nav
+from tests.browser.support import login, open_card_section, open_from_nav
 from tests.browser.test_accessibility import violations
 from tests.browser.test_carichi_flow import ThreadWorker
 
@@ -102,6 +102,7 @@ def test_upload_read_confirm_and_see_it_on_the_card(page: Page, live_app, tmp_pa
         "search-document-card"
     ).first.click()
     expect(page).to_have_url(re.compile(rf"/contribuenti/{debtor.taxpayer_id}(\?.*)?$"))
+    open_card_section(page, "documenti")
     section = page.get_by_test_id("card-documents")
     expect(section).to_contain_text(protocol)
     expect(page.locator(".esa-timeline")).to_contain_text("Documento collegato")

@@ -9,8 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.core.timeline import group_of
 from app.demo.seed import MARIO_ROSSI_CF
-from tests.browser.support import login
+from tests.browser.support import login, open_card_section
 from tests.browser.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -35,6 +36,7 @@ def test_quick_actions_and_the_timeline_filter_on_the_card(page: Page, live_app)
     page.goto(f"/contribuenti/{mario}")
     page.get_by_test_id("card-positions").wait_for()
     page.locator("#plan-panel form").wait_for()
+    open_card_section(page, "documenti")
     page.get_by_test_id("card-documents-section").locator("h2").wait_for()
 
     serious = [v for v in violations(page) if v[1] in ("serious", "critical")]
@@ -43,20 +45,25 @@ def test_quick_actions_and_the_timeline_filter_on_the_card(page: Page, live_app)
     bar = page.get_by_test_id("quick-actions")
     for name in ("Carica documento", "Simula rateazione", "Stampa estratto conto (PDF)"):
         expect(bar.get_by_text(name, exact=True)).to_be_visible()
+    # a quick action to a closed section opens it (and loads it) first
+    bar.get_by_text("Invia messaggio", exact=True).click()
+    expect(page.get_by_test_id("card-open-messaggi")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#messaggi").get_by_test_id("message-send-form")).to_be_visible()
 
     # the timeline by group, with no page reload
     page.evaluate("window.__sameDocument = true")
     timeline = page.get_by_test_id("card-timeline")
     timeline.locator('[data-timeline-group="posizioni"]').click()
-    expect(page.get_by_test_id("card-timeline").locator('[data-timeline-group="posizioni"]')).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    expect(
+        page.get_by_test_id("card-timeline").locator('[data-timeline-group="posizioni"]')
+    ).to_have_attribute("aria-pressed", "true")
     kinds = page.locator("[data-event-kind]").evaluate_all("items => items.map(i => i.dataset.eventKind)")
-    assert kinds and all(k.startswith("position.") for k in kinds), kinds
+    # the positions' group: their own events and the slices' registered with it (escalation, plans, ...)
+    assert kinds and all(group_of(k) == "posizioni" for k in kinds), kinds
     page.get_by_test_id("card-timeline").locator('[data-timeline-group="pagamenti"]').click()
-    expect(page.get_by_test_id("card-timeline").locator('[data-timeline-group="pagamenti"]')).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    expect(
+        page.get_by_test_id("card-timeline").locator('[data-timeline-group="pagamenti"]')
+    ).to_have_attribute("aria-pressed", "true")
     kinds = page.locator("[data-event-kind]").evaluate_all("items => items.map(i => i.dataset.eventKind)")
     assert all(k.startswith("payment.") for k in kinds), kinds
     page.get_by_test_id("card-timeline").locator('[data-timeline-group="tutti"]').click()

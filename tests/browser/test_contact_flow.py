@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import MARIO_ROSSI_CF
-from tests.browser.support import login
+from tests.browser.support import login, open_card_section
 from tests.browser.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -37,6 +37,7 @@ def test_agent_finds_by_phone_registers_a_call_and_sees_it_everywhere(page: Page
     expect(page.get_by_text("per numero di telefono")).to_be_visible()
     results.get_by_role("link", name=MARIO_ROSSI_CF).click()
 
+    open_card_section(page, "contatti")
     section = page.locator("#contatti")
     expect(section.get_by_test_id("contact-form")).to_be_attached()
     page.evaluate("() => { window.__esaSamePage = true; }")  # gone if the page reloads

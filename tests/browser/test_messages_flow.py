@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import MARIO_ROSSI_CF
-from tests.browser.support import login
+from tests.browser.support import login, open_card_section
 from tests.browser.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -22,6 +22,7 @@ def test_refused_send_preview_list_and_templates(page: Page, live_app) -> None:
     login(page, live_app, "admin")
     page.goto(f"/contribuenti/?q={MARIO_ROSSI_CF}")
     page.get_by_test_id("search-results").get_by_role("link", name=MARIO_ROSSI_CF).click()
+    open_card_section(page, "messaggi")
     section = page.locator("#messaggi")
     form = section.get_by_test_id("message-send-form")
     form.wait_for()
@@ -42,7 +43,8 @@ def test_refused_send_preview_list_and_templates(page: Page, live_app) -> None:
     form.get_by_label("Canale").select_option(label="SMS")
     form.get_by_role("button", name="Invia messaggio").click()
     expect(section.get_by_test_id("message-outcome")).to_have_text(
-        "Messaggio non inviato: Il contribuente non ha dato il consenso agli SMS.")
+        "Messaggio non inviato: Il contribuente non ha dato il consenso agli SMS."
+    )
     expect(section.get_by_test_id("card-messages")).to_contain_text("Non inviato")
     assert page.evaluate("window.__sameDocument") is True  # HTMX: no page reload
 

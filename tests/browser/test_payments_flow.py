@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import login
+from tests.browser.support import login, open_card_section
 from tests.browser.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -81,6 +81,7 @@ def test_review_queue_confirm_and_reject(page: Page, live_app) -> None:
     expect(page.get_by_test_id("refund-rows")).to_contain_text("PW-2")
 
     page.goto(f"/contribuenti/{taxpayer_id}")
+    open_card_section(page, "pagamenti")
     card_payments = page.get_by_test_id("card-payments")
     expect(card_payments).to_contain_text("PW-1")
     expect(card_payments).to_contain_text(a.external_id)

@@ -1,5 +1,6 @@
-"""One access-log row per card view (app/core/card_view.py): the sections the card loads at once carry the
-token of its logged view and write no row; asked any other way they log their own read."""
+"""One access-log row per card view (app/core/card_view.py): the sections the card loads (at once, or when
+their accordion item is opened) carry the token of its logged view and write no row; asked any other way
+they log their own read."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from app.demo.seed import MARIO_ROSSI_CF
 from tests.test_access import taxpayer_id
 
-LOAD = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="load"')
+LOAD = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="(?:load|click once)"')  # at once, or when opened
 HEADERS = re.compile(r"hx-headers='([^']+)'")
 
 
