@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import widgets
+
+
+_OPTION = '<option value="{}">{}</option>'
+_SELECTED = '<option selected value="{}">{}</option>'
 
 
 class Select(widgets.Select):
@@ -18,6 +22,6 @@ class Select(widgets.Select):
         if kwargs or choice.render_kw:
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
-        selected = "selected " if choice.selected else ""
-        label = escape(choice.label or choice.value)
-        return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')
+        # Markup.format escapes every argument (the label and the value come from the database)
+        template = _SELECTED if choice.selected else _OPTION
+        return Markup(template).format(value, choice.label or choice.value)
