@@ -7,7 +7,6 @@ from typing import Any
 from markupsafe import Markup
 from wtforms import widgets
 
-
 _OPTION = '<option value="{}">{}</option>'
 _SELECTED = '<option selected value="{}">{}</option>'
 
