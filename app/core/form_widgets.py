@@ -23,4 +23,4 @@ class Select(widgets.Select):
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         # Markup.format escapes every argument (the label and the value come from the database)
         template = _SELECTED if choice.selected else _OPTION
-        return Markup(template).format(value, choice.label or choice.value)
+        return Markup(template).format(value, choice.label or choice.value)  # nosec B704: constant template, format() escapes
