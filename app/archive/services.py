@@ -167,6 +167,17 @@ def document_type(session: Session, ente_id: int, code: str | None) -> DocumentT
     return found
 
 
+def ensure_document_type(session: Session, code: str, *, label: str, source: str) -> None:
+    """The national document type `code` (no retention limit), added when missing: the types that other slices
+    file documents under (an issued act, a postal letter)."""
+    exists = session.scalar(
+        sa.select(DocumentType.id).where(DocumentType.code == code, DocumentType.ente_id.is_(None))
+    )
+    if exists is None:
+        session.add(DocumentType(code=code, label=label, retention_years=None, source=source))
+        session.flush()
+
+
 def document_types(session: Session, ente_ids: Sequence[int]) -> list[DocumentType]:
     return list(
         session.scalars(

@@ -105,21 +105,14 @@ def ensure_term_parameters(session: Session) -> int:
 
 
 def ensure_document_type(session: Session) -> None:
-    from app.archive.models import DocumentType
+    from app.archive.services import ensure_document_type as ensure_type
 
-    exists = session.scalar(
-        sa.select(DocumentType.id).where(DocumentType.code == DOCUMENT_TYPE, DocumentType.ente_id.is_(None))
+    ensure_type(
+        session,
+        DOCUMENT_TYPE,
+        label="Atto emesso",
+        source="art. 2220 c.c.; D.P.R. 445/2000, art. 53 (registro di protocollo)",
     )
-    if exists is None:
-        session.add(
-            DocumentType(
-                code=DOCUMENT_TYPE,
-                label="Atto emesso",
-                retention_years=None,
-                source="art. 2220 c.c.; D.P.R. 445/2000, art. 53 (registro di protocollo)",
-            )
-        )
-        session.flush()
 
 
 def ensure_default_templates(session: Session, ente: Ente, *, on: dt.date | None = None) -> int:

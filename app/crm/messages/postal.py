@@ -52,23 +52,14 @@ def address_refusal(taxpayer: Taxpayer) -> str | None:
 
 
 def ensure_document_type(session: Session) -> None:
-    import sqlalchemy as sa
+    from app.archive.services import ensure_document_type as ensure_type
 
-    from app.archive.models import DocumentType
-
-    exists = session.scalar(
-        sa.select(DocumentType.id).where(DocumentType.code == DOCUMENT_TYPE, DocumentType.ente_id.is_(None))
+    ensure_type(
+        session,
+        DOCUMENT_TYPE,
+        label="Comunicazione inviata per posta",
+        source="D.P.R. 445/2000, art. 53 (registro di protocollo)",
     )
-    if exists is None:
-        session.add(
-            DocumentType(
-                code=DOCUMENT_TYPE,
-                label="Comunicazione inviata per posta",
-                retention_years=None,
-                source="D.P.R. 445/2000, art. 53 (registro di protocollo)",
-            )
-        )
-        session.flush()
 
 
 def letter_data(
