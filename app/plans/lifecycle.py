@@ -64,10 +64,38 @@ def check_approver(
     return True
 
 
-def _cents(text: str) -> int:
+def add_installment(
+    session: Session, plan: Plan, row: dict[str, Any], *, number: int, carrier_id: int, on: dt.date
+) -> PlanInstallment:
+    """One installment of the engine's schedule (`row`: due, capital, interest, amount) added to the plan,
+    with its own pagoPA codice avviso (item kind `rata`) on the plan's carrier position: at approval and at a
+    proroga."""
+    from app.payments.notices import issue_notice_number
     from app.positions.amounts import cents_of
 
-    return cents_of(text)
+    amount = cents_of(row["amount"])
+    notice = issue_notice_number(
+        session,
+        ente_id=plan.ente_id,
+        amount_cents=amount,
+        issued_on=on,
+        item_kind="rata",
+        item_ref=f"piano {plan.id} rata {number}",
+        position_id=carrier_id,
+    )
+    installment = PlanInstallment(
+        number=number,
+        due_date=dt.date.fromisoformat(row["due"]),
+        capital_cents=cents_of(row["capital"]),
+        interest_cents=cents_of(row["interest"]),
+        amount_cents=amount,
+        notice_id=notice.id,
+        notice_number=notice.notice_number,
+        paid_cents=0,
+        status="da_pagare",
+    )
+    plan.installments.append(installment)
+    return installment
 
 
 def start_plan(
@@ -75,7 +103,7 @@ def start_plan(
 ) -> tuple[Plan, str | None]:
     """The plan of an approved request (see the module's docstring). Returns it and, when the act could not
     be issued (no template, ...), the reason (the plan stands; the act can be issued later)."""
-    from app.payments.notices import issue_notice_number
+    from app.positions.amounts import cents_of
 
     links = list(request.positions)
     for link in links:
@@ -92,7 +120,7 @@ def start_plan(
         taxpayer_id=request.taxpayer_id,
         request_id=request.id,
         regime=str(request.schedule.get("regime") or links[0].position.entrata.installment_regime),
-        amount_cents=sum(_cents(r["amount"]) for r in rows),
+        amount_cents=sum(cents_of(r["amount"]) for r in rows),
         first_due=request.first_due,
         approved_date=on,
         approved_by_label=actor.label,
@@ -106,31 +134,8 @@ def start_plan(
     )
     session.add(plan)
     session.flush()
-    carrier = links[0].position
     for row in rows:
-        amount = _cents(row["amount"])
-        notice = issue_notice_number(
-            session,
-            ente_id=plan.ente_id,
-            amount_cents=amount,
-            issued_on=on,
-            item_kind="rata",
-            item_ref=f"piano {plan.id} rata {int(row['n'])}",
-            position_id=carrier.id,
-        )
-        plan.installments.append(
-            PlanInstallment(
-                number=int(row["n"]),
-                due_date=dt.date.fromisoformat(row["due"]),
-                capital_cents=_cents(row["capital"]),
-                interest_cents=_cents(row["interest"]),
-                amount_cents=amount,
-                notice_id=notice.id,
-                notice_number=notice.notice_number,
-                paid_cents=0,
-                status="da_pagare",
-            )
-        )
+        add_installment(session, plan, row, number=int(row["n"]), carrier_id=links[0].position_id, on=on)
     session.flush()
     fix_at_approval(session, plan, request, actor, on)  # the plan's figures become ledger movements
     for link in links:

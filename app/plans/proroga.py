@@ -25,7 +25,7 @@ from app.engine.money import format_cents
 from app.enti.queries import in_force, parameter_rows
 from app.plans.allocation import sync_plan
 from app.plans.fixing import book_plan_interest
-from app.plans.lifecycle import approval_setting
+from app.plans.lifecycle import add_installment, approval_setting
 from app.plans.models import Plan, PlanInstallment
 from app.plans.rates import rateation_rate
 from app.reports.formatting import format_date_it, format_eur
@@ -99,7 +99,6 @@ def extend_plan(
     """The proroga of `plan` (read through the scoping helper) over `installments` new installments from
     `first_due` (default: the plan's next monthly due date after `on`). Returns the new installments."""
     from app.payments.models import NoticeNumber
-    from app.payments.notices import issue_notice_number
     from app.positions.quotes import engine_inputs
 
     if plan is None:
@@ -157,8 +156,6 @@ def extend_plan(
         raise ProrogaRefused(
             f"Proroga non concessa: {exc.message_it} ({RULE})", exc.extra.get("allowed")
         ) from None
-    from app.positions.amounts import cents_of
-
     for inst in replaced:
         inst.status = "sostituita"
     cancelled = [i.notice_id for i in replaced if i.notice_id is not None]
@@ -167,32 +164,10 @@ def extend_plan(
             notice.cancelled_date = on
     last = max(i.number for i in plan.installments)
     carrier = plan.positions[0].position_id
-    new: list[PlanInstallment] = []
-    for row in schedule["installments"]:
-        number = last + int(row["n"])
-        amount = cents_of(row["amount"])
-        notice = issue_notice_number(
-            session,
-            ente_id=plan.ente_id,
-            amount_cents=amount,
-            issued_on=on,
-            item_kind="rata",
-            item_ref=f"piano {plan.id} rata {number}",
-            position_id=carrier,
-        )
-        inst = PlanInstallment(
-            number=number,
-            due_date=dt.date.fromisoformat(row["due"]),
-            capital_cents=cents_of(row["capital"]),
-            interest_cents=cents_of(row["interest"]),
-            amount_cents=amount,
-            notice_id=notice.id,
-            notice_number=notice.notice_number,
-            paid_cents=0,
-            status="da_pagare",
-        )
-        plan.installments.append(inst)
-        new.append(inst)
+    new = [
+        add_installment(session, plan, row, number=last + int(row["n"]), carrier_id=carrier, on=on)
+        for row in schedule["installments"]
+    ]
     plan.proroga_date = on
     plan.proroga_reason = reason[:600]
     plan.proroga_by_label = actor.label[:120]
