@@ -75,6 +75,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     # idle timeout: a session with no request for this long has ended (checked on the server, every request)
     PERMANENT_SESSION_LIFETIME = env_int("SESSION_MINUTES", 30) * 60
+    # the cookie goes back only when the session changed (the idle stamp moves once a minute: see security.py)
+    SESSION_REFRESH_EACH_REQUEST = False
     # absolute lifetime: hours after the login when a session ends however busy it is
     SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token

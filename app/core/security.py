@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from app.auth.models import User
 
 # What a login session carries besides Flask-Login's keys (all times are epoch seconds, UTC).
+# The idle stamp moves at most once a minute: a request that changes nothing in the session sends no cookie
+# back (SESSION_REFRESH_EACH_REQUEST off), so a fragment or an icon fetched while a form posts cannot answer
+# with the older cookie and overwrite the one carrying the form's message.
+SEEN_STEP_SECONDS = 60
 SESSION_GENERATION = "_gen"  # the user's session generation at login: a bump ends every older session
 SESSION_AUTH_AT = "_auth_at"  # when the password (and second factor) were given: the absolute lifetime
 SESSION_SEEN_AT = "_seen_at"  # the last request: the idle timeout
@@ -141,12 +145,16 @@ def register(app: Flask) -> None:
         ):
             session.clear()
             return None
-        session[SESSION_SEEN_AT] = int(now.timestamp())
+        stamp = int(now.timestamp())
+        if stamp - int(session.get(SESSION_SEEN_AT, 0)) >= SEEN_STEP_SECONDS:
+            session[SESSION_SEEN_AT] = stamp
         return user
 
     @app.before_request
     def identify() -> None:
         g.api_token = None
+        if request.endpoint == "static":
+            return  # a stylesheet or an icon is not activity: it loads no user, renews no session
         header = request.headers.get("Authorization", "")
         if request.path.startswith("/api/") and header.startswith("Bearer "):
             token = db.session.scalars(

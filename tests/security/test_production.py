@@ -194,3 +194,16 @@ def test_the_idle_timeout_ends_a_session_left_alone(prod: Flask, clock: Clock) -
     clock.advance(seconds=idle.total_seconds() + 1)
     assert ended(client.get("/posizioni/"))
     assert ended(replay(prod, copied).get("/posizioni/"))  # an older copy of the cookie is older still
+
+
+def test_a_request_that_changes_nothing_sends_no_cookie_back(prod: Flask, clock: Clock) -> None:
+    """A stylesheet or a fragment fetched while a form posts must not answer with the older cookie: it would
+    overwrite the one carrying the form's flash message (seen as a lost "scrivi il motivo" in the browser)."""
+    client = https_client(prod)
+    enrol(client, "backoffice")
+    assert client.get("/static/js/app.js").status_code == 200
+    assert "Set-Cookie" not in client.get("/static/js/app.js").headers  # a static file: no session at all
+    assert "Set-Cookie" not in client.get("/posizioni/").headers  # within the minute: nothing changed
+    clock.advance(seconds=61)
+    assert "Set-Cookie" in client.get("/posizioni/").headers  # the idle stamp moved: the cookie goes back
+    assert "Set-Cookie" not in client.get("/posizioni/").headers
