@@ -57,6 +57,13 @@ ACT_TYPES: list[dict[str, Any]] = [
      "attachments": [],
      "operation": None, "target_state": None, "interrupts_prescription": False,
      "term_parameter": None, "with_payment": False},
+    # issued with the proroga of a plan (app/plans/proroga.py): the new installments, one notice page
+    # each; the position is already in rateazione, its notification moves nothing
+    {"code": "accoglimento_proroga", "name": "Comunicazione di accoglimento della proroga della rateazione",
+     "legal_basis": f"{_L160}, c. 797",
+     "attachments": [_PAGOPA, "Piano di ammortamento aggiornato"],
+     "operation": None, "target_state": None, "interrupts_prescription": False,
+     "term_parameter": None, "with_payment": True},
 ]
 TYPE_CODES = tuple(t["code"] for t in ACT_TYPES)
 
@@ -148,5 +155,12 @@ decaduto dal beneficio della rateazione: il residuo sotto indicato è dovuto in 
 """ + _END,
     "sgravio": _INTRO + """
 Si comunica che la posizione sotto indicata è stata sgravata: nulla è più dovuto per essa.
+""" + _END,
+    "accoglimento_proroga": _INTRO + """
+Si comunica che il #d.plan.proroga_date è stata accolta la proroga del piano di rateazione n. #d.plan.id ai
+sensi della #d.act.legal_basis.
+Le rate n. #d.plan.replaced non ancora pagate sono sostituite dalle #d.plan.installments nuove rate sotto
+indicate; gli avvisi di pagamento delle rate sostituite sono annullati e non vanno più pagati. Le nuove rate
+vanno pagate alle scadenze indicate negli avvisi di pagamento allegati.
 """ + _END,
 }

@@ -53,6 +53,11 @@ REFUSED_STATES = {
 }
 
 
+# `d.plan` of the acts of a plan (app/plans/lifecycle.py `issue_plan_act`): its number, how many installments
+# the act carries, the date of the proroga and the numbers of the installments it replaced (Italian formats)
+PLAN_FIELDS = ("id", "installments", "proroga_date", "replaced")
+
+
 class ActRefused(DomainError):
     """The act cannot be issued; `message` says why, in Italian."""
 
@@ -115,13 +120,23 @@ def ensure_document_type(session: Session) -> None:
     )
 
 
-def ensure_default_templates(session: Session, ente: Ente, *, on: dt.date | None = None) -> int:
+def ensure_default_templates(
+    session: Session, ente: Ente, *, on: dt.date | None = None, new_types: frozenset[str] = frozenset()
+) -> int:
     """The default template of every act type for the ente (all entrate), once: only when the ente has no
-    template at all (an ente that removed a type's template is refused that type: no template, no act)."""
+    template at all (an ente that removed a type's template is refused that type: no template, no act).
+    `new_types`: codes of types the catalog has just added (`ensure_act_types`), whose default template an
+    ente that has templates already receives too (none can have removed a type that did not exist)."""
+    query = sa.select(ActType).order_by(ActType.sort_order)
     if session.scalar(sa.select(ActTemplate.id).where(ActTemplate.ente_id == ente.id).limit(1)) is not None:
-        return 0
+        if not new_types:
+            return 0
+        query = query.where(
+            ActType.code.in_(sorted(new_types)),
+            ~sa.exists().where(ActTemplate.ente_id == ente.id, ActTemplate.act_type_id == ActType.id),
+        )
     added = 0
-    for act_type in session.scalars(sa.select(ActType).order_by(ActType.sort_order)):
+    for act_type in session.scalars(query):
         session.add(
             ActTemplate(
                 ente_id=ente.id,
@@ -140,12 +155,15 @@ def ensure_default_templates(session: Session, ente: Ente, *, on: dt.date | None
 
 
 def ensure_defaults(session: Session) -> None:
-    """Act types, terms, the archive's document type and every ente's default templates (idempotent)."""
+    """Act types, terms, the archive's document type and every ente's default templates (idempotent); a type
+    new to the catalog gets its default template at every ente that has templates already."""
+    known = frozenset(session.scalars(sa.select(ActType.code)))
     ensure_act_types(session)
+    new_types = frozenset(catalog.TYPE_CODES) - known if known else frozenset()
     ensure_term_parameters(session)
     ensure_document_type(session)
     for ente in session.scalars(sa.select(Ente).order_by(Ente.id)):
-        ensure_default_templates(session, ente)
+        ensure_default_templates(session, ente, new_types=new_types)
 
 
 # --- templates -------------------------------------------------------------------------------------------
@@ -318,9 +336,11 @@ def act_data(
     term: int | None,
     signature: dict[str, str],
     installments: list[dict[str, Any]] | None = None,
+    plan: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The JSON the Typst template reads (`d`). `installments` (a plan's acts: number, cents, due, label):
-    one notice each instead of the position's one."""
+    one notice each instead of the position's one; `plan` (a plan's acts, `PLAN_FIELDS`): the plan's facts the
+    text may quote (`d.plan`, empty strings for an act of no plan)."""
     due_text = f"entro {term} giorni dalla notifica" if term else ""
     notices = []
     description = f"{act_type.name} · {entrata.name} {position.year} · posizione {position.external_id}"
@@ -397,6 +417,7 @@ def act_data(
         },
         "notices": notices,
         "signature": signature,
+        "plan": {key: str((plan or {}).get(key) or "") for key in PLAN_FIELDS},
     }
 
 
@@ -433,6 +454,7 @@ def sample_data(act_type: ActType) -> dict[str, Any]:
         total_cents=26234,
         term=60,
         signature={"name": "", "role": "Il Funzionario responsabile", "note": catalog.FIRMA_NOTE},
+        plan={"id": "12", "installments": "8", "proroga_date": "15/11/2026", "replaced": "4, 5, 6"},
     )
 
 
@@ -563,11 +585,12 @@ def issue_act(
     protocol: str | None = None,
     cache: dict[Any, Any] | None = None,
     installments: list[dict[str, Any]] | None = None,
+    plan: dict[str, str] | None = None,
 ) -> Issued:
     """Issue one act (see the module's docstring). ActRefused when a pre-check fails (nothing kept).
     `protocol`: a number already taken from the register (campaigns); `cache`: per-batch memo of the
     parameters read (terms, minimum, signatory); `installments`: a plan's notices, one page each (app/plans),
-    the first one's number recorded as the act's."""
+    the first one's number recorded as the act's; `plan`: the plan's facts its text may quote (`act_data`)."""
     prepared = prepared or check_position(session, position, act_type, on, cache=cache)
     ente: Ente = position.ente
     taxpayer: Taxpayer = position.taxpayer
@@ -596,6 +619,7 @@ def issue_act(
         term=prepared.term,
         signature=_memo(cache, ("firma", ente.id, on), lambda: signatory(session, ente, on)),
         installments=installments,
+        plan=plan,
     )
     try:
         rendered = rendering.render(prepared.template.source, data)
