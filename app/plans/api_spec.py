@@ -29,6 +29,11 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "decadenza_date": {**_DATE, "nullable": True},
             "residual": {**_MONEY, "nullable": True},
             "proroga_date": {**_DATE, "nullable": True},
+            "proroga_act_id": {
+                "type": "integer",
+                "nullable": True,
+                "description": "L'atto di accoglimento della proroga (un avviso pagoPA per nuova rata)",
+            },
             "annulled_date": {**_DATE, "nullable": True},
             "installments": {
                 "type": "array",
@@ -127,8 +132,31 @@ OPENAPI_PATHS: dict[str, Any] = {
             },
             "responses": {
                 "200": {
-                    "description": "Il piano prorogato",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Plan"}}},
+                    "description": "Il piano prorogato, con l'atto di accoglimento della proroga "
+                    "(`proroga_act_id`) o il motivo per cui non è stato emesso (`act_error`: la "
+                    "proroga resta)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "allOf": [
+                                    {"$ref": "#/components/schemas/Plan"},
+                                    {
+                                        "type": "object",
+                                        "required": ["act_error"],
+                                        "properties": {
+                                            "act_error": {
+                                                "type": "string",
+                                                "nullable": True,
+                                                "description": "Perché la comunicazione di accoglimento "
+                                                "della proroga non è stata emessa (es. nessun modello); "
+                                                "null se emessa",
+                                            }
+                                        },
+                                    },
+                                ]
+                            }
+                        }
+                    },
                 },
                 **_AUTH_ERRORS,
                 "404": {"description": "Piano inesistente o di un altro ente", "content": _ERROR},

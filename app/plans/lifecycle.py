@@ -175,6 +175,17 @@ def installment_notices(installments: list[PlanInstallment]) -> list[dict[str, A
     ]
 
 
+def plan_facts(plan: Plan, items: list[PlanInstallment]) -> dict[str, str]:
+    """What a plan's act may quote of it (`d.plan`, app/atti/services.py `PLAN_FIELDS`)."""
+    replaced = [str(i.number) for i in plan.installments if i.status == "sostituita"]
+    return {
+        "id": str(plan.id),
+        "installments": str(len(items)),
+        "proroga_date": format_date_it(plan.proroga_date) if plan.proroga_date else "",
+        "replaced": ", ".join(replaced),
+    }
+
+
 def issue_plan_act(
     session: Session,
     plan: Plan,
@@ -186,8 +197,9 @@ def issue_plan_act(
     installments: list[PlanInstallment] | None = None,
 ) -> tuple[Any, str | None]:
     """A plan's act on its first position, with one pagoPA notice per installment (all of them, or
-    `installments`): the accoglimento, the sollecito of the unpaid ones. Returns (act, None) or (None, the
-    reason it was refused)."""
+    `installments`): the accoglimento, the sollecito of the unpaid ones, the accoglimento of the proroga (the
+    new ones). Its text may quote the plan (`plan_facts`). Returns (act, None) or (None, the reason it was
+    refused)."""
     from app.atti.services import ActRefused, Prepared, act_type_by_code, issue_act, template_in_force
 
     items = installments if installments is not None else list(plan.installments)
@@ -223,6 +235,7 @@ def issue_plan_act(
                 file_store=file_store,
                 prepared=prepared,
                 installments=installment_notices(items),
+                plan=plan_facts(plan, items),
             )
     except ActRefused as exc:
         return None, exc.message

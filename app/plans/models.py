@@ -129,6 +129,8 @@ class Plan(CreatedMixin, Base):
     proroga_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     proroga_reason: Mapped[str | None] = mapped_column(sa.String(600))
     proroga_by_label: Mapped[str | None] = mapped_column(sa.String(120))
+    # its act, the comunicazione di accoglimento della proroga (None: not issued, the proroga stands)
+    proroga_act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("acts.id"))
     # the annulment before any payment (the amounts the approval fixed are reversed)
     annulled_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     annulled_reason: Mapped[str | None] = mapped_column(sa.String(600))
@@ -142,6 +144,7 @@ class Plan(CreatedMixin, Base):
     request: Mapped[PlanRequest] = relationship()
     ente = relationship("Ente")
     taxpayer = relationship("Taxpayer")
+    proroga_act = relationship("Act", foreign_keys=[proroga_act_id])
 
     __table_args__ = (
         sa.CheckConstraint("status IN ('attivo','decaduto','estinto','annullato')", name="status"),

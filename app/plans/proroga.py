@@ -8,11 +8,16 @@ The installments not paid in full are replaced (state `sostituita`, kept for the
 after the last, each with a new pagoPA notice number; the replaced ones' notices are cancelled
 (`NoticeNumber.cancelled_date`). A part already paid of a replaced installment is carried to the first new one
 (allocation recomputes from the payments: `app.plans.allocation`). Allowed to the roles that approve plans
-(`lifecycle.approval_setting`). An event `plan.extended` on each position. Never commits."""
+(`lifecycle.approval_setting`). The act "comunicazione di accoglimento della proroga della rateazione"
+(`accoglimento_proroga`) is issued with one notice page per new installment when a file store is given, as the
+approval's accoglimento is; when it is refused (no template...) the proroga stands and the reason is returned.
+An event `plan.extended` on each position, naming the act. Never commits."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -25,13 +30,24 @@ from app.engine.money import format_cents
 from app.enti.queries import in_force, parameter_rows
 from app.plans.allocation import sync_plan
 from app.plans.fixing import book_plan_interest
-from app.plans.lifecycle import add_installment, approval_setting
+from app.plans.lifecycle import add_installment, approval_setting, issue_plan_act
 from app.plans.models import Plan, PlanInstallment
 from app.plans.rates import rateation_rate
 from app.reports.formatting import format_date_it, format_eur
 
 PROROGA_PARAMETER = "proroga_rateazione_l160"
 RULE = "L. 160/2019, art. 1, c. 797"
+ACT_CODE = "accoglimento_proroga"
+
+
+@dataclass(slots=True)
+class Extension:
+    """A granted proroga: the new installments and its act (None with `act_error` the reason it was refused,
+    or with neither when no file store was given)."""
+
+    installments: list[PlanInstallment]
+    act: Any = None
+    act_error: str | None = None
 
 
 class ProrogaRefused(DomainError):
@@ -95,9 +111,11 @@ def extend_plan(
     reason: str,
     on: dt.date,
     first_due: dt.date | None = None,
-) -> list[PlanInstallment]:
+    file_store: str | None = None,
+) -> Extension:
     """The proroga of `plan` (read through the scoping helper) over `installments` new installments from
-    `first_due` (default: the plan's next monthly due date after `on`). Returns the new installments."""
+    `first_due` (default: the plan's next monthly due date after `on`), and its act when `file_store` is
+    given. Returns the new installments and the act (or the reason it was not issued)."""
     from app.payments.models import NoticeNumber
     from app.positions.quotes import engine_inputs
 
@@ -179,11 +197,19 @@ def extend_plan(
         book_plan_interest(session, plan, actor, on, added, what)
     session.flush()
     sync_plan(session, plan, actor)
+    act, act_error = None, None
+    if file_store:  # after the new installments exist: one notice page each, the cancelled ones left out
+        act, act_error = issue_plan_act(
+            session, plan, ACT_CODE, on, actor, file_store=file_store, installments=new
+        )
+        plan.proroga_act_id = act.id if act else None
     summary = (
         f"Piano rateale n. {plan.id} prorogato ({RULE}): residuo {format_eur(residual)} in {installments} "
         "rate dal "
         f"{format_date_it(start)} (rate sostituite n. {', '.join(str(i.number) for i in replaced)}, avvisi "
-        f"annullati); motivo: {reason}"
+        f"annullati)"
+        + (f"; comunicazione prot. {act.protocol}" if act else "")
+        + f"; motivo: {reason}"
     )[:500]
     for link in plan.positions:
         record_event(
@@ -200,6 +226,8 @@ def extend_plan(
                 "new": [i.number for i in new],
                 "residual_cents": residual,
                 "cancelled_notices": [i.notice_number for i in replaced if i.notice_number],
+                "act": act.id if act else None,
+                "act_error": act_error,
             },
         )
-    return new
+    return Extension(new, act, act_error)

@@ -103,6 +103,7 @@ def plan_json(plan: Any) -> dict[str, Any]:
         "decadenza_date": plan.decadenza_date.isoformat() if plan.decadenza_date else None,
         "residual": format_cents(plan.residual_cents) if plan.residual_cents is not None else None,
         "proroga_date": plan.proroga_date.isoformat() if plan.proroga_date else None,
+        "proroga_act_id": plan.proroga_act_id,
         "annulled_date": plan.annulled_date.isoformat() if plan.annulled_date else None,
         "installments": [
             {

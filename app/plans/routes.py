@@ -120,7 +120,7 @@ def plan_proroga(plan_id: int) -> Any:
     form = ProrogaForm()
     if form.validate_on_submit():
         try:
-            new = extend_plan(
+            extension = extend_plan(
                 db.session,
                 current_principal(),
                 current_actor(),
@@ -129,13 +129,20 @@ def plan_proroga(plan_id: int) -> Any:
                 reason=form.reason.data,
                 on=services.today(),
                 first_due=form.first_due.data,
+                file_store=current_app.config["FILE_STORE"],
             )
         except DomainError as exc:
             db.session.rollback()
             form.installments.errors = [exc.message]
         else:
             db.session.commit()
-            flash(f"Piano n. {plan_id} prorogato: {len(new)} nuove rate con i loro codici avviso.", "success")
+            count = len(extension.installments)
+            flash(f"Piano n. {plan_id} prorogato: {count} nuove rate con i loro codici avviso.", "success")
+            if extension.act_error:
+                flash(
+                    f"Comunicazione di accoglimento della proroga non emessa: {extension.act_error}",
+                    "warning",
+                )
             return redirect(url_for("plans.plan_detail", plan_id=plan_id), 303)
     return _plan_page(plan_id, form, AnnulForm(formdata=None)), 422
 

@@ -1,6 +1,7 @@
 """The proroga (L. 160/2019 c. 797): granted once, the residual over more installments within the band of the
 regime and the cap of the parameter row, new notice numbers, the old ones cancelled; refused a second time,
-after a decadenza and beyond the cap, each refusal naming the rule. The API and the plan page's form."""
+after a decadenza and beyond the cap, each refusal naming the rule. Its act (accoglimento della proroga) with
+one notice per new installment, or the reason it was not issued. The API and the plan page's form."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from flask import Flask
 
 from app.core.audit import Actor
 from app.extensions import db
+from tests.atti.conftest import pdf_qr_codes, pdf_text
 from tests.conftest import csrf_token
-from tests.plans.support import APPROVED_ON, events, office, plan_position, submit
+from tests.plans.support import APPROVED_ON, act_pdf, events, office, plan_position, submit
 
 ON = dt.date(2026, 2, 15)
 
@@ -49,9 +51,11 @@ def test_a_proroga_is_granted_once_with_new_notices_and_the_old_ones_cancelled(s
     old = list(plan.installments)
     due_before = amount_due(session, position, ON).total_cents
     assert due_before == plan.unpaid_cents
-    new = extend_plan(
+    extension = extend_plan(
         session, principal, actor, plan, installments=8, reason="perdita del lavoro documentata", on=ON
     )
+    new = extension.installments
+    assert extension.act is None and extension.act_error is None  # no file store: no act
     assert [i.number for i in new] == list(range(6, 14))
     assert new[0].due_date == dt.date(2026, 2, 28) and new[-1].due_date == dt.date(2026, 9, 28)
     assert {i.status for i in old} == {"sostituita"}
@@ -125,10 +129,102 @@ def test_a_proroga_is_refused_after_the_decadenza_and_beyond_the_cap(session) ->
         lambda: extend_plan(session, principal, actor, plan, installments=60, reason="x", on=ON), "c. 797"
     )
     assert plan.proroga_date is None and {i.status for i in plan.installments} == {"da_pagare"}
-    assert extend_plan(session, principal, actor, plan, installments=6, reason="malattia", on=ON)
+    assert extend_plan(session, principal, actor, plan, installments=6, reason="malattia", on=ON).installments
 
 
-def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client) -> None:
+def test_the_proroga_issues_its_act_with_one_notice_per_new_installment(session, store) -> None:
+    from app.atti.models import Act
+    from app.plans.proroga import extend_plan
+
+    principal, actor, position, plan = _plan(session)
+    old = list(plan.installments)
+    extension = extend_plan(
+        session, principal, actor, plan, installments=8, reason="malattia", on=ON, file_store=str(store)
+    )
+    new = extension.installments
+    assert extension.act_error is None, extension.act_error
+    act = session.get(Act, plan.proroga_act_id)
+    assert act is not None and act is extension.act
+    assert act.act_type.code == "accoglimento_proroga"
+    assert (act.position_id, act.taxpayer_id, act.issue_date) == (position.id, plan.taxpayer_id, ON)
+    assert act.amount_due_cents == sum(i.amount_cents for i in new) == plan.unpaid_cents
+    assert act.notice_number == new[0].notice_number
+    pdf = act_pdf(session, store, act.id)
+    cf = position.ente.codice_fiscale
+    qr = pdf_qr_codes(pdf)
+    assert len(qr) == len(new) == 8
+    assert set(qr) == {f"PAGOPA|002|{i.notice_number}|{cf}|{i.amount_cents}" for i in new}
+    assert not any(i.notice_number in code for i in old for code in qr)  # the cancelled ones: no page
+    text = pdf_text(pdf)
+    assert "Comunicazione di accoglimento della proroga della rateazione" in text
+    assert "15/02/2026" in text and "c. 797" in text and "1, 2, 3, 4, 5" in text
+    assert "malattia" not in text  # the reason stays in the office
+    (event,) = events(session, "plan.extended", position.id)
+    assert event.payload["act"] == act.id and event.payload["act_error"] is None
+    assert act.protocol in event.summary
+    (issued,) = [e for e in events(session, "act.issued", position.id) if e.payload["act"] == act.id]
+    assert issued.payload["type"] == "accoglimento_proroga"
+
+
+def _drop_proroga_templates(session, ente_id: int) -> None:
+    """No template of the proroga's act in force for the ente (its rows only from 2099 on)."""
+    from app.atti.models import ActTemplate, ActType
+
+    session.execute(
+        sa.update(ActTemplate)
+        .where(
+            ActTemplate.ente_id == ente_id,
+            ActTemplate.act_type_id
+            == sa.select(ActType.id).where(ActType.code == "accoglimento_proroga").scalar_subquery(),
+        )
+        .values(valid_from=dt.date(2099, 1, 1))
+    )
+    session.flush()
+
+
+def test_without_a_template_the_proroga_stands_and_says_why_no_act(session, store) -> None:
+    from app.plans.proroga import extend_plan
+
+    principal, actor, position, plan = _plan(session)
+    _drop_proroga_templates(session, position.ente_id)
+    extension = extend_plan(
+        session, principal, actor, plan, installments=8, reason="malattia", on=ON, file_store=str(store)
+    )
+    assert extension.act is None and plan.proroga_act_id is None
+    assert "Nessun modello" in extension.act_error and "proroga" in extension.act_error
+    assert plan.proroga_date == ON and len(plan.live_installments) == 8 == len(extension.installments)
+    (event,) = events(session, "plan.extended", position.id)
+    assert event.payload["act"] is None and event.payload["act_error"] == extension.act_error
+
+
+def test_a_new_act_type_gets_its_default_template_at_enti_that_have_templates(session) -> None:
+    from app.atti.models import ActTemplate, ActType
+    from app.atti.services import ensure_defaults
+
+    def proroga_templates() -> int:
+        return session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ActTemplate)
+            .join(ActType, ActType.id == ActTemplate.act_type_id)
+            .where(ActType.code == "accoglimento_proroga")
+        )
+
+    assert proroga_templates() > 0
+    session.execute(
+        sa.delete(ActTemplate).where(
+            ActTemplate.act_type_id
+            == sa.select(ActType.id).where(ActType.code == "accoglimento_proroga").scalar_subquery()
+        )
+    )
+    ensure_defaults(session)  # the type is known: an ente without its template is refused it, as before
+    assert proroga_templates() == 0
+    session.execute(sa.delete(ActType).where(ActType.code == "accoglimento_proroga"))
+    ensure_defaults(session)  # new to the catalog: every ente with templates receives it
+    enti = session.scalar(sa.select(sa.func.count(sa.distinct(ActTemplate.ente_id))))
+    assert proroga_templates() == enti > 0
+
+
+def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client, store) -> None:
     from app.auth.services import issue_api_token
     from app.enti.queries import get_ente_by_code
     from tests.api.test_openapi import request_schema, response_schema, spec_of, validator
@@ -138,7 +234,10 @@ def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client
         plan_id = plan.id
         _principal, _actor, _position, other = _plan(db.session, skip=3)
         other_id = other.id
+        _principal, _actor, _position, third = _plan(db.session, skip=4)
+        third_id = third.id
         ente = get_ente_by_code(db.session, "R01")
+        ente_id = ente.id
         _, token = issue_api_token(
             db.session, name="proroga", ente_id=ente.id, scopes=["positions:write"], created_by_id=None
         )
@@ -159,6 +258,7 @@ def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client
     assert done.status_code == 303
     page = office_client.get(f"/rateazioni/piani/{plan_id}").get_data(as_text=True)
     assert 'data-testid="plan-proroga"' in page and "Sostituita dalla proroga" in page
+    assert 'data-testid="plan-proroga-act"' in page and "/atti/" in page
     again = office_client.post(
         path, data={"installments": "9", "reason": "di nuovo", "csrf_token": token_form}
     )
@@ -171,6 +271,14 @@ def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
     assert body["proroga_date"] and len([i for i in body["installments"] if i["status"] != "sostituita"]) == 8
+    assert body["proroga_act_id"] and body["act_error"] is None
+    with app.app_context():
+        from app.atti.models import Act
+
+        act = db.session.get(Act, body["proroga_act_id"])
+        assert act.act_type.code == "accoglimento_proroga" and act.notice_number == next(
+            i["notice_number"] for i in body["installments"] if i["status"] != "sostituita"
+        )
     spec = spec_of(client)
     validator(spec, response_schema(spec, "/plans/{plan_id}/proroga", "post", 200)).validate(body)
     validator(spec, request_schema(spec, "/plans/{plan_id}/proroga")).validate(
@@ -180,3 +288,14 @@ def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client
         f"/api/v1/plans/{other_id}/proroga", json={"installments": 9, "reason": "ancora"}, headers=headers
     )
     assert refused.status_code == 422 and "c. 797" in refused.get_json()["error"]
+
+    with app.app_context():  # no template of the act: the proroga stands, the answer says why
+        _drop_proroga_templates(db.session, ente_id)
+        db.session.commit()
+    answer = client.post(
+        f"/api/v1/plans/{third_id}/proroga", json={"installments": 8, "reason": "malattia"}, headers=headers
+    )
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["proroga_date"] and body["proroga_act_id"] is None and "Nessun modello" in body["act_error"]
+    validator(spec, response_schema(spec, "/plans/{plan_id}/proroga", "post", 200)).validate(body)

@@ -23,8 +23,12 @@ MAX_ID = 2**31 - 1
 @token_required("positions:write")
 def api_plan_proroga(plan_id: int) -> Any:
     """The proroga of a plan: `{"installments": n, "reason": "...", "first_due": "AAAA-MM-GG"}` (first_due
-    optional). 422 with the reason naming the rule when refused (`allowed` when the number is the issue)."""
+    optional). 422 with the reason naming the rule when refused (`allowed` when the number is the issue).
+    200: the plan, with `proroga_act_id` its act and `act_error` why the act was not issued (the proroga
+    stands)."""
     import datetime as dt
+
+    from flask import current_app
 
     from app.core.security import current_actor
     from app.plans.proroga import ProrogaRefused, extend_plan
@@ -50,7 +54,7 @@ def api_plan_proroga(plan_id: int) -> Any:
                 422, "Campo «first_due»: data non valida, atteso AAAA-MM-GG.", {"field": "first_due"}
             )
     try:
-        extend_plan(
+        extension = extend_plan(
             db.session,
             g.principal,
             current_actor(),
@@ -59,6 +63,7 @@ def api_plan_proroga(plan_id: int) -> Any:
             reason=str(body.get("reason") or "")[:600],
             on=today(),
             first_due=first_due,
+            file_store=current_app.config["FILE_STORE"],
         )
     except ProrogaRefused as exc:
         db.session.rollback()
@@ -66,6 +71,6 @@ def api_plan_proroga(plan_id: int) -> Any:
     except DomainError as exc:
         db.session.rollback()
         return error_response(exc.status, exc.message, exc.details)
-    result = queries.plan_json(plan)
+    result = {**queries.plan_json(plan), "act_error": extension.act_error}
     db.session.commit()
     return jsonify(result)
