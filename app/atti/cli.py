@@ -103,3 +103,16 @@ def _drain_index() -> None:
         db.session.commit()
     except Exception:  # the index catches up with its outbox job later; the act is issued
         db.session.rollback()
+
+
+@atti.command("modelli-predefiniti", help="Carica i tipi di atto e i modelli predefiniti mancanti.")
+@with_appcontext
+def modelli_predefiniti() -> None:
+    """After an upgrade: the catalog's act types, terms and default templates that are missing (an
+    administrator's changes are kept); prints the act types known afterwards (JSON)."""
+    from app.atti.models import ActType
+    from app.atti.services import ensure_defaults
+
+    ensure_defaults(db.session)
+    db.session.commit()
+    click.echo(json.dumps({"tipi": sorted(db.session.scalars(sa.select(ActType.code)))}))

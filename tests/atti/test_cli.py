@@ -202,3 +202,22 @@ def test_emetti_refuses_unknown_type_position_ente_and_date(session, emetti, tmp
         "2026-13-40",
     )
     assert "Data non valida" in out["error"]
+
+
+def test_modelli_predefiniti_brings_a_type_new_to_the_catalog_to_an_installed_database(app, session) -> None:
+    """An installation upgraded to a version whose catalog has a new act type (the proroga's) gets it, with
+    each ente's default template, from `esattoria atti modelli-predefiniti`; a rerun changes nothing."""
+    gone = session.scalars(sa.select(ActType).where(ActType.code == "accoglimento_proroga")).one()
+    session.execute(sa.delete(ActTemplate).where(ActTemplate.act_type_id == gone.id))
+    session.delete(gone)
+    session.flush()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["atti", "modelli-predefiniti"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "accoglimento_proroga" in json.loads(result.stdout.strip().splitlines()[-1])["tipi"]
+    back = session.scalars(sa.select(ActType).where(ActType.code == "accoglimento_proroga")).one()
+    templates = session.scalar(sa.select(sa.func.count()).where(ActTemplate.act_type_id == back.id))
+    assert templates >= 1
+    again = runner.invoke(args=["atti", "modelli-predefiniti"], catch_exceptions=False)
+    assert again.exit_code == 0
+    assert session.scalar(sa.select(sa.func.count()).where(ActTemplate.act_type_id == back.id)) == templates
