@@ -57,6 +57,9 @@ def _import_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.core import url_ids
+
+    url_ids.register(app)  # first: a rule takes its converter when added (`<int:...>` bounded to 1..MAX_ID)
     from app.accountability.routes import bp as accountability_bp
     from app.analytics.routes import bp as analytics_bp
     from app.api.routes import bp as api_bp

@@ -5,6 +5,7 @@ from wtforms.validators import AnyOf, Length, NumberRange, Optional
 
 from app.core.audit import EVENT_KINDS
 from app.core.query_forms import PlainText, QueryForm, page_field
+from app.core.url_ids import MAX_ID
 
 
 class _TrailFilters(QueryForm):
@@ -19,7 +20,7 @@ class EventFilters(_TrailFilters):
     tipo = StringField(
         "Tipo di evento", validators=[Optional(), AnyOf(sorted(EVENT_KINDS), "un tipo di evento")]
     )
-    ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")])
+    ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, MAX_ID, "un numero")])
 
 
 class AccessFilters(_TrailFilters):

@@ -9,8 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from app.analytics.builder import MAX_FILTERS, OPERATORS, QuerySpec
 from app.analytics.datasets import Dataset, datasets
 from app.core.query_forms import PlainText, QueryForm
-
-MAX_ID = 2**31 - 1
+from app.core.url_ids import MAX_ID
 
 
 class DashboardQuery(QueryForm):

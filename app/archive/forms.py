@@ -9,6 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 
 from app.archive.models import DOCUMENT_STATUSES
 from app.core.query_forms import QueryForm, page_field
+from app.core.url_ids import MAX_ID
 
 
 class UploadForm(FlaskForm):
@@ -36,6 +37,6 @@ class DocumentFilters(QueryForm):
     """The archive list's filters, read from the query string (a bad one is a 400, never a 500)."""
 
     stato = StringField("Stato", validators=[Optional(), AnyOf(list(DOCUMENT_STATUSES), "un valore")])
-    ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")])
+    ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, MAX_ID, "un numero")])
     lista = StringField("Lista", validators=[Optional(), AnyOf(["da_collegare", "da_rivedere"], "un valore")])
     pagina = page_field()

@@ -21,10 +21,10 @@ from app.core.card_view import log_card_section
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.core.url_ids import parse_id
 from app.extensions import db
 
 bp = Blueprint("archive", __name__, url_prefix="/archivio")
-MAX_ID = 2**31 - 1  # the largest id (and page) a query parameter may name: larger ones are out of range
 _EM = re.compile(r"(</?em>)")
 
 
@@ -265,10 +265,11 @@ def document_upload() -> Any:
         form.doc_type.data = form.doc_type.data or services.DEFAULT_TYPE
         form.taxpayer_id.data = request.args.get("contribuente", "")
     taxpayer = None
-    if (form.taxpayer_id.data or "").isdigit() and int(form.taxpayer_id.data) > MAX_ID:
-        abort(404)
     if (form.taxpayer_id.data or "").isdigit():
-        taxpayer = get_taxpayer(db.session, current_principal(), int(form.taxpayer_id.data))  # 404 outside
+        taxpayer_id = parse_id(form.taxpayer_id.data)  # None for 0 or past the integer column: a 404 too
+        if taxpayer_id is None:
+            abort(404)
+        taxpayer = get_taxpayer(db.session, current_principal(), taxpayer_id)  # 404 outside
     results = None
     if form.validate_on_submit():
         ente = next(e for e in enti if e.id == form.ente_id.data)

@@ -16,8 +16,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.atti.models import ACT_STATUSES
 from app.core.query_forms import PlainText, QueryForm, page_field
-
-MAX_ID = 2**31 - 1
+from app.core.url_ids import MAX_ID
 
 
 class ActFilters(QueryForm):

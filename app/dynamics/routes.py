@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.security import current_actor
+from app.core.url_ids import parse_id
 from app.dynamics import queries
 from app.dynamics.common import MeasureRequest
 from app.dynamics.discarico import annul, attempts_of, write_off
@@ -125,12 +126,11 @@ def abatement_reversal(position_id: int) -> Any:
     position = _position(position_id)
     form = StornoForm()
     target = url_for("positions.position_detail", position_id=position_id) + "#provvedimenti"
-    if not form.validate_on_submit() or not str(form.measure.data).isdigit():
+    measure_id = parse_id(form.measure.data)
+    if not form.validate_on_submit() or measure_id is None:
         flash("Indicare il motivo dello storno.", "danger")
         return redirect(target)
-    measure = queries.measure_of_position(
-        db.session, current_principal(), position.id, int(form.measure.data)
-    )
+    measure = queries.measure_of_position(db.session, current_principal(), position.id, measure_id)
     if measure is None:
         abort(404, "Sgravio non trovato.")
     try:

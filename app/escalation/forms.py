@@ -14,9 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.core.query_forms import PlainText, QueryForm
+from app.core.url_ids import MAX_ID
 from app.escalation.models import ANCHORS
-
-MAX_ID = 2**31 - 1
 
 
 class ReviewFilters(QueryForm):

@@ -13,11 +13,11 @@ from app.core.access import current_principal, permission_required, scoped
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.core.url_ids import parse_id
 from app.enti.models import Ente, Entrata
 from app.escalation import procedure_steps, proposals, radar, rules
 from app.escalation import timeline as _timeline  # noqa: F401 - registers the timeline sources
 from app.escalation.forms import (
-    MAX_ID,
     ApproveForm,
     ExcludeForm,
     NewRuleForm,
@@ -62,8 +62,6 @@ def review() -> Any:
 @permission_required("escalation.review")
 def step_review(escalation_step_id: int) -> Any:
     step_id = escalation_step_id
-    if step_id > MAX_ID:
-        abort(404)
     principal = current_principal()
     step = proposals.get_step(db.session, principal, step_id)
     if step is None:
@@ -128,14 +126,15 @@ def step_review(escalation_step_id: int) -> Any:
 @permission_required("escalation.review")
 def exclude(escalation_step_id: int) -> Any:
     step_id = escalation_step_id
-    if step_id > MAX_ID or proposals.get_step(db.session, current_principal(), step_id) is None:
+    if proposals.get_step(db.session, current_principal(), step_id) is None:
         abort(404)
     form = ExcludeForm()
-    if not form.validate_on_submit() or not str(form.proposal_id.data).isdigit():
+    proposal_id = parse_id(form.proposal_id.data)
+    if not form.validate_on_submit() or proposal_id is None:
         abort(400)
     try:
         proposals.exclude_proposal(
-            db.session, current_principal(), current_actor(), int(form.proposal_id.data), form.note.data or ""
+            db.session, current_principal(), current_actor(), proposal_id, form.note.data or ""
         )
     except DomainError as exc:
         db.session.rollback()
@@ -178,8 +177,6 @@ def rule_list() -> Any:
 @permission_required("escalation.rules")
 def rule_detail(escalation_rule_id: int) -> Any:
     rule_id = escalation_rule_id
-    if rule_id > MAX_ID:
-        abort(404)
     principal = current_principal()
     rule = rules.get_rule(db.session, principal, rule_id)
     if rule is None:
@@ -252,12 +249,9 @@ def radar_propose() -> Any:
     form = ProposeForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        position_id, step_id = int(form.position_id.data), int(form.step_id.data)
-    except (TypeError, ValueError):
-        abort(400)
-    if position_id > MAX_ID or step_id > MAX_ID:
-        abort(404)
+    position_id, step_id = parse_id(form.position_id.data), parse_id(form.step_id.data)
+    if position_id is None or step_id is None:
+        abort(400)  # the form's hidden ids, tampered with
     try:
         radar.propose_from_radar(
             db.session,

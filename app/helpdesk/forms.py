@@ -16,9 +16,9 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.core.query_forms import PlainText, QueryForm, page_field
+from app.core.url_ids import MAX_ID
 from app.helpdesk.models import GROUPS, STATUSES
 
-MAX_ID = 2**31 - 1
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 

@@ -23,6 +23,7 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.core.url_ids import parse_id
 from app.extensions import db
 from app.helpdesk import forms, queries, services, sla, third_parties
 from app.helpdesk.clock import ROME
@@ -37,12 +38,9 @@ from app.helpdesk.models import (
 )
 
 bp = Blueprint("helpdesk", __name__)
-MAX_ID = 2**31 - 1
 
 
 def _ticket(ticket_id: int) -> Ticket:
-    if ticket_id > MAX_ID:
-        abort(404)
     ticket = queries.get_ticket(db.session, current_principal(), ticket_id)
     if ticket is None:
         abort(404)
@@ -132,9 +130,10 @@ def ticket_new() -> Any:
     taxpayer = None
     raw = form.taxpayer_id.data or ""
     if raw:
-        if not raw.isdigit() or int(raw) > MAX_ID:
+        taxpayer_id = parse_id(raw)
+        if taxpayer_id is None:
             abort(404)
-        taxpayer = get_taxpayer(db.session, current_principal(), int(raw))  # 404 outside the user's enti
+        taxpayer = get_taxpayer(db.session, current_principal(), taxpayer_id)  # 404 outside the user's enti
         if request.method == "GET" and form.requester_name.data == current_user.display_name:
             form.requester_name.data = taxpayer.display_name
             form.requester_email.data = ""

@@ -8,8 +8,9 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from app.core.query_forms import PlainText, QueryForm, page_field
+from app.core.url_ids import MAX_ID
 
-_ID = NumberRange(1, 2**31 - 1, "un numero da 1 a 2.147.483.647")
+_ID = NumberRange(1, MAX_ID, "un numero da 1 a 2.147.483.647")
 
 
 class PositionSearchForm(QueryForm):

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from app.carichi.forms import ColumnRow
 from app.core.query_forms import PlainText, QueryForm, page_field
+from app.core.url_ids import MAX_ID
 from app.payments.parsing import parse_amount
 
 
@@ -200,7 +201,7 @@ class DeskPrefill(QueryForm):
     `?riferimento=&ente=`."""
 
     posizione = IntegerField(
-        "Posizione", validators=[Optional(), NumberRange(1, 2**31 - 1, "un id di posizione")]
+        "Posizione", validators=[Optional(), NumberRange(1, MAX_ID, "un id di posizione")]
     )
     riferimento = StringField("Riferimento", validators=[Optional(), Length(max=60), PlainText()])
     ente = StringField("Ente", validators=[Optional(), Length(max=20), PlainText()])

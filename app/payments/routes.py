@@ -15,6 +15,7 @@ from app.core.db import count_rows
 from app.core.errors import DomainError, NotFound
 from app.core.query_forms import valid_query
 from app.core.security import current_actor, local_path
+from app.core.url_ids import parse_id
 from app.enti.models import Ente
 from app.extensions import db
 from app.payments import export_sources, forms, queries, reports, services
@@ -441,9 +442,10 @@ def _chosen_position(review: Any, field: str) -> int | None:
     if not value:
         return None
     if field == "posizione":
-        if not value.isdigit():
+        position_id = parse_id(value)
+        if position_id is None:
             raise DomainError("Posizione non valida.")
-        return int(value)
+        return position_id
     position = queries.position_by_reference(db.session, current_principal(), review.ente_id, value)
     if position is None:
         raise DomainError(f"Nessuna posizione dell'ente con riferimento «{value}».")
@@ -485,7 +487,10 @@ def review_split(review_id: int) -> Any:
         parts: list[tuple[int, int]] = []
         for key, value in request.form.items():
             if key.startswith("quota_") and value.strip():
-                parts.append((int(key.removeprefix("quota_")), _amount(parse_amount, value)))
+                position_id = parse_id(key.removeprefix("quota_"))
+                if position_id is None:
+                    raise ValueError(f"posizione «{key}» non valida")
+                parts.append((position_id, _amount(parse_amount, value)))
         other = _chosen_position(review, "altra")
         if other is not None and request.form.get("altra_quota", "").strip():
             parts.append((other, _amount(parse_amount, request.form["altra_quota"])))

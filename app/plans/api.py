@@ -15,8 +15,6 @@ from app.extensions import db
 from app.plans import queries
 from app.plans.models import PLAN_STATUSES
 
-MAX_ID = 2**31 - 1
-
 
 @bp.get("/plans")
 @token_required("positions:read")
@@ -50,7 +48,7 @@ def api_plans() -> Any:
 @bp.get("/plans/<int:plan_id>")
 @token_required("positions:read")
 def api_plan(plan_id: int) -> Any:
-    plan = queries.get_plan(db.session, g.principal, plan_id) if plan_id <= MAX_ID else None
+    plan = queries.get_plan(db.session, g.principal, plan_id)
     if plan is None:
         return error_response(404, "Piano rateale non trovato.")
     return jsonify(queries.plan_json(plan))

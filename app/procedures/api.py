@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.core.access import Principal, scoped
+from app.core.url_ids import parse_id
 from app.procedures import queries
 from app.taxpayers.identifiers import InvalidIdentifier, validate_codice_fiscale
 from app.taxpayers.models import Taxpayer
-
-MAX_ID = 2**31 - 1
 
 
 def _error(status: int, message: str, **details: Any) -> tuple[dict[str, Any], int]:
@@ -37,15 +36,16 @@ def list_for_api(session: Session, principal: Principal, args: Mapping[str, str]
             return [], 200
         filters["taxpayer_id"] = taxpayer_id
     else:
-        if not position.isdigit() or not 0 < int(position) <= MAX_ID:
+        position_id = parse_id(position)
+        if position_id is None:
             return _error(400, "Parametro 'position_id' non valido.", field="position_id")
-        filters["position_id"] = int(position)
+        filters["position_id"] = position_id
     procedures = queries.list_procedures(session, principal, limit=500, **filters)
     return [queries.as_json(p) for p in procedures], 200
 
 
 def one_for_api(session: Session, principal: Principal, procedure_id: int) -> tuple[Any, int]:
-    procedure = queries.get_procedure(session, principal, procedure_id) if procedure_id <= MAX_ID else None
+    procedure = queries.get_procedure(session, principal, procedure_id)
     if procedure is None:
         return _error(404, "Procedura non trovata.")
     return queries.as_json(procedure), 200

@@ -11,6 +11,7 @@ from app.core.access import current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.core.url_ids import MAX_ID, MIN_ID
 from app.extensions import db
 from app.payments.parsing import parse_amount
 from app.positions.amounts import today_rome
@@ -24,7 +25,6 @@ from app.procedures.machine import KINDS, MACHINES, OPERATIONS
 
 bp = Blueprint("procedures", __name__, url_prefix="/procedure")
 
-MAX_ID = 2**31 - 1
 PAGE_SIZE = 50
 
 
@@ -56,8 +56,6 @@ def procedure_list() -> Any:
 @bp.route("/<int:procedure_id>")
 @permission_required("procedures.read")
 def procedure_detail(procedure_id: int) -> Any:
-    if procedure_id > MAX_ID:
-        abort(404)
     procedure = queries.get_procedure(db.session, current_principal(), procedure_id)
     if procedure is None:
         abort(404, "Procedura non trovata.")
@@ -81,8 +79,6 @@ def _detail(procedure: Any, form: OperationForm, status: int = 200) -> Any:
 @bp.route("/<int:procedure_id>/operazioni", methods=["POST"])
 @permission_required("procedures.manage")
 def procedure_operation(procedure_id: int) -> Any:
-    if procedure_id > MAX_ID:
-        abort(404)
     principal = current_principal()
     procedure = queries.get_procedure(db.session, principal, procedure_id)
     if procedure is None:
@@ -119,7 +115,7 @@ def procedure_start() -> Any:
         position_id = int(query.posizione.data)
     except (TypeError, ValueError):
         abort(400, "Parametro «Posizione» non valido.")
-    if not 0 < position_id <= MAX_ID:
+    if not MIN_ID <= position_id <= MAX_ID:
         abort(404)
     principal = current_principal()
     try:
@@ -168,8 +164,6 @@ def card_section(taxpayer_id: int) -> Any:
     """HTMX section of the card: the taxpayer's procedures."""
     from app.taxpayers.queries import get_taxpayer
 
-    if taxpayer_id > MAX_ID:
-        abort(404)
     principal = current_principal()
     try:
         get_taxpayer(db.session, principal, taxpayer_id)

@@ -37,14 +37,6 @@ from app.selfservice.forms import ConsentsForm, ContactsForm, PlanQuery, PlanReq
 bp = Blueprint("selfservice", __name__, url_prefix="/self-service")
 log = logging.getLogger(__name__)
 
-MAX_ID = 2**31 - 1
-
-
-def _check_id(value: int) -> None:
-    if value > MAX_ID:
-        abort(404)
-
-
 # --- SPID / CIE login ----------------------------------------------------------------------------------
 
 
@@ -177,7 +169,6 @@ def document_download(document_id: int) -> Any:
     from app.archive.services import record_access
     from app.jobs.files import path_of
 
-    _check_id(document_id)
     document = queries.get_own_document(db.session, current_principal(), document_id)
     if document is None:
         abort(404)
@@ -318,7 +309,6 @@ def plan() -> Any:
 def plan_request(request_id: int) -> Any:
     from app.plans.queries import get_request
 
-    _check_id(request_id)
     found = get_request(db.session, current_principal(), request_id)
     if found is None:
         abort(404)

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from app.core.query_forms import PAGE_MAX, PlainText, QueryForm
 from app.core.timeline import TIMELINE_GROUPS
+from app.core.url_ids import MAX_ID
 from app.taxpayers.models import DOMICILIO_SOURCES
 
 
@@ -88,6 +89,6 @@ class RelationForm(FlaskForm):
 
 
 class EndRelationForm(FlaskForm):
-    collegamento = IntegerField("Collegamento", validators=[DataRequired(), NumberRange(1, 2**31 - 1)])
+    collegamento = IntegerField("Collegamento", validators=[DataRequired(), NumberRange(1, MAX_ID)])
     al = DateField("Chiuso al", validators=[DataRequired("Inserire la data di fine.")])
     motivo = StringField("Motivo", validators=[Optional(), Length(max=200), PlainText()])

@@ -6,6 +6,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optiona
 
 from app.core.access import STAFF_ROLES
 from app.core.query_forms import PlainText, QueryForm, page_field
+from app.core.url_ids import MAX_ID
 
 
 class _UserFields(FlaskForm):
@@ -51,7 +52,7 @@ class ActionForm(FlaskForm):
 
 class UserFilters(QueryForm):
     ruolo = StringField("Ruolo", validators=[Optional(), AnyOf(sorted(STAFF_ROLES), "un ruolo")])
-    ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")])
+    ente = IntegerField("Ente", validators=[Optional(), NumberRange(1, MAX_ID, "un numero")])
     stato = StringField("Stato", validators=[Optional(), AnyOf(["attivi", "disattivati"], "un valore")])
     testo = StringField("Cerca", validators=[Optional(), PlainText(), Length(max=80)])
     pagina = page_field()

@@ -8,8 +8,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.core.query_forms import QueryForm
-
-MAX_ID = 2**31 - 1
+from app.core.url_ids import MAX_ID
 
 
 class EnteQuery(QueryForm):

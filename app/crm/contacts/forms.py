@@ -9,8 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.core.form_widgets import Select
 from app.core.query_forms import PlainText, QueryForm
-
-MAX_ID = 2**31 - 1
+from app.core.url_ids import MAX_ID
 
 
 class ContactForm(FlaskForm):

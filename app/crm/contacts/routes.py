@@ -13,6 +13,7 @@ from app.core.access import Principal, current_principal, permission_required
 from app.core.errors import DomainError
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.core.url_ids import parse_id
 from app.crm.contacts import forms, queries, services, stats
 from app.crm.contacts.models import CHANNELS, DIRECTIONS, OUTCOMES
 from app.extensions import db
@@ -166,12 +167,12 @@ def _book(taxpayer_id: int) -> str | None:
     form = forms.BookingForm(request.form)
     if not form.validate():
         return "Scegli uno sportello e un orario."
+    sportello_id = parse_id(form.sportello.data)
     try:
-        sportello_id = int(form.sportello.data)
         start = dt.datetime.fromisoformat(form.inizio.data)
     except ValueError:
         return "Orario non valido."
-    if start.tzinfo is None or not 0 < sportello_id < forms.MAX_ID:
+    if start.tzinfo is None or sportello_id is None:
         return "Orario non valido."
     try:
         services.book_appointment(

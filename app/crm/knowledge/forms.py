@@ -7,6 +7,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.core.query_forms import PlainText, QueryForm, page_field
+from app.core.url_ids import MAX_ID
 from app.crm.knowledge.models import KINDS
 
 HOURS = r"^\s*\d{2}:\d{2}-\d{2}:\d{2}(\s*,\s*\d{2}:\d{2}-\d{2}:\d{2})*\s*$"
@@ -24,7 +25,7 @@ class ArticleFilters(QueryForm):
 
 class NewArticleArgs(QueryForm):
     segnalazione = IntegerField(
-        "Segnalazione", validators=[Optional(), NumberRange(1, 2**31 - 1, "un numero")]
+        "Segnalazione", validators=[Optional(), NumberRange(1, MAX_ID, "un numero")]
     )
     tipo = StringField("Tipo", validators=[Optional(), AnyOf(list(KINDS), "un valore")])
 

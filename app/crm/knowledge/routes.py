@@ -15,13 +15,13 @@ from app.core.errors import DomainError
 from app.core.history import versions_of
 from app.core.query_forms import valid_query
 from app.core.security import current_actor
+from app.core.url_ids import parse_id
 from app.crm.knowledge import forms, queries, services
 from app.crm.knowledge.models import KINDS, WEEKDAYS, Article
 from app.extensions import db
 from app.helpdesk.clock import ROME
 
 bp = Blueprint("knowledge", __name__, url_prefix="/conoscenza")
-MAX_ID = 2**31 - 1
 
 
 def _today() -> dt.date:
@@ -79,8 +79,6 @@ def article_list() -> Any:
 
 
 def _article(article_id: int) -> Article:
-    if article_id > MAX_ID:
-        abort(404)
     article = queries.get_article(db.session, current_principal(), article_id)
     if article is None:
         abort(404)
@@ -120,8 +118,7 @@ def _save(form: forms.ArticleForm, article: Article | None) -> Any:
         abort(404)
     if article is not None and article.ente_id is not None and article.ente_id not in enti:
         abort(404)
-    source = form.source_ticket_id.data or ""
-    ticket_id = int(source) if source.isdigit() and int(source) <= MAX_ID else None
+    ticket_id = parse_id(form.source_ticket_id.data)
     if ticket_id is not None and _ticket(ticket_id) is None:
         abort(404)
     data = services.ArticleData(
@@ -215,8 +212,6 @@ def card_panel(taxpayer_id: int) -> Any:
     from app.positions.models import Position
     from app.taxpayers.queries import get_taxpayer
 
-    if taxpayer_id > MAX_ID:
-        abort(404)
     taxpayer = get_taxpayer(db.session, current_principal(), taxpayer_id)  # 404 outside the user's enti
     from app.enti.models import Entrata
 

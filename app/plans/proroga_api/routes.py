@@ -16,8 +16,6 @@ from app.plans import queries
 bp = Blueprint("plans_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, no cookies
 
-MAX_ID = 2**31 - 1
-
 
 @bp.post("/plans/<int:plan_id>/proroga")
 @token_required("positions:write")
@@ -34,7 +32,7 @@ def api_plan_proroga(plan_id: int) -> Any:
     from app.plans.proroga import ProrogaRefused, extend_plan
     from app.plans.services import today
 
-    plan = queries.get_plan(db.session, g.principal, plan_id) if plan_id <= MAX_ID else None
+    plan = queries.get_plan(db.session, g.principal, plan_id)
     if plan is None:  # before reading the body: another ente's plan is simply not found
         return error_response(404, "Piano rateale non trovato.")
     body = request.get_json(silent=True)
