@@ -3,7 +3,7 @@
 `compute_proposals(session, on)`:
 1. brings the proposals up to date with their campaigns (act issued, excluded by the campaign's checks) and
    their acts (notified: the next step's clock starts);
-2. the ledger balance of the open positions, once, into a temporary table;
+2. the open positions of the rules' entrate with their ledger balance, once, into a temporary table;
 3. for every active step of every active rule, in order, ONE statement (INSERT ... SELECT with data-modifying
    CTEs, no per-position Python): the positions whose turn it is (their entrata, the previous steps settled,
    nothing pending, the step's waiting days since its anchor) are
@@ -41,6 +41,7 @@ from app.reports.formatting import format_eur
 
 ACTOR_LABEL = "sistema (escalation)"
 CLOSED_STATES = tuple(blocker_registry.CLOSED_STATES)  # no candidates: they left the ladder
+JOB_WORK_MEM = "128MB"
 
 _SYNC = (
     # the campaign issued the act
@@ -60,12 +61,20 @@ _SYNC = (
        WHERE x.status = 'emessa' AND a.id = x.act_id AND a.notified_date IS NOT NULL""",
 )
 
-_BALANCES = """
-CREATE TEMPORARY TABLE esc_balance ON COMMIT DROP AS
-SELECT m.position_id, sum(m.amount_cents)::bigint AS cents
-FROM movements m JOIN positions p ON p.id = m.position_id
-WHERE p.ente_id = ANY(:entes) AND p.state NOT IN ('pagata', 'sgravata', 'prescritta', 'inesigibile')
-GROUP BY m.position_id
+# The open positions of the rules' entrate with their ledger balance, once per run (one scan of positions and
+# one of movements), in position order: every step reads this narrow table instead of scanning the positions
+# and joining the balances again; its statistics are taken at once (a temporary table has no autovacuum).
+_OPEN = """
+CREATE TEMPORARY TABLE esc_open ON COMMIT DROP AS
+SELECT p.id, p.ente_id, p.entrata_id, p.taxpayer_id, p.state, p.due_date, p.notified_date,
+       coalesce(b.cents, 0)::bigint AS cents
+FROM positions p
+LEFT JOIN (SELECT m.position_id, sum(m.amount_cents) AS cents
+           FROM movements m JOIN positions q ON q.id = m.position_id
+           WHERE q.entrata_id = ANY(:entrate) AND q.state NOT IN ({closed})
+           GROUP BY m.position_id) b ON b.position_id = p.id
+WHERE p.entrata_id = ANY(:entrate) AND p.state NOT IN ({closed})
+ORDER BY p.id
 """
 
 
@@ -113,7 +122,6 @@ def candidates_sql(step: EscalationStep, previous: list[int]) -> str:
     notified = "p.notified_date IS NULL" if title else "p.notified_date IS NOT NULL"
     settled = ", ".join(f"'{s}'" for s in SETTLED)
     pending = ", ".join(f"'{s}'" for s in PENDING)
-    closed = ", ".join(f"'{s}'" for s in CLOSED_STATES)
     # the previous steps settled: one hashed subplan built once (not a count correlated to every position).
     # "OR false" keeps PostgreSQL from pulling the IN up into a semi-join: it estimates the HAVING's groups
     # at a handful and then probes positions by primary key once per settled proposal (a nested loop: 1.4 s
@@ -126,10 +134,9 @@ def candidates_sql(step: EscalationStep, previous: list[int]) -> str:
         else ""
     )
     return f"""
-        SELECT p.id, p.ente_id, p.entrata_id, p.taxpayer_id, p.state, p.due_date, p.notified_date
-        FROM positions p
+        SELECT p.id, p.ente_id, p.entrata_id, p.taxpayer_id, p.state, p.due_date, p.notified_date, p.cents
+        FROM esc_open p
         WHERE p.ente_id = :ente AND p.entrata_id = :entrata AND {notified}
-          AND p.state NOT IN ({closed})
           AND {anchor_sql(step)} <= :cutoff
           AND NOT EXISTS (SELECT 1 FROM escalation_proposals x
                           WHERE x.position_id = p.id AND (x.step_id = :step OR x.status IN ({pending})))
@@ -167,14 +174,12 @@ skip_ins AS (
     INSERT INTO escalation_skips (position_id, step_id, blocker, run_date, created_dt)
     SELECT b.id, :step, b.code, :on, now()
     FROM ({blockers}) b
-    WHERE NOT EXISTS (SELECT 1 FROM escalation_skips k
-                      WHERE k.position_id = b.id AND k.step_id = :step AND k.blocker = b.code)
     ON CONFLICT (position_id, step_id, blocker) DO NOTHING
     RETURNING 1
 ),
 free AS (
-    SELECT p.id, coalesce(bal.cents, 0) AS cents
-    FROM cand p LEFT JOIN esc_balance bal ON bal.position_id = p.id
+    SELECT p.id, p.cents
+    FROM cand p
     WHERE p.state = ANY(:states) AND NOT ({any_blocker})
 ),
 prop_ins AS (
@@ -188,6 +193,7 @@ prop_ins AS (
                 WHEN f.cents > CAST(:max_cents AS bigint) THEN CAST(:max_reason AS text) END,
            'regola', now()
     FROM free f
+    ORDER BY f.id
     RETURNING status
 )
 SELECT (SELECT count(*) FROM prop_ins WHERE status = 'proposta') AS proposed,
@@ -230,11 +236,19 @@ def compute_proposals(
     if session.get_bind().dialect.name != "postgresql":
         raise DomainError("Il calcolo delle proposte di escalation richiede PostgreSQL.")
     started = time.perf_counter()
+    # the job's hashes and sorts (a million candidates) in memory instead of temporary files; this
+    # transaction only (SET LOCAL), one job at a time
+    session.execute(sa.text(f"SET LOCAL work_mem = '{JOB_WORK_MEM}'"))
     summary = RunSummary(on)
     rules = active_rules(session, ente_ids, rule_ids)
     sync_proposals(session)
-    session.execute(sa.text("DROP TABLE IF EXISTS esc_balance"))
-    session.execute(sa.text(_BALANCES), {"entes": sorted({r.ente_id for r in rules}) or [0]})
+    session.execute(sa.text("DROP TABLE IF EXISTS esc_open"))
+    closed = ", ".join(f"'{state}'" for state in CLOSED_STATES)
+    session.execute(
+        sa.text(_OPEN.format(closed=closed)),  # nosec B608 - code constants only (the closed states)
+        {"entrate": sorted({r.entrata_id for r in rules}) or [0]},
+    )
+    session.execute(sa.text("ANALYZE esc_open"))
     _, blocker_binds = _blockers_sql()
     for rule in rules:
         previous: list[int] = []
