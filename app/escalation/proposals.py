@@ -42,6 +42,7 @@ from app.reports.formatting import format_eur
 ACTOR_LABEL = "sistema (escalation)"
 CLOSED_STATES = tuple(blocker_registry.CLOSED_STATES)  # no candidates: they left the ladder
 JOB_WORK_MEM = "128MB"
+RUN_LOCK = "escalation.compute_proposals"  # the transaction-level advisory lock of a run
 
 _SYNC = (
     # the campaign issued the act
@@ -243,6 +244,9 @@ def compute_proposals(
     # the job's hashes and sorts (a million candidates) in memory instead of temporary files; this
     # transaction only (SET LOCAL), one job at a time
     session.execute(sa.text(f"SET LOCAL work_mem = '{JOB_WORK_MEM}'"))
+    # one run at a time ("Esegui ora" beside the scheduled run): a second run waits for the first to commit,
+    # then finds its rows and writes nothing twice
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": RUN_LOCK})
     summary = RunSummary(on)
     rules = active_rules(session, ente_ids, rule_ids)
     sync_proposals(session)

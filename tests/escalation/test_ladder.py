@@ -364,3 +364,19 @@ def test_proposals_and_skips_are_scoped_through_their_position_without_a_foreign
     stranger = Principal(role="contribuente", ente_ids=frozenset(), taxpayer_id=-1)
     assert visible(EscalationSkip, me) == {blocked.id} and visible(EscalationSkip, stranger) == set()
     assert visible(EscalationProposal, stranger) == set()
+
+
+def test_one_run_at_a_time(ladder: Any, database_url: str) -> None:
+    """A second run ("Esegui ora" beside the scheduled one) waits on the first's transaction-level lock, so it
+    finds the first's rows once committed instead of writing them again or failing on the unique index."""
+    from app.escalation.proposals import RUN_LOCK
+
+    ladder.position(euro=100, due=D, notified=D)
+    ladder.run(D + dt.timedelta(days=60))  # the test's transaction is still open: the lock is held
+    other = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        with other.connect() as conn:
+            taken = conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": RUN_LOCK})
+            assert taken.scalar_one() is False
+    finally:
+        other.dispose()
