@@ -225,6 +225,25 @@ def personas(app: Flask) -> Personas:
     return Personas(app)
 
 
+def new_api_token(app: Flask, *scopes: str, ente: str = "R01", name: str = "test") -> str:
+    """The clear value of a new API token of `ente` (by code) with `scopes`, committed (the isolation fixture
+    rolls it back after the test)."""
+    from app.auth.services import issue_api_token
+    from app.enti.queries import get_ente_by_code
+    from app.extensions import db
+
+    with app.app_context():
+        _, clear = issue_api_token(
+            db.session,
+            name=name,
+            ente_id=get_ente_by_code(db.session, ente).id,
+            scopes=list(scopes),
+            created_by_id=None,
+        )
+        db.session.commit()
+    return clear
+
+
 def csrf_token(client: FlaskClient, path: str) -> str:
     """The CSRF token a page embeds (the <meta name="csrf-token"> of base.html)."""
     import re
