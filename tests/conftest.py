@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,7 +91,7 @@ def _worker_file_store() -> str:
     return str(instance_dir() / f"test-files-{WORKER}")
 
 
-def migrate_and_seed(app: Flask) -> None:
+def migrate_and_seed(app: Flask, taxpayers: int = SEED_TAXPAYERS) -> None:
     import flask_migrate
 
     from app.demo.seed import seed_demo
@@ -97,8 +99,29 @@ def migrate_and_seed(app: Flask) -> None:
 
     with app.app_context():
         flask_migrate.upgrade(directory=os.path.join(app.root_path, "..", "migrations"))
-        seed_demo(db.session, taxpayers=SEED_TAXPAYERS)
+        seed_demo(db.session, taxpayers=taxpayers)
         db.session.commit()
+
+
+@contextmanager
+def embedded_sqlite_app(base: Path, *, taxpayers: int) -> Iterator[Flask]:
+    """The embedded database: an app on a fresh SQLite file in `base` (files beside it, no Redis), migrated
+    and seeded with `taxpayers` demo taxpayers."""
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'esattoria.db'}",
+            "FILE_STORE": str(base / "files"),
+            "REDIS_URL": None,
+        }
+    )
+    migrate_and_seed(app, taxpayers=taxpayers)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -223,6 +246,25 @@ class Personas:
 @pytest.fixture
 def personas(app: Flask) -> Personas:
     return Personas(app)
+
+
+def new_api_token(app: Flask, *scopes: str, ente: str = "R01", name: str = "test") -> str:
+    """The clear value of a new API token of `ente` (by code) with `scopes`, committed (the isolation fixture
+    rolls it back after the test)."""
+    from app.auth.services import issue_api_token
+    from app.enti.queries import get_ente_by_code
+    from app.extensions import db
+
+    with app.app_context():
+        _, clear = issue_api_token(
+            db.session,
+            name=name,
+            ente_id=get_ente_by_code(db.session, ente).id,
+            scopes=list(scopes),
+            created_by_id=None,
+        )
+        db.session.commit()
+    return clear
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

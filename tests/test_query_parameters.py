@@ -14,6 +14,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import ImmutableMultiDict
 
+from tests.conftest import new_api_token
+
 HOSTILE = ("\x00", "a\x00b", "99999999999999999999999", "-99999999999999999999999")
 #: Parameters every route gets anyway, in case one is read only on a path the first request did not take.
 ALWAYS = (
@@ -84,20 +86,7 @@ def ids(app) -> dict[str, int]:
 
 @pytest.fixture
 def api_token(app) -> str:
-    from app.auth.services import issue_api_token
-    from app.enti.queries import get_ente_by_code
-    from app.extensions import db
-
-    with app.app_context():
-        _, token = issue_api_token(
-            db.session,
-            name="sonda parametri",
-            ente_id=get_ente_by_code(db.session, "R01").id,
-            scopes=["positions:read", "jobs:read"],
-            created_by_id=None,
-        )
-        db.session.commit()
-    return token
+    return new_api_token(app, "positions:read", "jobs:read", name="sonda parametri")
 
 
 def _value(rule, arg: str, ids: dict[str, int]) -> object:

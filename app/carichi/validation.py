@@ -412,6 +412,23 @@ def _fast_cents(s: str, decimal: str) -> int:
     return cents if cents <= MAX_CENTS else -1
 
 
+def _too_long(
+    cognome: str, nome: str, rs: str, cnasc: str, ind: str, comune: str, descr: str, rif: str
+) -> bool:
+    """Whether a free-text field of a carico row is longer than its MAX_LENGTH (the limits written out: the
+    fast path asks it of every row)."""
+    return (
+        len(cognome) > 120
+        or len(nome) > 120
+        or len(rs) > 250
+        or len(cnasc) > 120
+        or len(ind) > 250
+        or len(comune) > 120
+        or len(descr) > 250
+        or len(rif) > 60
+    )
+
+
 def fast_carico(v: Sequence[str], line: int, ctx: RowContext) -> list[str] | None:
     """The common, clean row, checked with few operations; None means "let `validate_carico` decide".
 
@@ -459,14 +476,7 @@ def fast_carico(v: Sequence[str], line: int, ctx: RowContext) -> list[str] | Non
         kind = "PG"
         search = _search_name(rs)
     if (
-        len(cognome) > 120
-        or len(nome) > 120
-        or len(rs) > 250
-        or len(cnasc) > 120
-        or len(ind) > 250
-        or len(comune) > 120
-        or len(descr) > 250
-        or len(rif) > 60
+        _too_long(cognome, nome, rs, cnasc, ind, comune, descr, rif)
         or not ind
         or not comune
         or len(cap) != 5
@@ -599,16 +609,7 @@ def validate_carico(v: Sequence[str], line: int, ctx: RowContext, errors: list) 
             _err(ctx, errors, line, "nome", "campo obbligatorio per le persone fisiche", nome)
     elif not rs:
         _err(ctx, errors, line, "ragione_sociale", "campo obbligatorio per le persone giuridiche", rs)
-    if (
-        len(cognome) > 120
-        or len(nome) > 120
-        or len(rs) > 250
-        or len(cnasc) > 120
-        or len(ind) > 250
-        or len(comune) > 120
-        or len(descr) > 250
-        or len(rif) > 60
-    ):
+    if _too_long(cognome, nome, rs, cnasc, ind, comune, descr, rif):
         for name, value in (
             ("cognome", cognome),
             ("nome", nome),

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.demo.seed import MARIO_ROSSI_CF
+from tests.conftest import new_api_token
 from tests.engine.formats_examples import FORMATS_REQUEST, FORMATS_SEGMENTS
 
 
@@ -119,27 +120,9 @@ def _mario_position(app) -> int:
 
 
 def test_stored_position_quote_is_scoped_to_the_tokens_ente(app, client) -> None:
-    from app.auth.services import issue_api_token
-    from app.enti.queries import get_ente_by_code
-    from app.extensions import db
-
     position_id = _mario_position(app)
-    with app.app_context():
-        _, r01 = issue_api_token(
-            db.session,
-            name="R01",
-            ente_id=get_ente_by_code(db.session, "R01").id,
-            scopes=["positions:read"],
-            created_by_id=None,
-        )
-        _, r02 = issue_api_token(
-            db.session,
-            name="R02",
-            ente_id=get_ente_by_code(db.session, "R02").id,
-            scopes=["positions:read"],
-            created_by_id=None,
-        )
-        db.session.commit()
+    r01 = new_api_token(app, "positions:read", name="R01")
+    r02 = new_api_token(app, "positions:read", ente="R02", name="R02")
     ok = client.get(
         f"/api/v1/positions/{position_id}/quote?as_of=2026-06-30", headers={"Authorization": f"Bearer {r01}"}
     )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from app.demo.seed import MARIO_ROSSI_CF
+from tests.conftest import new_api_token
 from tests.engine.formats_examples import FORMATS_REQUEST
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -110,20 +111,7 @@ def test_engine_requests_and_responses_match_their_schemas(client) -> None:
 
 @pytest.fixture
 def token(app) -> str:
-    from app.auth.services import issue_api_token
-    from app.enti.queries import get_ente_by_code
-    from app.extensions import db
-
-    with app.app_context():
-        _, clear = issue_api_token(
-            db.session,
-            name="documento",
-            ente_id=get_ente_by_code(db.session, "R01").id,
-            scopes=["positions:read"],
-            created_by_id=None,
-        )
-        db.session.commit()
-    return clear
+    return new_api_token(app, "positions:read", name="documento")
 
 
 def test_a_stored_position_quote_matches_its_schema(app, client, token) -> None:

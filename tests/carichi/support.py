@@ -107,6 +107,9 @@ def xml_bytes(rows: list[dict[str, str]], *, prolog: str = "") -> bytes:
     return ("\n".join(p for p in parts if p) + "\n").encode("utf-8")
 
 
+# The published ruolo-290 positions written out again on purpose, not imported from
+# app.carichi.layouts.RUOLO_290: these records stand for a Regione's file, so a position shifted in the app
+# fails the fixed-width tests instead of moving on both sides.
 RUOLO = [
     ("id_posizione", 2, 20),
     ("codice_fiscale", 22, 16),

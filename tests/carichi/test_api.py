@@ -6,13 +6,10 @@ import io
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from rq import SimpleWorker
 
-from app.auth.services import issue_api_token
-from app.enti.models import Ente
-from app.extensions import db
 from tests.carichi.support import csv_bytes, row
+from tests.conftest import new_api_token
 
 
 @pytest.fixture
@@ -26,13 +23,7 @@ def imports_queue(ctx) -> Iterator:
 
 
 def _token(app, ente_code: str, scopes=("carichi:write", "jobs:read")) -> str:
-    with app.app_context():
-        ente = db.session.scalars(sa.select(Ente).where(Ente.code == ente_code)).one()
-        _, clear = issue_api_token(
-            db.session, name=f"Sistema {ente_code}", ente_id=ente.id, scopes=list(scopes), created_by_id=None
-        )
-        db.session.commit()
-    return clear
+    return new_api_token(app, *scopes, ente=ente_code, name=f"Sistema {ente_code}")
 
 
 def _post(client, token: str, content: bytes, **fields: str):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.dynamics.models import Measure
 from app.extensions import db
 from app.positions.models import Position
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, new_api_token
 from tests.dynamics.conftest import new_position
 
 
@@ -83,25 +83,9 @@ def test_roles_without_the_permission_see_no_action_and_get_403(app, personas) -
         assert client.get(f"/posizioni/{position_id}/sgravio").status_code == 403
 
 
-def _token(app, scopes: list[str]) -> str:
-    from app.auth.services import issue_api_token
-    from app.enti.queries import get_ente_by_code
-
-    with app.app_context():
-        _, clear = issue_api_token(
-            db.session,
-            name="regione",
-            ente_id=get_ente_by_code(db.session, "R01").id,
-            scopes=scopes,
-            created_by_id=None,
-        )
-        db.session.commit()
-    return clear
-
-
 def test_the_api_suspends_revokes_and_abates_with_the_same_services(app, client) -> None:
     position_id = _position(app)
-    headers = {"Authorization": f"Bearer {_token(app, ['positions:write'])}"}
+    headers = {"Authorization": f"Bearer {new_api_token(app, 'positions:write', name='regione')}"}
     url = f"/api/v1/positions/{position_id}"
     response = client.post(
         f"{url}/sospensione",
@@ -130,7 +114,7 @@ def test_the_api_suspends_revokes_and_abates_with_the_same_services(app, client)
 
 def test_the_api_needs_the_write_scope(app, client) -> None:
     position_id = _position(app)
-    headers = {"Authorization": f"Bearer {_token(app, ['positions:read'])}"}
+    headers = {"Authorization": f"Bearer {new_api_token(app, 'positions:read', name='regione')}"}
     response = client.post(
         f"/api/v1/positions/{position_id}/sgravio", headers=headers, json={"reason": "x", "total": True}
     )

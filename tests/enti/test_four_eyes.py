@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from tests.conftest import csrf_token, user_by_name
+from tests.conftest import csrf_token, new_api_token, user_by_name
 from tests.enti.test_parameters import NEW_LEGALE, PAGE, _legale, _new_period
 
 APPROVE = "/amministrazione/parametri/proposte/approva"
@@ -116,21 +116,10 @@ def test_an_approved_rate_changes_the_stored_quote_from_its_validity_date_only(
     app, personas, client, second_admin
 ) -> None:
     """A parameter edited on screen changes the quotes from its validity date only (issue 15)."""
-    from app.auth.services import issue_api_token
-    from app.enti.queries import get_ente_by_code
-    from app.extensions import db
     from tests.api.test_engine_api import _mario_position
 
     position_id = _mario_position(app)
-    with app.app_context():
-        _, token = issue_api_token(
-            db.session,
-            name="R01",
-            ente_id=get_ente_by_code(db.session, "R01").id,
-            scopes=["positions:read"],
-            created_by_id=None,
-        )
-        db.session.commit()
+    token = new_api_token(app, "positions:read", name="R01")
 
     def quote(as_of: str) -> dict:
         response = client.get(

@@ -10,6 +10,7 @@ from lxml import etree
 
 from app.extensions import db
 from app.payments.models import Payment, Riversamento
+from tests.conftest import new_api_token
 from tests.payments.support import SAMPLES, csv_file, euro, fdr, open_positions, row
 
 
@@ -85,16 +86,7 @@ def test_cli_avvisi_assigns_missing_notice_numbers(app) -> None:
 
 
 def _token(app, ente_code: str, scopes=("payments:write",)) -> str:
-    from app.auth.services import issue_api_token
-    from app.enti.models import Ente
-
-    with app.app_context():
-        ente = db.session.scalars(sa.select(Ente).where(Ente.code == ente_code)).one()
-        _, clear = issue_api_token(
-            db.session, name=f"PSP {ente_code}", ente_id=ente.id, scopes=list(scopes), created_by_id=None
-        )
-        db.session.commit()
-    return clear
+    return new_api_token(app, *scopes, ente=ente_code, name=f"PSP {ente_code}")
 
 
 def _post(client, token: str, content: bytes, name: str = "flusso.xml", **fields):

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tests.conftest import embedded_sqlite_app
 from tests.payments.conftest import check_invariants
 from tests.payments.support import ACTOR, csv_file, euro, fdr, open_positions, row
 
@@ -18,28 +18,8 @@ pytestmark = pytest.mark.embedded
 
 @pytest.fixture(scope="module")
 def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    import flask_migrate
-
-    from app import create_app
-    from app.demo.seed import seed_demo
-    from app.extensions import db
-
-    base = tmp_path_factory.mktemp("payments-sqlite")
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'esattoria.db'}",
-            "FILE_STORE": str(base / "files"),
-            "REDIS_URL": None,
-        }
-    )
-    with app.app_context():
-        flask_migrate.upgrade(directory=str(Path(app.root_path) / ".." / "migrations"))
-        seed_demo(db.session, taxpayers=6)
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with embedded_sqlite_app(tmp_path_factory.mktemp("payments-sqlite"), taxpayers=6) as app:
+        yield app
 
 
 def test_flows_reconcile_on_sqlite(sqlite_app: Flask) -> None:

@@ -14,7 +14,7 @@ from flask import Flask
 from app.core.audit import Actor
 from app.extensions import db
 from tests.atti.conftest import pdf_qr_codes, pdf_text
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, new_api_token
 from tests.plans.support import APPROVED_ON, act_pdf, events, office, plan_position, submit
 
 ON = dt.date(2026, 2, 15)
@@ -225,7 +225,6 @@ def test_a_new_act_type_gets_its_default_template_at_enti_that_have_templates(se
 
 
 def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client, store) -> None:
-    from app.auth.services import issue_api_token
     from app.enti.queries import get_ente_by_code
     from tests.api.test_openapi import request_schema, response_schema, spec_of, validator
 
@@ -236,13 +235,10 @@ def test_the_proroga_from_the_plan_page_and_the_api(app: Flask, personas, client
         other_id = other.id
         _principal, _actor, _position, third = _plan(db.session, skip=4)
         third_id = third.id
-        ente = get_ente_by_code(db.session, "R01")
-        ente_id = ente.id
-        _, token = issue_api_token(
-            db.session, name="proroga", ente_id=ente.id, scopes=["positions:write"], created_by_id=None
-        )
+        ente_id = get_ente_by_code(db.session, "R01").id
         db.session.commit()
         db.session.remove()
+    token = new_api_token(app, "positions:write", name="proroga")
     office_client = personas.client("backoffice")
     page = office_client.get(f"/rateazioni/piani/{plan_id}").get_data(as_text=True)
     assert 'data-testid="proroga-form"' in page

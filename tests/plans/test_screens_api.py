@@ -11,7 +11,7 @@ from flask import Flask
 
 from app.extensions import db
 from tests.api.test_openapi import response_schema, spec_of, validator
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, new_api_token
 from tests.plans.support import FIRST_DUE, approved_plan, plan_position
 
 
@@ -72,22 +72,11 @@ def test_a_plan_requested_at_the_desk_is_simulated_within_the_band(app: Flask, p
 
 
 def test_the_api_answers_plans_on_the_openapi_document(app: Flask, client, store) -> None:
-    from app.auth.services import issue_api_token
-    from app.enti.queries import get_ente_by_code
-
     plan_id, _position_id, _taxpayer_id, numbers = _plan(app, store)
-    with app.app_context():
-        tokens = {}
-        for code in ("R01", "R02"):
-            _, tokens[code] = issue_api_token(
-                db.session,
-                name=f"piani {code}",
-                ente_id=get_ente_by_code(db.session, code).id,
-                scopes=["positions:read"],
-                created_by_id=None,
-            )
-        db.session.commit()
-        db.session.remove()
+    tokens = {
+        code: new_api_token(app, "positions:read", ente=code, name=f"piani {code}")
+        for code in ("R01", "R02")
+    }
     spec = spec_of(client)
     auth = {"Authorization": f"Bearer {tokens['R01']}"}
     one = client.get(f"/api/v1/plans/{plan_id}", headers=auth)

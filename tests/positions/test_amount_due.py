@@ -14,6 +14,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from app.demo.seed import MARIO_ROSSI_CF
+from tests.conftest import new_api_token
 
 
 def _ledger_payload(session, position, as_of: dt.date) -> dict:
@@ -94,9 +95,6 @@ def _eur(cents: int) -> str:
 
 
 def test_card_list_self_service_api_and_exports_show_one_amount_due(app, session, personas) -> None:
-    from app.auth.services import issue_api_token
-    from app.enti.models import Ente
-    from app.extensions import db
     from app.positions.amounts import amounts_due, today_rome
 
     taxpayer, positions = _mario_positions(session)
@@ -142,11 +140,7 @@ def test_card_list_self_service_api_and_exports_show_one_amount_due(app, session
         value = rows[0][header.index("Dovuto")]
         assert value == f"{due.total_cents // 100}.{due.total_cents % 100:02d}"  # machine format
 
-    with app.app_context():
-        ente = db.session.scalars(sa.select(Ente).where(Ente.code == "R01")).one()
-        _, token = issue_api_token(db.session, name="test dovuto", ente_id=ente.id,
-                                   scopes=["positions:read"], created_by_id=None)
-        db.session.commit()
+    token = new_api_token(app, "positions:read", name="test dovuto")
     client = app.test_client()
     api = client.get(f"/api/v1/positions?codice_fiscale={MARIO_ROSSI_CF}",
                      headers={"Authorization": f"Bearer {token}"}).get_json()

@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import sqlalchemy as sa
 
 from app.demo.seed import MARIO_ROSSI_CF
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, new_api_token
 from tests.procedures.support import ACTOR, make_position, principal
 
 
@@ -116,20 +115,10 @@ def test_start_form_refuses_ipoteca_under_the_threshold(app, personas) -> None:
 
 
 def test_api_procedures_of_a_taxpayer_follow_the_spec_and_the_tokens_ente(app, client, procedure_id) -> None:
-    from app.auth.services import issue_api_token
-    from app.enti.models import Ente
-    from app.extensions import db
     from tests.api.test_openapi import response_schema, spec_of, validator
 
-    with app.app_context():
-        enti = {e.code: e.id for e in db.session.scalars(sa.select(Ente))}
-        _, r01 = issue_api_token(
-            db.session, name="t1", ente_id=enti["R01"], scopes=["positions:read"], created_by_id=None
-        )
-        _, r02 = issue_api_token(
-            db.session, name="t2", ente_id=enti["R02"], scopes=["positions:read"], created_by_id=None
-        )
-        db.session.commit()
+    r01 = new_api_token(app, "positions:read", name="t1")
+    r02 = new_api_token(app, "positions:read", ente="R02", name="t2")
     spec = spec_of(client)
     listing = client.get(
         f"/api/v1/procedures?codice_fiscale={MARIO_ROSSI_CF}", headers={"Authorization": f"Bearer {r01}"}

@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import create_app
 from app.core.url_ids import MAX_ID, BoundedIdConverter, parse_id
+from tests.conftest import new_api_token
 
 HUGE = (2**31, 2**63, 10**20)
 
@@ -77,20 +78,7 @@ def test_a_huge_id_on_a_post_and_in_the_self_service_is_a_404(personas) -> None:
 
 @pytest.fixture
 def api_token(app) -> str:
-    from app.auth.services import issue_api_token
-    from app.enti.queries import get_ente_by_code
-    from app.extensions import db
-
-    with app.app_context():
-        _, token = issue_api_token(
-            db.session,
-            name="sonda id",
-            ente_id=get_ente_by_code(db.session, "R01").id,
-            scopes=["positions:read", "positions:write"],
-            created_by_id=None,
-        )
-        db.session.commit()
-    return token
+    return new_api_token(app, "positions:read", "positions:write", name="sonda id")
 
 
 @pytest.mark.parametrize("path", ["/api/v1/plans/{}", "/api/v1/procedures/{}", "/api/v1/positions/{}/quote"])
