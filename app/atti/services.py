@@ -24,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.atti import catalog, rendering
+from app.atti.events import record_act_event
 from app.atti.models import Act, ActTemplate, ActType
-from app.core.audit import Actor, record_event
+from app.core.audit import Actor
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.engine.deadlines import below_minimum
@@ -670,25 +671,20 @@ def issue_act(
     from app.dynamics.fixing import fix_amounts_for_act
 
     fix_amounts_for_act(session, act, actor, due=prepared.due)  # its figures become movements (issue 14)
-    record_event(
+    record_act_event(
         session,
         actor,
+        act,
         "act.issued",
         f"{act_type.name} prot. {protocol} emesso: {format_eur(prepared.amount_cents)}",
-        taxpayer_id=taxpayer.id,
-        position_id=position.id,
-        ente_id=ente.id,
-        payload={
-            "act": act.id,
-            "type": act_type.code,
-            "protocol": protocol,
-            "document": document.id,
-            "notice_number": notice_number,
-            "amount_due_cents": prepared.amount_cents,
-            "template": prepared.template.id,
-            "template_version": prepared.template.version,
-            "campaign": campaign_id,
-        },
+        type=act_type.code,
+        protocol=protocol,
+        document=document.id,
+        notice_number=notice_number,
+        amount_due_cents=prepared.amount_cents,
+        template=prepared.template.id,
+        template_version=prepared.template.version,
+        campaign=campaign_id,
     )
     return Issued(act, rendered.pdf)
 
