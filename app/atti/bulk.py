@@ -26,7 +26,6 @@ from app.atti.services import (
     _memo,
     act_data,
     check_position,
-    confirmed_link_rows,
     position_notice_number,
     searchable_text,
     signatory,
@@ -152,37 +151,25 @@ def _write(
         if key not in cache:
             cache[key] = archive.document_type(session, ente.id, DOCUMENT_TYPE)
         stored = store_bytes(file_store, r.pdf)
-        documents.append(
-            {
-                "ente_id": ente.id,
-                "protocol": r.request.protocol,
-                "received_date": on,
-                "channel": DOCUMENT_CHANNEL,
-                "type_id": cache[key].id,
-                "sender": ente.name[:250],
-                "subject": f"{act_type.name} · posizione {position.external_id}"[:500],
-                "file_name": f"{r.request.protocol}.pdf",
-                "sha256": stored.sha256,
-                "file_path": stored.relative_path,
-                "size_bytes": stored.size,
-                "mime_type": "application/pdf",
-                "pages": r.pages,
-                "encrypted": False,
-                "text": searchable_text(r.data),
-                "text_source": "text_layer",
-                "status": "indexed",
-                "version": 1,
-                "created_by_id": actor.user_id,
-                "created_by_label": actor.label,
-                "created_dt": now,
-            }
+        values = archive.outgoing_values(
+            ente=ente,
+            type_id=cache[key].id,
+            channel=DOCUMENT_CHANNEL,
+            protocol=r.request.protocol,
+            on=on,
+            subject=f"{act_type.name} · posizione {position.external_id}",
+            text=searchable_text(r.data),
+            stored=stored,
+            pages=r.pages,
+            actor=actor,
         )
+        documents.append({**values, "created_dt": now})
     document_ids = insert_rows(session, Document.__table__, documents, ids=True)
     channel = CHANNELS.get(DOCUMENT_CHANNEL, DOCUMENT_CHANNEL).lower()
     links, outbox, filed, acts = [], [], [], []
     for r, document, document_id in zip(ready, documents, document_ids, strict=True):
         position = r.request.position
-        links.extend(confirmed_link_rows(document_id, position.taxpayer_id, position.id, actor, now))
+        links.extend(archive.confirmed_link_rows(document_id, position.taxpayer_id, position.id, actor, now))
         outbox.append({"document_id": document_id, "op": "index", "created_dt": now})
         filed.append(  # as archive.record_filed writes it (the taxpayer is the document's only one)
             event_row(

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.atti import catalog, rendering
+from app.atti.events import record_act_event
 from app.atti.models import Act, ActTemplate, ActType
-from app.core.audit import Actor, record_event
-from app.core.db import utcnow
+from app.core.audit import Actor
 from app.core.errors import DomainError
 from app.engine.deadlines import below_minimum
 from app.engine.notice import grouped
@@ -35,9 +34,6 @@ from app.enti.queries import in_force, parameter_rows
 from app.positions.models import COMPONENT_LABELS, Position
 from app.reports.formatting import format_date_it, format_eur
 from app.taxpayers.models import Taxpayer
-
-if TYPE_CHECKING:
-    from app.archive.models import DocumentLink
 
 ROME = ZoneInfo("Europe/Rome")
 DOCUMENT_TYPE = "atto_emesso"
@@ -602,7 +598,7 @@ def issue_act(
             if act_type.with_payment
             else None
         )
-    from app.archive.services import next_protocol
+    from app.archive.services import file_outgoing_pdf, next_protocol
 
     protocol = protocol or next_protocol(session, ente, on.year)
     data = act_data(
@@ -625,18 +621,20 @@ def issue_act(
         rendered = rendering.render(prepared.template.source, data)
     except rendering.TemplateError as exc:
         raise ActRefused(exc.message_it) from None
-    document = file_act_pdf(
+    document = file_outgoing_pdf(
         session,
         rendered.pdf,
         rendered.pages,
         ente=ente,
-        position=position,
-        taxpayer=taxpayer,
+        type_code=DOCUMENT_TYPE,
+        channel=DOCUMENT_CHANNEL,
         protocol=protocol,
         on=on,
-        actor=actor,
         subject=f"{act_type.name} · posizione {position.external_id}",
         text=searchable_text(data),
+        taxpayer_id=taxpayer.id,
+        position_id=position.id,
+        actor=actor,
         file_store=file_store,
     )
     act = Act(
@@ -670,25 +668,20 @@ def issue_act(
     from app.dynamics.fixing import fix_amounts_for_act
 
     fix_amounts_for_act(session, act, actor, due=prepared.due)  # its figures become movements (issue 14)
-    record_event(
+    record_act_event(
         session,
         actor,
+        act,
         "act.issued",
         f"{act_type.name} prot. {protocol} emesso: {format_eur(prepared.amount_cents)}",
-        taxpayer_id=taxpayer.id,
-        position_id=position.id,
-        ente_id=ente.id,
-        payload={
-            "act": act.id,
-            "type": act_type.code,
-            "protocol": protocol,
-            "document": document.id,
-            "notice_number": notice_number,
-            "amount_due_cents": prepared.amount_cents,
-            "template": prepared.template.id,
-            "template_version": prepared.template.version,
-            "campaign": campaign_id,
-        },
+        type=act_type.code,
+        protocol=protocol,
+        document=document.id,
+        notice_number=notice_number,
+        amount_due_cents=prepared.amount_cents,
+        template=prepared.template.id,
+        template_version=prepared.template.version,
+        campaign=campaign_id,
     )
     return Issued(act, rendered.pdf)
 
@@ -710,94 +703,5 @@ def searchable_text(data: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def file_act_pdf(
-    session: Session,
-    pdf: bytes,
-    pages: int,
-    *,
-    ente: Ente,
-    position: Position,
-    taxpayer: Taxpayer,
-    protocol: str,
-    on: dt.date,
-    actor: Actor,
-    subject: str,
-    text: str,
-    file_store: str,
-) -> Any:
-    """The act's PDF as an archive document of the ente (type `atto_emesso`, channel `uscita`), with the
-    protocol already taken, linked (confirmed) to the taxpayer and the position."""
-    from app.archive import services as archive
-    from app.archive.models import Document
-    from app.jobs.files import store_stream
-
-    stored = store_stream(file_store, io.BytesIO(pdf))
-    kind = archive.document_type(session, ente.id, DOCUMENT_TYPE)
-    document = Document(
-        ente_id=ente.id,
-        protocol=protocol,
-        received_date=on,
-        channel=DOCUMENT_CHANNEL,
-        type_id=kind.id,
-        sender=ente.name[:250],
-        subject=subject[:500],
-        file_name=f"{protocol}.pdf",
-        sha256=stored.sha256,
-        file_path=stored.relative_path,
-        size_bytes=stored.size,
-        mime_type="application/pdf",
-        pages=pages,
-        encrypted=False,
-        text=text,
-        text_source="text_layer",
-        status="indexed",
-        version=1,
-        created_by_id=actor.user_id,
-        created_by_label=actor.label,
-    )
-    session.add(document)
-    session.flush()
-    for link in confirmed_links(document.id, taxpayer.id, position.id, actor, utcnow()):
-        session.add(link)
-        document.links.append(link)
-    archive.record_filed(session, document, actor)
-    archive.touch(session, document, new=True)
-    return document
-
-
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def confirmed_links(
-    document_id: int, taxpayer_id: int, position_id: int, actor: Actor, now: dt.datetime
-) -> list[DocumentLink]:
-    """An issued act's PDF is the taxpayer's and the position's, confirmed by whoever issued it (one act at a
-    time here; a chunk at a time in app/atti/bulk.py, as rows: `confirmed_link_rows`)."""
-    from app.archive.models import DocumentLink
-
-    return [
-        DocumentLink(**row) for row in confirmed_link_rows(document_id, taxpayer_id, position_id, actor, now)
-    ]
-
-
-def confirmed_link_rows(
-    document_id: int, taxpayer_id: int, position_id: int, actor: Actor, now: dt.datetime
-) -> list[dict[str, Any]]:
-    """The values of the two confirmed links of an issued act's PDF (taxpayer, position)."""
-    return [
-        {
-            "document_id": document_id,
-            "kind": kind,
-            "target_id": target,
-            "taxpayer_id": taxpayer_id,
-            "position_id": position_id if kind == "position" else None,
-            "matched": "",
-            "state": "confirmed",
-            "decided_by_id": actor.user_id,
-            "decided_by_label": actor.label,
-            "decided_dt": now,
-            "created_dt": now,
-        }
-        for kind, target in (("taxpayer", taxpayer_id), ("position", position_id))
-    ]

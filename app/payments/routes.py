@@ -452,14 +452,21 @@ def _chosen_position(review: Any, field: str) -> int | None:
     return position.id
 
 
-@bp.route("/revisione/<int:review_id>/conferma", methods=["POST"])
-@permission_required("carichi.import")
-def review_confirm(review_id: int) -> Any:
+def _review_action(review_id: int) -> tuple[Any, Any, forms.NoteForm]:
+    """The principal, the review they act on (404 out of their scope) and the action's note form (400 when it
+    does not validate, e.g. without its CSRF token): the start of confirming and of splitting a review."""
     principal = current_principal()
     review = queries.get_review(db.session, principal, review_id)
     form = forms.NoteForm()
     if not form.validate_on_submit():
         abort(400)
+    return principal, review, form
+
+
+@bp.route("/revisione/<int:review_id>/conferma", methods=["POST"])
+@permission_required("carichi.import")
+def review_confirm(review_id: int) -> Any:
+    principal, review, form = _review_action(review_id)
     try:
         target = _chosen_position(review, "altra") or _chosen_position(review, "posizione")
         payment = services.confirm_review(
@@ -478,11 +485,7 @@ def review_confirm(review_id: int) -> Any:
 def review_split(review_id: int) -> Any:
     from app.payments.parsing import parse_amount
 
-    principal = current_principal()
-    review = queries.get_review(db.session, principal, review_id)
-    form = forms.NoteForm()
-    if not form.validate_on_submit():
-        abort(400)
+    principal, review, form = _review_action(review_id)
     try:
         parts: list[tuple[int, int]] = []
         for key, value in request.form.items():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,6 +25,7 @@ from app.taxpayers.models import (
 )
 
 DOMICILIO_KIND = "domicilio_digitale"
+_Versioned = TypeVar("_Versioned", TaxpayerAddress, TaxpayerContact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,44 @@ def link_to_ente(session: Session, taxpayer_id: int, ente_id: int) -> None:
         session.add(TaxpayerEnte(taxpayer_id=taxpayer_id, ente_id=ente_id))
 
 
+def _new_version(
+    session: Session,
+    actor: Actor,
+    model: type[_Versioned],
+    taxpayer: Taxpayer,
+    kind: str,
+    unchanged: Callable[[_Versioned], bool],
+    *,
+    source: str,
+    now: dt.datetime,
+    **values: Any,
+) -> tuple[_Versioned | None, _Versioned | None]:
+    """The history rule of addresses and contacts, one open version per taxpayer and kind: the same again
+    (`unchanged`) changes nothing; anything else closes the open version at `now` and opens a new one with
+    its source. Returns the new version (None when unchanged) and the one open before (None when none)."""
+    current = session.scalars(
+        sa.select(model).where(
+            model.taxpayer_id == taxpayer.id,
+            model.kind == kind,
+            model.valid_to_dt.is_(None),
+        )
+    ).first()
+    if current is not None and unchanged(current):
+        return None, current
+    if current is not None:
+        current.valid_to_dt = now
+    version = model(
+        taxpayer_id=taxpayer.id,
+        kind=kind,
+        **values,
+        valid_from_dt=now,
+        source=source,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(version)
+    return version, current
+
+
 def set_address(
     session: Session,
     actor: Actor,
@@ -108,39 +149,29 @@ def set_address(
 ) -> TaxpayerAddress | None:
     """Record an address. Unchanged: nothing happens. Changed: the current version is closed and a new one
     opened with its source, so history is never overwritten. Returns the new version, if any."""
-    now = now or utcnow()
-    current = session.scalars(
-        sa.select(TaxpayerAddress).where(
-            TaxpayerAddress.taxpayer_id == taxpayer.id,
-            TaxpayerAddress.kind == data.kind,
-            TaxpayerAddress.valid_to_dt.is_(None),
-        )
-    ).first()
-    if current is not None and data.same_as(current):
-        return None
-    if current is not None:
-        current.valid_to_dt = now
-    address = TaxpayerAddress(
-        taxpayer_id=taxpayer.id,
-        kind=data.kind,
+    address, previous = _new_version(
+        session,
+        actor,
+        TaxpayerAddress,
+        taxpayer,
+        data.kind,
+        data.same_as,
+        source=source,
+        now=now or utcnow(),
         street=data.street,
         cap=data.cap,
         comune=data.comune,
         provincia=data.provincia,
         country=data.country,
-        valid_from_dt=now,
-        source=source,
-        recorded_by_id=actor.user_id,
     )
-    session.add(address)
-    if current is not None:
+    if address is not None and previous is not None:
         record_event(
             session,
             actor,
             "address.changed",
             f"{address.kind_label}: {address.one_line}",
             taxpayer_id=taxpayer.id,
-            payload={"source": source, "previous": current.one_line},
+            payload={"source": source, "previous": previous.one_line},
         )
     return address
 
@@ -156,36 +187,26 @@ def set_contact(
     now: dt.datetime | None = None,
 ) -> TaxpayerContact | None:
     """Same rule as addresses: one open version per contact kind."""
-    now = now or utcnow()
     value = value.strip()
-    current = session.scalars(
-        sa.select(TaxpayerContact).where(
-            TaxpayerContact.taxpayer_id == taxpayer.id,
-            TaxpayerContact.kind == kind,
-            TaxpayerContact.valid_to_dt.is_(None),
-        )
-    ).first()
-    if current is not None and current.value == value:
-        return None
-    if current is not None:
-        current.valid_to_dt = now
-    contact = TaxpayerContact(
-        taxpayer_id=taxpayer.id,
-        kind=kind,
-        value=value,
-        valid_from_dt=now,
+    contact, previous = _new_version(
+        session,
+        actor,
+        TaxpayerContact,
+        taxpayer,
+        kind,
+        lambda current: current.value == value,
         source=source,
-        recorded_by_id=actor.user_id,
+        now=now or utcnow(),
+        value=value,
     )
-    session.add(contact)
-    if current is not None:
+    if contact is not None and previous is not None:
         record_event(
             session,
             actor,
             "contact.changed",
             f"{contact.kind_label}: {value}",
             taxpayer_id=taxpayer.id,
-            payload={"source": source, "previous": current.value},
+            payload={"source": source, "previous": previous.value},
         )
     return contact
 
@@ -208,33 +229,26 @@ def set_domicilio_digitale(
     if not looks_like_email(address) or len(address) > 250:
         raise DomainError("Indirizzo del domicilio digitale non valido: inserire un indirizzo PEC.")
     now = now or utcnow()
-    current = session.scalars(
-        sa.select(TaxpayerContact).where(
-            TaxpayerContact.taxpayer_id == taxpayer.id,
-            TaxpayerContact.kind == DOMICILIO_KIND,
-            TaxpayerContact.valid_to_dt.is_(None),
-        )
-    ).first()
-    if current is not None and current.value.lower() == address.lower() and current.source == source:
-        return None
-    if current is not None:
-        current.valid_to_dt = now
-    contact = TaxpayerContact(
-        taxpayer_id=taxpayer.id,
-        kind=DOMICILIO_KIND,
-        value=address,
-        valid_from_dt=now,
+    contact, previous = _new_version(
+        session,
+        actor,
+        TaxpayerContact,
+        taxpayer,
+        DOMICILIO_KIND,
+        lambda current: current.value.lower() == address.lower() and current.source == source,
         source=source,
-        recorded_by_id=actor.user_id,
+        now=now,
+        value=address,
     )
-    session.add(contact)
+    if contact is None:
+        return None
     record_event(
         session,
         actor,
         "domicilio_digitale.changed",
         f"Domicilio digitale: {address} (fonte: {DOMICILIO_SOURCES[source]})",
         taxpayer_id=taxpayer.id,
-        payload={"source": source, "address": address, "previous": current.value if current else None},
+        payload={"source": source, "address": address, "previous": previous.value if previous else None},
         occurred_dt=now,
     )
     return contact

@@ -27,6 +27,7 @@ from app.atti.delivery.addresses import PostalAddress, address_problems, normali
 from app.atti.delivery.models import OUTCOMES, ActDelivery, ActOutcome, PrintBatch
 from app.atti.delivery.printflow import KIND_MESSAGE, PrintItem, Unfixable, build_batch, precheck
 from app.atti.delivery.send import SendAddress, SendClient, SendDocument, SendNotification, SendRecipient
+from app.atti.events import record_act_event
 from app.atti.models import Act
 from app.core.audit import Actor, record_event
 from app.core.calendar import is_italian_holiday
@@ -126,20 +127,15 @@ def _sent(session: Session, act: Act, actor: Actor, delivery: ActDelivery, summa
     act.sent_date = delivery.sent_date
     act.channel = delivery.channel
     session.flush()
-    record_event(
+    record_act_event(
         session,
         actor,
+        act,
         "act.sent",
         summary[:500],
-        taxpayer_id=act.taxpayer_id,
-        position_id=act.position_id,
-        ente_id=act.ente_id,
-        payload={
-            "act": act.id,
-            "protocol": act.protocol,
-            "channel": delivery.channel,
-            "delivery": delivery.id,
-        },
+        protocol=act.protocol,
+        channel=delivery.channel,
+        delivery=delivery.id,
     )
 
 
@@ -631,22 +627,17 @@ def apply_outcome(
             delivery.status = "non_consegnato"
         session.add(record)
         session.flush()
-        record_event(
+        record_act_event(
             session,
             actor,
+            act,
             "act.not_notified",
             f"Atto prot. {act.protocol} non notificato: {record.outcome_label} ({_fmt(event_date)})",
-            taxpayer_id=act.taxpayer_id,
-            position_id=act.position_id,
-            ente_id=act.ente_id,
-            payload={
-                "act": act.id,
-                "outcome": outcome,
-                "date": event_date.isoformat(),
-                "source": source,
-                "next_step": record.next_step,
-                "reference": reference,
-            },
+            outcome=outcome,
+            date=event_date.isoformat(),
+            source=source,
+            next_step=record.next_step,
+            reference=reference,
         )
         return record
     act.status = "notificato"
@@ -691,30 +682,25 @@ def apply_outcome(
             record.prescription_date = prescription.date
     session.add(record)
     session.flush()
-    record_event(
+    record_act_event(
         session,
         actor,
+        act,
         "act.notified",
         f"Atto prot. {act.protocol} notificato il {_fmt(notified)} ({record.outcome_label})",
-        taxpayer_id=act.taxpayer_id,
-        position_id=act.position_id,
-        ente_id=act.ente_id,
-        payload={
-            "act": act.id,
-            "outcome": outcome,
-            "event_date": event_date.isoformat(),
-            "cad_date": cad_date.isoformat() if cad_date else None,
-            "notified_date": notified.isoformat(),
-            "rule_source": rule_source,
-            "channel": channel,
-            "source": source,
-            "reference": reference,
-            "payment_due_date": record.payment_due_date.isoformat() if record.payment_due_date else None,
-            "prescription_date": prescription.date.isoformat() if prescription else None,
-            "prescription_source": prescription.source if prescription else None,
-            "previous_state": previous_state,
-            "state": position.state if moved else previous_state,
-        },
+        outcome=outcome,
+        event_date=event_date.isoformat(),
+        cad_date=cad_date.isoformat() if cad_date else None,
+        notified_date=notified.isoformat(),
+        rule_source=rule_source,
+        channel=channel,
+        source=source,
+        reference=reference,
+        payment_due_date=record.payment_due_date.isoformat() if record.payment_due_date else None,
+        prescription_date=prescription.date.isoformat() if prescription else None,
+        prescription_source=prescription.source if prescription else None,
+        previous_state=previous_state,
+        state=position.state if moved else previous_state,
     )
     if moved:
         record_event(
@@ -738,15 +724,15 @@ def close_work_item(session: Session, outcome: ActOutcome, actor: Actor, note: s
     outcome.worklist_status = "chiuso"
     act = session.get(Act, outcome.act_id)
     assert act is not None  # noqa: S101 - foreign key
-    record_event(
+    record_act_event(
         session,
         actor,
+        act,
         "act.not_notified",
         f"Lista di lavoro: esito {outcome.outcome_label} dell'atto prot. {act.protocol} lavorato: {note}"[
             :500
         ],
-        taxpayer_id=act.taxpayer_id,
-        position_id=act.position_id,
-        ente_id=act.ente_id,
-        payload={"act": act.id, "outcome": outcome.id, "next_step": outcome.next_step, "note": note[:500]},
+        outcome=outcome.id,
+        next_step=outcome.next_step,
+        note=note[:500],
     )

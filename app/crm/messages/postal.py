@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from app.atti.delivery.addresses import PostalAddress, address_problems, normalized
 from app.core.audit import Actor
-from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.enti.models import Ente
 from app.positions.models import Position
@@ -139,9 +138,7 @@ def file_letter(
     """Render and file the letter (the caller has checked the address). Runs in a savepoint: DomainError
     (more than MAX_PAGES pages) leaves nothing behind, not even the protocol number."""
     from app.archive import services as archive
-    from app.archive.models import Document, DocumentLink
     from app.atti.delivery.services import recipient_name
-    from app.jobs.files import store_stream
 
     address = postal_address(taxpayer)
     if address is None or address_problems(address):
@@ -162,49 +159,20 @@ def file_letter(
         if pages > MAX_PAGES:
             raise DomainError(f"Il testo non sta in una lettera: {pages} pagine (al massimo {MAX_PAGES}).")
         ensure_document_type(session)
-        stored = store_stream(file_store, io.BytesIO(pdf))
-        kind = archive.document_type(session, ente.id, DOCUMENT_TYPE)
-        document = Document(
-            ente_id=ente.id,
-            protocol=protocol,
-            received_date=on,
+        document = archive.file_outgoing_pdf(
+            session,
+            pdf,
+            pages,
+            ente=ente,
+            type_code=DOCUMENT_TYPE,
             channel=DOCUMENT_CHANNEL,
-            type_id=kind.id,
-            sender=ente.name[:250],
-            subject=f"Comunicazione: {subject}"[:500],
-            file_name=f"{protocol}.pdf",
-            sha256=stored.sha256,
-            file_path=stored.relative_path,
-            size_bytes=stored.size,
-            mime_type="application/pdf",
-            pages=pages,
-            encrypted=False,
+            protocol=protocol,
+            on=on,
+            subject=f"Comunicazione: {subject}",
             text=f"{protocol}\n{subject}\n{body}",
-            text_source="text_layer",
-            status="indexed",
-            version=1,
-            created_by_id=actor.user_id,
-            created_by_label=actor.label,
+            taxpayer_id=taxpayer.id,
+            position_id=position.id if position else None,
+            actor=actor,
+            file_store=file_store,
         )
-        session.add(document)
-        session.flush()
-        now = utcnow()
-        targets = [("taxpayer", taxpayer.id)] + ([("position", position.id)] if position else [])
-        for link_kind, target in targets:
-            link = DocumentLink(
-                document_id=document.id,
-                kind=link_kind,
-                target_id=target,
-                taxpayer_id=taxpayer.id,
-                position_id=target if link_kind == "position" else None,
-                matched="",
-                state="confirmed",
-                decided_by_id=actor.user_id,
-                decided_by_label=actor.label,
-                decided_dt=now,
-            )
-            session.add(link)
-            document.links.append(link)
-        archive.record_filed(session, document, actor)
-        archive.touch(session, document, new=True)
     return Letter(document=document, protocol=protocol, pages=pages, address=address)

@@ -339,6 +339,33 @@ def template_defaults() -> Any:
     return redirect(url_for("messages.template_list"))
 
 
+def _save_template(
+    form: forms.TemplateForm, done: str, *, ente_id: int, entrata_id: int | None, purpose: str, channel: str
+) -> Any | None:
+    """Save the form's subject, text and start of validity as a new version of the template of the ente,
+    entrata, purpose and channel (a new template or a template's next version): the redirect to the list with
+    `done`, or None with the refusal on the text field."""
+    try:
+        services.save_template(
+            db.session,
+            ente_id=ente_id,
+            entrata_id=entrata_id,
+            purpose=purpose,
+            channel=channel,
+            subject=form.oggetto.data,
+            body=form.testo.data,
+            actor=current_actor(),
+            valid_from=form.valido_dal.data,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        form.testo.errors = [exc.message]
+        return None
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("messages.template_list"))
+
+
 @bp.route("/modelli/nuovo", methods=["POST"])
 @permission_required("message.admin")
 def template_new() -> Any:
@@ -351,25 +378,16 @@ def template_new() -> Any:
         ):
             form.entrata.errors = ["l'entrata non è di questo ente"]
         else:
-            try:
-                services.save_template(
-                    db.session,
-                    ente_id=int(form.ente.data),
-                    entrata_id=entrata_id,
-                    purpose=form.finalita.data,
-                    channel=form.canale.data,
-                    subject=form.oggetto.data,
-                    body=form.testo.data,
-                    actor=current_actor(),
-                    valid_from=form.valido_dal.data,
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                form.testo.errors = [exc.message]
-            else:
-                db.session.commit()
-                flash("Nuovo modello salvato.", "success")
-                return redirect(url_for("messages.template_list"))
+            saved = _save_template(
+                form,
+                "Nuovo modello salvato.",
+                ente_id=int(form.ente.data),
+                entrata_id=entrata_id,
+                purpose=form.finalita.data,
+                channel=form.canale.data,
+            )
+            if saved is not None:
+                return saved
     return _admin_page(new_form=form)
 
 
@@ -382,25 +400,16 @@ def template_edit(template_id: int) -> Any:
         form.oggetto.data, form.testo.data = template.subject, template.body
         form.valido_dal.data = max(services.today(), template.valid_from + dt.timedelta(days=1))
     elif form.validate():
-        try:
-            services.save_template(
-                db.session,
-                ente_id=template.ente_id,
-                entrata_id=template.entrata_id,
-                purpose=template.purpose,
-                channel=template.channel,
-                subject=form.oggetto.data,
-                body=form.testo.data,
-                actor=current_actor(),
-                valid_from=form.valido_dal.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.testo.errors = [exc.message]
-        else:
-            db.session.commit()
-            flash("Nuova versione del modello salvata.", "success")
-            return redirect(url_for("messages.template_list"))
+        saved = _save_template(
+            form,
+            "Nuova versione del modello salvata.",
+            ente_id=template.ente_id,
+            entrata_id=template.entrata_id,
+            purpose=template.purpose,
+            channel=template.channel,
+        )
+        if saved is not None:
+            return saved
     return render_template(
         "crm/messages/template_edit.html",
         template=template,
