@@ -135,6 +135,7 @@ def _write(
     """The rows of the rendered acts, a table at a time as Core executemany INSERTs (the ids of documents
     and acts taken first: app/core/db.py `insert_rows`), no ORM object (the ORM's flush and its INSERT ...
     RETURNING of every row took ~7 ms an act; benchmarks/README.md, bench_acts)."""
+    from app.archive import outgoing
     from app.archive import services as archive
     from app.archive.models import CHANNELS, Document, DocumentLink, SearchOutbox
     from app.dynamics.fixing import fix_amounts_many
@@ -151,7 +152,7 @@ def _write(
         if key not in cache:
             cache[key] = archive.document_type(session, ente.id, DOCUMENT_TYPE)
         stored = store_bytes(file_store, r.pdf)
-        values = archive.outgoing_values(
+        values = outgoing.outgoing_values(
             ente=ente,
             type_id=cache[key].id,
             channel=DOCUMENT_CHANNEL,
@@ -169,7 +170,7 @@ def _write(
     links, outbox, filed, acts = [], [], [], []
     for r, document, document_id in zip(ready, documents, document_ids, strict=True):
         position = r.request.position
-        links.extend(archive.confirmed_link_rows(document_id, position.taxpayer_id, position.id, actor, now))
+        links.extend(outgoing.confirmed_link_rows(document_id, position.taxpayer_id, position.id, actor, now))
         outbox.append({"document_id": document_id, "op": "index", "created_dt": now})
         filed.append(  # as archive.record_filed writes it (the taxpayer is the document's only one)
             event_row(

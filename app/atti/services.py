@@ -598,7 +598,8 @@ def issue_act(
             if act_type.with_payment
             else None
         )
-    from app.archive.services import file_outgoing_pdf, next_protocol
+    from app.archive.outgoing import file_outgoing_pdf
+    from app.archive.services import next_protocol
 
     protocol = protocol or next_protocol(session, ente, on.year)
     data = act_data(

@@ -138,6 +138,7 @@ def file_letter(
     """Render and file the letter (the caller has checked the address). Runs in a savepoint: DomainError
     (more than MAX_PAGES pages) leaves nothing behind, not even the protocol number."""
     from app.archive import services as archive
+    from app.archive.outgoing import file_outgoing_pdf
     from app.atti.delivery.services import recipient_name
 
     address = postal_address(taxpayer)
@@ -159,7 +160,7 @@ def file_letter(
         if pages > MAX_PAGES:
             raise DomainError(f"Il testo non sta in una lettera: {pages} pagine (al massimo {MAX_PAGES}).")
         ensure_document_type(session)
-        document = archive.file_outgoing_pdf(
+        document = file_outgoing_pdf(
             session,
             pdf,
             pages,
