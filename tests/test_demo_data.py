@@ -85,3 +85,21 @@ def test_the_home_total_due_is_the_sum_of_the_amounts_due(session, personas) -> 
     g.pop("_login_user", None)
     home = personas.client("regione2").get("/").get_data(as_text=True)
     assert format_eur(total) in re.findall(r'<p class="h3 mb-0"[^>]*>([^<]+)</p>', home)
+
+
+def test_the_demo_pignoramento_follows_a_sollecito_sent_in_time(session) -> None:
+    """The demo's pignoramento presso terzi (app/procedures/demo.py) is preceded by the sollecito that
+    L. 160/2019 c. 795 asks for, sent by post at least its 30 days before the start."""
+    import datetime as dt
+
+    from app.atti.models import Act, ActType
+    from app.procedures.models import Procedure
+
+    procedure = session.scalars(sa.select(Procedure).where(Procedure.kind == "pignoramento")).first()
+    assert procedure is not None
+    sent = session.scalar(
+        sa.select(Act.sent_date)
+        .join(ActType, ActType.id == Act.act_type_id)
+        .where(Act.position_id == procedure.position_id, ActType.code == "sollecito", Act.status == "inviato")
+    )
+    assert sent is not None and sent + dt.timedelta(days=30) <= procedure.started_on

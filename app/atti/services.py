@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.atti import catalog, rendering
 from app.atti.events import record_act_event
 from app.atti.models import Act, ActTemplate, ActType
+from app.atti.prerequisites import AFTER_SOLLECITO, sollecito_missing
 from app.core.audit import Actor
 from app.core.errors import DomainError
 from app.engine.deadlines import below_minimum
@@ -523,6 +524,10 @@ def check_position(
                 amount=total,
                 minimum=minimum[0],
             )
+    if act_type.code in AFTER_SOLLECITO:
+        missing = sollecito_missing(session, position, on, total)
+        if missing:
+            raise ActRefused(missing, amount=total)
     term = _memo(
         cache,
         ("termine", position.entrata_id, act_type.id, on),

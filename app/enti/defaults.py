@@ -268,6 +268,12 @@ PARAMETERS = [
          "L. 890/1982 art. 8 c. 4: la notifica per compiuta giacenza si perfeziona decorsi dieci giorni "
          "dalla spedizione della comunicazione di avvenuto deposito (CAD) (domain.md glossario); "
          "decorrenza del testo vigente (unconfirmed)"),
+    # a sollecito before any cautelare or esecutiva action for debts up to this amount
+    # (app/atti/prerequisites.py, and the escalation's ladder)
+    _row("sollecito_obbligatorio_fino_a", "2020-01-01", None, {"amount": "10000.00"},
+         "L. 160/2019, art. 1, c. 795; D.M. 14 aprile 2023 (G.U. n. 100 del 29/04/2023)",
+         "sollecito di pagamento obbligatorio prima delle azioni cautelari ed esecutive per debiti fino a "
+         "10.000 euro (domain.md §3; c. 795 per il DM MEF 14/4/2023)"),
     _row("ipoteca_min", "2011-07-13", None, {"amount": "20000.00"},
          "D.P.R. 602/1973 art. 77 c. 1-bis",
          "DPR 602/1973 art. 77 c. 1-bis (ipoteca solo per crediti >= 20.000 euro); "

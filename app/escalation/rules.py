@@ -10,26 +10,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from app.atti.prerequisites import SOLLECITO_THRESHOLD  # one code: the acts check it too
 from app.core.access import Principal, scoped
 from app.core.audit import Actor, record_event
 from app.core.errors import DomainError
+from app.enti.defaults import PARAMETERS as NATIONAL_PARAMETERS
 from app.enti.models import Entrata, Parameter
 from app.enti.queries import in_force, parameter_rows
 from app.escalation.models import ANCHORS, DEFAULT_STATES, EscalationRule, EscalationStep
 
-SOLLECITO_THRESHOLD = "sollecito_obbligatorio_fino_a"
 IPOTECA_THRESHOLD = "ipoteca_min"  # app/enti/defaults.py (D.P.R. 602/1973, art. 77, c. 1-bis)
 
-# The national default of the sollecito threshold (a parameter row, domain.md §3).
+# The national default of the sollecito threshold (a parameter row of app/enti/defaults.py, domain.md §3),
+# ensured here too for an installation whose national defaults predate it.
 PARAMETERS: list[dict[str, Any]] = [
-    {
-        "code": SOLLECITO_THRESHOLD,
-        "valid_from": dt.date(2020, 1, 1),
-        "value": {"amount": "10000.00"},
-        "source": "L. 160/2019, art. 1, c. 795; D.M. 14 aprile 2023 (G.U. n. 100 del 29/04/2023)",
-        "note": "sollecito di pagamento obbligatorio prima delle azioni cautelari ed esecutive per debiti "
-        "fino a 10.000 euro (domain.md §3; c. 795 per il DM MEF 14/4/2023)",
-    }
+    {**row, "valid_from": dt.date.fromisoformat(row["valid_from"])}
+    for row in NATIONAL_PARAMETERS
+    if row["code"] == SOLLECITO_THRESHOLD
 ]
 
 # The default ladder (issue 14 item 3): name, act (or procedure), anchor, days, bounds as parameter codes,

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
+from app.atti.prerequisites import sollecito_missing
 from app.core.access import Principal
 from app.core.audit import Actor
 from app.procedures import common
@@ -67,6 +68,9 @@ def start(
     if amount_cents <= 0:
         raise ProcedureRefused("L'importo da pignorare deve essere positivo.")
     due = common.amount_due_cents(session, position, on)
+    missing = sollecito_missing(session, position, on, due)
+    if missing:
+        raise ProcedureRefused(missing)
     details: dict[str, object] = {"terzo": {"tipo": third_party_kind, "nome": third_party_name.strip()[:200]}}
     if third_party_kind == "datore":
         if not wage_cents or wage_cents <= 0:

@@ -141,20 +141,24 @@ def test_the_review_starts_the_procedure_of_a_procedure_step(ladder: Any, person
     from app.escalation.models import EscalationProposal
     from app.procedures.models import Procedure
     from tests.conftest import csrf_token
+    from tests.procedures.support import send_sollecito
 
     step = ladder.step("pignoramento")
     overdue = ladder.position(euro=900, due=DUE, notified=DUE, state="scaduta")
-    ladder.session.add(
-        EscalationProposal(
-            ente_id=ladder.ente.id,
-            rule_id=ladder.rule.id,
-            step_id=step.id,
-            position_id=overdue.id,
-            act_code=step.act_code,
-            run_date=dt.date.today(),
-            amount_cents=90000,
+    send_sollecito(ladder.session, overdue, dt.date.today() - dt.timedelta(days=40))  # c. 795: sent before
+    unsolicited = ladder.position(euro=800, due=DUE, notified=DUE, state="scaduta")  # no sollecito sent
+    for position in (overdue, unsolicited):
+        ladder.session.add(
+            EscalationProposal(
+                ente_id=ladder.ente.id,
+                rule_id=ladder.rule.id,
+                step_id=step.id,
+                position_id=position.id,
+                act_code=step.act_code,
+                run_date=dt.date.today(),
+                amount_cents=90000,
+            )
         )
-    )
     ladder.session.commit()
     admin = personas.client("admin")
     path = f"/escalation/proposte/{step.id}"
@@ -173,3 +177,9 @@ def test_the_review_starts_the_procedure_of_a_procedure_step(ladder: Any, person
     ladder.session.expire_all()
     procedure = ladder.session.scalars(sa.select(Procedure).where(Procedure.position_id == overdue.id)).one()
     assert procedure.kind == "pignoramento" and procedure.details["terzo"]["nome"] == "Banca di prova S.p.A."
+    refused = ladder.session.scalars(
+        sa.select(EscalationProposal).where(EscalationProposal.position_id == unsolicited.id)
+    ).one()
+    assert refused.status == "esclusa" and "c. 795" in refused.reason and "sollecito" in refused.reason
+    none = sa.select(Procedure.id).where(Procedure.position_id == unsolicited.id)
+    assert ladder.session.scalar(none) is None

@@ -29,8 +29,11 @@ def make_position(
     ente: str = "R01",
     cf: str = "RSSMRA80A01H501U",
     due: dt.date = dt.date(2025, 3, 31),
+    sollecito: bool = True,
 ) -> Any:
-    """A TASSA_AUTO position of the taxpayer (an R01 demo taxpayer by default) with a `carico` movement."""
+    """A TASSA_AUTO position of the taxpayer (an R01 demo taxpayer by default) with a `carico` movement
+    and, unless `sollecito` is False, a sollecito sent a month after the due date (L. 160/2019 c. 795: a
+    cautelare or esecutiva action on a debt up to 10.000 euro follows one, app/atti/prerequisites.py)."""
     from app.enti.models import Ente, Entrata
     from app.positions.models import Movement, Position
     from app.taxpayers.models import Taxpayer
@@ -66,7 +69,24 @@ def make_position(
         )
     )
     session.flush()
+    if sollecito:
+        send_sollecito(session, position, due + dt.timedelta(days=30))
     return position
+
+
+def send_sollecito(session: Any, position: Any, on: dt.date) -> Any:
+    """Issue a sollecito for the position on `on` and mark it sent by post that day; returns the act."""
+    from flask import current_app
+
+    from app.atti.services import act_type_by_code, issue_act
+
+    act = issue_act(
+        session, position, act_type_by_code(session, "sollecito"), on, ACTOR,
+        file_store=current_app.config["FILE_STORE"],
+    ).act
+    act.status, act.sent_date, act.channel = "inviato", on, "posta"
+    session.flush()
+    return act
 
 
 def principal(session: Any) -> Any:

@@ -1,0 +1,62 @@
+"""What must come before a cautelare or esecutiva action (L. 160/2019, art. 1, c. 795): for a debt up to the
+threshold of the parameter row `sollecito_obbligatorio_fino_a` (10.000 euro), a sollecito di pagamento sent
+to the debtor, and its term (`termine_sollecito`) passed. Checked when a preavviso di fermo or a
+comunicazione preventiva di ipoteca is issued (`atti.services.check_position`, single or in a campaign) and
+when a pignoramento starts (app/procedures/pignoramento.py); the escalation's ladder meets it in its order
+(the sollecito step first), an operator acting by hand meets it here. Never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.atti.models import Act, ActType
+from app.enti.queries import in_force, parameter_rows
+from app.positions.models import Position
+from app.reports.formatting import format_date_it, format_eur
+
+SOLLECITO_THRESHOLD = "sollecito_obbligatorio_fino_a"
+# The acts that open a cautelare action (their procedure follows them); the pignoramento checks on its own.
+AFTER_SOLLECITO = frozenset({"preavviso_fermo", "preavviso_ipoteca"})
+SENT = ("inviato", "notificato")  # a sollecito not delivered (non_notificato) does not count
+
+
+def sollecito_missing(session: Session, position: Position, on: dt.date, due_cents: int) -> str | None:
+    """Why a cautelare or esecutiva action on `position` on `on` is refused for want of a sollecito (an
+    Italian sentence naming the rule and its source), or None when none is needed or it was sent in time."""
+    rows = parameter_rows(session, ente_id=position.ente_id, entrata_id=position.entrata_id)
+    row = in_force(rows, SOLLECITO_THRESHOLD, on)
+    if row is None:
+        return None
+    threshold = int(Decimal(str(row["value"]["amount"])) * 100)
+    if due_cents > threshold:
+        return None
+    sollecito = session.scalar(sa.select(ActType).where(ActType.code == "sollecito"))
+    if sollecito is None:
+        return None
+    sent = session.scalar(
+        sa.select(sa.func.min(sa.func.coalesce(Act.sent_date, Act.notified_date))).where(
+            Act.position_id == position.id,
+            Act.act_type_id == sollecito.id,
+            Act.status.in_(SENT),
+            sa.func.coalesce(Act.sent_date, Act.notified_date) <= on,
+        )
+    )
+    rule = f"per debiti fino a {format_eur(threshold)} ({row['source']})"
+    if sent is None:
+        return (
+            f"Dovuti {format_eur(due_cents)}: prima di un'azione cautelare o esecutiva va inviato un "
+            f"sollecito di pagamento {rule}; per questa posizione nessun sollecito risulta inviato."
+        )
+    term = in_force(rows, sollecito.term_parameter, on) if sollecito.term_parameter else None
+    days = int(term["value"]["days"]) if term else 0
+    if on < sent + dt.timedelta(days=days):
+        return (
+            f"Il sollecito inviato il {format_date_it(sent)} concede {days} giorni per pagare "
+            f"({term['source'] if term else rule}): l'azione cautelare o esecutiva è possibile dal "
+            f"{format_date_it(sent + dt.timedelta(days=days))}, {rule}."
+        )
+    return None
