@@ -5,6 +5,7 @@ too many attachments is refused with nothing stored, and polling again files not
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import imaplib
 import re
 import zipfile
@@ -174,7 +175,8 @@ def test_an_email_with_a_pdf_becomes_two_documents_of_one_protocol(
 
     # in the conservazione package the attachment names its message as the primary document
     package_path = tmp_path / "pacchetto.zip"
-    code, _ = cli("archivio", "conserva", "--ente", "R01", "--out", str(package_path))
+    today = dt.date.today().isoformat()  # this message's day (the seeded demo has documents of its own)
+    code, _ = cli("archivio", "conserva", "--ente", "R01", "--dal", today, "--out", str(package_path))
     assert code == 0
     with zipfile.ZipFile(package_path) as package:
         index = etree.fromstring(package.read("indice.xml"))
