@@ -8,13 +8,12 @@ when a pignoramento starts (app/procedures/pignoramento.py); the escalation's la
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.atti.models import Act, ActType
-from app.enti.queries import in_force, parameter_rows
+from app.enti.queries import amount_in_force, in_force, parameter_rows
 from app.positions.models import Position
 from app.reports.formatting import format_date_it, format_eur
 
@@ -28,10 +27,10 @@ def sollecito_missing(session: Session, position: Position, on: dt.date, due_cen
     """Why a cautelare or esecutiva action on `position` on `on` is refused for want of a sollecito (an
     Italian sentence naming the rule and its source), or None when none is needed or it was sent in time."""
     rows = parameter_rows(session, ente_id=position.ente_id, entrata_id=position.entrata_id)
-    row = in_force(rows, SOLLECITO_THRESHOLD, on)
-    if row is None:
+    bound = amount_in_force(rows, SOLLECITO_THRESHOLD, on)
+    if bound is None:
         return None
-    threshold = int(Decimal(str(row["value"]["amount"])) * 100)
+    threshold, source = bound
     if due_cents > threshold:
         return None
     sollecito = session.scalar(sa.select(ActType).where(ActType.code == "sollecito"))
@@ -45,7 +44,7 @@ def sollecito_missing(session: Session, position: Position, on: dt.date, due_cen
             sa.func.coalesce(Act.sent_date, Act.notified_date) <= on,
         )
     )
-    rule = f"per debiti fino a {format_eur(threshold)} ({row['source']})"
+    rule = f"per debiti fino a {format_eur(threshold)} ({source})"
     if sent is None:
         return (
             f"Dovuti {format_eur(due_cents)}: prima di un'azione cautelare o esecutiva va inviato un "

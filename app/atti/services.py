@@ -31,7 +31,7 @@ from app.core.errors import DomainError
 from app.engine.deadlines import below_minimum
 from app.engine.notice import grouped
 from app.enti.models import Ente, Entrata, Parameter
-from app.enti.queries import in_force, parameter_rows
+from app.enti.queries import amount_in_force, in_force, parameter_rows
 from app.positions.models import COMPONENT_LABELS, Position
 from app.reports.formatting import format_date_it, format_eur
 from app.taxpayers.models import Taxpayer
@@ -247,10 +247,8 @@ def term_days(
 
 
 def minimum_cents(session: Session, on: dt.date, *, ente_id: int, entrata_id: int) -> tuple[int, str] | None:
-    row = _parameter_value(session, MINIMUM_PARAMETER, on, ente_id=ente_id, entrata_id=entrata_id)
-    if row is None:
-        return None
-    return int(Decimal(str(row["value"]["amount"])) * 100), row["source"]
+    rows = parameter_rows(session, ente_id=ente_id, entrata_id=entrata_id)
+    return amount_in_force(rows, MINIMUM_PARAMETER, on)
 
 
 def debtor_address(taxpayer: Taxpayer) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -152,6 +153,15 @@ def in_force(rows: list[dict[str, Any]], code: str, day: dt.date) -> dict[str, A
         ):
             match = row
     return match
+
+
+def amount_in_force(rows: list[dict[str, Any]], code: str, day: dt.date) -> tuple[int, str] | None:
+    """An amount parameter (`{"amount": "10000.00"}`) in force on `day`, in cents, with its legal source; None
+    when no row is in force (thresholds: the sollecito's, the escalation's bounds, the minimum to collect)."""
+    row = in_force(rows, code, day)
+    if row is None:
+        return None
+    return int(Decimal(str(row["value"]["amount"])) * 100), str(row["source"])
 
 
 def verifier_names(session: Session) -> dict[int, str]:

@@ -16,7 +16,7 @@ from app.core.audit import Actor, record_event
 from app.core.errors import DomainError
 from app.enti.defaults import PARAMETERS as NATIONAL_PARAMETERS
 from app.enti.models import Entrata, Parameter
-from app.enti.queries import in_force, parameter_rows
+from app.enti.queries import amount_in_force, parameter_rows
 from app.escalation.models import ANCHORS, DEFAULT_STATES, EscalationRule, EscalationStep
 
 IPOTECA_THRESHOLD = "ipoteca_min"  # app/enti/defaults.py (D.P.R. 602/1973, art. 77, c. 1-bis)
@@ -184,7 +184,4 @@ def bound_cents(
     is in force."""
     if not code:
         return None
-    row = in_force(parameter_rows(session, ente_id=ente_id, entrata_id=entrata_id), code, on)
-    if row is None:
-        return None
-    return int(Decimal(str(row["value"]["amount"])) * 100), str(row["source"])
+    return amount_in_force(parameter_rows(session, ente_id=ente_id, entrata_id=entrata_id), code, on)
