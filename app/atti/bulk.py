@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.atti import rendering
+from app.atti.events import issued_event_row
 from app.atti.models import Act, ActType
 from app.atti.services import (
     DOCUMENT_CHANNEL,
@@ -33,7 +34,6 @@ from app.atti.services import (
 from app.core.audit import Actor, event_row, record_events
 from app.core.db import insert_rows, utcnow
 from app.positions.models import Position
-from app.reports.formatting import format_eur
 
 
 @dataclass(slots=True)
@@ -232,30 +232,20 @@ def _write(
             on,
             actor,
         )
-    issued = []
-    for r, act_id, document_id in zip(ready, act_ids, document_ids, strict=True):
-        position = r.request.position
-        issued.append(
-            event_row(
-                actor,
-                "act.issued",
-                f"{act_type.name} prot. {r.request.protocol} emesso: {format_eur(r.prepared.amount_cents)}",
-                taxpayer_id=position.taxpayer_id,
-                position_id=position.id,
-                ente_id=position.ente_id,
-                payload={
-                    "act": act_id,
-                    "type": act_type.code,
-                    "protocol": r.request.protocol,
-                    "document": document_id,
-                    "notice_number": r.notice_number,
-                    "amount_due_cents": r.prepared.amount_cents,
-                    "template": r.prepared.template.id,
-                    "template_version": r.prepared.template.version,
-                    "campaign": campaign_id,
-                },
-            )
+    issued = [
+        issued_event_row(
+            actor,
+            act_type,
+            r.request.position,
+            act_id=act_id,
+            protocol=r.request.protocol,
+            document_id=document_id,
+            notice_number=r.notice_number,
+            prepared=r.prepared,
+            campaign_id=campaign_id,
         )
+        for r, act_id, document_id in zip(ready, act_ids, document_ids, strict=True)
+    ]
     record_events(session, issued)
     return [
         Outcome(r.request.key, act_id=act_id, amount_cents=r.prepared.amount_cents)

@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.atti import catalog, rendering
-from app.atti.events import record_act_event
+from app.atti.events import issued_event_row
 from app.atti.models import Act, ActTemplate, ActType
 from app.atti.prerequisites import AFTER_SOLLECITO, sollecito_missing
-from app.core.audit import Actor
+from app.core.audit import Actor, Event
 from app.core.errors import DomainError
 from app.engine.deadlines import below_minimum
 from app.engine.notice import grouped
@@ -672,20 +672,20 @@ def issue_act(
     from app.dynamics.fixing import fix_amounts_for_act
 
     fix_amounts_for_act(session, act, actor, due=prepared.due)  # its figures become movements (issue 14)
-    record_act_event(
-        session,
-        actor,
-        act,
-        "act.issued",
-        f"{act_type.name} prot. {protocol} emesso: {format_eur(prepared.amount_cents)}",
-        type=act_type.code,
-        protocol=protocol,
-        document=document.id,
-        notice_number=notice_number,
-        amount_due_cents=prepared.amount_cents,
-        template=prepared.template.id,
-        template_version=prepared.template.version,
-        campaign=campaign_id,
+    session.add(
+        Event(
+            **issued_event_row(
+                actor,
+                act_type,
+                position,
+                act_id=act.id,
+                protocol=protocol,
+                document_id=document.id,
+                notice_number=notice_number,
+                prepared=prepared,
+                campaign_id=campaign_id,
+            )
+        )
     )
     return Issued(act, rendered.pdf)
 
