@@ -8,21 +8,14 @@ import datetime as dt
 
 import pytest
 
-from app.atti.services import ActRefused, act_type_by_code, check_position, issue_act
+from app.atti.services import ActRefused, act_type_by_code, check_position
 from app.core.audit import Actor
 from app.demo.seed import MARIO_ROSSI_CF
 from app.positions.amounts import today_rome
 from tests.atti.conftest import open_position
+from tests.procedures.support import send_sollecito
 
 ACTOR = Actor.system("test")
-
-
-def _sollecito(session, store, position, on: dt.date, *, sent: bool) -> None:  # noqa: ANN001
-    act = issue_act(session, position, act_type_by_code(session, "sollecito"), on, ACTOR,
-                    file_store=str(store)).act
-    if sent:
-        act.status, act.sent_date = "inviato", on
-    session.flush()
 
 
 @pytest.mark.parametrize("code", ["preavviso_fermo", "preavviso_ipoteca"])
@@ -37,11 +30,11 @@ def test_a_preavviso_up_to_the_threshold_needs_a_sollecito_sent_and_its_term_ove
     assert "nessun sollecito risulta inviato" in refused.value.message
     assert "L. 160/2019, art. 1, c. 795" in refused.value.message and "10.000,00 €" in refused.value.message
 
-    _sollecito(session, store, position, today, sent=False)  # issued, not sent yet: it does not count
+    send_sollecito(session, position, today, sent=False)  # issued, not sent yet: it does not count
     with pytest.raises(ActRefused, match="nessun sollecito risulta inviato"):
         check_position(session, position, act_type, today)
 
-    _sollecito(session, store, position, today, sent=True)  # sent today: its 30 days are still running
+    send_sollecito(session, position, today)  # sent today: its 30 days are still running
     later = today + dt.timedelta(days=10)
     with pytest.raises(ActRefused) as early:
         check_position(session, position, act_type, later)

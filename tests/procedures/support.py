@@ -74,8 +74,9 @@ def make_position(
     return position
 
 
-def send_sollecito(session: Any, position: Any, on: dt.date) -> Any:
-    """Issue a sollecito for the position on `on` and mark it sent by post that day; returns the act."""
+def send_sollecito(session: Any, position: Any, on: dt.date, *, sent: bool = True) -> Any:
+    """Issue a sollecito for the position on `on` and (unless `sent` is False) mark it sent by post that day;
+    returns the act."""
     from flask import current_app
 
     from app.atti.services import act_type_by_code, issue_act
@@ -84,7 +85,8 @@ def send_sollecito(session: Any, position: Any, on: dt.date) -> Any:
         session, position, act_type_by_code(session, "sollecito"), on, ACTOR,
         file_store=current_app.config["FILE_STORE"],
     ).act
-    act.status, act.sent_date, act.channel = "inviato", on, "posta"
+    if sent:
+        act.status, act.sent_date, act.channel = "inviato", on, "posta"
     session.flush()
     return act
 
