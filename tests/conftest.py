@@ -197,6 +197,18 @@ def _db_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
+def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
+    """A file store of this test's own (the PDFs it files, the uploads it stores): what a test stores (or
+    refuses) is seen there alone."""
+    saved = app.config["FILE_STORE"]
+    app.config["FILE_STORE"] = str(tmp_path / "store")
+    try:
+        yield tmp_path / "store"
+    finally:
+        app.config["FILE_STORE"] = saved
+
+
+@pytest.fixture
 def session(app: Flask) -> Iterator[Any]:
     from app.extensions import db
 

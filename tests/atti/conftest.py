@@ -2,23 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
-from flask import Flask
-
-
-@pytest.fixture
-def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    """A file store of this test's own."""
-    saved = app.config["FILE_STORE"]
-    app.config["FILE_STORE"] = str(tmp_path / "store")
-    try:
-        yield tmp_path / "store"
-    finally:
-        app.config["FILE_STORE"] = saved
 
 
 def pdf_text(pdf: bytes) -> str:

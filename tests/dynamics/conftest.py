@@ -5,29 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from app.core.audit import Actor
 from app.demo.seed import MARIO_ROSSI_CF
 
 ACTOR = Actor.system("test")
 _COUNTER = itertools.count(1)
-
-
-@pytest.fixture
-def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    saved = app.config["FILE_STORE"]
-    app.config["FILE_STORE"] = str(tmp_path / "store")
-    try:
-        yield tmp_path / "store"
-    finally:
-        app.config["FILE_STORE"] = saved
 
 
 def new_position(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,6 @@ import sqlalchemy as sa
 from flask import Flask
 
 _SEQ = itertools.count(1)
-
-
-@pytest.fixture
-def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    saved = app.config["FILE_STORE"]
-    app.config["FILE_STORE"] = str(tmp_path / "store")
-    try:
-        yield tmp_path / "store"
-    finally:
-        app.config["FILE_STORE"] = saved
 
 
 @pytest.fixture

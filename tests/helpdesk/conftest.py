@@ -1,13 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from app.helpdesk.clock import ROME
 
@@ -45,11 +41,3 @@ def new_ticket(session: Any, *, now: dt.datetime | None = None, actor: Any = Non
     )
 
 
-@pytest.fixture
-def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    saved = app.config["FILE_STORE"]
-    app.config["FILE_STORE"] = str(tmp_path / "store")
-    try:
-        yield tmp_path / "store"
-    finally:
-        app.config["FILE_STORE"] = saved

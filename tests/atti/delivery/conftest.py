@@ -4,7 +4,7 @@ through the atti issue service for demo positions of R01."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +15,6 @@ from flask import Flask
 from app.core.audit import Actor
 
 ACTOR = Actor.system("test recapito")
-
-
-@pytest.fixture
-def store(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    saved = app.config["FILE_STORE"]
-    app.config["FILE_STORE"] = str(tmp_path / "store")
-    try:
-        yield tmp_path / "store"
-    finally:
-        app.config["FILE_STORE"] = saved
 
 
 @pytest.fixture

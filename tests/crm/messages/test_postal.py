@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,6 @@ from app.crm.messages.services import choose_channel, queue_message
 from tests.crm.messages.conftest import ACTOR, consent
 
 ANSWER = {"richiesta": {"risposta": "La sua istanza è stata accolta."}}
-
-
-@pytest.fixture
-def store(app: Any, tmp_path: Path) -> Iterator[Path]:
-    saved = app.config["FILE_STORE"]
-    app.config["FILE_STORE"] = str(tmp_path / "store")
-    try:
-        yield tmp_path / "store"
-    finally:
-        app.config["FILE_STORE"] = saved
 
 
 def _today() -> dt.date:
