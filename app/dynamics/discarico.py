@@ -124,19 +124,7 @@ def annul(
         if request.source == "operatore"
         else f"{request.source}: {request.reason}"[:200]
     )
-    rows = [
-        Movement(
-            position_id=m.position_id,
-            component=m.component,
-            kind=m.kind,
-            amount_cents=-m.amount_cents,
-            value_date=day,
-            reverses_id=m.id,
-            source=source,
-            user_id=actor.user_id,
-        )
-        for m in live
-    ]
+    rows = [m.reversal(source=source, user_id=actor.user_id, value_date=day) for m in live]
     session.add_all(rows)
     session.flush()
     measure = new_measure(

@@ -170,19 +170,8 @@ def reverse_abatement(
     originals = list(session.scalars(sa.select(Movement).where(Movement.id.in_(ids)).order_by(Movement.id)))
     if not originals:
         raise DynamicsRefused("Movimenti dello sgravio non trovati.")
-    reversals = [
-        Movement(
-            position_id=m.position_id,
-            component=m.component,
-            kind=m.kind,
-            amount_cents=-m.amount_cents,
-            value_date=m.value_date,
-            reverses_id=m.id,
-            source=f"Storno dello sgravio n. {measure.id}: {reason}"[:200],
-            user_id=actor.user_id,
-        )
-        for m in originals
-    ]
+    source = f"Storno dello sgravio n. {measure.id}: {reason}"
+    reversals = [m.reversal(source=source, user_id=actor.user_id) for m in originals]
     session.add_all(reversals)
     measure.ended_on = today
     measure.end_reason = reason[:500]

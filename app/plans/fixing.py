@@ -160,19 +160,7 @@ def reverse_fixed(session: Session, link: PlanPosition, actor: Actor, reason: st
     ids = list(link.movement_ids or [])
     position: Position = link.position
     originals = list(session.scalars(sa.select(Movement).where(Movement.id.in_(ids)).order_by(Movement.id)))
-    reversals = [
-        Movement(
-            position_id=m.position_id,
-            component=m.component,
-            kind=m.kind,
-            amount_cents=-m.amount_cents,
-            value_date=m.value_date,
-            reverses_id=m.id,
-            user_id=actor.user_id,
-            source=f"Storno: {reason}"[:200],
-        )
-        for m in originals
-    ]
+    reversals = [m.reversal(source=f"Storno: {reason}", user_id=actor.user_id) for m in originals]
     session.add_all(reversals)
     position.interest_stopped_on = None
     session.flush()

@@ -77,6 +77,20 @@ class Movement(Base):
 
     position: Mapped[Position] = relationship()
 
+    def reversal(self, *, source: str, user_id: int | None, value_date: dt.date | None = None) -> Movement:
+        """The movement that cancels this one: the opposite amount on the same position, component and kind,
+        naming it (`reverses_id`), on its value date unless another is given."""
+        return Movement(
+            position_id=self.position_id,
+            component=self.component,
+            kind=self.kind,
+            amount_cents=-self.amount_cents,
+            value_date=value_date or self.value_date,
+            reverses_id=self.id,
+            source=source[:200],
+            user_id=user_id,
+        )
+
     __table_args__ = (
         sa.CheckConstraint("amount_cents <> 0", name="nonzero"),
         sa.CheckConstraint(
