@@ -180,3 +180,16 @@ def parse_csv() -> Callable[[bytes], list[list[str]]]:
         return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
     return parse
+
+
+@pytest.fixture
+def reports_queue(app: Any) -> Iterator[Any]:
+    """The "reports" RQ queue, emptied before and after the test (the export jobs' tests)."""
+    from app.core.jobs import queue
+
+    with app.app_context():
+        q = queue("reports")
+        q.empty()
+    yield q
+    with app.app_context():
+        q.empty()

@@ -6,22 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-
-@pytest.fixture
-def reports_queue(app: Any) -> Iterator[Any]:
-    from app.core.jobs import queue
-
-    with app.app_context():
-        q = queue("reports")
-        q.empty()
-    yield q
-    with app.app_context():
-        q.empty()
 
 
 def _work(app: Any, q: Any) -> None:

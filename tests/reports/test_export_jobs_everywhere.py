@@ -6,25 +6,12 @@ cap before any row is read."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from tests.reports.test_export_jobs import _job, _work
-
-
-@pytest.fixture
-def reports_queue(app: Any) -> Iterator[Any]:
-    from app.core.jobs import queue
-
-    with app.app_context():
-        q = queue("reports")
-        q.empty()
-    yield q
-    with app.app_context():
-        q.empty()
 
 
 @pytest.fixture
