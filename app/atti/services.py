@@ -523,7 +523,7 @@ def check_position(
                 minimum=minimum[0],
             )
     if act_type.code in AFTER_SOLLECITO:
-        missing = sollecito_missing(session, position, on, total)
+        missing = sollecito_missing(session, position, on, total, cache)
         if missing:
             raise ActRefused(missing, amount=total)
     term = _memo(
